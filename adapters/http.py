@@ -1,0 +1,125 @@
+"""The one HTTP policy every adapter shares: client construction, retries, error mapping.
+
+Retries only what is safe to retry: connection errors, timeouts, 429 and 502/503/504, with
+capped exponential backoff and jitter (tenacity). Each adapter passes its own function that
+turns the backend's error body into the project's typed error; this module decides only
+*whether* a response is an error and whether to try again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from gateway.config import Settings
+from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+
+ErrorParser = Callable[[httpx.Response], BackendError]
+
+
+def build_client(
+    settings: Settings,
+    base_url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    auth: httpx.Auth | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """One AsyncClient per backend, opened in the app lifespan, with explicit timeouts."""
+    limits = httpx.Limits(
+        max_connections=settings.http_max_connections,
+        max_keepalive_connections=settings.http_max_connections,
+    )
+    if transport is None:
+        transport = (
+            AiohttpTransport(limits=limits)
+            if settings.http_transport == "aiohttp"
+            else httpx.AsyncHTTPTransport(limits=limits)
+        )
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        auth=auth,
+        transport=transport,
+        timeout=httpx.Timeout(
+            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
+        ),
+    )
+
+
+class _Retryable(Exception):
+    def __init__(self, error: BackendError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def default_error(backend: str, response: httpx.Response) -> BackendError:
+    """Fallback mapping from status to typed error when a body says nothing useful."""
+    status = response.status_code
+    message = f"{backend} answered HTTP {status}"
+    if status in (401, 403):
+        return BackendAuthError(message, backend=backend, status=status)
+    if status in RETRYABLE_STATUSES or status >= 500:
+        return BackendUnavailable(message, backend=backend, status=status)
+    return BackendRejected(message, backend=backend, status=status)
+
+
+async def send(
+    backend: str,
+    call: Callable[[], Awaitable[httpx.Response]],
+    parse_error: ErrorParser,
+    *,
+    max_retries: int,
+    wait_initial: float = 0.05,
+    wait_max: float = 1.0,
+) -> httpx.Response:
+    """Run ``call`` with the retry policy; return a 2xx response or raise a typed error."""
+
+    async def attempt() -> httpx.Response:
+        try:
+            response = await call()
+        except httpx.TimeoutException as exc:
+            raise _Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(
+                BackendUnavailable(f"{backend} unreachable: {exc!r}", backend=backend)
+            ) from exc
+        if response.is_success:
+            return response
+        error = parse_error(response)
+        if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
+            raise _Retryable(error)
+        raise error
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait_exponential_jitter(initial=wait_initial, max=wait_max),
+        reraise=True,
+    )
+    try:
+        async for attempt_state in retrying:
+            with attempt_state:
+                return await attempt()
+    except _Retryable as exhausted:
+        raise exhausted.error from exhausted.__cause__
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The decoded body, or None when it is not JSON (a proxy's HTML error page)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,77 @@
+"""Settings, read once from the environment (or a .env file) and frozen.
+
+Every field is an environment variable of the same name in upper case (ERP_BASE_URL, ...).
+The README has the table; keep it in step with this class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.domain import SourceSystem
+
+# Which system wins for which product field, first that has a value wins. The ERP is the
+# system of record for what an item is; each channel owns the price it charges.
+DEFAULT_FIELD_POLICY: dict[str, list[SourceSystem]] = {
+    "name": [SourceSystem.ERP, SourceSystem.STOREFRONT, SourceSystem.POS],
+    "category": [SourceSystem.ERP],
+    "barcodes": [SourceSystem.ERP],
+    "cost": [SourceSystem.ERP],
+    "tax_category": [SourceSystem.ERP],
+    "description": [SourceSystem.ERP],
+    "list_price": [SourceSystem.ERP],
+    "web_price": [SourceSystem.STOREFRONT, SourceSystem.ERP],
+    "store_price": [SourceSystem.POS, SourceSystem.ERP],
+    "web_status": [SourceSystem.STOREFRONT],
+    "permalink": [SourceSystem.STOREFRONT],
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+
+    erp_base_url: str = "http://127.0.0.1:8101"
+    erp_api_key: str = "sandbox-key"
+    erp_api_secret: str = "sandbox-secret"
+
+    woo_base_url: str = "http://127.0.0.1:8102"
+    woo_consumer_key: str = "ck_sandbox"
+    woo_consumer_secret: str = "cs_sandbox"
+
+    square_base_url: str = "http://127.0.0.1:8103"
+    square_access_token: str = "sandbox-square-token"
+    square_version: str = "2025-08-20"
+
+    http_connect_timeout_seconds: float = 3.0
+    http_read_timeout_seconds: float = 10.0
+    http_max_retries: int = 2
+    http_max_connections: int = 100
+    http_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+
+    redis_url: str | None = None
+    cache_ttl_item_seconds: int = 300
+    cache_ttl_web_listing_seconds: int = 60
+    cache_ttl_pos_catalog_seconds: int = 300
+    cache_ttl_stock_seconds: int = 15
+    cache_ttl_locations_seconds: int = 600
+    cache_ttl_kits_seconds: int = 600
+
+    nodes_file: Path | None = None
+    field_policy: dict[str, list[SourceSystem]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_FIELD_POLICY.items()}
+    )
+    low_stock_threshold: int = 5
+    store_safety_stock: int = 1
+    warehouse_safety_stock: int = 0
+    max_page_size: int = 100
+    max_radius_km: float = 20_000.0
+
+    database_url: str = "sqlite+aiosqlite:///./commerce-gateway.db"

@@ -1,0 +1,219 @@
+"""Plain, typed domain objects shared by services, adapters and resolvers.
+
+Quantities are ints, money is Decimal with its currency, times are aware UTC datetimes.
+Adapters build these from wire payloads; nothing here knows a wire format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class SourceSystem(StrEnum):
+    ERP = "ERP"
+    STOREFRONT = "STOREFRONT"
+    POS = "POS"
+    OMS = "OMS"
+    GATEWAY = "GATEWAY"
+
+
+class NodeType(StrEnum):
+    WAREHOUSE = "WAREHOUSE"
+    STORE = "STORE"
+
+
+class Capability(StrEnum):
+    PICKUP = "PICKUP"
+    SHIP_FROM_STORE = "SHIP_FROM_STORE"
+
+
+class Channel(StrEnum):
+    ONLINE = "ONLINE"
+    PICKUP = "PICKUP"
+
+
+class StockStatus(StrEnum):
+    IN_STOCK = "IN_STOCK"
+    LOW_STOCK = "LOW_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    BACKORDER = "BACKORDER"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def from_minor(cls, minor_units: int, currency: str, exponent: int = 2) -> Money:
+        return cls(Decimal(minor_units).scaleb(-exponent), currency)
+
+    def to_minor(self, exponent: int = 2) -> int:
+        return int(self.amount.scaleb(exponent).to_integral_value())
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    lat: float
+    lng: float
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMaster:
+    """The ERP's item record: the system of record for what a SKU is."""
+
+    sku: str
+    name: str
+    category: str | None = None
+    barcodes: tuple[str, ...] = ()
+    cost: Money | None = None
+    list_price: Money | None = None
+    tax_category: str | None = None
+    variant_of: str | None = None
+    is_stock_item: bool = True
+    disabled: bool = False
+    description: str | None = None
+    modified: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebListing:
+    """The storefront's listing of a SKU (a simple product or a variation)."""
+
+    sku: str
+    product_id: int
+    variation_id: int | None
+    name: str
+    price: Money | None
+    status: str
+    permalink: str | None
+    manage_stock: bool
+    stock_quantity: int | None
+    stock_status: str
+    backorders: str
+    low_stock_amount: int | None = None
+    modified: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PosVariation:
+    """The POS catalog's sellable variation of a SKU, with its store price(s)."""
+
+    sku: str
+    variation_id: str
+    item_id: str
+    name: str
+    price: Money | None
+    location_prices: Mapping[str, Money] = field(default_factory=dict)
+    low_stock_thresholds: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class KitComponent:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Kit:
+    """A bundle sold as one SKU and built from components at the node that ships it."""
+
+    sku: str
+    components: tuple[KitComponent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendLocation:
+    """A stock-holding place as one backend knows it (an ERP warehouse, a POS location)."""
+
+    source: SourceSystem
+    ref: str
+    name: str
+    active: bool = True
+    point: GeoPoint | None = None
+    address: str | None = None
+    timezone: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A fulfillment node: a warehouse or a store, with what it can do."""
+
+    id: str
+    name: str
+    type: NodeType
+    source: SourceSystem
+    source_ref: str
+    point: GeoPoint | None = None
+    capabilities: frozenset[Capability] = frozenset()
+    safety_stock: int = 0
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockReading:
+    """One backend's figure for one SKU at one of its locations, as of a moment."""
+
+    sku: str
+    source: SourceSystem
+    location_ref: str
+    on_hand: int
+    reserved: int
+    as_of: datetime
+    incoming: int = 0
+    backorder_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAvailability:
+    sku: str
+    location: Location
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available_to_promise: int
+    status: StockStatus
+    source: SourceSystem
+    as_of: datetime | None
+    backorder_date: date | None = None
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Where a SKU can be had, for a channel, sorted as the caller asked."""
+
+    sku: str
+    channel: Channel | None
+    rows: tuple[NodeAvailability, ...]
+
+    @property
+    def total_available(self) -> int:
+        return sum(row.available_to_promise for row in self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """The unified product: item master plus the fields each channel owns."""
+
+    sku: str
+    name: str
+    category: str | None
+    barcodes: tuple[str, ...]
+    cost: Money | None
+    tax_category: str | None
+    description: str | None
+    variant_of: str | None
+    list_price: Money | None
+    web_price: Money | None
+    store_price: Money | None
+    web_status: str | None
+    permalink: str | None
+    kit: Kit | None
+    field_sources: Mapping[str, SourceSystem]
+    web_listing: WebListing | None = None
