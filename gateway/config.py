@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     erp_base_url: str = "http://127.0.0.1:8101"
     erp_api_key: str = "sandbox-key"
     erp_api_secret: str = "sandbox-secret"
+    # ERPNext sends naive datetimes in the site's time zone (System Settings > Time Zone).
+    erp_timezone: str = "Europe/Berlin"
 
     woo_base_url: str = "http://127.0.0.1:8102"
     woo_consumer_key: str = "ck_sandbox"

@@ -252,7 +252,7 @@ class Dataset:
         if (h >> 20) % 10 == 0:
             actual = 0
         reserved = min(actual, (h >> 28) % 8)
-        reserved_stock = min(actual - reserved, (h >> 32) % 3 if (h >> 36) % 4 == 0 else 0)
+        reserved_stock = min(reserved, (h >> 32) % 3 if (h >> 36) % 4 == 0 else 0)
         ordered = ((h >> 40) % 5) * 10 if (h >> 44) % 3 == 0 else 0
         return {
             "actual_qty": actual,
@@ -289,7 +289,9 @@ class Dataset:
         for wh in self.leaf_warehouses:
             b = self.bin(sku, wh.name)
             if b:
-                total += max(0, b["actual_qty"] - b["reserved_qty"] - b["reserved_stock"])
+                # Stock Reservation Entries are made for Sales Orders, so reserved_stock is
+                # part of reserved_qty (projected_qty subtracts only reserved_qty).
+                total += max(0, b["actual_qty"] - max(b["reserved_qty"], b["reserved_stock"]))
         return total
 
     def web_stock(self, sku: str) -> int:
