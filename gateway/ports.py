@@ -15,6 +15,7 @@ from gateway.domain import (
     BackendLocation,
     ItemMaster,
     Kit,
+    Location,
     PosVariation,
     StockReading,
     WebListing,
@@ -61,6 +62,12 @@ class PosPort(Protocol):
     async def stock(
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]: ...
+
+
+class LocationsProvider(Protocol):
+    """The fulfillment nodes currently known, built from the backends and the node file."""
+
+    async def locations(self) -> list[Location]: ...
 
 
 class Clock(Protocol):

@@ -1,0 +1,243 @@
+"""Availability to promise per node, per kit and per channel.
+
+Pure functions decide; ``AvailabilityService`` only fetches what they need. Arithmetic:
+
+    available_to_promise = max(0, on_hand - reserved - safety_stock)
+    kit ATP at a node    = min over components of floor(component ATP / quantity per kit)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from gateway.domain import (
+    Availability,
+    Capability,
+    Channel,
+    GeoPoint,
+    Kit,
+    Location,
+    NodeAvailability,
+    NodeType,
+    SourceSystem,
+    StockReading,
+    StockStatus,
+)
+from gateway.errors import BadUserInput
+from gateway.geo import distance_km
+from gateway.ports import ErpPort, LocationsProvider, PosPort
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    point: GeoPoint
+    radius_km: float | None = None
+
+
+def validate_near(lat: float, lng: float, radius_km: float | None, max_radius_km: float) -> Near:
+    if not -90.0 <= lat <= 90.0:
+        raise BadUserInput(f"lat {lat} is outside -90..90", field="lat")
+    if not -180.0 <= lng <= 180.0:
+        raise BadUserInput(f"lng {lng} is outside -180..180", field="lng")
+    if radius_km is not None and not 0 < radius_km <= max_radius_km:
+        raise BadUserInput(
+            f"radiusKm must be greater than 0 and at most {max_radius_km:g}, got {radius_km:g}",
+            field="radiusKm",
+        )
+    return Near(GeoPoint(lat, lng), radius_km)
+
+
+def stock_status(
+    atp: int, low_threshold: int, *, incoming: int, backorderable: bool
+) -> StockStatus:
+    if atp <= 0:
+        return StockStatus.BACKORDER if incoming > 0 or backorderable else StockStatus.OUT_OF_STOCK
+    if atp <= low_threshold:
+        return StockStatus.LOW_STOCK
+    return StockStatus.IN_STOCK
+
+
+def node_availability(
+    sku: str,
+    location: Location,
+    reading: StockReading | None,
+    *,
+    low_threshold: int,
+) -> NodeAvailability:
+    """One node's figures. No reading means the source holds none there (a missing Bin)."""
+    on_hand = reading.on_hand if reading else 0
+    reserved = reading.reserved if reading else 0
+    atp = max(0, on_hand - reserved - location.safety_stock)
+    incoming = reading.incoming if reading else 0
+    backorder_date = reading.backorder_date if reading else None
+    return NodeAvailability(
+        sku=sku,
+        location=location,
+        on_hand=on_hand,
+        reserved=reserved,
+        safety_stock=location.safety_stock,
+        available_to_promise=atp,
+        status=stock_status(
+            atp, low_threshold, incoming=incoming, backorderable=backorder_date is not None
+        ),
+        source=location.source,
+        as_of=reading.as_of if reading else None,
+        backorder_date=backorder_date,
+    )
+
+
+def kit_node_availability(
+    kit: Kit, components: Mapping[str, NodeAvailability], location: Location, low_threshold: int
+) -> NodeAvailability:
+    """A kit is as available as its scarcest component allows at that node."""
+    per_component = [(components[c.sku], c.quantity) for c in kit.components if c.sku in components]
+    if len(per_component) < len(kit.components):
+        atp = on_hand = 0
+    else:
+        atp = min(row.available_to_promise // qty for row, qty in per_component)
+        on_hand = min(row.on_hand // qty for row, qty in per_component)
+    times = [row.as_of for row, _ in per_component if row.as_of is not None]
+    return NodeAvailability(
+        sku=kit.sku,
+        location=location,
+        on_hand=on_hand,
+        reserved=0,
+        safety_stock=0,
+        available_to_promise=atp,
+        status=stock_status(atp, low_threshold, incoming=0, backorderable=False),
+        source=location.source,
+        # The kit figure is only as fresh as its stalest component.
+        as_of=min(times) if times else None,
+    )
+
+
+def serves_channel(location: Location, channel: Channel | None) -> bool:
+    if channel is None:
+        return True
+    if channel is Channel.PICKUP:
+        return Capability.PICKUP in location.capabilities
+    return (
+        location.type is NodeType.WAREHOUSE or Capability.SHIP_FROM_STORE in location.capabilities
+    )
+
+
+def select_locations(
+    locations: Iterable[Location],
+    *,
+    near: Near | None = None,
+    location_ids: Sequence[str] | None = None,
+    channel: Channel | None = None,
+    node_type: NodeType | None = None,
+    capability: Capability | None = None,
+) -> list[tuple[Location, float | None]]:
+    """Filter nodes and, when ``near`` is given, sort them nearest first with distances."""
+    wanted = set(location_ids) if location_ids is not None else None
+    chosen: list[tuple[Location, float | None]] = []
+    for loc in locations:
+        if wanted is not None and loc.id not in wanted:
+            continue
+        if node_type is not None and loc.type is not node_type:
+            continue
+        if capability is not None and capability not in loc.capabilities:
+            continue
+        if not serves_channel(loc, channel):
+            continue
+        distance = None
+        if near is not None:
+            if loc.point is None:
+                continue  # a node with no known position cannot be "near" anything
+            distance = distance_km(near.point, loc.point)
+            if near.radius_km is not None and distance > near.radius_km:
+                continue
+        chosen.append((loc, distance))
+    if near is not None:
+        chosen.sort(key=lambda pair: (pair[1], pair[0].id))
+    else:
+        chosen.sort(key=lambda pair: (pair[0].type.value, pair[0].name))
+    return chosen
+
+
+def availability_rows(
+    sku: str,
+    chosen: Sequence[tuple[Location, float | None]],
+    by_node: Mapping[str, NodeAvailability],
+    channel: Channel | None,
+) -> Availability:
+    rows = tuple(
+        replace(by_node[loc.id], distance_km=None if d is None else round(d, 2))
+        for loc, d in chosen
+        if loc.id in by_node
+    )
+    return Availability(sku=sku, channel=channel, rows=rows)
+
+
+class AvailabilityService:
+    """Fetches stock from the sources of truth and applies the arithmetic above."""
+
+    def __init__(
+        self,
+        erp: ErpPort,
+        pos: PosPort,
+        locations: LocationsProvider,
+        *,
+        low_stock_threshold: int,
+    ) -> None:
+        self._erp = erp
+        self._pos = pos
+        self._locations = locations
+        self._low = low_stock_threshold
+
+    async def all_locations(self) -> list[Location]:
+        return await self._locations.locations()
+
+    async def by_node(self, skus: Sequence[str]) -> dict[str, dict[str, NodeAvailability]]:
+        """For each SKU, its figures at every node (location id -> row); kits expanded."""
+        kits = await self._erp.kits(skus)
+        component_skus = {c.sku for kit in kits.values() for c in kit.components}
+        stock_skus = sorted((set(skus) - kits.keys()) | component_skus)
+        locations = await self._locations.locations()
+        erp_readings, pos_readings, thresholds = await asyncio.gather(
+            self._erp.stock(stock_skus),
+            self._pos.stock(stock_skus),
+            self._pos.variations_by_sku(stock_skus),
+        )
+        readings: dict[tuple[SourceSystem, str, str], StockReading] = {
+            (r.source, r.location_ref, r.sku): r for r in (*erp_readings, *pos_readings)
+        }
+
+        def threshold(sku: str, loc: Location) -> int:
+            variation = thresholds.get(sku)
+            if variation is not None and loc.source is SourceSystem.POS:
+                return variation.low_stock_thresholds.get(loc.source_ref, self._low)
+            return self._low
+
+        plain: dict[str, dict[str, NodeAvailability]] = {
+            sku: {
+                loc.id: node_availability(
+                    sku,
+                    loc,
+                    readings.get((loc.source, loc.source_ref, sku)),
+                    low_threshold=threshold(sku, loc),
+                )
+                for loc in locations
+            }
+            for sku in stock_skus
+        }
+        result: dict[str, dict[str, NodeAvailability]] = {}
+        for sku in skus:
+            kit = kits.get(sku)
+            if kit is None:
+                result[sku] = plain[sku]
+                continue
+            result[sku] = {
+                loc.id: kit_node_availability(
+                    kit,
+                    {c.sku: plain[c.sku][loc.id] for c in kit.components},
+                    loc,
+                    self._low,
+                )
+                for loc in locations
+            }
+        return result

@@ -1,0 +1,132 @@
+"""The backend ports behind the cache, each source with its own TTL.
+
+These wrap any adapter and implement the same port, so services never know whether an
+answer came from the cache. Stock is cached per SKU across all of a source's locations so
+that any filter a caller applies is served from one entry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.cache import Cache
+from gateway.domain import (
+    BackendLocation,
+    ItemMaster,
+    Kit,
+    PosVariation,
+    StockReading,
+    WebListing,
+)
+from gateway.ports import ErpPort, PosPort, StorefrontPort
+
+
+@dataclass(frozen=True, slots=True)
+class Ttls:
+    item: int
+    web_listing: int
+    pos_catalog: int
+    stock: int
+    locations: int
+    kits: int
+
+
+def _group_by_sku(readings: Sequence[StockReading], skus: Sequence[str]) -> dict[str, tuple]:
+    grouped: dict[str, list[StockReading]] = defaultdict(list)
+    for reading in readings:
+        grouped[reading.sku].append(reading)
+    # A SKU with no readings is a real answer (no stock anywhere), not a miss.
+    return {sku: tuple(grouped.get(sku, ())) for sku in skus}
+
+
+class CachedErp:
+    def __init__(self, inner: ErpPort, cache: Cache, ttls: Ttls) -> None:
+        self._inner, self._cache, self._ttls = inner, cache, ttls
+
+    async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
+        return await self._cache.load_many(
+            "erp:item", skus, self._inner.items_by_sku, self._ttls.item
+        )
+
+    async def list_items(
+        self, *, offset: int, limit: int, search: str | None = None, category: str | None = None
+    ) -> list[ItemMaster]:
+        key = f"{offset}:{limit}:{search or ''}:{category or ''}"
+
+        async def load() -> list[ItemMaster]:
+            return await self._inner.list_items(
+                offset=offset, limit=limit, search=search, category=category
+            )
+
+        return await self._cache.load_one("erp:list", key, load, self._ttls.item)
+
+    async def sku_for_barcode(self, barcode: str) -> str | None:
+        async def load(codes: list[str]) -> dict[str, str]:
+            sku = await self._inner.sku_for_barcode(codes[0])
+            return {} if sku is None else {codes[0]: sku}
+
+        return (await self._cache.load_many("erp:barcode", [barcode], load, self._ttls.item)).get(
+            barcode
+        )
+
+    async def warehouses(self) -> list[BackendLocation]:
+        return await self._cache.load_one(
+            "erp:warehouses", "all", self._inner.warehouses, self._ttls.locations
+        )
+
+    async def stock(self, skus: Sequence[str]) -> list[StockReading]:
+        async def load(missing: list[str]) -> dict[str, tuple]:
+            return _group_by_sku(await self._inner.stock(missing), missing)
+
+        by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
+        return [r for readings in by_sku.values() for r in readings]
+
+    async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
+        return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
+
+
+class CachedStorefront:
+    def __init__(self, inner: StorefrontPort, cache: Cache, ttls: Ttls) -> None:
+        self._inner, self._cache, self._ttls = inner, cache, ttls
+
+    async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
+        return await self._cache.load_many(
+            "web:listing", skus, self._inner.listings_by_sku, self._ttls.web_listing
+        )
+
+    async def set_stock(self, sku: str, quantity: int) -> WebListing:
+        listing = await self._inner.set_stock(sku, quantity)
+        await self._cache.invalidate("web:listing", [sku])
+        return listing
+
+
+class CachedPos:
+    def __init__(self, inner: PosPort, cache: Cache, ttls: Ttls) -> None:
+        self._inner, self._cache, self._ttls = inner, cache, ttls
+
+    async def locations(self) -> list[BackendLocation]:
+        return await self._cache.load_one(
+            "pos:locations", "all", self._inner.locations, self._ttls.locations
+        )
+
+    async def variations_by_sku(self, skus: Sequence[str]) -> dict[str, PosVariation]:
+        return await self._cache.load_many(
+            "pos:variation", skus, self._inner.variations_by_sku, self._ttls.pos_catalog
+        )
+
+    async def stock(
+        self, skus: Sequence[str], location_refs: Sequence[str] | None = None
+    ) -> list[StockReading]:
+        async def load(missing: list[str]) -> dict[str, tuple]:
+            return _group_by_sku(await self._inner.stock(missing), missing)
+
+        by_sku = await self._cache.load_many("pos:stock", skus, load, self._ttls.stock)
+        wanted = None if location_refs is None else set(location_refs)
+        return [
+            r
+            for readings in by_sku.values()
+            for r in readings
+            if wanted is None or r.location_ref in wanted
+        ]

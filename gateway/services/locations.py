@@ -1,0 +1,36 @@
+"""The node directory: backend locations joined with the node file (see gateway.nodes)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gateway.domain import Location
+from gateway.nodes import NodeOverrides, build_locations
+from gateway.ports import ErpPort, PosPort
+
+
+class LocationDirectory:
+    def __init__(
+        self,
+        erp: ErpPort,
+        pos: PosPort,
+        overrides: NodeOverrides,
+        *,
+        warehouse_safety_stock: int,
+        store_safety_stock: int,
+    ) -> None:
+        self._erp = erp
+        self._pos = pos
+        self._overrides = overrides
+        self._warehouse_safety = warehouse_safety_stock
+        self._store_safety = store_safety_stock
+
+    async def locations(self) -> list[Location]:
+        warehouses, stores = await asyncio.gather(self._erp.warehouses(), self._pos.locations())
+        return build_locations(
+            warehouses,
+            stores,
+            self._overrides,
+            warehouse_safety_stock=self._warehouse_safety,
+            store_safety_stock=self._store_safety,
+        )

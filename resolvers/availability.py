@@ -1,0 +1,73 @@
+"""Availability resolvers: parse arguments, ask the loaders, map. No arithmetic here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from gateway import domain
+from gateway.errors import BadUserInput, NotFound
+from gateway.services.availability import (
+    Near,
+    availability_rows,
+    select_locations,
+    validate_near,
+)
+from resolvers.context import GatewayContext
+from resolvers.types.availability import ProductAvailability
+from resolvers.types.common import NearInput
+
+
+def parse_near(ctx: GatewayContext, near: NearInput | None) -> Near | None:
+    if near is None:
+        return None
+    return validate_near(near.lat, near.lng, near.radius_km, ctx.services.settings.max_radius_km)
+
+
+async def check_location_ids(ctx: GatewayContext, location_ids: Sequence[str] | None) -> None:
+    if location_ids is None:
+        return
+    known = {loc.id for loc in await ctx.locations()}
+    unknown = sorted(set(location_ids) - known)
+    if unknown:
+        raise NotFound(f"Unknown location id(s): {', '.join(unknown)}", location_ids=unknown)
+
+
+async def product_availability(
+    ctx: GatewayContext,
+    sku: str,
+    near: NearInput | None,
+    location_ids: Sequence[str] | None,
+    channel: domain.Channel | None,
+) -> ProductAvailability:
+    parsed_near = parse_near(ctx, near)
+    await check_location_ids(ctx, location_ids)
+    chosen = select_locations(
+        await ctx.locations(), near=parsed_near, location_ids=location_ids, channel=channel
+    )
+    by_node = await ctx.stock.load(sku)
+    return ProductAvailability.from_domain(availability_rows(sku, chosen, by_node, channel))
+
+
+async def cart_availability(
+    ctx: GatewayContext,
+    skus: Sequence[str],
+    near: NearInput | None,
+    location_ids: Sequence[str] | None,
+    channel: domain.Channel | None,
+) -> list[ProductAvailability]:
+    limit = ctx.services.settings.max_page_size
+    if not skus:
+        raise BadUserInput("skus must name at least one SKU", field="skus")
+    if len(skus) > limit:
+        raise BadUserInput(f"At most {limit} SKUs per request, got {len(skus)}", field="skus")
+    items = await ctx.items.load_many(list(skus))
+    unknown = [sku for sku, item in zip(skus, items, strict=True) if item is None]
+    if unknown:
+        raise NotFound(f"Unknown SKU(s): {', '.join(unknown)}", skus=unknown)
+    # Gathered, not awaited in turn, so the stock loader sees every SKU in one batch.
+    return list(
+        await asyncio.gather(
+            *(product_availability(ctx, sku, near, location_ids, channel) for sku in skus)
+        )
+    )

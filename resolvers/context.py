@@ -1,0 +1,56 @@
+"""Per-request context: the services, and DataLoaders whose cache lives one request."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from gateway.config import Settings
+from gateway.domain import ItemMaster, Location, NodeAvailability, Product
+from gateway.ports import ErpPort
+from gateway.services.availability import AvailabilityService
+from gateway.services.catalog import CatalogService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    catalog: CatalogService
+    availability: AvailabilityService
+    erp: ErpPort
+
+
+@dataclass
+class GatewayContext:
+    services: Services
+    products: DataLoader[str, Product | None] = field(init=False)
+    items: DataLoader[str, ItemMaster | None] = field(init=False)
+    stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
+    _locations: asyncio.Task[list[Location]] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        s = self.services
+
+        async def load_products(skus: list[str]) -> list[Product | None]:
+            found = await s.catalog.products(skus)
+            return [found.get(sku) for sku in skus]
+
+        async def load_items(skus: list[str]) -> list[ItemMaster | None]:
+            found = await s.erp.items_by_sku(skus)
+            return [found.get(sku) for sku in skus]
+
+        async def load_stock(skus: list[str]) -> list[dict[str, NodeAvailability]]:
+            found = await s.availability.by_node(skus)
+            return [found[sku] for sku in skus]
+
+        self.products = DataLoader(load_fn=load_products)
+        self.items = DataLoader(load_fn=load_items)
+        self.stock = DataLoader(load_fn=load_stock)
+
+    async def locations(self) -> list[Location]:
+        # One lookup per request, shared by every resolver that asks concurrently.
+        if self._locations is None:
+            self._locations = asyncio.ensure_future(self.services.availability.all_locations())
+        return await asyncio.shield(self._locations)

@@ -1,0 +1,103 @@
+"""The Query root. Each resolver parses, calls a service, maps."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.errors import BadUserInput, NotFound
+from gateway.services.availability import select_locations
+from gateway.services.browse import browse_products
+from gateway.services.catalog import decode_cursor, encode_cursor
+from resolvers.availability import cart_availability, parse_near
+from resolvers.context import GatewayContext
+from resolvers.types.availability import ProductAvailability
+from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
+from resolvers.types.location import Location
+from resolvers.types.product import Product, ProductConnection, ProductEdge, ProductFilter
+
+Info = strawberry.Info[GatewayContext, None]
+
+
+async def _product(info: Info, sku: str) -> Product:
+    product = await info.context.products.load(sku)
+    if product is None:
+        raise NotFound(f"No product with SKU {sku!r}", sku=sku)
+    return Product.from_domain(product)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One product by SKU.")
+    async def product(self, info: Info, sku: str) -> Product:
+        return await _product(info, sku)
+
+    @strawberry.field(description="One product by GTIN-8/12/13/14; the check digit is verified.")
+    async def product_by_barcode(self, info: Info, code: str) -> Product:
+        sku = await info.context.services.catalog.sku_for_barcode(code)
+        return await _product(info, sku)
+
+    @strawberry.field(description="The catalogue, page by page (Relay connection).")
+    async def products(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: ProductFilter | None = None,
+    ) -> ProductConnection:
+        ctx = info.context
+        limit = ctx.services.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise BadUserInput(f"first must be between 1 and {limit}, got {first}", field="first")
+        offset = decode_cursor(after)
+        f = filter or ProductFilter()
+        result = await browse_products(
+            ctx.services.catalog,
+            ctx.services.availability,
+            offset=offset,
+            first=first,
+            search=f.search,
+            category=f.category,
+            in_stock_near=parse_near(ctx, f.in_stock_near),
+        )
+        products = await ctx.products.load_many([e.sku for e in result.entries])
+        edges = [
+            ProductEdge(cursor=encode_cursor(e.resume_offset), node=Product.from_domain(p))
+            for e, p in zip(result.entries, products, strict=True)
+            if p is not None
+        ]
+        return ProductConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=result.has_next_page,
+                has_previous_page=offset > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=encode_cursor(result.end_offset),
+            ),
+        )
+
+    @strawberry.field(description="Availability for several SKUs at once (cart pages).")
+    async def availability(
+        self,
+        info: Info,
+        skus: list[str],
+        near: NearInput | None = None,
+        location_ids: list[strawberry.ID] | None = None,
+        channel: Channel | None = None,
+    ) -> list[ProductAvailability]:
+        return await cart_availability(info.context, skus, near, location_ids, channel)
+
+    @strawberry.field(description="Fulfillment nodes; nearest first when `near` is given.")
+    async def locations(
+        self,
+        info: Info,
+        near: NearInput | None = None,
+        type: NodeType | None = None,
+        capability: Capability | None = None,
+    ) -> list[Location]:
+        chosen = select_locations(
+            await info.context.locations(),
+            near=parse_near(info.context, near),
+            node_type=type,
+            capability=capability,
+        )
+        return [Location.from_domain(loc, d) for loc, d in chosen]

@@ -1,0 +1,49 @@
+"""Schema assembly: types, document caches, and the error policy on the way out."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext, ExecutionResult
+
+from gateway.errors import GatewayError
+from resolvers.errors import to_client_error
+from resolvers.queries import Query
+
+logger = logging.getLogger("commerce_gateway.graphql")
+
+
+class GatewaySchema(strawberry.Schema):
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # Every error leaves with an extensions.code, parse and validation errors included;
+        # unexpected ones leave masked (they were logged with their trace first).
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            result.errors = [to_client_error(e) for e in result.errors]
+        return result
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected failures are answers, not incidents: log only the unexpected, with traces.
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, GatewayError):
+                logger.error("unexpected error at %s", error.path, exc_info=original)
+
+
+def build_schema() -> strawberry.Schema:
+    return GatewaySchema(
+        query=Query,
+        extensions=[
+            # Parsing and validation dominate strawberry's cost for small queries, and a
+            # client sends the same few documents over and over. Both caches live at
+            # module level, shared by every request.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )

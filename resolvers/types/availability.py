@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from gateway import domain
+from resolvers.types.common import Channel, SourceSystem, StockStatus
+from resolvers.types.location import Location
+
+
+@strawberry.type(description="One SKU at one node.")
+class LocationAvailability:
+    location: Location
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    available_to_promise: int = strawberry.field(
+        description="onHand - reserved - safetyStock, never negative."
+    )
+    status: StockStatus
+    backorder_date: date | None
+    source: SourceSystem = strawberry.field(description="The system this figure came from.")
+    as_of: datetime | None = strawberry.field(description="When it was true at the source.")
+    distance_km: float | None
+
+    @classmethod
+    def from_domain(cls, row: domain.NodeAvailability) -> LocationAvailability:
+        return cls(
+            location=Location.from_domain(row.location, row.distance_km),
+            on_hand=row.on_hand,
+            reserved=row.reserved,
+            safety_stock=row.safety_stock,
+            available_to_promise=row.available_to_promise,
+            status=row.status,
+            backorder_date=row.backorder_date,
+            source=row.source,
+            as_of=row.as_of,
+            distance_km=row.distance_km,
+        )
+
+
+@strawberry.type(description="Where a SKU can be had, and how many in total.")
+class ProductAvailability:
+    sku: str
+    channel: Channel | None
+    total_available: int
+    locations: list[LocationAvailability]
+
+    @classmethod
+    def from_domain(cls, availability: domain.Availability) -> ProductAvailability:
+        return cls(
+            sku=availability.sku,
+            channel=availability.channel,
+            total_available=availability.total_available,
+            locations=[LocationAvailability.from_domain(r) for r in availability.rows],
+        )

@@ -1,0 +1,32 @@
+import pytest
+
+from gateway.app import Backends, create_app
+from gateway.config import Settings
+from tests.asgi import GraphQLClient
+from tests.fakes import small_retailer
+
+
+@pytest.fixture
+def retailer():
+    return small_retailer()
+
+
+@pytest.fixture
+async def gql(retailer, tmp_path):
+    erp, web, pos = retailer
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(
+        '{"nodes": ['
+        '{"source": "ERP", "ref": "Central - NTR", "id": "WH-CENTRAL", "lat": 51.31, "lng": 9.48},'
+        '{"source": "ERP", "ref": "North - NTR", "id": "WH-NORTH", "lat": 53.47, "lng": 10.01},'
+        '{"source": "POS", "ref": "LMITTE", "id": "ST-MITTE", "capabilities": ["PICKUP", "SHIP_FROM_STORE"]},'
+        '{"source": "POS", "ref": "LHAM", "id": "ST-HAMBURG", "capabilities": []}'
+        "]}"
+    )
+
+    async def backends(settings):
+        return Backends(erp=erp, storefront=web, pos=pos)
+
+    app = create_app(Settings(nodes_file=nodes, redis_url=None, _env_file=None), backends=backends)
+    async with GraphQLClient(app) as client:
+        yield client

@@ -1,0 +1,149 @@
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.domain import (
+    Capability,
+    Channel,
+    GeoPoint,
+    Kit,
+    KitComponent,
+    Location,
+    NodeType,
+    SourceSystem,
+    StockReading,
+    StockStatus,
+)
+from gateway.errors import BadUserInput
+from gateway.services.availability import (
+    kit_node_availability,
+    node_availability,
+    select_locations,
+    validate_near,
+)
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+WAREHOUSE = Location(
+    "WH-A", "A", NodeType.WAREHOUSE, SourceSystem.ERP, "A - NTR", GeoPoint(51.3, 9.5)
+)
+STORE = Location(
+    "ST-B",
+    "B",
+    NodeType.STORE,
+    SourceSystem.POS,
+    "LB",
+    GeoPoint(52.52, 13.40),
+    frozenset({Capability.PICKUP}),
+    safety_stock=1,
+)
+
+
+def reading(on_hand, reserved=0, incoming=0, sku="S", at=T0):
+    return StockReading(sku, SourceSystem.ERP, "A - NTR", on_hand, reserved, at, incoming=incoming)
+
+
+@given(
+    on_hand=st.integers(-50, 10_000),
+    reserved=st.integers(0, 10_000),
+    safety=st.integers(0, 50),
+)
+def test_property_atp_is_never_negative_and_never_exceeds_free_stock(on_hand, reserved, safety):
+    loc = Location("N", "N", NodeType.STORE, SourceSystem.POS, "N", safety_stock=safety)
+    row = node_availability("S", loc, reading(on_hand, reserved), low_threshold=5)
+    assert row.available_to_promise >= 0
+    assert row.available_to_promise <= max(0, on_hand - reserved)
+    assert (row.available_to_promise == 0) == (
+        row.status in (StockStatus.OUT_OF_STOCK, StockStatus.BACKORDER)
+    )
+
+
+def test_given_store_safety_stock_then_last_unit_is_not_promised():
+    row = node_availability("S", STORE, reading(1), low_threshold=5)
+    assert row.available_to_promise == 0
+    assert row.status is StockStatus.OUT_OF_STOCK
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "incoming", "status"),
+    [
+        (20, 0, StockStatus.IN_STOCK),
+        (5, 0, StockStatus.LOW_STOCK),
+        (0, 0, StockStatus.OUT_OF_STOCK),
+        (0, 10, StockStatus.BACKORDER),
+    ],
+)
+def test_status_follows_atp_threshold_and_incoming(on_hand, incoming, status):
+    assert (
+        node_availability(
+            "S", WAREHOUSE, reading(on_hand, incoming=incoming), low_threshold=5
+        ).status
+        is status
+    )
+
+
+def test_given_no_reading_then_zero_and_out_of_stock_with_no_as_of():
+    row = node_availability("S", WAREHOUSE, None, low_threshold=5)
+    assert (row.on_hand, row.available_to_promise, row.as_of) == (0, 0, None)
+
+
+def test_kit_is_limited_by_its_scarcest_component_and_as_old_as_its_stalest():
+    kit = Kit("KIT", (KitComponent("SHOE", 1), KitComponent("SOCK", 3)))
+    older = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+    comps = {
+        "SHOE": node_availability("SHOE", WAREHOUSE, reading(10, 2, sku="SHOE"), low_threshold=5),
+        "SOCK": node_availability(
+            "SOCK", WAREHOUSE, reading(10, sku="SOCK", at=older), low_threshold=5
+        ),
+    }
+    row = kit_node_availability(kit, comps, WAREHOUSE, 5)
+    assert row.available_to_promise == 3  # socks: floor(10 / 3)
+    assert row.as_of == older
+
+
+@given(shoe=st.integers(0, 100), sock=st.integers(0, 100), per_kit=st.integers(1, 5))
+def test_property_kit_never_promises_more_components_than_exist(shoe, sock, per_kit):
+    kit = Kit("KIT", (KitComponent("SHOE", 1), KitComponent("SOCK", per_kit)))
+    comps = {
+        "SHOE": node_availability("SHOE", WAREHOUSE, reading(shoe, sku="SHOE"), low_threshold=5),
+        "SOCK": node_availability("SOCK", WAREHOUSE, reading(sock, sku="SOCK"), low_threshold=5),
+    }
+    atp = kit_node_availability(kit, comps, WAREHOUSE, 5).available_to_promise
+    assert atp <= shoe and atp * per_kit <= sock
+    assert (atp + 1) > shoe or (atp + 1) * per_kit > sock  # and it is the largest such number
+
+
+def test_channels_pickup_needs_capability_online_takes_warehouses_and_ship_from_store():
+    shipper = Location(
+        "ST-C",
+        "C",
+        NodeType.STORE,
+        SourceSystem.POS,
+        "LC",
+        None,
+        frozenset({Capability.SHIP_FROM_STORE}),
+    )
+    nodes = [WAREHOUSE, STORE, shipper]
+    assert [loc.id for loc, _ in select_locations(nodes, channel=Channel.PICKUP)] == ["ST-B"]
+    assert {loc.id for loc, _ in select_locations(nodes, channel=Channel.ONLINE)} == {
+        "WH-A",
+        "ST-C",
+    }
+
+
+def test_near_sorts_by_distance_and_applies_radius():
+    berlin = validate_near(52.52, 13.405, 400, 20_000)
+    chosen = select_locations([WAREHOUSE, STORE], near=berlin)
+    assert [loc.id for loc, _ in chosen] == ["ST-B", "WH-A"]
+    assert chosen[0][1] < 1 and 300 < chosen[1][1] < 310
+    tight = validate_near(52.52, 13.405, 50, 20_000)
+    assert [loc.id for loc, _ in select_locations([WAREHOUSE, STORE], near=tight)] == ["ST-B"]
+
+
+@pytest.mark.parametrize(
+    ("lat", "lng", "radius"), [(91, 0, 1), (0, 181, 1), (0, 0, -5), (0, 0, 0), (0, 0, 50_000)]
+)
+def test_bad_coordinates_or_radius_are_refused(lat, lng, radius):
+    with pytest.raises(BadUserInput):
+        validate_near(lat, lng, radius, 20_000)
