@@ -1,0 +1,93 @@
+"""``commerce-gateway``: demo, serve, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+
+def _export_schema(output: str | None) -> int:
+    from resolvers.schema import build_schema
+
+    text = build_schema().as_str() + "\n"
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _serve(host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.config import Settings
+
+    settings = Settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # The demo is the one place that wires the simulators in; gateway code never does.
+    from sandbox.demo import run_demo
+    from sandbox.servers import SimulatorPorts
+
+    ports = SimulatorPorts(args.erp_port, args.woocommerce_port, args.square_port)
+    try:
+        return asyncio.run(
+            run_demo(
+                host=args.host,
+                port=args.port,
+                ports=ports,
+                seed=args.seed,
+                skus=args.skus,
+                stores=args.stores,
+                latency_ms=args.latency_ms,
+                check=args.check,
+            )
+        )
+    except KeyboardInterrupt:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="commerce-gateway", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="simulated ERPNext, WooCommerce and Square + the gateway")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--erp-port", type=int, default=8101)
+    demo.add_argument("--woocommerce-port", type=int, default=8102)
+    demo.add_argument("--square-port", type=int, default=8103)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--skus", type=int, default=500)
+    demo.add_argument("--stores", type=int, default=12)
+    demo.add_argument("--latency-ms", type=float, default=0.0)
+    demo.add_argument("--check", action="store_true", help="run the example query once, then exit")
+
+    serve = sub.add_parser("serve", help="run the gateway against the configured backends")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", "-o")
+
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "serve":
+        return _serve(args.host, args.port)
+    return _export_schema(args.output)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
