@@ -27,3 +27,61 @@ def simulator_apps(
         "woocommerce": woocommerce.create_app(dataset, **knobs),
         "square": square.create_app(dataset, **knobs),
     }
+
+
+async def serve_simulators(
+    dataset: Dataset,
+    ports: SimulatorPorts,
+    *,
+    latency_ms: float = 0.0,
+    error_rate: float = 0.0,
+    host: str = "127.0.0.1",
+) -> None:
+    """Serve the three simulators until cancelled."""
+    import asyncio
+
+    import uvicorn
+
+    apps = simulator_apps(dataset, latency_ms=latency_ms, error_rate=error_rate)
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        )
+        for app, port in (
+            (apps["erp"], ports.erp),
+            (apps["woocommerce"], ports.woocommerce),
+            (apps["square"], ports.square),
+        )
+    ]
+    await asyncio.gather(*(s.serve() for s in servers))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sandbox.servers``: the simulators alone, for benchmarks and manual tests."""
+    import argparse
+    import asyncio
+
+    from sandbox.sample_data import generate
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.servers")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--skus", type=int, default=500)
+    parser.add_argument("--stores", type=int, default=12)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--ports", default="8101,8102,8103", help="erp,woocommerce,square")
+    args = parser.parse_args(argv)
+    erp, woo, square = (int(p) for p in args.ports.split(","))
+    dataset = generate(seed=args.seed, skus=args.skus, stores=args.stores)
+    asyncio.run(
+        serve_simulators(
+            dataset,
+            SimulatorPorts(erp, woo, square),
+            latency_ms=args.latency_ms,
+            error_rate=args.error_rate,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

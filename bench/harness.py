@@ -1,0 +1,137 @@
+"""Shared benchmark plumbing: start servers as subprocesses, drive load, summarise.
+
+Every server runs in its own process (uvicorn, one worker, no access log) so the gateway and
+the baseline are served the same way; the load generator is aiohttp in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+@contextmanager
+def process(
+    args: list[str], env: dict[str, str] | None = None, ports: list[int] = ()
+) -> Iterator[None]:
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for port in ports:
+            try:
+                wait_for_port(port)
+            except RuntimeError:
+                proc.kill()
+                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from None
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def uvicorn_args(app: str, port: int, *, factory: bool = False) -> list[str]:
+    args = ["-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return [*args, "--factory"] if factory else args
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def drive(
+    method: str,
+    url: str,
+    body: bytes | None,
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: float = 1.0,
+) -> LoadResult:
+    """Closed-loop load: ``concurrency`` clients, each sending its next request on reply."""
+    headers = {"content-type": "application/json"}
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            nonlocal errors
+            start = time.perf_counter()
+            async with session.request(method, url, data=body, headers=headers) as response:
+                payload = await response.read()
+                if response.status != 200 or b'"errors"' in payload:
+                    errors += 1
+            latencies.append(time.perf_counter() - start)
+
+        async def client(until: float) -> None:
+            while time.perf_counter() < until:
+                await one()
+
+        await asyncio.gather(*(client(time.perf_counter() + warmup) for _ in range(concurrency)))
+        latencies.clear()
+        errors = 0
+        start = time.perf_counter()
+        await asyncio.gather(*(client(start + seconds) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return LoadResult(
+        len(latencies),
+        elapsed,
+        percentile(latencies, 0.5) * 1000,
+        percentile(latencies, 0.99) * 1000,
+        errors,
+    )
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
