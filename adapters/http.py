@@ -105,7 +105,9 @@ async def send(
     retrying = AsyncRetrying(
         retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
         stop=stop_after_attempt(max_retries + 1),
-        wait=wait_exponential_jitter(initial=wait_initial, max=wait_max),
+        # Jitter as large as the first wait spreads retries of concurrent callers without
+        # turning a 50 ms backoff into a second (tenacity's default jitter is 1 s).
+        wait=wait_exponential_jitter(multiplier=wait_initial, max=wait_max, jitter=wait_initial),
         reraise=True,
     )
     try:

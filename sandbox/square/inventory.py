@@ -1,0 +1,229 @@
+"""Square inventory counts per (variation, location, state): read lazily from the dataset,
+rewritten by the changes in ``changes``.
+
+A pair nobody has changed costs nothing: its counts are drawn from the dataset on demand.
+The first change to a pair starts a history for it, seeded with the dataset's counts as of
+the beginning of time; counts are recomputed by replaying that history in ``occurred_at``
+order, so a physical count overrides earlier adjustments and out-of-order changes land
+where they belong, as Square does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sandbox.square.catalog import Catalog
+from sandbox.square.wire import (
+    decode_cursor,
+    encode_cursor,
+    field_of,
+    fingerprint,
+    format_quantity,
+    invalid,
+    not_found,
+    page,
+    parse_time,
+    rfc3339,
+    string_list,
+)
+
+STATES = frozenset(
+    {
+        "CUSTOM",
+        "IN_STOCK",
+        "SOLD",
+        "RETURNED_BY_CUSTOMER",
+        "RESERVED_FOR_SALE",
+        "SOLD_ONLINE",
+        "ORDERED_FROM_VENDOR",
+        "RECEIVED_FROM_VENDOR",
+        "IN_TRANSIT_TO",
+        "NONE",
+        "WASTE",
+        "UNLINKED_RETURN",
+        "COMPOSED",
+        "DECOMPOSED",
+        "SUPPORTED_BY_NEWER_VERSION",
+        "IN_TRANSIT",
+    }
+)
+UNTRACKED = frozenset({"NONE", "SOLD", "UNLINKED_RETURN"})  # never returned as counts
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+GET_PAGE_SIZE = 100
+# Sorting by calculated_at needs every candidate count in hand; past this many
+# (variation, location) pairs an unfiltered scan streams in catalogue order instead.
+SORT_LIMIT = 200_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Count = tuple[Decimal, datetime]  # quantity, calculated_at
+Row = tuple[str, str, str, Decimal, datetime]  # object, location, state, quantity, at
+
+
+@dataclass
+class Event:
+    occurred_at: datetime
+    seq: int
+    counts: dict[str, Decimal] = field(default_factory=dict)  # physical counts
+    moves: list[tuple[str, str, Decimal]] = field(default_factory=list)  # from, to, qty
+
+
+class Inventory:
+    def __init__(self, catalog: Catalog, clock: Callable[[], datetime]) -> None:
+        self.catalog = catalog
+        self.clock = clock
+        self._history: dict[tuple[str, str], list[Event]] = {}
+        self._current: dict[tuple[str, str], dict[str, Count]] = {}
+        # idempotency key -> (request fingerprint, the first answer)
+        self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.sequence = itertools.count()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def counts(self, vid: str, location: str) -> dict[str, Count]:
+        """Tracked and untracked counts of one variation at one location, by state."""
+        current = self._current.get((vid, location))
+        if current is not None:
+            return current
+        dataset = self.catalog.dataset
+        sku = self.catalog.variations[vid].sku
+        drawn = dataset.store_count(sku, location)
+        if not drawn:
+            return {}
+        at = dataset.store_count_calculated_at(sku, location)
+        return {state: (Decimal(qty), at) for state, qty in drawn.items()}
+
+    def _rows(
+        self,
+        objects: list[str],
+        locations: list[str],
+        states: set[str] | None,
+        updated_after: datetime | None,
+    ) -> Iterator[Row]:
+        for vid in objects:
+            for location in locations:
+                for state, (qty, at) in self.counts(vid, location).items():
+                    if state in UNTRACKED or (states is not None and state not in states):
+                        continue
+                    if updated_after is not None and at <= updated_after:
+                        continue
+                    yield vid, location, state, qty, at
+
+    def batch_retrieve(self, body: dict[str, Any]) -> dict[str, Any]:
+        ids = string_list(body, "catalog_object_ids")
+        location_ids = string_list(body, "location_ids")
+        raw_states = string_list(body, "states")
+        states = None
+        if raw_states is not None:
+            for i, state in enumerate(raw_states):
+                if state not in STATES:
+                    raise invalid(
+                        "INVALID_ENUM_VALUE",
+                        f"`{state}` is not a valid InventoryState.",
+                        f"states[{i}]",
+                    )
+            states = set(raw_states)
+        after_raw = body.get("updated_after")
+        updated_after = None if after_raw is None else parse_time(after_raw, "updated_after")
+        limit = field_of(body, "limit", int)
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        elif limit < 1:
+            raise invalid("VALUE_TOO_LOW", "`limit` must be greater than or equal to 1.", "limit")
+        elif limit > MAX_LIMIT:
+            raise invalid("VALUE_TOO_HIGH", "`limit` must be less than or equal to 1000.", "limit")
+
+        objects = self._known_objects(ids)
+        locations = self._known_locations(location_ids)
+        query = fingerprint("counts", ids, location_ids, raw_states, after_raw)
+        offset = decode_cursor(body.get("cursor"), query)
+        rows = self._rows(objects, locations, states, updated_after)
+        if len(objects) * len(locations) <= SORT_LIMIT:
+            # Newest first; the sort is stable, so ties stay in request order.
+            chunk, cursor = page(sorted(rows, key=_newest_first), offset, limit, query)
+        else:
+            chunk = list(itertools.islice(rows, offset, offset + limit + 1))
+            cursor = None
+            if len(chunk) > limit:
+                chunk = chunk[:limit]
+                cursor = encode_cursor(query, offset + limit)
+        answer: dict[str, Any] = {}
+        if chunk:
+            answer["counts"] = [count_body(*row) for row in chunk]
+        if cursor:
+            answer["cursor"] = cursor
+        return answer
+
+    def retrieve_one(
+        self, vid: str, location_ids: str | None, cursor: str | None
+    ) -> dict[str, Any]:
+        if vid not in self.catalog.variations:
+            raise not_found(f"Object `{vid}` not found.")
+        wanted = [x for x in location_ids.split(",") if x] if location_ids else None
+        locations = self._known_locations(wanted)
+        query = fingerprint("count", vid, location_ids)
+        rows = list(self._rows([vid], locations, None, None))
+        chunk, next_cursor = page(rows, decode_cursor(cursor, query), GET_PAGE_SIZE, query)
+        answer: dict[str, Any] = {}
+        if chunk:
+            answer["counts"] = [count_body(*row) for row in chunk]
+        if next_cursor:
+            answer["cursor"] = next_cursor
+        return answer
+
+    def _known_objects(self, ids: list[str] | None) -> list[str]:
+        if ids is None:
+            return list(self.catalog.variations)
+        return [vid for vid in dict.fromkeys(ids) if vid in self.catalog.variations]
+
+    def _known_locations(self, ids: list[str] | None) -> list[str]:
+        if ids is None:
+            return list(self.catalog.store_ids)
+        wanted = set(ids)
+        return [loc for loc in self.catalog.store_ids if loc in wanted]
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def unchanged(self, vid: str, location: str, event: Event) -> bool:
+        current = self.counts(vid, location)
+        return all(current.get(s, (Decimal(0),))[0] == q for s, q in event.counts.items())
+
+    def apply(self, vid: str, location: str, event: Event, now: datetime) -> None:
+        pair = (vid, location)
+        if pair not in self._history:
+            seed = {state: qty for state, (qty, _) in self.counts(vid, location).items()}
+            self._history[pair] = [Event(_EPOCH, -1, counts=seed)]
+        history = self._history[pair]
+        history.append(event)
+        history.sort(key=lambda e: (e.occurred_at, e.seq))
+        before = self.counts(vid, location)
+        totals: dict[str, Decimal] = {}
+        for past in history:
+            totals.update(past.counts)
+            for source, target, qty in past.moves:
+                totals[source] = totals.get(source, Decimal(0)) - qty
+                totals[target] = totals.get(target, Decimal(0)) + qty
+        self._current[pair] = {
+            state: (qty, before[state][1] if state in before and before[state][0] == qty else now)
+            for state, qty in totals.items()
+        }
+
+
+def _newest_first(row: Row) -> float:
+    return -row[4].timestamp()
+
+
+def count_body(vid: str, location: str, state: str, qty: Decimal, at: datetime) -> dict[str, Any]:
+    return {
+        "catalog_object_id": vid,
+        "catalog_object_type": "ITEM_VARIATION",
+        "state": state,
+        "location_id": location,
+        "quantity": format_quantity(qty),
+        "calculated_at": rfc3339(at),
+    }
