@@ -54,7 +54,9 @@ async def http_backends(settings: Settings) -> Backends:
     retries = settings.http_max_retries
     return Backends(
         erp=ErpNextAdapter(erp_client, timezone=settings.erp_timezone, max_retries=retries),
-        storefront=WooCommerceAdapter(woo_client, max_retries=retries),
+        storefront=WooCommerceAdapter(
+            woo_client, max_retries=retries, currency=settings.woo_currency
+        ),
         pos=SquareAdapter(square_client, max_retries=retries),
         clients=[erp_client, woo_client, square_client],
     )

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     woo_base_url: str = "http://127.0.0.1:8102"
     woo_consumer_key: str = "ck_sandbox"
     woo_consumer_secret: str = "cs_sandbox"
+    # WooCommerce prices carry no currency: it is the store's setting (Settings > General).
+    woo_currency: str = "EUR"
 
     square_base_url: str = "http://127.0.0.1:8103"
     square_access_token: str = "sandbox-square-token"
