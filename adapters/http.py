@@ -99,6 +99,12 @@ async def send(
             return response
         error = parse_error(response)
         if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
+            retry_after = retry_after_seconds(response)
+            if retry_after is not None:
+                error.details["retry_after_seconds"] = retry_after
+                if retry_after > wait_max:
+                    # The backend asked for longer than a caller can wait: say so now.
+                    raise error
             raise _Retryable(error)
         raise error
 
@@ -117,6 +123,15 @@ async def send(
     except _Retryable as exhausted:
         raise exhausted.error from exhausted.__cause__
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (delta form; the HTTP-date form is treated as absent)."""
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -1,0 +1,123 @@
+"""The ERPNext doctypes the gateway reads: their columns, numeric columns and child tables,
+and the one derived figure the simulator computes (a Bin's projected_qty).
+
+Field names follow the doctype JSON files of ERPNext v15 (only the columns the simulator
+fills are listed; a query naming another one gets MariaDB's "Unknown column").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.erpnext.tables import DocTypeMeta
+
+
+def _meta(name: str, columns: str, numeric: str = "", **kwargs: Any) -> DocTypeMeta:
+    return DocTypeMeta(name, tuple(columns.split()), frozenset(numeric.split()), **kwargs)
+
+
+META: dict[str, DocTypeMeta] = {
+    m.name: m
+    for m in (
+        _meta(
+            "Item",
+            "item_code item_name item_group stock_uom disabled allow_alternative_item "
+            "is_stock_item has_variants variant_of variant_based_on "
+            "include_item_in_manufacturing opening_stock valuation_rate standard_rate "
+            "is_fixed_asset description brand image has_batch_no has_serial_no "
+            "is_purchase_item is_sales_item end_of_life weight_per_unit weight_uom",
+            "disabled allow_alternative_item is_stock_item has_variants "
+            "include_item_in_manufacturing opening_stock valuation_rate standard_rate "
+            "is_fixed_asset has_batch_no has_serial_no is_purchase_item is_sales_item "
+            "weight_per_unit",
+            tables={
+                "barcodes": "Item Barcode",
+                "attributes": "Item Variant Attribute",
+                "item_defaults": "Item Default",
+                "uoms": "UOM Conversion Detail",
+                "taxes": "Item Tax",
+            },
+        ),
+        _meta("Item Barcode", "barcode barcode_type uom", istable=True),
+        _meta(
+            "Item Variant Attribute",
+            "variant_of attribute attribute_value numeric_values",
+            "numeric_values",
+            istable=True,
+        ),
+        _meta(
+            "Item Default",
+            "company default_warehouse default_price_list buying_cost_center "
+            "selling_cost_center expense_account income_account",
+            istable=True,
+        ),
+        _meta("UOM Conversion Detail", "uom conversion_factor", "conversion_factor", istable=True),
+        _meta(
+            "Item Tax",
+            "item_tax_template tax_category valid_from minimum_net_rate maximum_net_rate",
+            "minimum_net_rate maximum_net_rate",
+            istable=True,
+        ),
+        _meta(
+            "Item Price",
+            "item_code uom packing_unit item_name brand item_description price_list customer "
+            "supplier batch_no buying selling currency price_list_rate valid_from valid_upto "
+            "lead_time_days note reference",
+            "packing_unit buying selling price_list_rate lead_time_days",
+        ),
+        _meta(
+            "Warehouse",
+            "warehouse_name company is_group parent_warehouse disabled warehouse_type "
+            "is_rejected_warehouse account email_id phone_no mobile_no address_line_1 "
+            "address_line_2 city state pin lft rgt old_parent",
+            "is_group disabled is_rejected_warehouse lft rgt",
+            tree_parent="parent_warehouse",
+        ),
+        _meta(
+            "Bin",
+            "item_code warehouse actual_qty planned_qty indented_qty ordered_qty "
+            "projected_qty reserved_qty reserved_qty_for_production "
+            "reserved_qty_for_sub_contract reserved_qty_for_production_plan reserved_stock "
+            "stock_uom valuation_rate stock_value",
+            "actual_qty planned_qty indented_qty ordered_qty projected_qty reserved_qty "
+            "reserved_qty_for_production reserved_qty_for_sub_contract "
+            "reserved_qty_for_production_plan reserved_stock valuation_rate stock_value",
+        ),
+        _meta(
+            "Product Bundle",
+            "new_item_code description disabled",
+            "disabled",
+            tables={"items": "Product Bundle Item"},
+        ),
+        _meta(
+            "Product Bundle Item",
+            "item_code qty description rate uom",
+            "qty rate",
+            istable=True,
+        ),
+    )
+}
+PARENT_OF = {child: m.name for m in META.values() for child in m.tables.values()}
+# Bin quantities the sample data leaves at zero (production and subcontracting).
+OTHER_BIN_QUANTITIES = (
+    "planned_qty",
+    "indented_qty",
+    "reserved_qty_for_production",
+    "reserved_qty_for_sub_contract",
+    "reserved_qty_for_production_plan",
+)
+
+
+def projected_qty(bin_row: dict[str, Any]) -> float:
+    """ERPNext's Bin.set_projected_qty (v15): reserved_stock is NOT subtracted, because
+    Stock Reservation Entries are made against Sales Orders already in reserved_qty."""
+    return (
+        bin_row["actual_qty"]
+        + bin_row["ordered_qty"]
+        + bin_row["indented_qty"]
+        + bin_row["planned_qty"]
+        - bin_row["reserved_qty"]
+        - bin_row["reserved_qty_for_production"]
+        - bin_row["reserved_qty_for_sub_contract"]
+        - bin_row["reserved_qty_for_production_plan"]
+    )
