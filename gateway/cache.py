@@ -110,6 +110,13 @@ class Cache:
 
         return (await self.load_many(namespace, [key], load, ttl))[key]
 
+    async def prime(self, namespace: str, values: Mapping[str, Any], ttl: int) -> None:
+        """Store values another call already fetched, so nobody fetches them again."""
+        if values:
+            await self._backend.multi_set(
+                [(f"{namespace}:{k}", v) for k, v in values.items()], ttl=ttl
+            )
+
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
         for key in keys:
             await self._backend.delete(f"{namespace}:{key}")

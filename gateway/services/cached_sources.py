@@ -56,9 +56,13 @@ class CachedErp:
         key = f"{offset}:{limit}:{search or ''}:{category or ''}"
 
         async def load() -> list[ItemMaster]:
-            return await self._inner.list_items(
+            items = await self._inner.list_items(
                 offset=offset, limit=limit, search=search, category=category
             )
+            # The page already holds each item in full: the product loader that follows
+            # must not ask the ERP for them again.
+            await self._cache.prime("erp:item", {i.sku: i for i in items}, self._ttls.item)
+            return items
 
         return await self._cache.load_one("erp:list", key, load, self._ttls.item)
 

@@ -1,0 +1,141 @@
+"""The real gateway over the real adapters and the three simulators on loopback ports."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from gateway.app import create_app
+from gateway.config import Settings
+from sandbox.demo import run_demo
+from sandbox.sample_data import generate
+from sandbox.servers import SimulatorPorts, simulator_apps
+from tests.asgi import GraphQLClient
+from tests.live_server import free_port, serve
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return generate(seed=42, skus=500, stores=12)
+
+
+@pytest.fixture
+async def stack(dataset, tmp_path):
+    apps = simulator_apps(dataset)
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(json.dumps(dataset.nodes_config()))
+    with serve(apps["erp"]) as erp, serve(apps["woocommerce"]) as woo, serve(apps["square"]) as sq:
+        settings = Settings(
+            _env_file=None,
+            erp_base_url=erp,
+            woo_base_url=woo,
+            square_base_url=sq,
+            nodes_file=nodes,
+            redis_url=None,
+        )
+        async with GraphQLClient(create_app(settings)) as client:
+            yield client, apps
+
+
+def calls(apps) -> dict[str, Counter]:
+    return {name: Counter(app.state.calls) for name, app in apps.items()}
+
+
+PAGE = """query ($first: Int!) { products(first: $first) { edges { node {
+    sku name webPrice { amount } storePrice { amount } barcodes
+    availability(near: {lat: 52.52, lng: 13.405}) { totalAvailable locations { availableToPromise } }
+} } } }"""
+
+
+async def test_a_page_of_50_products_with_availability_costs_one_call_per_backend_endpoint(stack):
+    gql, apps = stack
+    before = calls(apps)
+    body = await gql(PAGE, first=50)
+    assert "errors" not in body, body["errors"]
+    assert len(body["data"]["products"]["edges"]) == 50
+    used = {name: calls(apps)[name] - before[name] for name in apps}
+    for backend, counter in used.items():
+        assert counter, f"{backend} was never asked"
+        assert max(counter.values()) == 1, (backend, counter)
+    # And a page of one product touches exactly the same endpoints: the cost does not grow
+    # with the page, it is one batched call each.
+    one_page_endpoints = {name: set(c) for name, c in used.items()}
+    async with GraphQLClient(gql.app) as fresh:  # a fresh app: a cold cache again
+        before = calls(apps)
+        await fresh(PAGE, first=1)
+        assert {name: set(calls(apps)[name] - before[name]) for name in apps} == one_page_endpoints
+
+
+async def test_cached_product_page_makes_no_backend_calls(stack):
+    gql, apps = stack
+    query = '{ product(sku: "SHOE-TRAIL-42") { name availability { totalAvailable } } }'
+    first = await gql(query)
+    before = calls(apps)
+    second = await gql(query)
+    assert first == second
+    assert calls(apps) == before
+
+
+async def test_availability_reflects_each_source_of_truth(stack, dataset):
+    gql, _ = stack
+    body = await gql(
+        '{ product(sku: "SHOE-TRAIL-42") { webListing { stockQuantity }'
+        " availability { locations { location { id stockSource sourceRef } onHand reserved } } } }"
+    )
+    rows = body["data"]["product"]["availability"]["locations"]
+    for row in rows:
+        ref = row["location"]["sourceRef"]
+        if row["location"]["stockSource"] == "ERP":
+            figures = dataset.bin("SHOE-TRAIL-42", ref) or {
+                "actual_qty": 0,
+                "reserved_qty": 0,
+                "reserved_stock": 0,
+            }
+            assert row["onHand"] == figures["actual_qty"]
+            assert row["reserved"] == max(figures["reserved_qty"], figures["reserved_stock"])
+        else:
+            counts = dataset.store_count("SHOE-TRAIL-42", ref) or {}
+            assert row["onHand"] == counts.get("IN_STOCK", 0) + counts.get("RESERVED_FOR_SALE", 0)
+    assert body["data"]["product"]["webListing"]["stockQuantity"] == dataset.web_stock(
+        "SHOE-TRAIL-42"
+    )
+
+
+async def test_drift_is_visible_web_copy_against_warehouse_truth(stack, dataset):
+    gql, _ = stack
+    sku = sorted(dataset.drift_skus)[0]
+    body = await gql(
+        "query ($sku: String!) { product(sku: $sku) { webListing { stockQuantity }"
+        " availability(channel: ONLINE) { locations { location { type } availableToPromise } } } }",
+        sku=sku,
+    )
+    product = body["data"]["product"]
+    warehouses = sum(
+        r["availableToPromise"]
+        for r in product["availability"]["locations"]
+        if r["location"]["type"] == "WAREHOUSE"
+    )
+    assert warehouses == dataset.erp_sellable(sku)
+    assert product["webListing"]["stockQuantity"] != warehouses
+
+
+async def test_backend_down_is_backend_unavailable_not_a_trace(dataset, tmp_path):
+    settings = Settings(
+        _env_file=None,
+        erp_base_url=f"http://127.0.0.1:{free_port()}",
+        woo_base_url=f"http://127.0.0.1:{free_port()}",
+        square_base_url=f"http://127.0.0.1:{free_port()}",
+        http_max_retries=0,
+        redis_url=None,
+    )
+    async with GraphQLClient(create_app(settings)) as gql:
+        body = await gql('{ product(sku: "SHOE-TRAIL-42") { name } }')
+    assert body["errors"][0]["extensions"]["code"] == "BACKEND_UNAVAILABLE"
+    assert "Traceback" not in json.dumps(body)
+
+
+async def test_the_demo_command_answers_its_example_query_with_per_store_rows():
+    ports = SimulatorPorts(free_port(), free_port(), free_port())
+    assert await run_demo(port=free_port(), ports=ports, check=True) == 0
