@@ -28,6 +28,7 @@ from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefro
 from gateway.services.catalog import CatalogService
 from gateway.services.locations import LocationDirectory
 from resolvers.context import GatewayContext, Services
+from resolvers.response_cache import ResponseMicroCache
 from resolvers.schema import build_schema
 
 
@@ -119,10 +120,17 @@ def create_app(
             yield
 
     graphql = GatewayGraphQL(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
-    return Starlette(
+    endpoint = ResponseMicroCache(
+        graphql,
+        ttl_seconds=settings.response_cache_seconds,
+        # Requests arrive only after the lifespan has opened the cache.
+        generation=lambda: app.state.cache.generation,
+    )
+    app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", health),
         ],
         lifespan=lifespan,
     )
+    return app

@@ -44,6 +44,12 @@ class Cache:
     def __init__(self, backend: BaseCache) -> None:
         self._backend = backend
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every invalidation; caches of derived answers include it in their key."""
+        return self._generation
 
     @property
     def backend(self) -> BaseCache:
@@ -118,6 +124,7 @@ class Cache:
             )
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
+        self._generation += 1
         for key in keys:
             await self._backend.delete(f"{namespace}:{key}")
 

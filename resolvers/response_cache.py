@@ -1,0 +1,109 @@
+"""A micro-cache of whole GraphQL responses, for identical read-only requests.
+
+A hot product page is asked for hundreds of times a second with the same document and
+variables; executing it each time re-resolves the same cached data into the same JSON.
+This keeps that JSON for ``ttl_seconds`` (1 s by default), so answers are at most that much
+older than the source caches beneath already allow. It is safe because:
+
+* only POSTed *queries* whose answer has no errors are kept (never mutations, never errors);
+* the key is the exact request body plus the data cache's generation, which every
+  invalidation bumps, so a write the gateway knows about is visible to the next request;
+* nothing here depends on who asks (the API has no per-caller data yet; when it does, the
+  caller's identity joins the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from graphql import OperationType, get_operation_ast, parse
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+@lru_cache(maxsize=512)
+def _is_query(document: str, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(document), operation_name)
+    except Exception:  # a syntax error is strawberry's to report, not ours to cache
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
+
+
+def is_cacheable_request(body: bytes) -> bool:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return False
+    return _is_query(payload["query"], payload.get("operationName"))
+
+
+class ResponseMicroCache:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        ttl_seconds: float,
+        generation: Callable[[], int],
+        max_entries: int = 2048,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._app = app
+        self._ttl = ttl_seconds
+        self._generation = generation
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[tuple[int, bytes], tuple[float, list[Message]]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if self._ttl <= 0 or scope["type"] != "http" or scope["method"] != "POST":
+            await self._app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        key = (self._generation(), hashlib.blake2b(body, digest_size=16).digest())
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > self._clock():
+            for message in hit[1]:
+                await send(message)
+            return
+
+        captured: list[Message] = []
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+            await send(message)
+
+        await self._app(scope, replay, capture)
+        if _succeeded(captured) and is_cacheable_request(body):
+            self._entries[key] = (self._clock() + self._ttl, captured)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _succeeded(messages: list[Message]) -> bool:
+    if not messages or messages[0].get("status") != 200:
+        return False
+    body = b"".join(m.get("body", b"") for m in messages[1:])
+    return b'"errors"' not in body

@@ -1,0 +1,82 @@
+import json
+
+import httpx
+
+from resolvers.response_cache import ResponseMicroCache
+
+
+class CountingApp:
+    """An ASGI app that answers with a counter, or an error when asked to."""
+
+    def __init__(self):
+        self.calls = 0
+
+    async def __call__(self, scope, receive, send):
+        self.calls += 1
+        body = json.loads((await receive())["body"] or b"{}")
+        answer = (
+            {"errors": [{"message": "no"}]}
+            if "fail" in body.get("query", "")
+            else {"data": {"n": self.calls}}
+        )
+        payload = json.dumps(answer).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def client_for(app):
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_identical_queries_within_ttl_execute_once_and_answer_the_same():
+    inner, clock, generation = CountingApp(), Clock(), [0]
+    cached = ResponseMicroCache(inner, ttl_seconds=1, generation=lambda: generation[0], clock=clock)
+    async with client_for(cached) as c:
+        first = await c.post("/", json={"query": "{ n }"})
+        second = await c.post("/", json={"query": "{ n }"})
+        assert first.json() == second.json() == {"data": {"n": 1}}
+        assert inner.calls == 1
+        clock.now = 1.5  # expired
+        assert (await c.post("/", json={"query": "{ n }"})).json() == {"data": {"n": 2}}
+        generation[0] += 1  # the data cache was invalidated by a write
+        assert (await c.post("/", json={"query": "{ n }"})).json() == {"data": {"n": 3}}
+
+
+async def test_mutations_errors_other_variables_and_gets_are_never_served_from_cache():
+    inner = CountingApp()
+    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: 0)
+    async with client_for(cached) as c:
+        for _ in range(2):
+            await c.post("/", json={"query": "mutation { n }"})
+        assert inner.calls == 2
+        for _ in range(2):
+            await c.post("/", json={"query": "{ fail }"})
+        assert inner.calls == 4
+        await c.post("/", json={"query": "query ($a: Int) { n }", "variables": {"a": 1}})
+        await c.post("/", json={"query": "query ($a: Int) { n }", "variables": {"a": 2}})
+        assert inner.calls == 6
+        await c.get("/", params={"query": "{ n }"})
+        await c.get("/", params={"query": "{ n }"})
+        assert inner.calls == 8
+
+
+async def test_zero_ttl_turns_it_off():
+    inner = CountingApp()
+    async with client_for(ResponseMicroCache(inner, ttl_seconds=0, generation=lambda: 0)) as c:
+        await c.post("/", json={"query": "{ n }"})
+        await c.post("/", json={"query": "{ n }"})
+    assert inner.calls == 2
