@@ -21,6 +21,7 @@ from gateway.domain import (
     Location,
     NodeAvailability,
     NodeType,
+    PosVariation,
     SourceSystem,
     StockReading,
     StockStatus,
@@ -192,19 +193,26 @@ class AvailabilityService:
     async def all_locations(self) -> list[Location]:
         return await self._locations.locations()
 
+    async def _readings(
+        self, skus: Sequence[str]
+    ) -> tuple[list[StockReading], Mapping[str, PosVariation]]:
+        erp_readings, pos_readings, variations = await asyncio.gather(
+            self._erp.stock(skus), self._pos.stock(skus), self._pos.variations_by_sku(skus)
+        )
+        return [*erp_readings, *pos_readings], variations
+
     async def by_node(self, skus: Sequence[str]) -> dict[str, dict[str, NodeAvailability]]:
         """For each SKU, its figures at every node (location id -> row); kits expanded."""
-        kits = await self._erp.kits(skus)
-        component_skus = {c.sku for kit in kits.values() for c in kit.components}
-        stock_skus = sorted((set(skus) - kits.keys()) | component_skus)
-        locations = await self._locations.locations()
-        erp_readings, pos_readings, thresholds = await asyncio.gather(
-            self._erp.stock(stock_skus),
-            self._pos.stock(stock_skus),
-            self._pos.variations_by_sku(stock_skus),
+        # Kits and nodes in one round (both reference data, usually cached); then one batched
+        # stock round that already includes every kit's components, so a page costs one call
+        # per backend endpoint whatever it holds.
+        kits, locations = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        stock_skus = sorted(
+            (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
+        readings_list, thresholds = await self._readings(stock_skus)
         readings: dict[tuple[SourceSystem, str, str], StockReading] = {
-            (r.source, r.location_ref, r.sku): r for r in (*erp_readings, *pos_readings)
+            (r.source, r.location_ref, r.sku): r for r in readings_list
         }
 
         def threshold(sku: str, loc: Location) -> int:
