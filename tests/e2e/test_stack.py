@@ -139,3 +139,41 @@ async def test_backend_down_is_backend_unavailable_not_a_trace(dataset, tmp_path
 async def test_the_demo_command_answers_its_example_query_with_per_store_rows():
     ports = SimulatorPorts(free_port(), free_port(), free_port())
     assert await run_demo(port=free_port(), ports=ports, check=True) == 0
+
+
+async def test_the_gateway_on_redis_answers_like_the_in_process_cache(dataset, tmp_path):
+    import uuid
+
+    apps = simulator_apps(dataset)
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(json.dumps(dataset.nodes_config()))
+    query = (
+        '{ product(sku: "SHOE-TRAIL-42") { name storePrice { amount } '
+        "availability(near: {lat: 52.52, lng: 13.405}) { totalAvailable locations { location { id } asOf } } } }"
+    )
+    answers = []
+    with serve(apps["erp"]) as erp, serve(apps["woocommerce"]) as woo, serve(apps["square"]) as sq:
+        for redis_url in (None, f"redis://127.0.0.1:6379/{0}"):
+            settings = Settings(
+                _env_file=None,
+                erp_base_url=erp,
+                woo_base_url=woo,
+                square_base_url=sq,
+                nodes_file=nodes,
+                redis_url=redis_url,
+                response_cache_seconds=0,
+            )
+            app = create_app(settings)
+            async with GraphQLClient(app) as gql:
+                if redis_url:
+                    app.state.cache.backend.namespace = f"e2e{uuid.uuid4().hex}"
+                first = await gql(query)
+                before = calls(apps)
+                second = await gql(query)  # served from the cache (Redis: unpickled)
+                assert calls(apps) == before
+                answers.append((first, second))
+                if redis_url:
+                    await app.state.cache.backend.clear()
+    (memory, memory_again), (redis, redis_again) = answers
+    assert "errors" not in redis, redis
+    assert memory == memory_again == redis == redis_again
