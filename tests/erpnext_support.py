@@ -3,11 +3,9 @@ clients wired to the simulator in-process."""
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +15,8 @@ from adapters.erpnext import ErpNextAdapter, build_erpnext_client
 from gateway.config import Settings
 from sandbox.erpnext import create_app
 from sandbox.sample_data import Dataset, generate
+from tests.contracts import load_contract
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "erp"
 KEY, SECRET = "sandbox-key", "sandbox-secret"
 TOKEN = f"token {KEY}:{SECRET}"
 BASE_URL = "http://erp.northtrail.test"
@@ -30,14 +28,9 @@ class FixedClock:
         return NOW
 
 
-@cache
-def _contract(name: str) -> str:
-    return (CONTRACTS / f"{name}.json").read_text()
-
-
 def contract(name: str) -> dict[str, Any]:
-    """A fresh copy of one contract file, e.g. ``contract("bins.list")``."""
-    return copy.deepcopy(json.loads(_contract(name)))
+    """A fresh copy of one contract file."""
+    return load_contract("erp", name)
 
 
 @cache

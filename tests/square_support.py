@@ -3,11 +3,8 @@ clients wired to the simulator in-process."""
 
 from __future__ import annotations
 
-import copy
-import json
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +14,8 @@ from adapters.square import build_square_client
 from gateway.config import Settings
 from sandbox.sample_data import Dataset, generate
 from sandbox.square import create_app
+from tests.contracts import load_contract
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "pos"
 TOKEN = "sandbox-square-token"
 VERSION = "2025-08-20"
 # Ten minutes after the contract's batch-create example, so its occurred_at values are valid.
@@ -26,14 +23,9 @@ NOW = datetime(2026, 11, 20, 10, 26, 41, 311000, tzinfo=UTC)
 BASE_URL = "https://connect.squareupsandbox.com"
 
 
-@cache
-def _contract(name: str) -> str:
-    return (CONTRACTS / f"{name}.json").read_text()
-
-
 def contract(name: str) -> dict[str, Any]:
-    """A fresh copy of one contract file, e.g. ``contract("catalog.search")``."""
-    return copy.deepcopy(json.loads(_contract(name)))
+    """A fresh copy of one contract file."""
+    return load_contract("pos", name)
 
 
 @cache

@@ -6,23 +6,21 @@ the clone; they double as fixtures.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
 from woocommerce.oauth import OAuth
 
 from sandbox.sample_data import Dataset, generate
+from tests.contracts import load_contract
 
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts" / "woocommerce"
 API = "/wp-json/wc/v3"
 KEY, SECRET = "ck_sandbox", "cs_sandbox"
 
 
 def contract(name: str) -> dict[str, Any]:
-    return json.loads((CONTRACTS / f"{name}.json").read_text())
+    return load_contract("woocommerce", name)
 
 
 @cache
