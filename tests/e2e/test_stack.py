@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,21 +23,32 @@ def dataset():
     return generate(seed=42, skus=500, stores=12)
 
 
-@pytest.fixture
-async def stack(dataset, tmp_path):
+@contextmanager
+def simulators(dataset, tmp_path):
+    """The three simulators on loopback ports; yields them and a Settings maker for them."""
     apps = simulator_apps(dataset)
     nodes = tmp_path / "nodes.json"
     nodes.write_text(json.dumps(dataset.nodes_config()))
     with serve(apps["erp"]) as erp, serve(apps["woocommerce"]) as woo, serve(apps["square"]) as sq:
-        settings = Settings(
-            _env_file=None,
-            erp_base_url=erp,
-            woo_base_url=woo,
-            square_base_url=sq,
-            nodes_file=nodes,
-            redis_url=None,
-        )
-        async with GraphQLClient(create_app(settings)) as client:
+
+        def settings(**overrides) -> Settings:
+            values = {
+                "erp_base_url": erp,
+                "woo_base_url": woo,
+                "square_base_url": sq,
+                "nodes_file": nodes,
+                "redis_url": None,
+                **overrides,
+            }
+            return Settings(_env_file=None, **values)
+
+        yield apps, settings
+
+
+@pytest.fixture
+async def stack(dataset, tmp_path):
+    with simulators(dataset, tmp_path) as (apps, settings):
+        async with GraphQLClient(create_app(settings())) as client:
             yield client, apps
 
 
@@ -142,27 +155,14 @@ async def test_the_demo_command_answers_its_example_query_with_per_store_rows():
 
 
 async def test_the_gateway_on_redis_answers_like_the_in_process_cache(dataset, tmp_path):
-    import uuid
-
-    apps = simulator_apps(dataset)
-    nodes = tmp_path / "nodes.json"
-    nodes.write_text(json.dumps(dataset.nodes_config()))
     query = (
         '{ product(sku: "SHOE-TRAIL-42") { name storePrice { amount } '
         "availability(near: {lat: 52.52, lng: 13.405}) { totalAvailable locations { location { id } asOf } } } }"
     )
     answers = []
-    with serve(apps["erp"]) as erp, serve(apps["woocommerce"]) as woo, serve(apps["square"]) as sq:
-        for redis_url in (None, f"redis://127.0.0.1:6379/{0}"):
-            settings = Settings(
-                _env_file=None,
-                erp_base_url=erp,
-                woo_base_url=woo,
-                square_base_url=sq,
-                nodes_file=nodes,
-                redis_url=redis_url,
-                response_cache_seconds=0,
-            )
+    with simulators(dataset, tmp_path) as (apps, settings_for):
+        for redis_url in (None, "redis://127.0.0.1:6379/0"):
+            settings = settings_for(redis_url=redis_url, response_cache_seconds=0)
             app = create_app(settings)
             async with GraphQLClient(app) as gql:
                 if redis_url:
