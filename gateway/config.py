@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     square_access_token: str = "sandbox-square-token"
     square_version: str = "2025-08-20"
 
+    # Shopify Admin GraphQL: POST {oms_base_url}/admin/api/{oms_api_version}/graphql.json
+    oms_base_url: str = "http://127.0.0.1:8104"
+    oms_access_token: str = "shpat_sandbox"
+    oms_api_version: str = "2026-10"
+
     http_connect_timeout_seconds: float = 3.0
     http_read_timeout_seconds: float = 10.0
     http_max_retries: int = 2

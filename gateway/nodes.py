@@ -32,13 +32,17 @@ class NodeOverride:
     capabilities: frozenset[Capability] | None = None
     safety_stock: int | None = None
     enabled: bool = True
+    oms_location: str | None = None
 
 
 NodeOverrides = Mapping[tuple[SourceSystem, str], NodeOverride]
 
 
 def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOverride]:
-    """Read ``{"nodes": [{"source", "ref", "id"?, "lat"?, "lng"?, "capabilities"?, ...}]}``."""
+    """Read ``{"nodes": [{"source", "ref", "id"?, "lat"?, "lng"?, "capabilities"?, ...}]}``.
+
+    ``oms_location`` names the Shopify Location gid a node's orders are assigned to.
+    """
     if path is None:
         return {}
     raw: dict[str, Any] = json.loads(Path(path).read_text())
@@ -55,6 +59,7 @@ def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOver
             capabilities=None if caps is None else frozenset(Capability(c) for c in caps),
             safety_stock=entry.get("safety_stock"),
             enabled=entry.get("enabled", True),
+            oms_location=entry.get("oms_location"),
         )
     return overrides
 
@@ -95,6 +100,7 @@ def build_locations(
                     capabilities=default_caps if o.capabilities is None else o.capabilities,
                     safety_stock=safety if o.safety_stock is None else o.safety_stock,
                     address=loc.address,
+                    oms_ref=o.oms_location,
                 )
             )
     return nodes

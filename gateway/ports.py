@@ -20,6 +20,21 @@ from gateway.domain import (
     StockReading,
     WebListing,
 )
+from gateway.domain.documents import (
+    OmsFulfillmentOrder,
+    OmsOrder,
+    OmsOrderDraft,
+    OmsReturn,
+    OmsReturnLine,
+    SalesOrder,
+    SalesOrderDraft,
+    StockReceiptLine,
+    StockReservation,
+    Tracking,
+    WebOrder,
+    WebRefund,
+    WebRefundDraft,
+)
 
 
 class ErpPort(Protocol):
@@ -72,3 +87,86 @@ class LocationsProvider(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class OmsPort(Protocol):
+    """Shopify Admin GraphQL: orders split into fulfillment orders per location, and returns.
+
+    Every write is idempotent on the draft's ``reference``: a repeat returns what the first
+    call made (and finishes any step the first call did not reach).
+    """
+
+    async def create_order(self, draft: OmsOrderDraft) -> OmsOrder:
+        """orderCreate (sourceIdentifier = reference), then fulfillmentOrderMove for any
+        fulfillment order Shopify assigned to another location than the allocation's."""
+        ...
+
+    async def order(self, order_id: str) -> OmsOrder | None: ...
+
+    async def fulfill(
+        self, fulfillment_order_id: str, tracking: Tracking | None
+    ) -> OmsFulfillmentOrder:
+        """fulfillmentCreate for everything remaining; a closed fulfillment order is returned
+        as it is."""
+        ...
+
+    async def cancel_order(self, order_id: str) -> OmsOrder:
+        """fulfillmentOrderCancel on every fulfillment order still open."""
+        ...
+
+    async def open_return(
+        self, order_id: str, lines: Sequence[OmsReturnLine], reference: str
+    ) -> OmsReturn:
+        """returnRequest then returnApproveRequest: the return ends OPEN."""
+        ...
+
+    async def close_return(self, return_id: str) -> OmsReturn: ...
+
+
+class ErpOrdersPort(Protocol):
+    """ERPNext selling and stock documents: Sales Orders that reserve stock, receipts."""
+
+    async def submit_sales_order(self, draft: SalesOrderDraft) -> SalesOrder:
+        """Insert and submit (docstatus 1, reserve_stock); an order already posted with this
+        po_no is returned instead."""
+        ...
+
+    async def sales_order(self, name: str) -> SalesOrder | None: ...
+
+    async def cancel_sales_order(self, name: str) -> SalesOrder:
+        """frappe.client.cancel; already cancelled is not an error."""
+        ...
+
+    async def stock_reservations(self, sales_order: str) -> list[StockReservation]: ...
+
+    async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
+        """A submitted Stock Entry (Material Receipt); returns its name. Idempotent."""
+        ...
+
+
+class WebOrdersPort(Protocol):
+    """WooCommerce orders and refunds."""
+
+    async def web_orders(self, *, modified_after: datetime | None = None) -> list[WebOrder]:
+        """Every order (all pages), oldest modification first."""
+        ...
+
+    async def web_order(self, order_id: int) -> WebOrder | None: ...
+
+    async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund: ...
+
+
+class PosStockWritesPort(Protocol):
+    """Square inventory adjustments, idempotent on ``reference`` (idempotency_key)."""
+
+    async def record_sale(
+        self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
+    ) -> None:
+        """ADJUSTMENT IN_STOCK -> SOLD."""
+        ...
+
+    async def record_restock(
+        self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
+    ) -> None:
+        """ADJUSTMENT NONE -> IN_STOCK (a returned unit back on the shelf)."""
+        ...

@@ -312,8 +312,22 @@ class Dataset:
     def web_product_by_sku(self) -> dict[str, WebProduct]:
         return {p.sku: p for p in self.web_products.values() if p.sku}
 
+    def node_ids(self) -> list[str]:
+        """Gateway node ids: leaf warehouses first, then stores, in dataset order."""
+        return ["WH-" + _slug(w.warehouse_name).upper() for w in self.leaf_warehouses] + [
+            "ST-" + _slug(s.name).upper() for s in self.stores
+        ]
+
+    def oms_location_ids(self) -> dict[str, str]:
+        """Node id -> Shopify Location gid; the Central Warehouse keeps the contract's id."""
+        return {
+            node: f"gid://shopify/Location/{71234560001 + i}"
+            for i, node in enumerate(self.node_ids())
+        }
+
     def nodes_config(self) -> dict[str, object]:
         """The gateway's node file for this dataset: ids, coordinates and capabilities."""
+        oms = self.oms_location_ids()
         nodes: list[dict[str, object]] = []
         for w in self.leaf_warehouses:
             nodes.append(
@@ -325,6 +339,7 @@ class Dataset:
                     "lat": w.lat,
                     "lng": w.lng,
                     "capabilities": [],
+                    "oms_location": oms["WH-" + _slug(w.warehouse_name).upper()],
                 }
             )
         for s in self.stores:
@@ -338,6 +353,7 @@ class Dataset:
                     "ref": s.id,
                     "type": "STORE",
                     "capabilities": caps,
+                    "oms_location": oms["ST-" + _slug(s.name).upper()],
                 }
             )
         return {"nodes": nodes}

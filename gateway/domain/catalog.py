@@ -153,6 +153,7 @@ class Location:
     capabilities: frozenset[Capability] = frozenset()
     safety_stock: int = 0
     address: str | None = None
+    oms_ref: str | None = None  # the OMS (Shopify) Location gid orders are assigned to
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,47 @@
+"""Plain typed values the whole gateway speaks: catalog and stock, and the documents
+exchanged with the backends when orders, holds and returns are written.
+
+``gateway.domain`` re-exports the catalog types, which almost every module uses.
+"""
+
+from gateway.domain.catalog import (
+    Availability,
+    BackendLocation,
+    Capability,
+    Channel,
+    GeoPoint,
+    ItemMaster,
+    Kit,
+    KitComponent,
+    Location,
+    Money,
+    NodeAvailability,
+    NodeType,
+    PosVariation,
+    Product,
+    SourceSystem,
+    StockReading,
+    StockStatus,
+    WebListing,
+)
+
+__all__ = [
+    "Availability",
+    "BackendLocation",
+    "Capability",
+    "Channel",
+    "GeoPoint",
+    "ItemMaster",
+    "Kit",
+    "KitComponent",
+    "Location",
+    "Money",
+    "NodeAvailability",
+    "NodeType",
+    "PosVariation",
+    "Product",
+    "SourceSystem",
+    "StockReading",
+    "StockStatus",
+    "WebListing",
+]
