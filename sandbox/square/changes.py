@@ -4,6 +4,14 @@ before any is applied, idempotent on ``idempotency_key``.
 Writable moves only (Inventory API): NONE/UNLINKED_RETURN/WASTE -> IN_STOCK and
 IN_STOCK -> SOLD/WASTE/NONE. RESERVED_FOR_SALE and the vendor, return and transit states are
 read-only, so a reservation cannot be written into Square: INVALID_ENUM_VALUE.
+
+Not enough IN_STOCK is not an error: Square lets counts go negative (a store that rang up
+more than its records said it had), so an adjustment is applied whatever the balance and the
+negative count is returned, as the real API does; a reconciliation sees the oversell instead
+of a refused sale. Re-sending a key with the same body returns the first answer; the same key
+with a different body is refused with IDEMPOTENCY_KEY_REUSED, which is what Square documents
+(developer.squareup.com/docs/working-with-apis/idempotency) and answers in practice ("The
+idempotency key can only be retried with the same request data.").
 """
 
 from __future__ import annotations
@@ -106,6 +114,7 @@ def batch_change(inventory: Inventory, body: dict[str, Any]) -> dict[str, Any]:
                 and inventory.unchanged(vid, location, event)
             ):
                 continue
+            # No balance check: Square lets IN_STOCK go negative (see the module docstring).
             inventory.apply(vid, location, event, now)
             for state in {*event.counts, *(s for move in event.moves for s in move[:2])}:
                 touched[(vid, location, state)] = None

@@ -1,0 +1,126 @@
+"""Square inventory reads: counts per variation, location and state, turned into the
+gateway's stock readings.
+
+Stock figures. Square's sellable quantity is IN_STOCK. RESERVED_FOR_SALE units are on the
+shelf but promised (read-only through the API, set by Square's own order flows), so a reading
+says ``on_hand = IN_STOCK + RESERVED_FOR_SALE`` and ``reserved = RESERVED_FOR_SALE``: on hand
+less reserved is Square's sellable figure again. ORDERED_FROM_VENDOR is ``incoming``. Square
+quantities are decimal strings; they are rounded down, as Square's own POS app does, and a
+negative IN_STOCK (an oversold store) is passed on as it is. ``as_of`` is the newest
+``calculated_at`` of the states read for that SKU and store.
+
+All counts are read in one batch-retrieve per 1,000 variations, following cursors to the end.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+from adapters.square.api import SquareApi, dicts
+from gateway.domain import SourceSystem, StockReading
+
+IDS_PER_COUNTS_CALL = 1000
+COUNTS_PAGE_LIMIT = 1000
+STOCK_STATES = ("IN_STOCK", "RESERVED_FOR_SALE", "ORDERED_FROM_VENDOR")
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
+
+
+async def read_stock(
+    api: SquareApi,
+    sku_of: dict[str, str],
+    wanted: list[str],
+    location_refs: Sequence[str] | None,
+) -> list[StockReading]:
+    """Readings for the variations in ``sku_of`` (variation id -> SKU), ordered as
+    ``wanted`` then by location."""
+    ids = list(sku_of)
+    counts: list[dict[str, Any]] = []
+    for start in range(0, len(ids), IDS_PER_COUNTS_CALL):
+        counts += await _counts(api, ids[start : start + IDS_PER_COUNTS_CALL], location_refs)
+    return _readings(counts, sku_of, wanted)
+
+
+async def _counts(
+    api: SquareApi, ids: list[str], location_refs: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "catalog_object_ids": ids,
+        "states": list(STOCK_STATES),
+        "limit": COUNTS_PAGE_LIMIT,
+    }
+    if location_refs is not None:
+        body["location_ids"] = list(dict.fromkeys(location_refs))
+    counts: list[dict[str, Any]] = []
+    while True:
+        answer = await api.call("POST", "/v2/inventory/counts/batch-retrieve", json=body)
+        counts += dicts(answer.get("counts"))
+        cursor = answer.get("cursor")
+        if not cursor:
+            return counts
+        body = {**body, "cursor": cursor}
+
+
+def _readings(
+    counts: list[dict[str, Any]], sku_of: dict[str, str], wanted: list[str]
+) -> list[StockReading]:
+    quantities: dict[tuple[str, str], dict[str, Decimal]] = {}
+    as_of: dict[tuple[str, str], datetime] = {}
+    for count in counts:
+        sku = sku_of.get(str(count.get("catalog_object_id")))
+        location, state = count.get("location_id"), count.get("state")
+        if sku is None or not isinstance(location, str) or state not in STOCK_STATES:
+            continue
+        pair = (sku, location)
+        by_state = quantities.setdefault(pair, {})
+        by_state[state] = by_state.get(state, Decimal(0)) + _quantity(count.get("quantity"))
+        moment = _time(count.get("calculated_at"))
+        if moment is not None and (pair not in as_of or moment > as_of[pair]):
+            as_of[pair] = moment
+    order = {sku: i for i, sku in enumerate(wanted)}
+    readings = []
+    for (sku, location), by_state in sorted(
+        quantities.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])
+    ):
+        in_stock = _whole(by_state.get("IN_STOCK", Decimal(0)))
+        reserved = _whole(by_state.get("RESERVED_FOR_SALE", Decimal(0)))
+        readings.append(
+            StockReading(
+                sku=sku,
+                source=SourceSystem.POS,
+                location_ref=location,
+                on_hand=in_stock + reserved,
+                reserved=reserved,
+                # Square always sends calculated_at; without one the figure's age is unknown.
+                as_of=as_of.get((sku, location), _UNKNOWN_TIME),
+                incoming=_whole(by_state.get("ORDERED_FROM_VENDOR", Decimal(0))),
+            )
+        )
+    return readings
+
+
+def _quantity(raw: Any) -> Decimal:
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _whole(quantity: Decimal) -> int:
+    """Rounded down, as Square's POS shows decimal quantities (2.5 -> 2, -2.5 -> -3)."""
+    return int(quantity.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def _time(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    text = _FRACTION.sub(r"\1", raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
