@@ -4,8 +4,7 @@ Request budget: every read is chunked by SKU (at most ``chunk_size`` codes in on
 filter, and a URL kept well under proxies' 8 KB request-line limit), so the number of requests
 grows with the chunks, never with the SKUs. Per chunk, ``items_by_sku`` costs four lists (Item,
 Item Price, Item Barcode, Item Tax); ``stock`` and ``kits`` one each. Lists always send
-``limit_page_length`` (Frappe's default is 20) and page with ``limit_start`` ordered by a unique
-column until a short page comes back, because there is no total header.
+``limit_page_length`` and page ordered by a unique column (see rest.FrappeRest).
 
 Child rows for many parents: a child doctype is listed on its own with ``parent=<parent
 doctype>`` (frappe.client.get_list checks read permission on that parent) and a ``parent in
@@ -21,27 +20,24 @@ datetimes aware UTC.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import httpx
 
+from adapters.erpnext.orders import ErpNextOrders
 from adapters.erpnext.wire import (
     BACKEND,
     decimal,
-    parse_error,
     plain,
     site_time_to_utc,
     sku_chunks,
     whole,
 )
-from adapters.http import build_client, json_body, send
+from adapters.http import build_client
 from gateway.config import Settings
 from gateway.domain import (
     BackendLocation,
@@ -86,7 +82,9 @@ def build_erpnext_client(
     return build_client(settings, settings.erp_base_url, headers=headers, transport=transport)
 
 
-class ErpNextAdapter:
+class ErpNextAdapter(ErpNextOrders):
+    """ErpPort (reads), and ErpOrdersPort (Sales Orders, receipts) from ErpNextOrders."""
+
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -98,14 +96,18 @@ class ErpNextAdapter:
         page_size: int = 500,
         chunk_size: int = 200,
         concurrency: int = 8,
+        company: str | None = None,
     ) -> None:
-        self._client = client
-        self._tz = ZoneInfo(timezone)
-        self._max_retries = max_retries
+        super().__init__(
+            client,
+            timezone=timezone,
+            max_retries=max_retries,
+            page_size=page_size,
+            company=company,
+        )
         # valuation_rate is in the company's currency, which no Item field states.
         self._currency = currency
         self._clock = clock
-        self._page_size = page_size
         self._chunk_size = chunk_size
         self._concurrency = concurrency
 
@@ -304,69 +306,6 @@ class ErpNextAdapter:
                 return await call
 
         return list(await asyncio.gather(*(run(c) for c in calls)))
-
-    async def _all(
-        self,
-        doctype: str,
-        fields: list[str],
-        filters: list[list[Any]],
-        *,
-        order_by: str = "name asc",
-        parent: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Every matching row, page after page, in a stable order."""
-        rows: list[dict[str, Any]] = []
-        while True:
-            page = await self._page(
-                doctype,
-                fields,
-                filters,
-                order_by=order_by,
-                parent=parent,
-                start=len(rows),
-                length=self._page_size,
-            )
-            rows.extend(page)
-            if len(page) < self._page_size:
-                return rows
-
-    async def _page(
-        self,
-        doctype: str,
-        fields: list[str],
-        filters: list[list[Any]],
-        *,
-        start: int,
-        length: int,
-        or_filters: list[list[Any]] | None = None,
-        order_by: str = "name asc",
-        parent: str | None = None,
-    ) -> list[dict[str, Any]]:
-        params: dict[str, str | int] = {
-            "fields": json.dumps(fields),
-            "filters": json.dumps(filters),
-            "order_by": order_by,
-            "limit_start": start,
-            "limit_page_length": length,
-        }
-        if or_filters:
-            params["or_filters"] = json.dumps(or_filters)
-        if parent:
-            params["parent"] = parent
-        path = f"/api/resource/{quote(doctype)}"
-        response = await send(
-            BACKEND,
-            lambda: self._client.get(path, params=params),
-            parse_error,
-            max_retries=self._max_retries,
-        )
-        body = json_body(response)
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise BackendUnavailable(
-                f"{BACKEND} answered {doctype} without a data list", backend=BACKEND
-            )
-        return [row for row in data if isinstance(row, dict)]
 
 
 def _current_prices(rows: list[dict[str, Any]], today: date) -> dict[str, Money]:

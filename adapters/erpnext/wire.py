@@ -1,6 +1,6 @@
 """Frappe's wire conventions as the adapter reads them: the error envelope, numbers that
-arrive as JSON floats, HTML in messages and Text Editor fields, naive site-time datetimes, and
-``in`` lists that must fit in a request line."""
+arrive as JSON floats, HTML in messages and Text Editor fields, naive site-time datetimes,
+``in`` lists that must fit in a request line, and money written as exact JSON numbers."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from gateway.errors import BackendError
 
 BACKEND = "erpnext"
 _TAG = re.compile(r"<[^>]+>")
+_DECIMAL = re.compile(r'"\\u0000decimal:([-0-9.]+)\\u0000"')
 _URL_BUDGET = 6500  # percent-encoded characters of SKU list: the request line stays < 8 KB
 
 
@@ -121,3 +122,16 @@ def sku_chunks(skus: Sequence[str], size: int) -> Iterator[list[str]]:
         budget += cost
     if chunk:
         yield chunk
+
+
+def json_content(body: Any) -> bytes:
+    """``body`` as JSON with each Decimal written as the number it is (129.00, not a float's
+    129.0 or 0.1's 0.1000000000000000055...): a marker string, then the bare digits."""
+
+    def encode(value: Any) -> str:
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"\0decimal:{value:f}\0"
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    text = json.dumps(body, default=encode)
+    return _DECIMAL.sub(lambda m: m.group(1), text).encode()

@@ -3,9 +3,18 @@
 Routes (each also under /api/v1/): ``GET /api/resource/{doctype}`` (frappe.client.get_list),
 ``GET /api/resource/{doctype}/{name}`` (the whole document), and ``GET|POST
 /api/method/{method}`` for frappe.client.get_count, frappe.client.get_list, frappe.client.get
-and frappe.auth.get_logged_user. Every request is counted in ``app.state.calls`` under
-``"METHOD /api/resource/<Doctype>"`` (``.../<Doctype>/{name}`` for one document) or
-``"METHOD /api/method/<method>"``, injected faults and refused requests included.
+and frappe.auth.get_logged_user. Writes, for Sales Order and Stock Entry only: ``POST
+/api/resource/{doctype}`` (insert; docstatus 1 also submits), ``PUT
+/api/resource/{doctype}/{name}`` (save; docstatus 1 submits, 2 cancels) and the methods
+frappe.client.insert, frappe.client.submit and frappe.client.cancel. The body is JSON or a
+form whose ``data`` field holds the JSON (what the frappe-client library sends).
+
+Sandbox only, no credentials needed: ``POST /_sandbox/sales_orders/{name}/deliver`` ships a
+submitted Sales Order as a Delivery Note would (see selling.SalesOrders.deliver).
+
+Every request is counted in ``app.state.calls`` under ``"METHOD /api/resource/<Doctype>"``
+(``.../<Doctype>/{name}`` for one document), ``"METHOD /api/method/<method>"`` or
+``"POST /_sandbox/sales_orders/{name}/deliver"``, injected faults and refused requests included.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ import json
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,8 +37,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.erpnext.bins import BinLedger
+from sandbox.erpnext.documents import API_USER, Site, Submittable
 from sandbox.erpnext.meta import PARENT_OF
 from sandbox.erpnext.query import ListQuery, run_count, run_list
+from sandbox.erpnext.selling import SalesOrders
+from sandbox.erpnext.stock_entry import StockEntries
 from sandbox.erpnext.store import ErpStore
 from sandbox.erpnext.wire import (
     FrappeError,
@@ -40,7 +55,6 @@ from sandbox.erpnext.wire import (
 )
 from sandbox.sample_data import Dataset
 
-API_USER = "integration@northtrail.example"
 RATE_LIMITED = "You hit the rate limit because of too many requests. Please try after sometime."
 _NGINX_503 = (
     "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
@@ -60,9 +74,25 @@ def create_app(
     latency_ms: float = 0,
     error_rate: float = 0.0,
     rng_seed: int = 0,
+    clock: Callable[[], datetime] | None = None,
 ) -> Starlette:
-    """A Frappe REST simulator over ``dataset``; see the module docstring for the routes."""
+    """A Frappe REST simulator over ``dataset``; see the module docstring for the routes.
+
+    ``clock`` stamps written documents; by default the site's time starts at the dataset's
+    base time and runs on, so new figures are never older than the seeded ones.
+    """
     store = ErpStore(dataset, timezone)
+    started = monotonic()
+    site = Site(
+        store,
+        clock or (lambda: dataset.base_time + timedelta(seconds=monotonic() - started)),
+    )
+    bins = BinLedger(store, site.now)
+    sales_orders = SalesOrders(site, bins)
+    writers: dict[str, Submittable] = {
+        "Sales Order": sales_orders,
+        "Stock Entry": StockEntries(site, bins),
+    }
     calls: Counter[str] = Counter()
     faults = random.Random(rng_seed)
 
@@ -114,17 +144,27 @@ def create_app(
         body = {**error.body(), "exc": json.dumps(["Traceback (most recent call last): ..."])}
         return JSONResponse(body, status_code=500)
 
-    def endpoint(key: Callable[[Request], str], guest: Callable[[Request], str]) -> Any:
+    def writer(doctype: str) -> Submittable:
+        store.table(doctype)  # an unknown doctype is a 404
+        if doctype not in writers:
+            raise permission_error(f"No permission for {doctype}")
+        return writers[doctype]
+
+    def endpoint(
+        key: Callable[[Request], str], guest: Callable[[Request], str], *, sandbox: bool = False
+    ) -> Any:
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             async def run(request: Request) -> Response:
                 calls[f"{request.method} {key(request)}"] += 1
                 if latency_ms > 0:
                     await asyncio.sleep(latency_ms / 1000)
-                fault = injected_fault()
+                # Sandbox controls are the test's hands, not the backend: no faults, no auth.
+                fault = None if sandbox else injected_fault()
                 if fault is not None:
                     return fault
                 try:
-                    authenticate(request, guest(request))
+                    if not sandbox:
+                        authenticate(request, guest(request))
                     params = await _form_dict(request)
                     return JSONResponse(await handler(request, params))
                 except FrappeError as error:
@@ -162,11 +202,56 @@ def create_app(
         name = str(request.path_params["name"]).rstrip("/")
         return {"data": store.document(doctype_of(request), name)}
 
+    @endpoint(
+        lambda r: f"/api/resource/{doctype_of(r)}",
+        lambda r: f"Insufficient Permission for <strong>{doctype_of(r)}</strong>",
+    )
+    async def insert_doc(request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        target = writer(doctype_of(request))
+        return {"data": target.document(target.insert(_request_data(request, params)))}
+
+    @endpoint(
+        lambda r: f"/api/resource/{doctype_of(r)}/{{name}}",
+        lambda r: f"Insufficient Permission for <strong>{doctype_of(r)}</strong>",
+    )
+    async def update_doc(request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        target = writer(doctype_of(request))
+        name = str(request.path_params["name"]).rstrip("/")
+        target.update(name, _request_data(request, params))
+        return {"data": target.document(name)}
+
+    @endpoint(lambda r: "/_sandbox/sales_orders/{name}/deliver", lambda r: "", sandbox=True)
+    async def deliver(request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        name = str(request.path_params["name"])
+        sales_orders.deliver(name)
+        return {"data": sales_orders.document(name)}
+
+    def write_method(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "frappe.client.cancel":
+            target = writer(str(params.get("doctype") or ""))
+            name = str(params.get("name") or "")
+            target.cancel(name)
+            return {"message": target.document(name)}
+        doc = params.get("doc")
+        doc = json_param(doc, "doc") if isinstance(doc, str) else doc
+        if not isinstance(doc, dict):
+            raise validation_error(f"{method}() missing 1 required positional argument: 'doc'")
+        target = writer(str(doc.get("doctype") or ""))
+        if method == "frappe.client.insert":
+            return {"message": target.document(target.insert(doc))}
+        name = str(doc.get("name") or "")
+        target.update(name, {**doc, "docstatus": 1})  # frappe.client.submit
+        return {"message": target.document(name)}
+
     @endpoint(lambda r: f"/api/method/{method_of(r)}", lambda r: "Not permitted")
     async def call_method(request: Request, params: dict[str, Any]) -> dict[str, Any]:
         method = method_of(request)
         if method == "frappe.auth.get_logged_user":
             return {"message": API_USER}
+        if method in _WRITE_METHODS:
+            if request.method != "POST":
+                raise FrappeError(403, "PermissionError", "Not permitted")
+            return write_method(method, params)
         doctype = params.get("doctype")
         if method not in _METHODS:
             raise not_found(
@@ -186,9 +271,12 @@ def create_app(
     for prefix in ("/api", "/api/v1"):
         routes += [
             Route(f"{prefix}/resource/{{doctype}}", document_list, methods=["GET"]),
+            Route(f"{prefix}/resource/{{doctype}}", insert_doc, methods=["POST"]),
             Route(f"{prefix}/resource/{{doctype}}/{{name:path}}", read_doc, methods=["GET"]),
+            Route(f"{prefix}/resource/{{doctype}}/{{name:path}}", update_doc, methods=["PUT"]),
             Route(f"{prefix}/method/{{method:path}}", call_method, methods=["GET", "POST"]),
         ]
+    routes.append(Route("/_sandbox/sales_orders/{name}/deliver", deliver, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.calls = calls
     app.state.store = store
@@ -197,12 +285,13 @@ def create_app(
 
 
 _METHODS = ("frappe.client.get_count", "frappe.client.get_list", "frappe.client.get")
+_WRITE_METHODS = ("frappe.client.insert", "frappe.client.submit", "frappe.client.cancel")
 
 
 async def _form_dict(request: Request) -> dict[str, Any]:
     """frappe.form_dict: query string plus a form or JSON body."""
     params: dict[str, Any] = dict(request.query_params)
-    if request.method == "POST":
+    if request.method in ("POST", "PUT"):
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/json"):
             body = await request.json()
@@ -211,6 +300,18 @@ async def _form_dict(request: Request) -> dict[str, Any]:
         else:  # a urlencoded form, read without python-multipart
             params.update(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     return params
+
+
+def _request_data(request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    """frappe.api's get_request_form_data: the form's ``data`` field, or else the body."""
+    raw = params.get("data")
+    if raw is None:
+        data: Any = {k: v for k, v in params.items() if k not in request.query_params}
+    else:
+        data = json_param(raw, "data") if isinstance(raw, str) else raw
+    if not isinstance(data, dict):
+        raise validation_error("The request body must be a JSON object")
+    return data
 
 
 def _list_query(doctype: str, params: dict[str, Any]) -> ListQuery:

@@ -1,5 +1,5 @@
-"""The ERPNext doctypes the gateway reads: their columns, numeric columns and child tables,
-and the one derived figure the simulator computes (a Bin's projected_qty).
+"""The ERPNext doctypes the gateway reads and writes: their columns, numeric columns and child
+tables, and the one derived figure the simulator computes (a Bin's projected_qty).
 
 Field names follow the doctype JSON files of ERPNext v15 (only the columns the simulator
 fills are listed; a query naming another one gets MariaDB's "Unknown column").
@@ -93,6 +93,50 @@ META: dict[str, DocTypeMeta] = {
             "Product Bundle Item",
             "item_code qty description rate uom",
             "qty rate",
+            istable=True,
+        ),
+        _meta(
+            "Customer", "customer_name customer_type customer_group territory disabled", "disabled"
+        ),
+        _meta(
+            "Sales Order",
+            "naming_series customer customer_name order_type transaction_date delivery_date "
+            "po_no company currency conversion_rate selling_price_list price_list_currency "
+            "set_warehouse reserve_stock total_qty total net_total taxes_and_charges "
+            "total_taxes_and_charges grand_total rounded_total advance_paid status "
+            "delivery_status billing_status per_delivered per_billed per_picked",
+            "conversion_rate reserve_stock total_qty total net_total total_taxes_and_charges "
+            "grand_total rounded_total advance_paid per_delivered per_billed per_picked",
+            tables={"items": "Sales Order Item"},
+        ),
+        _meta(
+            "Sales Order Item",
+            "item_code item_name delivery_date qty stock_uom uom conversion_factor stock_qty "
+            "price_list_rate rate amount net_rate net_amount warehouse delivered_qty billed_amt "
+            "reserve_stock stock_reserved_qty actual_qty projected_qty",
+            "qty conversion_factor stock_qty price_list_rate rate amount net_rate net_amount "
+            "delivered_qty billed_amt reserve_stock stock_reserved_qty actual_qty projected_qty",
+            istable=True,
+        ),
+        _meta(
+            "Stock Reservation Entry",
+            "item_code warehouse voucher_type voucher_no voucher_detail_no voucher_qty "
+            "available_qty reserved_qty delivered_qty stock_uom reservation_based_on status "
+            "company",
+            "voucher_qty available_qty reserved_qty delivered_qty",
+        ),
+        _meta(
+            "Stock Entry",
+            "naming_series stock_entry_type purpose company posting_date posting_time "
+            "from_warehouse to_warehouse remarks total_incoming_value value_difference",
+            "total_incoming_value value_difference",
+            tables={"items": "Stock Entry Detail"},
+        ),
+        _meta(
+            "Stock Entry Detail",
+            "s_warehouse t_warehouse item_code item_name qty transfer_qty uom stock_uom "
+            "conversion_factor basic_rate valuation_rate amount",
+            "qty transfer_qty conversion_factor basic_rate valuation_rate amount",
             istable=True,
         ),
     )

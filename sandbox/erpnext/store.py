@@ -2,8 +2,9 @@
 
 Item (with its child tables Item Barcode, Item Variant Attribute, Item Default, UOM Conversion
 Detail and Item Tax), Item Price, Warehouse, Bin and Product Bundle (child table Product Bundle
-Item). Values the dataset does not hold (row names, creation times) are drawn from a hash so
-every run is identical; datetimes are naive, in the site's time zone.
+Item). The doctypes the API writes (meta.WRITTEN) start as empty tables that grow. Values
+the dataset does not hold (row names, creation times) are drawn from a hash so every run is
+identical; datetimes are naive, in the site's time zone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.erpnext.meta import META, OTHER_BIN_QUANTITIES, PARENT_OF, projected_qty
-from sandbox.erpnext.tables import Table
+from sandbox.erpnext.tables import Table, growing_table
 from sandbox.erpnext.wire import not_found, site_datetime
 from sandbox.sample_data import COMPANY, COMPANY_ABBR, CURRENCY, Dataset, Item
 
@@ -70,7 +71,8 @@ class ErpStore:
         if doctype not in META:
             raise not_found(f"DocType {doctype} not found")
         if doctype not in self._tables:
-            self._tables[doctype] = self._builders[doctype]()
+            builder = self._builders.get(doctype)
+            self._tables[doctype] = builder() if builder else growing_table(META[doctype])
         return self._tables[doctype]
 
     def document(self, doctype: str, name: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ Indexes on a few fields (name, item_code, parent...) are computed from the keys,
 let a query with ``=``/``in`` on such a field skip a full scan. ``update`` keeps per-row
 overrides on top of the rendered values (a later issue's Sales Orders move Bin figures this
 way); ``derive`` recomputes dependent fields such as a Bin's projected_qty after them.
+Documents the API writes (Sales Orders, Stock Entries...) are ``append``ed; a draft's
+replaced child rows are ``remove``d, which leaves a tombstone so positions stay stable.
 """
 
 from __future__ import annotations
@@ -69,14 +71,15 @@ class Table:
         self._derive = derive
         self._late = late
         self.late_columns = late_columns
-        self._keys = keys
+        self._keys = list(keys)
+        self._removed: set[int] = set()
         self._render = render
         self._index_of = index
         self._indexes: dict[str, dict[str, list[int]]] = {}
         self._overrides: dict[int, dict[str, Any]] = {}
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys) - len(self._removed)
 
     def row(self, position: int, *, full: bool = True) -> dict[str, Any]:
         """One row; ``full=False`` skips the costly late columns a query does not need."""
@@ -104,7 +107,8 @@ class Table:
         self, positions: Sequence[int] | None = None, *, full: bool = True
     ) -> Iterator[dict[str, Any]]:
         for position in range(len(self._keys)) if positions is None else positions:
-            yield self.row(position, full=full)
+            if position not in self._removed:
+                yield self.row(position, full=full)
 
     def indexed(self, column: str) -> bool:
         return column in self._index_of
@@ -121,7 +125,7 @@ class Table:
         found: set[int] = set()
         for value in values:
             found.update(index.get(fold(value), ()))
-        return sorted(found)
+        return sorted(found - self._removed)
 
     def get(self, name: str) -> dict[str, Any] | None:
         positions = self.positions("name", [name])
@@ -143,3 +147,22 @@ class Table:
         if not positions:
             raise KeyError(name)
         self._overrides.setdefault(positions[0], {}).update(values)
+
+    def append(self, key: Any) -> None:
+        """Add a row; indexes already built learn its position."""
+        position = len(self._keys)
+        self._keys.append(key)
+        for column, index in self._indexes.items():
+            index.setdefault(fold(self._index_of[column](key)), []).append(position)
+
+    def remove(self, name: str) -> None:
+        for position in self.positions("name", [name]):
+            self._removed.add(position)
+            self._overrides.pop(position, None)
+
+
+def growing_table(meta: DocTypeMeta) -> Table:
+    """An empty table of documents the API writes: each key is the row dict itself."""
+    columns = ("name", "parent") if meta.istable else ("name",)
+    index = {c: (lambda key, c=c: str(key[c])) for c in columns}
+    return Table(meta, [], dict, index)

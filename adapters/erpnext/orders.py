@@ -1,0 +1,265 @@
+"""ErpOrdersPort over ERPNext: Sales Orders that reserve stock, and Material Receipts.
+
+Idempotency: ERPNext takes no idempotency key, so each write carries the gateway's reference
+in a field it can be found by (a Sales Order's ``po_no``, a Stock Entry's ``remarks``) and is
+preceded by a look-up. The insert itself is sent once (a POST retried after a lost answer
+would make a second document); on a connection failure or 5xx/429 the whole look-up-then-insert
+is tried again, so the look-up finds what a lost first answer made. A draft found by the
+look-up (inserted, but the submit never arrived) is submitted rather than duplicated.
+
+Wire details: dates are sent as ERPNext stores them, plain ``YYYY-MM-DD`` in the site's
+calendar (a SalesOrderDraft's dates are already site dates); rates are exact JSON numbers from
+Decimal (wire.json_content), never floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from adapters.erpnext.rest import FrappeRest
+from adapters.erpnext.wire import decimal, whole
+from gateway.domain.documents import (
+    SalesOrder,
+    SalesOrderDraft,
+    StockReceiptLine,
+    StockReservation,
+)
+from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput
+
+SALES_ORDER = "Sales Order"
+RESERVATION = "Stock Reservation Entry"
+STOCK_ENTRY = "Stock Entry"
+SALES_ORDER_FIELDS = ["name", "po_no", "docstatus", "status", "per_delivered"]
+# fmt: off
+RESERVATION_FIELDS = [
+    "name", "item_code", "warehouse", "reserved_qty", "delivered_qty", "status", "docstatus",
+]
+# fmt: on
+T = TypeVar("T")
+
+
+class ErpNextOrders(FrappeRest):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        timezone: str = "Europe/Berlin",
+        max_retries: int = 2,
+        page_size: int = 500,
+        company: str | None = None,
+    ) -> None:
+        super().__init__(client, timezone=timezone, max_retries=max_retries, page_size=page_size)
+        # None lets ERPNext use the integration user's default company.
+        self._company = company
+
+    # --- ErpOrdersPort -------------------------------------------------------------------
+
+    async def submit_sales_order(self, draft: SalesOrderDraft) -> SalesOrder:
+        async def find() -> SalesOrder | None:
+            found = await self._open_sales_order(draft)
+            if found is not None and found.docstatus == 0:
+                return await self._submit_draft(found.name)
+            return found
+
+        async def create() -> SalesOrder:
+            path = f"/api/resource/{quote(SALES_ORDER)}"
+            doc = await self._write("POST", path, self._sales_order_body(draft), retries=0)
+            return _sales_order(doc) if doc else await self._require(find)
+
+        return await self._look_up_then_create(find, create)
+
+    async def sales_order(self, name: str) -> SalesOrder | None:
+        doc = await self._document(SALES_ORDER, name)
+        return _sales_order(doc) if doc is not None else None
+
+    async def cancel_sales_order(self, name: str) -> SalesOrder:
+        body = {"doctype": SALES_ORDER, "name": name}
+        try:
+            doc = await self._write("POST", "/api/method/frappe.client.cancel", body, key="message")
+        except BackendRejected as refused:
+            # A repeat (or a retry whose first answer was lost) finds it cancelled: success.
+            current = await self.sales_order(name)
+            if current is not None and current.docstatus == 2:
+                return current
+            raise refused
+        if doc is None:  # older Frappe versions answer with no document
+            current = await self.sales_order(name)
+            if current is None:
+                raise BackendUnavailable(f"Sales Order {name} vanished", backend="erpnext")
+            return current
+        return _sales_order(doc)
+
+    async def stock_reservations(self, sales_order: str) -> list[StockReservation]:
+        rows = await self._all(
+            RESERVATION,
+            RESERVATION_FIELDS,
+            [["voucher_type", "=", SALES_ORDER], ["voucher_no", "=", sales_order]],
+        )
+        return [
+            StockReservation(
+                name=str(row["name"]),
+                sku=str(row["item_code"]),
+                warehouse=str(row["warehouse"]),
+                # Held quantities round up, delivered ones down: never under-count a hold.
+                reserved_qty=whole(row.get("reserved_qty"), ROUND_CEILING),
+                delivered_qty=whole(row.get("delivered_qty"), ROUND_FLOOR),
+                status=str(row.get("status") or ""),
+            )
+            for row in rows
+            if row.get("docstatus") != 0  # a draft entry holds nothing
+        ]
+
+    async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
+        if not lines:
+            raise BadUserInput("A stock receipt needs at least one line")
+        remarks = receipt_remarks(reference)
+
+        async def find() -> str | None:
+            rows = await self._page(
+                STOCK_ENTRY,
+                ["name", "docstatus"],
+                [["remarks", "=", remarks], ["docstatus", "<", 2]],
+                start=0,
+                length=20,
+                order_by="creation asc",
+            )
+            submitted = [r for r in rows if r.get("docstatus") == 1]
+            if submitted:
+                return str(submitted[0]["name"])
+            if rows:  # inserted, never submitted: finish the first call's work
+                name = str(rows[0]["name"])
+                await self._write("PUT", self._doc_path(STOCK_ENTRY, name), {"docstatus": 1})
+                return name
+            return None
+
+        async def create() -> str:
+            body: dict[str, Any] = {
+                "stock_entry_type": "Material Receipt",
+                "remarks": remarks,
+                "items": [
+                    {"item_code": line.sku, "qty": line.quantity, "t_warehouse": line.warehouse}
+                    for line in lines
+                ],
+                "docstatus": 1,
+            }
+            if self._company:
+                body["company"] = self._company
+            path = f"/api/resource/{quote(STOCK_ENTRY)}"
+            doc = await self._write("POST", path, body, retries=0)
+            return str(doc["name"]) if doc else await self._require(find)
+
+        return await self._look_up_then_create(find, create)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _look_up_then_create(
+        self, find: Callable[[], Awaitable[T | None]], create: Callable[[], Awaitable[T]]
+    ) -> T:
+        for attempt in range(self._max_retries + 1):
+            found = await find()
+            if found is not None:
+                return found
+            try:
+                return await create()
+            except BackendUnavailable:
+                if attempt == self._max_retries:
+                    raise
+            except BackendRejected:
+                # A concurrent call may have made it first (ERPNext refuses a second open
+                # order per po_no): what the look-up now finds is the answer, else the refusal.
+                found = await find()
+                if found is not None:
+                    return found
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _require(self, find: Callable[[], Awaitable[T | None]]) -> T:
+        found = await find()
+        if found is None:
+            raise BackendUnavailable(
+                "erpnext answered a write without a document", backend="erpnext"
+            )
+        return found
+
+    async def _open_sales_order(self, draft: SalesOrderDraft) -> SalesOrder | None:
+        """The not-cancelled order with this po_no; a submitted one wins over a draft."""
+        rows = await self._page(
+            SALES_ORDER,
+            SALES_ORDER_FIELDS,
+            [
+                ["po_no", "=", draft.reference],
+                ["customer", "=", draft.customer],
+                ["docstatus", "<", 2],
+            ],
+            start=0,
+            length=20,
+            order_by="docstatus desc, creation asc",
+        )
+        return _sales_order(rows[0]) if rows else None
+
+    async def _submit_draft(self, name: str) -> SalesOrder:
+        doc = await self._write("PUT", self._doc_path(SALES_ORDER, name), {"docstatus": 1})
+        if doc is None:
+            raise BackendUnavailable(
+                f"Sales Order {name} submit answered no document", backend="erpnext"
+            )
+        return _sales_order(doc)
+
+    def _sales_order_body(self, draft: SalesOrderDraft) -> dict[str, Any]:
+        if not draft.lines:
+            raise BadUserInput("A sales order needs at least one line")
+        currencies = {line.rate.currency for line in draft.lines if line.rate is not None}
+        if len(currencies) > 1:
+            raise BadUserInput(f"A sales order has one currency, not {sorted(currencies)}")
+        reserve = int(draft.reserve_stock)
+        delivery = draft.delivery_date.isoformat()
+        items = []
+        for line in draft.lines:
+            item: dict[str, Any] = {
+                "item_code": line.sku,
+                "qty": line.quantity,
+                "warehouse": line.warehouse,
+                "delivery_date": delivery,
+                "reserve_stock": reserve,
+            }
+            if line.rate is not None:
+                item["rate"] = line.rate.amount  # a Decimal, written as an exact JSON number
+            items.append(item)
+        body: dict[str, Any] = {
+            "customer": draft.customer,
+            "order_type": "Sales",
+            "transaction_date": draft.transaction_date.isoformat(),
+            "delivery_date": delivery,
+            "po_no": draft.reference,
+            "reserve_stock": reserve,
+            "items": items,
+            "docstatus": 1,  # insert and submit in one call
+        }
+        if currencies:
+            body["currency"] = currencies.pop()
+        warehouses = {line.warehouse for line in draft.lines}
+        if len(warehouses) == 1:
+            body["set_warehouse"] = next(iter(warehouses))
+        if self._company:
+            body["company"] = self._company
+        return body
+
+
+def receipt_remarks(reference: str) -> str:
+    """The Stock Entry remarks that carry the gateway's reference, matched exactly."""
+    return f"commerce-gateway receipt {reference}"
+
+
+def _sales_order(doc: dict[str, Any]) -> SalesOrder:
+    return SalesOrder(
+        name=str(doc["name"]),
+        reference=doc.get("po_no") or None,
+        docstatus=int(doc.get("docstatus") or 0),
+        status=str(doc.get("status") or ""),
+        per_delivered=decimal(doc.get("per_delivered")) or Decimal(0),
+    )
