@@ -1,4 +1,4 @@
-"""A faithful WooCommerce REST ``wc/v3`` simulator (products and variations)."""
+"""A faithful WooCommerce REST ``wc/v3`` simulator (products, variations, orders and refunds)."""
 
 from sandbox.woocommerce.app import create_app
 

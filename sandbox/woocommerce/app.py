@@ -1,4 +1,5 @@
-"""The WooCommerce ``wc/v3`` simulator: products and variations (list, get, update, batch).
+"""The WooCommerce ``wc/v3`` simulator: products and variations (list, get, update, batch),
+and orders with their refunds (sandbox.woocommerce.order_routes).
 
 Requests pass the host first (sandbox.woocommerce.host: call recording, latency, faults,
 authentication). Endpoints then run WordPress's order: validate the arguments (400), check
@@ -7,7 +8,6 @@ the permission (401 when anonymous), then act on the simulator's own mutable cat
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -30,7 +30,11 @@ from sandbox.woocommerce.args import (
 from sandbox.woocommerce.auth import Authenticator
 from sandbox.woocommerce.catalog import Catalog, Record
 from sandbox.woocommerce.host import FrontDoor
+from sandbox.woocommerce.incoming import api_base, params, require_user
 from sandbox.woocommerce.listing import paginate, pagination_headers, select
+from sandbox.woocommerce.order_book import OrderBook
+from sandbox.woocommerce.order_routes import OrderDesk
+from sandbox.woocommerce.orders_seed import seed_orders
 from sandbox.woocommerce.payloads import API_PATH, permalink, product_payload, variation_payload
 from sandbox.woocommerce.wire import (
     WPError,
@@ -54,6 +58,8 @@ def create_app(
     rng_seed: int = 0,
 ) -> Starlette:
     shop = _Shop(Catalog(dataset))
+    orders, sequences = seed_orders(dataset, shop.catalog)
+    desk = OrderDesk(OrderBook(shop.catalog, sequences, orders))
     products = f"{API_PATH}/products"
     variations = f"{products}/{{product_id:int}}/variations"
     routes: list[BaseRoute] = [
@@ -65,6 +71,7 @@ def create_app(
         Route(f"{variations}/batch", shop.batch_variations, methods=EDITABLE),
         Route(f"{variations}/{{id:int}}", shop.get_variation, methods=["GET"]),
         Route(f"{variations}/{{id:int}}", shop.update_variation, methods=EDITABLE),
+        *desk.routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -72,6 +79,7 @@ def create_app(
     )
     app.state.calls = Counter()
     app.state.catalog = shop.catalog
+    app.state.orders = desk.book
     app.add_middleware(
         FrontDoor,
         routes=routes,
@@ -95,9 +103,9 @@ class _Shop:
     async def list_products(self, request: Request) -> Response:
         query = parse_query(request.scope["query_string"])
         args = validate(query, PRODUCT_LIST_ARGS)
-        _require_user(request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        require_user(request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         page = paginate(select(self.catalog, args), args)
-        api = _api_base(request)
+        api = api_base(request)
         body = [product_payload(self.catalog, r, api) for r in page.items]
         return wp_response(body, headers=pagination_headers(page, f"{api}/products", query))
 
@@ -105,23 +113,23 @@ class _Shop:
         record = self.catalog.get(request.path_params["id"])
         if record is None:
             raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-        _require_user(request, "woocommerce_rest_cannot_view", _CANNOT_VIEW)
+        require_user(request, "woocommerce_rest_cannot_view", _CANNOT_VIEW)
         link = f'<{permalink(self.catalog, record)}>; rel="alternate"; type=text/html'
-        payload = product_payload(self.catalog, record, _api_base(request))
+        payload = product_payload(self.catalog, record, api_base(request))
         return wp_response(payload, headers={"Link": link})
 
     async def update_product(self, request: Request) -> Response:
-        args = validate(await _params(request), PRODUCT_WRITE_ARGS)
+        args = validate(await params(request), PRODUCT_WRITE_ARGS)
         record = self.catalog.get(request.path_params["id"])
         if record is not None:
-            _require_user(request, "woocommerce_rest_cannot_edit", _CANNOT_EDIT)
+            require_user(request, "woocommerce_rest_cannot_edit", _CANNOT_EDIT)
         record = self._update_product(record, args)
-        return wp_response(product_payload(self.catalog, record, _api_base(request)))
+        return wp_response(product_payload(self.catalog, record, api_base(request)))
 
     async def batch_products(self, request: Request) -> Response:
-        body = await _params(request)
-        _require_user(request, "woocommerce_rest_cannot_batch", _CANNOT_BATCH)
-        api = _api_base(request)
+        body = await params(request)
+        require_user(request, "woocommerce_rest_cannot_batch", _CANNOT_BATCH)
+        api = api_base(request)
 
         def create(item: Mapping[str, Any]) -> Record:
             if item.get("id"):
@@ -167,10 +175,10 @@ class _Shop:
     async def list_variations(self, request: Request) -> Response:
         query = parse_query(request.scope["query_string"])
         args = validate(query, VARIATION_LIST_ARGS)
-        _require_user(request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        require_user(request, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
         product_id = request.path_params["product_id"]
         page = paginate(select(self.catalog, args, variations_of=product_id), args)
-        api = _api_base(request)
+        api = api_base(request)
         body = [variation_payload(self.catalog, r, api) for r in page.items]
         collection = f"{api}/products/{product_id}/variations"
         return wp_response(body, headers=pagination_headers(page, collection, query))
@@ -179,14 +187,14 @@ class _Shop:
         record = self.catalog.get(request.path_params["id"])
         if record is None or record.type != "variation":
             raise WPError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
-        _require_user(request, "woocommerce_rest_cannot_view", _CANNOT_VIEW)
-        return wp_response(variation_payload(self.catalog, record, _api_base(request)))
+        require_user(request, "woocommerce_rest_cannot_view", _CANNOT_VIEW)
+        return wp_response(variation_payload(self.catalog, record, api_base(request)))
 
     async def update_variation(self, request: Request) -> Response:
-        args = validate(await _params(request), VARIATION_WRITE_ARGS)
+        args = validate(await params(request), VARIATION_WRITE_ARGS)
         record = self.catalog.get(request.path_params["id"])
         if record is not None:
-            _require_user(request, "woocommerce_rest_cannot_edit", _CANNOT_EDIT)
+            require_user(request, "woocommerce_rest_cannot_edit", _CANNOT_EDIT)
             if record.parent_id and record.parent_id != request.path_params["product_id"]:
                 raise WPError(
                     "woocommerce_rest_cannot_edit",
@@ -194,13 +202,13 @@ class _Shop:
                     403,
                 )
         record = self._update_variation(record, request.path_params["product_id"], args)
-        return wp_response(variation_payload(self.catalog, record, _api_base(request)))
+        return wp_response(variation_payload(self.catalog, record, api_base(request)))
 
     async def batch_variations(self, request: Request) -> Response:
-        body = await _params(request)
-        _require_user(request, "woocommerce_rest_cannot_batch", _CANNOT_BATCH)
+        body = await params(request)
+        require_user(request, "woocommerce_rest_cannot_batch", _CANNOT_BATCH)
         product_id = request.path_params["product_id"]
-        api = _api_base(request)
+        api = api_base(request)
 
         def create(item: Mapping[str, Any]) -> Record:
             parent = self.catalog.get(product_id)
@@ -239,36 +247,6 @@ class _Shop:
 _CANNOT_VIEW = "Sorry, you cannot view this resource."
 _CANNOT_EDIT = "Sorry, you are not allowed to edit this resource."
 _CANNOT_BATCH = "Sorry, you are not allowed to batch manipulate this resource."
-
-
-def _require_user(request: Request, code: str, message: str) -> None:
-    if not request.scope.get("state", {}).get("wc_user"):
-        raise WPError(code, message, 401)
-
-
-def _api_base(request: Request) -> str:
-    host = request.headers.get("host") or "localhost"
-    return f"{request.url.scheme}://{host}{API_PATH}"
-
-
-async def _params(request: Request) -> dict[str, Any]:
-    """The query parameters overlaid with a JSON body, as WP_REST_Request merges them."""
-    params: dict[str, Any] = dict(parse_query(request.scope["query_string"]))
-    raw = await request.body()
-    if raw.strip() and "json" in request.headers.get("content-type", ""):
-        try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            raise WPError(
-                "rest_invalid_json",
-                "Invalid JSON body passed.",
-                400,
-                json_error_code=4,
-                json_error_message=str(exc),
-            ) from exc
-        if isinstance(body, dict):
-            params.update(body)
-    return params
 
 
 def _int_id(value: Any) -> int:

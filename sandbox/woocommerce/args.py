@@ -4,6 +4,7 @@ simulator reads: the same coercions (query strings are strings), the same messag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,11 +28,24 @@ POST_STATUSES = ("draft", "pending", "private", "publish")
 PRODUCT_TYPES = ("simple", "grouped", "external", "variable")
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
 BACKORDERS = ("no", "notify", "yes")
+ORDER_STATUSES = (
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "checkout-draft",
+    "trash",
+)
+# rest_parse_date's pattern (RFC 3339, offset optional).
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$")
 
 
 @dataclass(frozen=True)
 class Arg:
-    type: str  # integer | boolean | string | array (of integers)
+    type: str  # integer | boolean | string | date-time | array (of integers) | strings
     enum: tuple[str, ...] | None = None
     minimum: int | None = None
     maximum: int | None = None
@@ -83,6 +97,45 @@ PRODUCT_WRITE_ARGS = {
     "status": Arg("string", ("future", "auto-draft", "trash", *POST_STATUSES)),
 }
 VARIATION_WRITE_ARGS = {**_STOCK_WRITE, "status": Arg("string", POST_STATUSES)}
+
+_ORDER_LIST_COMMON: dict[str, Arg] = {
+    **{k: _LIST_COMMON[k] for k in ("context", "page", "per_page", "search", "offset", "order")},
+    "orderby": Arg(
+        "string", ("date", "id", "include", "title", "slug", "modified"), default="date"
+    ),
+    "include": Arg("array", default=()),
+    "exclude": Arg("array", default=()),
+    "dp": Arg("integer", default=2),
+}
+ORDER_LIST_ARGS = {
+    **_ORDER_LIST_COMMON,
+    "after": Arg("date-time"),
+    "before": Arg("date-time"),
+    "modified_after": Arg("date-time"),
+    "modified_before": Arg("date-time"),
+    "dates_are_gmt": Arg("boolean", default=False),
+    "parent": Arg("array", default=()),
+    "parent_exclude": Arg("array", default=()),
+    "status": Arg("strings", ("any", "trash", *ORDER_STATUSES[:-1]), default=("any",)),
+    "customer": Arg("integer"),
+    "product": Arg("integer"),
+}
+ORDER_WRITE_ARGS = {
+    "status": Arg("string", ORDER_STATUSES),
+    "set_paid": Arg("boolean"),
+    "customer_id": Arg("integer"),
+    "payment_method": Arg("string"),
+    "payment_method_title": Arg("string"),
+    "transaction_id": Arg("string"),
+    "customer_note": Arg("string"),
+}
+REFUND_LIST_ARGS = dict(_ORDER_LIST_COMMON)
+REFUND_CREATE_ARGS = {
+    "amount": Arg("string"),
+    "reason": Arg("string"),
+    "api_refund": Arg("boolean", default=True),
+    "api_restock": Arg("boolean", default=True),
+}
 
 
 def validate(params: Mapping[str, Any], schema: Mapping[str, Arg]) -> dict[str, Any]:
@@ -139,8 +192,17 @@ def _check(name: str, value: Any, arg: Arg) -> Any:
         if any(n is None for n in numbers):
             raise _Invalid("rest_invalid_type", f"{name}[0] is not of type integer.")
         return tuple(n for n in numbers if n is not None)
+    if arg.type == "strings":
+        values = list(value.values()) if isinstance(value, dict) else _parse_list(value)
+        for index, item in enumerate(values):
+            if arg.enum is not None and item not in arg.enum:
+                message = f"{name}[{index}] is not one of {_wp_list(arg.enum)}."
+                raise _Invalid("rest_not_in_enum", message)
+        return tuple(values)
     if not isinstance(value, str):
         raise _Invalid("rest_invalid_type", f"{name} is not of type string.")
+    if arg.type == "date-time" and not _DATE.match(value):
+        raise _Invalid("rest_invalid_date", "Invalid date.")
     if arg.enum is not None and value not in arg.enum:
         raise _Invalid("rest_not_in_enum", f"{name} is not one of {_wp_list(arg.enum)}.")
     return value

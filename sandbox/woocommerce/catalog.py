@@ -189,6 +189,13 @@ class Catalog:
             record.backorders, record.stock_quantity, record.low_stock_amount = "no", None, None
         self._save(record)
 
+    def adjust_stock(self, record: Record, delta: int) -> None:
+        """wc_update_product_stock with increase/decrease: only a managed stock moves."""
+        if not record.manage_stock or delta == 0:
+            return
+        record.stock_quantity = (record.stock_quantity or 0) + delta
+        self._save(record)
+
     def create_product(self, args: Mapping[str, Any]) -> Record:
         now = self._now()
         kind = args.get("type", "simple")

@@ -6,17 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sandbox.woocommerce.catalog import CATEGORY_IDS, Catalog, Record, fold_sku
 from sandbox.woocommerce.wire import Query, build_query
 
 _HIDDEN_STATUSES = frozenset({"trash", "auto-draft"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Record]
+class Page(Generic[T]):
+    items: list[T]
     total: int
     pages: int
     page: int
@@ -65,7 +66,7 @@ def select(
     return _ordered(catalog, matches, args)
 
 
-def paginate(records: Sequence[Record], args: Mapping[str, Any]) -> Page:
+def paginate(records: Sequence[T], args: Mapping[str, Any]) -> Page[T]:
     per_page, page = args["per_page"], args["page"]
     start = args["offset"] if args.get("offset") is not None else (page - 1) * per_page
     start = max(start, 0)
@@ -73,7 +74,7 @@ def paginate(records: Sequence[Record], args: Mapping[str, Any]) -> Page:
     return Page(list(records[start : start + per_page]), total, math.ceil(total / per_page), page)
 
 
-def pagination_headers(page: Page, base_url: str, query: Query) -> dict[str, str]:
+def pagination_headers(page: Page[Any], base_url: str, query: Query) -> dict[str, str]:
     """X-WP-Total, X-WP-TotalPages and Link rel=prev/next carrying the caller's parameters."""
     headers = {"X-WP-Total": str(page.total), "X-WP-TotalPages": str(page.pages)}
     links: list[str] = []

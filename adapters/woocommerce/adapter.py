@@ -1,0 +1,46 @@
+"""WooCommerce (REST ``wc/v3``) as the gateway's StorefrontPort and WebOrdersPort: one
+adapter over one client, delegating to the listings and orders halves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import httpx
+
+from adapters.woocommerce.connection import WooCommerceConnection
+from adapters.woocommerce.listings import WebListings
+from adapters.woocommerce.orders import WebOrders
+from gateway.domain import WebListing
+from gateway.domain.documents import WebOrder, WebRefund, WebRefundDraft
+
+
+class WooCommerceAdapter:
+    """StorefrontPort and WebOrdersPort over a client from build_woocommerce_client (base
+    URL ends in wc/v3/)."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, *, max_retries: int = 2, currency: str = "EUR"
+    ) -> None:
+        connection = WooCommerceConnection(client, max_retries=max_retries, currency=currency)
+        self._listings = WebListings(connection)
+        self._orders = WebOrders(connection)
+
+    # --- StorefrontPort ---------------------------------------------------------------------
+
+    async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
+        return await self._listings.listings_by_sku(skus)
+
+    async def set_stock(self, sku: str, quantity: int) -> WebListing:
+        return await self._listings.set_stock(sku, quantity)
+
+    # --- WebOrdersPort ----------------------------------------------------------------------
+
+    async def web_orders(self, *, modified_after: datetime | None = None) -> list[WebOrder]:
+        return await self._orders.web_orders(modified_after=modified_after)
+
+    async def web_order(self, order_id: int) -> WebOrder | None:
+        return await self._orders.web_order(order_id)
+
+    async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund:
+        return await self._orders.refund(order_id, draft)

@@ -1,0 +1,227 @@
+"""WooCommerce orders and refunds (WebOrdersPort).
+
+* ``web_orders`` pages through ``GET orders`` 100 at a time, filtered on ``modified_after``
+  with ``dates_are_gmt=true``. Pages are taken in id order, which an order being modified
+  while we page does not reshuffle (modification order would move it to the end and shift
+  every later order back by one, so one could be skipped); the result is then sorted by
+  modification time, oldest first.
+* Times are the ``*_gmt`` fields, made aware UTC; money is Decimal from WooCommerce's
+  strings (a line's number-typed ``price`` is not used).
+* ``refund`` is idempotent on the draft's reference, written into the refund's reason as
+  ``[ref:<reference>]``: the refunds already made are read first, and a refund carrying the
+  tag is returned instead of making a second one. The POST itself is never blindly retried:
+  after a failure that may or may not have created the refund, the list is read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import httpx
+
+from adapters.http import json_body
+from adapters.woocommerce.connection import (
+    BACKEND,
+    PER_PAGE,
+    WooCommerceConnection,
+    decode,
+    error_message,
+    integer,
+    money,
+    utc,
+    woocommerce_error,
+)
+from gateway.domain import Money
+from gateway.domain.documents import (
+    PostalAddress,
+    WebOrder,
+    WebOrderLine,
+    WebRefund,
+    WebRefundDraft,
+)
+from gateway.errors import BackendError, BackendRejected, BackendUnavailable, NotFound
+
+CENT = Decimal("0.01")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def reference_tag(reference: str) -> str:
+    return f"[ref:{reference}]"
+
+
+class WebOrders:
+    def __init__(self, connection: WooCommerceConnection) -> None:
+        self._connection = connection
+
+    async def web_orders(self, *, modified_after: datetime | None = None) -> list[WebOrder]:
+        params: dict[str, str | int] = {
+            "per_page": PER_PAGE,
+            "orderby": "id",
+            "order": "asc",
+            "dates_are_gmt": "true",
+        }
+        if modified_after is not None:
+            moment = modified_after.astimezone(UTC) if modified_after.tzinfo else modified_after
+            params["modified_after"] = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        items = await self._connection.get_all("orders", params)
+        latest: dict[int, WebOrder] = {}
+        for item in items:
+            order = to_web_order(item, self._connection.currency)
+            seen = latest.get(order.id)
+            if seen is None or order.modified_at >= seen.modified_at:
+                latest[order.id] = order
+        return sorted(latest.values(), key=lambda o: (o.modified_at, o.id))
+
+    async def web_order(self, order_id: int) -> WebOrder | None:
+        client = self._connection.client
+        try:
+            response = await self._connection.send(lambda: client.get(f"orders/{order_id}"))
+        except BackendRejected as error:
+            if error.status == 404:
+                return None
+            raise
+        return to_web_order(decode(response, dict), self._connection.currency)
+
+    async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund:
+        tag = reference_tag(draft.reference)
+        body = refund_body(draft)
+        client = self._connection.client
+        attempts = self._connection.max_retries + 1
+        for attempt in range(attempts):
+            existing = await self._tagged_refund(order_id, tag)
+            if existing is not None:
+                return existing
+            try:
+                response = await self._connection.send(
+                    lambda: client.post(f"orders/{order_id}/refunds", json=body),
+                    parse_error=refund_error,
+                    max_retries=0,
+                )
+            except BackendUnavailable:
+                if attempt + 1 == attempts:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
+                continue
+            except BackendRejected as error:
+                if error.status == 404:
+                    raise NotFound(
+                        f"WooCommerce has no order {order_id}", order_id=order_id
+                    ) from error
+                raise
+            return to_web_refund(decode(response, dict), self._currency_of(draft))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _tagged_refund(self, order_id: int, tag: str) -> WebRefund | None:
+        refunds = await self._connection.get_all(
+            f"orders/{order_id}/refunds", {"per_page": PER_PAGE}
+        )
+        for item in refunds:
+            if tag in str(item.get("reason") or ""):
+                return to_web_refund(item, self._connection.currency)
+        return None
+
+    def _currency_of(self, draft: WebRefundDraft) -> str:
+        return draft.amount.currency or self._connection.currency
+
+
+def refund_body(draft: WebRefundDraft) -> dict[str, Any]:
+    """The POST body: amounts as strings with two decimals, never through a float."""
+    reason = f"{draft.reason} {reference_tag(draft.reference)}".strip()
+    return {
+        "amount": _two_places(draft.amount.amount),
+        "reason": reason,
+        "api_refund": draft.move_money,
+        "api_restock": draft.restock,
+        "line_items": [
+            {
+                "id": line.line_id,
+                "quantity": line.quantity,
+                "refund_total": _two_places(line.amount.amount),
+            }
+            for line in draft.lines
+        ],
+    }
+
+
+def refund_error(response: httpx.Response) -> BackendError:
+    """WooCommerce answers a refused refund (more than is left, a gateway that cannot pay
+    back) with a 500; it is a refusal, not an outage, so it is not retried."""
+    body = json_body(response)
+    if isinstance(body, dict) and body.get("code") == "woocommerce_rest_cannot_create_order_refund":
+        status = response.status_code
+        return BackendRejected(
+            f"WooCommerce {body['code']}: {error_message(body, status)}",
+            backend=BACKEND,
+            status=status,
+            backend_code=body["code"],
+        )
+    return woocommerce_error(response)
+
+
+def to_web_order(item: Mapping[str, Any], default_currency: str) -> WebOrder:
+    """An order payload as a WebOrder; keys not read here are ignored."""
+    currency = str(item.get("currency") or default_currency)
+    billing = _mapping(item.get("billing"))
+    shipping = _mapping(item.get("shipping"))
+    return WebOrder(
+        id=int(item["id"]),
+        number=str(item.get("number") or item["id"]),
+        status=str(item.get("status") or ""),
+        created_at=utc(item.get("date_created_gmt")) or _EPOCH,
+        modified_at=utc(item.get("date_modified_gmt")) or _EPOCH,
+        email=str(billing.get("email") or "") or None,
+        customer_name=_name(billing) or _name(shipping),
+        total=_amount(item.get("total"), currency),
+        lines=tuple(
+            WebOrderLine(
+                id=int(line["id"]),
+                sku=str(line.get("sku") or "") or None,
+                quantity=integer(line.get("quantity")) or 0,
+                total=_amount(line.get("total"), currency),
+            )
+            for line in item.get("line_items") or ()
+            if isinstance(line, Mapping)
+        ),
+        shipping_address=_address(shipping),
+    )
+
+
+def to_web_refund(item: Mapping[str, Any], currency: str) -> WebRefund:
+    return WebRefund(
+        id=int(item["id"]),
+        amount=_amount(item.get("amount"), currency),
+        reason=str(item.get("reason") or ""),
+    )
+
+
+def _two_places(amount: Decimal) -> str:
+    return str(amount.quantize(CENT, ROUND_HALF_UP))
+
+
+def _amount(value: Any, currency: str) -> Money:
+    return money(value, currency) or Money(Decimal(0), currency)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _name(address: Mapping[str, Any]) -> str:
+    return f"{address.get('first_name') or ''} {address.get('last_name') or ''}".strip()
+
+
+def _address(shipping: Mapping[str, Any]) -> PostalAddress | None:
+    if not shipping.get("address_1"):
+        return None
+    return PostalAddress(
+        name=_name(shipping),
+        line1=str(shipping["address_1"]),
+        city=str(shipping.get("city") or ""),
+        postal_code=str(shipping.get("postcode") or ""),
+        country_code=str(shipping.get("country") or ""),
+        line2=str(shipping.get("address_2") or "") or None,
+    )
