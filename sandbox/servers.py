@@ -1,4 +1,4 @@
-"""Serve the three simulators on loopback ports, seeded from one dataset."""
+"""Serve the four simulators on loopback ports, seeded from one dataset."""
 
 from __future__ import annotations
 
@@ -13,19 +13,21 @@ class SimulatorPorts:
     erp: int = 8101
     woocommerce: int = 8102
     square: int = 8103
+    oms: int = 8104
 
 
 def simulator_apps(
     dataset: Dataset, *, latency_ms: float = 0.0, error_rate: float = 0.0
 ) -> dict[str, Any]:
-    """The three simulator ASGI apps keyed by backend name."""
-    from sandbox import erpnext, square, woocommerce
+    """The four simulator ASGI apps keyed by backend name."""
+    from sandbox import erpnext, shopify, square, woocommerce
 
     knobs = {"latency_ms": latency_ms, "error_rate": error_rate}
     return {
         "erp": erpnext.create_app(dataset, **knobs),
         "woocommerce": woocommerce.create_app(dataset, **knobs),
         "square": square.create_app(dataset, **knobs),
+        "oms": shopify.create_app(dataset, **knobs),
     }
 
 
@@ -37,7 +39,7 @@ async def serve_simulators(
     error_rate: float = 0.0,
     host: str = "127.0.0.1",
 ) -> None:
-    """Serve the three simulators until cancelled."""
+    """Serve the four simulators until cancelled."""
     import asyncio
 
     import uvicorn
@@ -51,6 +53,7 @@ async def serve_simulators(
             (apps["erp"], ports.erp),
             (apps["woocommerce"], ports.woocommerce),
             (apps["square"], ports.square),
+            (apps["oms"], ports.oms),
         )
     ]
     await asyncio.gather(*(s.serve() for s in servers))
@@ -69,14 +72,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stores", type=int, default=12)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.0)
-    parser.add_argument("--ports", default="8101,8102,8103", help="erp,woocommerce,square")
+    parser.add_argument("--ports", default="8101,8102,8103,8104", help="erp,woocommerce,square,oms")
     args = parser.parse_args(argv)
-    erp, woo, square = (int(p) for p in args.ports.split(","))
+    ports = [int(p) for p in args.ports.split(",")]
+    if len(ports) not in (3, 4):
+        # Three still works (the OMS keeps its default port) for scripts written before it.
+        parser.error("--ports takes erp,woocommerce,square[,oms]")
     dataset = generate(seed=args.seed, skus=args.skus, stores=args.stores)
     asyncio.run(
         serve_simulators(
             dataset,
-            SimulatorPorts(erp, woo, square),
+            SimulatorPorts(*ports),
             latency_ms=args.latency_ms,
             error_rate=args.error_rate,
         )

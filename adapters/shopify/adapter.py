@@ -1,0 +1,379 @@
+"""OmsPort over the Shopify Admin GraphQL API (pinned 2026-10).
+
+Idempotency. Shopify has no idempotency key on these mutations, so every write looks before
+it acts, keyed on the draft's ``reference``:
+
+* create_order: ``orders(query: "source_identifier:<ref>")`` first (the filter key is the
+  simulator's; the contract flags Shopify's key as unconfirmed), ``orderCreate`` only if
+  nothing is found, then the moves ``plan.plan_moves`` says are still missing;
+* fulfill: a CLOSED fulfillment order is returned as it is;
+* cancel_order: ``fulfillmentOrderCancel`` leaves an OPEN replacement at the same location
+  (Shopify's meaning: take the work away from that location). A live fulfillment order that
+  mirrors a CANCELLED one (same location, same SKUs and quantities) is such a replacement
+  and is left alone, so a repeat does not cancel replacements of replacements;
+* open_return: the reference rides in each line's ``customerNote`` as ``[gateway:<ref>]``,
+  and the order's returns are searched for it before ``returnRequest``;
+* close_return: an already CLOSED return is returned as it is.
+
+Call budget. SKUs are resolved to variant gids 50 at a time (``sku:A OR sku:B ...``) and
+remembered for ``variant_id_ttl_seconds``; an order read costs one request per five
+fulfillment orders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httpx
+
+from adapters.http import build_client, json_body, send
+from adapters.shopify import documents as doc
+from adapters.shopify import wire
+from adapters.shopify.plan import cancellable, plan_moves
+from adapters.shopify.wire import BACKEND
+from gateway.config import Settings
+from gateway.domain.documents import (
+    OmsFulfillmentOrder,
+    OmsOrder,
+    OmsOrderDraft,
+    OmsReturn,
+    OmsReturnLine,
+    Tracking,
+)
+from gateway.errors import BackendRejected, BackendUnavailable, NotFound
+
+SKUS_PER_LOOKUP = 50
+GRAPHQL_PATH = "/graphql.json"
+# Gateway reason code -> (ReturnReasonDefinition handle, deprecated ReturnReason enum).
+REASONS = {
+    "DAMAGED": ("damaged", "DEFECTIVE"),
+    "DEFECTIVE": ("defective", "DEFECTIVE"),
+    "WRONG_ITEM": ("wrong-item", "WRONG_ITEM"),
+    "NOT_AS_DESCRIBED": ("not-as-described", "NOT_AS_DESCRIBED"),
+    "SIZE_OR_FIT": ("does-not-fit", "OTHER"),
+    "CHANGED_MIND": ("unwanted", "UNWANTED"),
+    "OTHER": ("other", "OTHER"),
+}
+
+
+def build_shopify_client(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The one Shopify client: the token header on every call, the pinned version in the
+    base URL (``.../admin/api/<version>``), so requests go to ``/graphql.json``."""
+    headers = {
+        "X-Shopify-Access-Token": settings.oms_access_token,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+    base_url = f"{settings.oms_base_url.rstrip('/')}/admin/api/{settings.oms_api_version}"
+    return build_client(settings, base_url, headers=headers, transport=transport)
+
+
+def return_marker(reference: str) -> str:
+    return f"[gateway:{reference}]"
+
+
+class ShopifyAdapter:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_retries: int = 2,
+        variant_id_ttl_seconds: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._max_retries = max_retries
+        self._ttl = variant_id_ttl_seconds
+        self._monotonic = monotonic
+        self._variant_ids: dict[str, tuple[str, float]] = {}  # SKU -> (gid, expiry)
+        self._reason_ids: dict[str, str] | None = None  # handle -> ReturnReasonDefinition gid
+
+    # --- OmsPort: orders --------------------------------------------------------------------
+
+    async def create_order(self, draft: OmsOrderDraft) -> OmsOrder:
+        query = f"source_identifier:{wire.search_value(draft.reference)}"
+        found = await self._call(doc.ORDER_BY_REFERENCE, {"query": query, "after": None})
+        existing = wire.nodes(found.get("orders"))
+        if existing:
+            raw = existing[0]
+        else:
+            variables = {
+                "order": await self._order_input(draft),
+                "options": _OPTIONS,
+                "after": None,
+            }
+            payload = await self._mutate(doc.ORDER_CREATE, variables, "orderCreate")
+            raw = payload["order"]
+        fulfillment_orders = await self._all_fulfillment_orders(raw)
+        current = wire.order(raw, fulfillment_orders)
+        movable = {fo["id"] for fo in fulfillment_orders if "MOVE" in wire.actions(fo)}
+        moves = plan_moves(current.fulfillment_orders, draft.allocations, movable)
+        for move in moves:
+            await self._mutate(
+                doc.MOVE,
+                {
+                    "id": move.fulfillment_order_id,
+                    "newLocationId": move.location_ref,
+                    "fulfillmentOrderLineItems": [
+                        {"id": line_id, "quantity": quantity} for line_id, quantity in move.lines
+                    ],
+                },
+                "fulfillmentOrderMove",
+            )
+        if not moves:
+            return current
+        routed = await self.order(current.id)
+        assert routed is not None  # it was there a moment ago
+        return routed
+
+    async def order(self, order_id: str) -> OmsOrder | None:
+        data = await self._call(doc.ORDER, {"id": order_id, "after": None})
+        raw = data.get("order")
+        if not isinstance(raw, dict):
+            return None
+        return wire.order(raw, await self._all_fulfillment_orders(raw))
+
+    async def fulfill(
+        self, fulfillment_order_id: str, tracking: Tracking | None
+    ) -> OmsFulfillmentOrder:
+        raw = await self._fulfillment_order(fulfillment_order_id)
+        if raw["status"] == "CLOSED":
+            return wire.fulfillment_order(raw)
+        fulfillment: dict[str, Any] = {
+            # No line list: Shopify fulfils everything still remaining.
+            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fulfillment_order_id}],
+            "notifyCustomer": False,
+        }
+        if tracking is not None:
+            fulfillment["trackingInfo"] = {
+                "company": tracking.company,
+                "number": tracking.number,
+                "url": tracking.url,
+            }
+        await self._mutate(
+            doc.FULFILLMENT_CREATE, {"fulfillment": fulfillment}, "fulfillmentCreate"
+        )
+        return wire.fulfillment_order(await self._fulfillment_order(fulfillment_order_id))
+
+    async def cancel_order(self, order_id: str) -> OmsOrder:
+        data = await self._call(doc.ORDER, {"id": order_id, "after": None})
+        raw = data.get("order")
+        if not isinstance(raw, dict):
+            raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
+        fulfillment_orders = await self._all_fulfillment_orders(raw)
+        targets = cancellable(fulfillment_orders)
+        for fo_id in targets:
+            await self._mutate(
+                doc.FULFILLMENT_ORDER_CANCEL, {"id": fo_id}, "fulfillmentOrderCancel"
+            )
+        if not targets:
+            return wire.order(raw, fulfillment_orders)
+        cancelled = await self.order(order_id)
+        assert cancelled is not None
+        return cancelled
+
+    # --- OmsPort: returns -------------------------------------------------------------------
+
+    async def open_return(
+        self, order_id: str, lines: Sequence[OmsReturnLine], reference: str
+    ) -> OmsReturn:
+        marker = return_marker(reference)
+        data = await self._call(doc.ORDER_RETURNS, {"id": order_id})
+        raw_order = data.get("order")
+        if not isinstance(raw_order, dict):
+            raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
+        for ret in wire.nodes(raw_order.get("returns")):
+            notes = [
+                str(n.get("customerNote") or "") for n in wire.nodes(ret.get("returnLineItems"))
+            ]
+            if any(marker in note for note in notes):
+                return await self._approved(ret)
+
+        returnable = await self._call(doc.RETURNABLE, {"orderId": order_id})
+        available: list[tuple[str, str, int]] = [  # (sku, fulfillment line gid, quantity)
+            (
+                str(item["fulfillmentLineItem"]["lineItem"].get("sku")),
+                item["fulfillmentLineItem"]["id"],
+                int(item["quantity"]),
+            )
+            for rf in wire.nodes(returnable.get("returnableFulfillments"))
+            for item in wire.nodes(rf.get("returnableFulfillmentLineItems"))
+        ]
+        reason_ids = await self._reasons()
+        items: list[dict[str, Any]] = []
+        for line in lines:
+            handle, legacy = REASONS.get(line.reason, REASONS["OTHER"])
+            note = f"{marker} {line.note}" if line.note else marker
+            missing = line.quantity
+            for index, (sku, fli_id, quantity) in enumerate(available):
+                if sku != line.sku or quantity <= 0 or missing <= 0:
+                    continue
+                take = min(quantity, missing)
+                available[index] = (sku, fli_id, quantity - take)
+                missing -= take
+                item: dict[str, Any] = {
+                    "fulfillmentLineItemId": fli_id,
+                    "quantity": take,
+                    "customerNote": note,
+                }
+                if handle in reason_ids:
+                    item["returnReasonDefinitionId"] = reason_ids[handle]
+                else:
+                    item["returnReason"] = legacy
+                items.append(item)
+            if missing > 0:
+                raise BackendRejected(
+                    f"{BACKEND}: only {line.quantity - missing} of {line.quantity} x {line.sku} "
+                    f"can be returned on order {order_id}",
+                    backend=BACKEND,
+                    sku=line.sku,
+                )
+        payload = await self._mutate(
+            doc.RETURN_REQUEST,
+            {"input": {"orderId": order_id, "returnLineItems": items}},
+            "returnRequest",
+        )
+        return await self._approved(payload["return"])
+
+    async def close_return(self, return_id: str) -> OmsReturn:
+        data = await self._call(doc.RETURN, {"id": return_id})
+        raw = data.get("return")
+        if not isinstance(raw, dict):
+            raise NotFound(f"no Shopify return {return_id}", return_id=return_id)
+        if raw.get("status") != "CLOSED":
+            raw = (await self._mutate(doc.RETURN_CLOSE, {"id": return_id}, "returnClose"))["return"]
+        return wire.oms_return(raw)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _approved(self, raw: dict[str, Any]) -> OmsReturn:
+        if raw.get("status") == "REQUESTED":
+            payload = await self._mutate(
+                doc.RETURN_APPROVE, {"input": {"id": raw["id"]}}, "returnApproveRequest"
+            )
+            raw = payload["return"]
+        return wire.oms_return(raw)
+
+    async def _reasons(self) -> dict[str, str]:
+        if self._reason_ids is None:
+            handles = sorted({handle for handle, _ in REASONS.values()})
+            data = await self._call(doc.REASON_DEFINITIONS, {"handles": handles})
+            self._reason_ids = {
+                str(n["handle"]): str(n["id"])
+                for n in wire.nodes(data.get("returnReasonDefinitions"))
+            }
+        return self._reason_ids
+
+    async def _fulfillment_order(self, fo_id: str) -> dict[str, Any]:
+        raw = (await self._call(doc.FULFILLMENT_ORDER, {"id": fo_id})).get("fulfillmentOrder")
+        if not isinstance(raw, dict):
+            raise NotFound(f"no Shopify fulfillment order {fo_id}", fulfillment_order_id=fo_id)
+        wire.check_lines_complete(raw)
+        return raw
+
+    async def _all_fulfillment_orders(self, raw_order: dict[str, Any]) -> list[dict[str, Any]]:
+        connection = raw_order.get("fulfillmentOrders") or {}
+        found = wire.nodes(connection)
+        while (connection.get("pageInfo") or {}).get("hasNextPage"):
+            after = connection["pageInfo"]["endCursor"]
+            data = await self._call(doc.ORDER, {"id": raw_order["id"], "after": after})
+            connection = (data.get("order") or {}).get("fulfillmentOrders") or {}
+            found += wire.nodes(connection)
+        for fo in found:
+            wire.check_lines_complete(fo)
+        return found
+
+    async def _order_input(self, draft: OmsOrderDraft) -> dict[str, Any]:
+        variants = await self._variant_ids_for([line.sku for line in draft.lines])
+        unknown = [line.sku for line in draft.lines if line.sku not in variants]
+        if unknown:
+            raise BackendRejected(
+                f"{BACKEND}: no product variant for SKU(s) {', '.join(unknown)}",
+                backend=BACKEND,
+                skus=unknown,
+            )
+        line_items = []
+        for line in draft.lines:
+            item: dict[str, Any] = {"variantId": variants[line.sku], "quantity": line.quantity}
+            if line.unit_price is not None:
+                money = {
+                    "amount": str(line.unit_price.amount),
+                    "currencyCode": line.unit_price.currency,
+                }
+                item["priceSet"] = {"shopMoney": money}
+            line_items.append(item)
+        first, _, last = draft.customer_name.partition(" ")
+        order: dict[str, Any] = {
+            "sourceIdentifier": draft.reference,
+            "email": draft.email,
+            "currency": draft.currency,
+            "tags": list(draft.tags),
+            "note": draft.note,
+            "lineItems": line_items,
+            "customer": {
+                "toUpsert": {"email": draft.email, "firstName": first, "lastName": last or None}
+            },
+        }
+        if draft.shipping_address is not None:
+            order["shippingAddress"] = wire.address_input(draft.shipping_address)
+        return order
+
+    async def _variant_ids_for(self, skus: Sequence[str]) -> dict[str, str]:
+        now = self._monotonic()
+        wanted = list(dict.fromkeys(skus))
+        found = {s: v[0] for s in wanted if (v := self._variant_ids.get(s)) and v[1] > now}
+        missing = [s for s in wanted if s not in found]
+        for start in range(0, len(missing), SKUS_PER_LOOKUP):
+            chunk = missing[start : start + SKUS_PER_LOOKUP]
+            query = " OR ".join(f"sku:{wire.search_value(sku)}" for sku in chunk)
+            data = await self._call(doc.VARIANTS_BY_SKU, {"query": query})
+            by_sku = {
+                str(n.get("sku")): str(n["id"]) for n in wire.nodes(data.get("productVariants"))
+            }
+            for sku in chunk:
+                if sku in by_sku:
+                    found[sku] = by_sku[sku]
+                    self._variant_ids[sku] = (by_sku[sku], now + self._ttl)
+        return found
+
+    # --- transport --------------------------------------------------------------------------
+
+    async def _mutate(self, document: str, variables: dict[str, Any], name: str) -> dict[str, Any]:
+        payload = (await self._call(document, variables)).get(name)
+        if not isinstance(payload, dict):
+            raise BackendUnavailable(
+                f"{BACKEND} {name} answered without a payload", backend=BACKEND
+            )
+        rejected = wire.user_errors(name, payload)
+        if rejected is not None:
+            raise rejected
+        return payload
+
+    async def _call(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        async def post() -> httpx.Response:
+            response = await self._client.post(
+                GRAPHQL_PATH, json={"query": document, "variables": variables}
+            )
+            return wire.throttled_as_429(response)
+
+        response = await send(BACKEND, post, wire.parse_error, max_retries=self._max_retries)
+        body = json_body(response)
+        if not isinstance(body, dict):
+            raise BackendUnavailable(
+                f"{BACKEND} answered with a body that is not a JSON object",
+                backend=BACKEND,
+                status=response.status_code,
+            )
+        if body.get("errors"):
+            raise wire.graphql_error(body, response.status_code)
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+
+# Stock truth lives in the ERP and the gateway already promised these units: Shopify's own
+# inventory counts must not veto the order, and the customer was emailed by the storefront.
+_OPTIONS = {"inventoryBehaviour": "BYPASS", "sendReceipt": False, "sendFulfillmentReceipt": False}
