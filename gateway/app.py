@@ -7,9 +7,10 @@ same app over in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,14 +20,26 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from gateway import background
 from gateway.cache import Cache, build_backend
+from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.nodes import load_node_file
-from gateway.ports import ErpPort, PosPort, StorefrontPort
+from gateway.persistence.database import Database, create_engine
+from gateway.persistence.ledger_source import DatabaseLedger
+from gateway.persistence.migrate import upgrade
+from gateway.ports import Clock, ErpPort, OmsPort, PosPort, StorefrontPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
+from gateway.services.deliveries import build_handlers
 from gateway.services.locations import LocationDirectory
+from gateway.services.orders import OrderPolicy, OrderService
+from gateway.services.outbox_admin import OutboxAdmin
+from gateway.services.outbox_worker import OutboxWorker, RetryPolicy
+from gateway.services.reservations import HoldPolicy, ReservationService
+from gateway.services.returns import DEFAULT_RULES, ReturnService, parse_rules
+from gateway.services.web_orders import WebOrderImporter
 from resolvers.context import GatewayContext, Services
 from resolvers.response_cache import ResponseMicroCache
 from resolvers.schema import build_schema
@@ -34,9 +47,13 @@ from resolvers.schema import build_schema
 
 @dataclass
 class Backends:
+    """One adapter per backend. Each adapter implements its backend's read port and its
+    write port (ERPNext: ErpPort + ErpOrdersPort, and so on)."""
+
     erp: ErpPort
     storefront: StorefrontPort
     pos: PosPort
+    oms: OmsPort | None = None
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
 
@@ -46,12 +63,14 @@ BackendsFactory = Callable[[Settings], Awaitable[Backends]]
 async def http_backends(settings: Settings) -> Backends:
     """The real adapters, one AsyncClient each, pointed at the configured base URLs."""
     from adapters.erpnext import ErpNextAdapter, build_erpnext_client
+    from adapters.shopify import ShopifyAdapter, build_shopify_client
     from adapters.square import SquareAdapter, build_square_client
     from adapters.woocommerce import WooCommerceAdapter, build_woocommerce_client
 
     erp_client = build_erpnext_client(settings)
     woo_client = build_woocommerce_client(settings)
     square_client = build_square_client(settings)
+    oms_client = build_shopify_client(settings)
     retries = settings.http_max_retries
     return Backends(
         erp=ErpNextAdapter(erp_client, timezone=settings.erp_timezone, max_retries=retries),
@@ -59,11 +78,19 @@ async def http_backends(settings: Settings) -> Backends:
             woo_client, max_retries=retries, currency=settings.woo_currency
         ),
         pos=SquareAdapter(square_client, max_retries=retries),
-        clients=[erp_client, woo_client, square_client],
+        oms=ShopifyAdapter(oms_client, max_retries=retries),
+        clients=[erp_client, woo_client, square_client, oms_client],
     )
 
 
-def build_services(settings: Settings, backends: Backends, cache: Cache) -> Services:
+def build_services(
+    settings: Settings,
+    backends: Backends,
+    cache: Cache,
+    db: Database,
+    clock: Clock | None = None,
+) -> Services:
+    clock = clock or SystemClock()
     ttls = Ttls(
         item=settings.cache_ttl_item_seconds,
         web_listing=settings.cache_ttl_web_listing_seconds,
@@ -82,14 +109,103 @@ def build_services(settings: Settings, backends: Backends, cache: Cache) -> Serv
         warehouse_safety_stock=settings.warehouse_safety_stock,
         store_safety_stock=settings.store_safety_stock,
     )
+    # A reading is never older than the stock TTL, so a movement its source applied
+    # longer ago than this is in every reading still in use.
+    horizon = timedelta(seconds=max(300, 4 * settings.cache_ttl_stock_seconds))
+    availability = AvailabilityService(
+        erp,
+        pos,
+        directory,
+        low_stock_threshold=settings.low_stock_threshold,
+        ledger=DatabaseLedger(db, clock, horizon),
+    )
+    catalog = CatalogService(erp, storefront, pos, settings.field_policy)
+
+    async def answers_changed(skus: Sequence[str]) -> None:
+        # Holds are read from the database on every request; only whole answers cached
+        # in front of it (the response micro-cache) need to be told.
+        await cache.bump_generation()
+
+    async def sources_changed(skus: Sequence[str]) -> None:
+        # A source recorded one of our writes: fetch its figures afresh.
+        await cache.invalidate("erp:stock", skus)
+        await cache.invalidate("pos:stock", skus)
+
+    worker = OutboxWorker(
+        db,
+        build_handlers(
+            backends.erp,  # type: ignore[arg-type]
+            backends.pos,  # type: ignore[arg-type]
+            backends.oms,  # type: ignore[arg-type]
+            backends.storefront,  # type: ignore[arg-type]
+        ),
+        clock,
+        RetryPolicy(
+            max_attempts=settings.outbox_max_attempts,
+            first_delay=timedelta(seconds=settings.outbox_first_retry_seconds),
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        ),
+        sources_changed,
+    )
+    hold_policy = HoldPolicy(
+        default_ttl=timedelta(seconds=settings.hold_default_ttl_seconds),
+        max_ttl=timedelta(seconds=settings.hold_max_ttl_seconds),
+        ledger_horizon=horizon,
+        erp_customer=settings.erp_customer,
+    )
+    holds = ReservationService(db, availability, clock, hold_policy, answers_changed)
     return Services(
         settings=settings,
-        catalog=CatalogService(erp, storefront, pos, settings.field_policy),
-        availability=AvailabilityService(
-            erp, pos, directory, low_stock_threshold=settings.low_stock_threshold
-        ),
+        catalog=catalog,
+        availability=availability,
         erp=erp,
+        db=db,
+        reservations=holds,
+        orders=OrderService(
+            db,
+            availability,
+            catalog,
+            holds,
+            clock,
+            hold_policy,
+            OrderPolicy(pickup_window=timedelta(hours=settings.pickup_window_hours)),
+            answers_changed,
+            worker.wake,
+        ),
+        returns=ReturnService(
+            db,
+            availability,
+            clock,
+            DEFAULT_RULES if settings.return_rules is None else parse_rules(settings.return_rules),
+            settings.returns_location_id,
+            answers_changed,
+            worker.wake,
+        ),
+        outbox=OutboxAdmin(db, clock, worker.wake),
+        worker=worker,
+        web_orders=WebOrderImporter(
+            db,
+            backends.storefront,  # type: ignore[arg-type]
+            clock,
+            answers_changed,
+        ),
     )
+
+
+def background_tasks(settings: Settings, services: Services) -> dict[str, Awaitable[None]]:
+    async def sweep() -> None:
+        await services.reservations.expire_due()
+        await services.orders.cancel_no_shows()
+
+    tasks: dict[str, Awaitable[None]] = {
+        "outbox": services.worker.run_forever(),
+        "sweeper": background.every(settings.sweep_interval_seconds, sweep, "sweeper"),
+    }
+    if settings.web_order_sync_seconds > 0:
+        tasks["web-orders"] = background.every(
+            settings.web_order_sync_seconds, services.web_orders.sync, "web order import"
+        )
+    return tasks
 
 
 class GatewayGraphQL(GraphQL):
@@ -115,8 +231,18 @@ def create_app(
                 stack.push_async_callback(client.aclose)
             cache = Cache(build_backend(settings.redis_url))
             stack.push_async_callback(cache.close)
-            app.state.services = build_services(settings, opened, cache)
+            db = Database(
+                create_engine(settings.database_url, pool_size=settings.database_pool_size)
+            )
+            stack.push_async_callback(db.close)
+            if settings.migrate_on_start:
+                await upgrade(db)
+            services = build_services(settings, opened, cache, db)
+            app.state.services = services
             app.state.cache = cache
+            if settings.run_workers:
+                running = background.start(background_tasks(settings, services))
+                stack.push_async_callback(background.stop, running)
             yield
 
     graphql = GatewayGraphQL(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
@@ -124,7 +250,7 @@ def create_app(
         graphql,
         ttl_seconds=settings.response_cache_seconds,
         # Requests arrive only after the lifespan has opened the cache.
-        generation=lambda: app.state.cache.generation,
+        generation=lambda: app.state.cache.generation(),
     )
     app = Starlette(
         routes=[

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -40,16 +41,26 @@ def build_backend(redis_url: str | None, *, namespace: str = "cg") -> BaseCache:
     )
 
 
+GENERATION_KEY = "generation"
+
+
 class Cache:
     def __init__(self, backend: BaseCache) -> None:
         self._backend = backend
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
-        self._generation = 0
 
-    @property
-    def generation(self) -> int:
-        """Bumped by every invalidation; caches of derived answers include it in their key."""
-        return self._generation
+    async def generation(self) -> str:
+        """Changed by every invalidation; caches of derived answers put it in their key.
+
+        It lives in the cache backend, so with Redis every gateway process sees a change
+        made by any of them. A new random token rather than a counter: two processes
+        bumping at once still both move it away from every value seen before.
+        """
+        value = await self._backend.get(GENERATION_KEY)
+        return "0" if value is None else str(value)
+
+    async def bump_generation(self) -> None:
+        await self._backend.set(GENERATION_KEY, secrets.token_hex(8))
 
     @property
     def backend(self) -> BaseCache:
@@ -124,9 +135,9 @@ class Cache:
             )
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
-        self._generation += 1
         for key in keys:
             await self._backend.delete(f"{namespace}:{key}")
+        await self.bump_generation()
 
     async def close(self) -> None:
         await self._backend.close()

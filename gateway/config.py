@@ -85,4 +85,27 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_radius_km: float = 20_000.0
 
+    # postgresql://… (asyncpg) in production; SQLite is the embedded default.
     database_url: str = "sqlite+aiosqlite:///./commerce-gateway.db"
+    database_pool_size: int = 10
+    # Bring the schema to the newest revision at startup (as `commerce-gateway migrate`).
+    migrate_on_start: bool = True
+    # Run the outbox worker, the hold sweeper and the web-order import in this process.
+    run_workers: bool = True
+
+    hold_default_ttl_seconds: int = 900
+    hold_max_ttl_seconds: int = 7 * 24 * 3600
+    # How long a click-and-collect order waits on the shelf before it is a no-show.
+    pickup_window_hours: float = 72.0
+    sweep_interval_seconds: float = 5.0
+    # The ERPNext customer that web and gateway orders are booked to.
+    erp_customer: str = "WooCommerce Web Customer"
+    # Where returned units of an order with no fulfillment node (web orders) go.
+    returns_location_id: str | None = None
+    # Disposition rules, first match wins; see gateway/services/returns.py for the default.
+    return_rules: list[dict[str, object]] | None = None
+    outbox_max_attempts: int = 8
+    outbox_first_retry_seconds: float = 1.0
+    outbox_lease_seconds: float = 60.0
+    # Import WooCommerce web orders into the order view every this many seconds; 0 = off.
+    web_order_sync_seconds: float = 30.0

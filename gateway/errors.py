@@ -4,6 +4,10 @@
     ├── NotFound                      NOT_FOUND: no such product, location, barcode
     ├── BadUserInput                  BAD_USER_INPUT: the request itself is wrong
     │   └── InvalidBarcode            ...a GTIN whose length or check digit is wrong
+    ├── InsufficientStock             INSUFFICIENT_STOCK: fewer units free than asked for
+    ├── IdempotencyKeyReused          IDEMPOTENCY_KEY_REUSED: same key, different request
+    ├── IllegalTransition             ILLEGAL_TRANSITION: the order/hold is not in a state
+    │                                 that allows this (e.g. confirm an expired hold)
     └── BackendError                  a backend answered badly or not at all
         ├── BackendUnavailable        BACKEND_UNAVAILABLE: connect/timeout/5xx/429 after retries
         ├── BackendAuthError          BACKEND_AUTH: the backend refused our credentials
@@ -38,6 +42,21 @@ class BadUserInput(GatewayError):
 
 class InvalidBarcode(BadUserInput):
     code = "INVALID_BARCODE"
+
+
+class InsufficientStock(GatewayError):
+    """``shortfalls``: one entry per SKU and node that cannot be filled, with what is
+    still available there, so a client can offer that quantity instead."""
+
+    code = "INSUFFICIENT_STOCK"
+
+
+class IdempotencyKeyReused(GatewayError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IllegalTransition(GatewayError):
+    code = "ILLEGAL_TRANSITION"
 
 
 class BackendError(GatewayError):

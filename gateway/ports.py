@@ -35,6 +35,7 @@ from gateway.domain.documents import (
     WebRefund,
     WebRefundDraft,
 )
+from gateway.domain.reservations import LedgerEntry
 
 
 class ErpPort(Protocol):
@@ -83,6 +84,12 @@ class LocationsProvider(Protocol):
     """The fulfillment nodes currently known, built from the backends and the node file."""
 
     async def locations(self) -> list[Location]: ...
+
+
+class LedgerSource(Protocol):
+    """The gateway's own movements (holds, returns) the sources may not have recorded yet."""
+
+    async def entries(self, skus: Sequence[str]) -> list[LedgerEntry]: ...
 
 
 class Clock(Protocol):

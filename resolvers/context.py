@@ -9,9 +9,16 @@ from strawberry.dataloader import DataLoader
 
 from gateway.config import Settings
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
+from gateway.persistence.database import Database
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
+from gateway.services.orders import OrderService
+from gateway.services.outbox_admin import OutboxAdmin
+from gateway.services.outbox_worker import OutboxWorker
+from gateway.services.reservations import ReservationService
+from gateway.services.returns import ReturnService
+from gateway.services.web_orders import WebOrderImporter
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,13 @@ class Services:
     catalog: CatalogService
     availability: AvailabilityService
     erp: ErpPort
+    db: Database
+    reservations: ReservationService
+    orders: OrderService
+    returns: ReturnService
+    outbox: OutboxAdmin
+    worker: OutboxWorker
+    web_orders: WebOrderImporter
 
 
 @dataclass

@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
 
@@ -53,7 +53,7 @@ class ResponseMicroCache:
         app: Any,
         *,
         ttl_seconds: float,
-        generation: Callable[[], int],
+        generation: Callable[[], Awaitable[str]],
         max_entries: int = 2048,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -62,14 +62,14 @@ class ResponseMicroCache:
         self._generation = generation
         self._max = max_entries
         self._clock = clock
-        self._entries: OrderedDict[tuple[int, bytes], tuple[float, list[Message]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, bytes], tuple[float, list[Message]]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if self._ttl <= 0 or scope["type"] != "http" or scope["method"] != "POST":
             await self._app(scope, receive, send)
             return
         body = await _read_body(receive)
-        key = (self._generation(), hashlib.blake2b(body, digest_size=16).digest())
+        key = (await self._generation(), hashlib.blake2b(body, digest_size=16).digest())
         hit = self._entries.get(key)
         if hit is not None and hit[0] > self._clock():
             for message in hit[1]:

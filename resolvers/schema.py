@@ -8,11 +8,16 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.errors import GatewayError
+from resolvers.commerce_queries import CommerceQuery
 from resolvers.errors import to_client_error
-from resolvers.queries import Query
+from resolvers.mutations import Mutation
+from resolvers.queries import Query as CatalogQuery
+
+Query = merge_types("Query", (CatalogQuery, CommerceQuery))
 
 logger = logging.getLogger("commerce_gateway.graphql")
 
@@ -39,6 +44,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         extensions=[
             # Parsing and validation dominate strawberry's cost for small queries, and a
             # client sends the same few documents over and over. Both caches live at

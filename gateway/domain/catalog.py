@@ -168,6 +168,8 @@ class StockReading:
     as_of: datetime
     incoming: int = 0
     backorder_date: date | None = None
+    # When the gateway asked for it (its own clock); None when read straight from an adapter.
+    fetched_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,9 @@ class NodeAvailability:
     as_of: datetime | None
     backorder_date: date | None = None
     distance_km: float | None = None
+    fetched_at: datetime | None = None
+    held: int = 0  # promised by the gateway and not yet in the source's figure
+    incoming: int = 0  # on order from vendors, or returned units not yet sellable
 
 
 @dataclass(frozen=True, slots=True)

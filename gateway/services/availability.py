@@ -2,8 +2,12 @@
 
 Pure functions decide; ``AvailabilityService`` only fetches what they need. Arithmetic:
 
-    available_to_promise = max(0, on_hand - reserved - safety_stock)
+    available_to_promise = max(0, on_hand + restocked - reserved - held - safety_stock)
     kit ATP at a node    = min over components of floor(component ATP / quantity per kit)
+
+``held`` and ``restocked`` are the gateway's own ledger (gateway.services.ledger): holds it
+has promised and returned units it has put back, for as long as the source's reading does
+not contain them yet.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from gateway.domain import (
     Availability,
@@ -26,9 +31,11 @@ from gateway.domain import (
     StockReading,
     StockStatus,
 )
-from gateway.errors import BadUserInput
+from gateway.domain.reservations import LedgerEntry
+from gateway.errors import BadUserInput, NotFound
 from gateway.geo import distance_km
-from gateway.ports import ErpPort, LocationsProvider, PosPort
+from gateway.ports import ErpPort, LedgerSource, LocationsProvider, PosPort
+from gateway.services.ledger import NO_OVERLAY, Overlay, by_position, overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +67,35 @@ def stock_status(
     return StockStatus.IN_STOCK
 
 
+def observed_at(reading: StockReading | None) -> datetime | None:
+    """The moment a reading is known to include every write confirmed before it."""
+    if reading is None:
+        return None
+    return reading.fetched_at or reading.as_of
+
+
+def free_to_promise(on_hand: int, reserved: int, safety_stock: int, gateway: Overlay) -> int:
+    return max(0, on_hand + gateway.restocked - reserved - gateway.held - safety_stock)
+
+
 def node_availability(
     sku: str,
     location: Location,
     reading: StockReading | None,
     *,
     low_threshold: int,
+    gateway: Overlay = NO_OVERLAY,
 ) -> NodeAvailability:
     """One node's figures. No reading means the source holds none there (a missing Bin)."""
     on_hand = reading.on_hand if reading else 0
     reserved = reading.reserved if reading else 0
-    atp = max(0, on_hand - reserved - location.safety_stock)
-    incoming = reading.incoming if reading else 0
+    atp = free_to_promise(on_hand, reserved, location.safety_stock, gateway)
+    incoming = (reading.incoming if reading else 0) + gateway.incoming
     backorder_date = reading.backorder_date if reading else None
     return NodeAvailability(
         sku=sku,
         location=location,
-        on_hand=on_hand,
+        on_hand=on_hand + gateway.restocked,
         reserved=reserved,
         safety_stock=location.safety_stock,
         available_to_promise=atp,
@@ -86,6 +105,9 @@ def node_availability(
         source=location.source,
         as_of=reading.as_of if reading else None,
         backorder_date=backorder_date,
+        fetched_at=reading.fetched_at if reading else None,
+        held=gateway.held,
+        incoming=incoming,
     )
 
 
@@ -184,14 +206,28 @@ class AvailabilityService:
         locations: LocationsProvider,
         *,
         low_stock_threshold: int,
+        ledger: LedgerSource | None = None,
     ) -> None:
         self._erp = erp
         self._pos = pos
         self._locations = locations
         self._low = low_stock_threshold
+        self._ledger = ledger
 
     async def all_locations(self) -> list[Location]:
         return await self._locations.locations()
+
+    async def location(self, location_id: str) -> Location:
+        for loc in await self._locations.locations():
+            if loc.id == location_id:
+                return loc
+        raise NotFound(f"No location {location_id!r}", field="locationId")
+
+    async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
+        return await self._erp.kits(skus)
+
+    async def _ledger_entries(self, skus: Sequence[str]) -> list[LedgerEntry]:
+        return [] if self._ledger is None else await self._ledger.entries(skus)
 
     async def _readings(
         self, skus: Sequence[str]
@@ -201,8 +237,13 @@ class AvailabilityService:
         )
         return [*erp_readings, *pos_readings], variations
 
-    async def by_node(self, skus: Sequence[str]) -> dict[str, dict[str, NodeAvailability]]:
-        """For each SKU, its figures at every node (location id -> row); kits expanded."""
+    async def by_node(
+        self, skus: Sequence[str], *, with_ledger: bool = True
+    ) -> dict[str, dict[str, NodeAvailability]]:
+        """For each SKU, its figures at every node (location id -> row); kits expanded.
+
+        ``with_ledger=False`` gives the sources' figures alone, for a caller that applies
+        the ledger itself under a lock (taking a hold)."""
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
@@ -210,7 +251,11 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        readings_list, thresholds = await self._readings(stock_skus)
+        (readings_list, thresholds), entries = await asyncio.gather(
+            self._readings(stock_skus),
+            self._ledger_entries(stock_skus if with_ledger else []),
+        )
+        ledger = by_position(entries)
         readings: dict[tuple[SourceSystem, str, str], StockReading] = {
             (r.source, r.location_ref, r.sku): r for r in readings_list
         }
@@ -226,8 +271,9 @@ class AvailabilityService:
                 loc.id: node_availability(
                     sku,
                     loc,
-                    readings.get((loc.source, loc.source_ref, sku)),
+                    reading := readings.get((loc.source, loc.source_ref, sku)),
                     low_threshold=threshold(sku, loc),
+                    gateway=overlay(ledger.get((sku, loc.id), ()), observed_at(reading)),
                 )
                 for loc in locations
             }

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from gateway.cache import Cache
 from gateway.domain import (
@@ -82,13 +83,20 @@ class CachedErp:
 
     async def stock(self, skus: Sequence[str]) -> list[StockReading]:
         async def load(missing: list[str]) -> dict[str, tuple]:
-            return _group_by_sku(await self._inner.stock(missing), missing)
+            started = datetime.now(UTC)
+            return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
         by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
         return [r for readings in by_sku.values() for r in readings]
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
+
+
+def stamped(readings: Sequence[StockReading], started: datetime) -> list[StockReading]:
+    """Mark when the gateway asked. A write the gateway saw confirmed before that moment is
+    in the reading, whatever the backend's own clock says (gateway.services.ledger)."""
+    return [replace(r, fetched_at=started) for r in readings]
 
 
 class CachedStorefront:
@@ -124,7 +132,8 @@ class CachedPos:
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]:
         async def load(missing: list[str]) -> dict[str, tuple]:
-            return _group_by_sku(await self._inner.stock(missing), missing)
+            started = datetime.now(UTC)
+            return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
         by_sku = await self._cache.load_many("pos:stock", skus, load, self._ttls.stock)
         wanted = None if location_refs is None else set(location_refs)

@@ -16,7 +16,14 @@ class LocationAvailability:
     reserved: int
     safety_stock: int
     available_to_promise: int = strawberry.field(
-        description="onHand - reserved - safetyStock, never negative."
+        description="onHand - reserved - held - safetyStock, never negative."
+    )
+    held: int = strawberry.field(
+        description="Units promised through this gateway that the source has not recorded yet."
+    )
+    incoming: int = strawberry.field(
+        description="On order from vendors, or returned units on their way or in inspection: "
+        "coming, not sellable."
     )
     status: StockStatus
     backorder_date: date | None
@@ -32,6 +39,8 @@ class LocationAvailability:
             reserved=row.reserved,
             safety_stock=row.safety_stock,
             available_to_promise=row.available_to_promise,
+            held=row.held,
+            incoming=row.incoming,
             status=row.status,
             backorder_date=row.backorder_date,
             source=row.source,

@@ -5,6 +5,10 @@ import httpx
 from resolvers.response_cache import ResponseMicroCache
 
 
+async def _now(value: str) -> str:
+    return value
+
+
 class CountingApp:
     """An ASGI app that answers with a counter, or an error when asked to."""
 
@@ -44,7 +48,9 @@ def client_for(app):
 
 async def test_identical_queries_within_ttl_execute_once_and_answer_the_same():
     inner, clock, generation = CountingApp(), Clock(), [0]
-    cached = ResponseMicroCache(inner, ttl_seconds=1, generation=lambda: generation[0], clock=clock)
+    cached = ResponseMicroCache(
+        inner, ttl_seconds=1, generation=lambda: _now(str(generation[0])), clock=clock
+    )
     async with client_for(cached) as c:
         first = await c.post("/", json={"query": "{ n }"})
         second = await c.post("/", json={"query": "{ n }"})
@@ -58,7 +64,7 @@ async def test_identical_queries_within_ttl_execute_once_and_answer_the_same():
 
 async def test_mutations_errors_other_variables_and_gets_are_never_served_from_cache():
     inner = CountingApp()
-    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: 0)
+    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: _now("0"))
     async with client_for(cached) as c:
         for _ in range(2):
             await c.post("/", json={"query": "mutation { n }"})
@@ -76,7 +82,9 @@ async def test_mutations_errors_other_variables_and_gets_are_never_served_from_c
 
 async def test_zero_ttl_turns_it_off():
     inner = CountingApp()
-    async with client_for(ResponseMicroCache(inner, ttl_seconds=0, generation=lambda: 0)) as c:
+    async with client_for(
+        ResponseMicroCache(inner, ttl_seconds=0, generation=lambda: _now("0"))
+    ) as c:
         await c.post("/", json={"query": "{ n }"})
         await c.post("/", json={"query": "{ n }"})
     assert inner.calls == 2

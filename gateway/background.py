@@ -1,0 +1,32 @@
+"""The loops a gateway process runs beside serving requests: the outbox worker, the hold
+and no-show sweeper, and the web-order import. Each survives its own errors (logged) and
+stops when the app shuts down. Every loop is safe to run in several processes at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", name, seconds)
+        await asyncio.sleep(seconds)
+
+
+def start(tasks: dict[str, Awaitable[None]]) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(coro, name=name) for name, coro in tasks.items()]  # type: ignore[arg-type]
+
+
+async def stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,135 @@
+"""The canonical order and return, as the support console sees them wherever they began."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from gateway.domain.catalog import Channel, Money, SourceSystem
+from gateway.domain.documents import PostalAddress, Tracking
+
+
+class OrderStatus(StrEnum):
+    PLACED = "PLACED"
+    ALLOCATED = "ALLOCATED"
+    PICKING = "PICKING"
+    READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    COLLECTED = "COLLECTED"
+    CANCELLED = "CANCELLED"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
+    RETURNED = "RETURNED"
+
+
+class OrderOrigin(StrEnum):
+    GATEWAY = "GATEWAY"  # placed through this API
+    STOREFRONT = "STOREFRONT"  # a WooCommerce web order, imported
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price: Money
+    location_id: str | None = None
+    returned_quantity: int = 0
+    web_line_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SystemRecord:
+    """One backend's own id and status for this order."""
+
+    system: SourceSystem
+    id: str | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    at: datetime
+    kind: str
+    source: SourceSystem
+    from_status: OrderStatus | None = None
+    to_status: OrderStatus | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    origin: OrderOrigin
+    channel: Channel
+    status: OrderStatus
+    customer_email: str | None
+    customer_name: str
+    total: Money
+    lines: tuple[OrderLine, ...]
+    created_at: datetime
+    updated_at: datetime
+    delivery: PostalAddress | None = None
+    pickup_location_id: str | None = None
+    pickup_deadline: datetime | None = None
+    systems: tuple[SystemRecord, ...] = ()
+    tracking: tuple[Tracking, ...] = ()
+    events: tuple[OrderEvent, ...] = ()
+
+    @property
+    def fulfillment_location_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(line.location_id for line in self.lines if line.location_id))
+
+
+class ReturnReason(StrEnum):
+    DAMAGED = "DAMAGED"
+    DEFECTIVE = "DEFECTIVE"
+    WRONG_ITEM = "WRONG_ITEM"
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED"
+    SIZE_OR_FIT = "SIZE_OR_FIT"
+    CHANGED_MIND = "CHANGED_MIND"
+    OTHER = "OTHER"
+
+
+class ItemCondition(StrEnum):
+    NEW = "NEW"
+    OPENED = "OPENED"
+    DAMAGED = "DAMAGED"
+    DEFECTIVE = "DEFECTIVE"
+
+
+class Disposition(StrEnum):
+    RESTOCK = "RESTOCK"  # back on the shelf, sellable again
+    INSPECT = "INSPECT"  # held for inspection: incoming, not sellable
+    REFURBISH = "REFURBISH"  # to the repair/refurbishment flow
+    DISPOSE = "DISPOSE"  # written off
+
+
+class ReturnStatus(StrEnum):
+    OPEN = "OPEN"  # approved, units on their way back
+    RECEIVED = "RECEIVED"  # units arrived at the node and were dispositioned
+    CLOSED = "CLOSED"  # refunded (where the gateway refunds) and closed in the OMS
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnLine:
+    sku: str
+    quantity: int
+    reason: ReturnReason
+    condition: ItemCondition
+    disposition: Disposition
+    location_id: str
+    refund: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    id: str
+    order_id: str
+    status: ReturnStatus
+    lines: tuple[ReturnLine, ...]
+    refund_total: Money
+    created_at: datetime
+    updated_at: datetime
+    oms_return_id: str | None = None
+    web_refund_id: int | None = None

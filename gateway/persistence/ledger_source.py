@@ -1,0 +1,28 @@
+"""The ledger as the availability service reads it: straight from the database, every
+request, so a hold taken by any gateway process is visible to the next reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from gateway.domain.reservations import LedgerEntry
+from gateway.persistence.database import Database
+from gateway.persistence.reservations import ledger_entries
+from gateway.ports import Clock
+
+
+class DatabaseLedger:
+    def __init__(self, db: Database, clock: Clock, horizon: timedelta) -> None:
+        self._db = db
+        self._clock = clock
+        self._horizon = horizon
+
+    async def entries(self, skus: Sequence[str]) -> list[LedgerEntry]:
+        if not skus:
+            return []
+        now = self._clock.now()
+        async with self._db.engine.connect() as conn:
+            return await ledger_entries(
+                conn, list(skus), now=now, applied_after=now - self._horizon
+            )

@@ -1,0 +1,283 @@
+"""Canonical orders: rows, lines, the timeline, and the support console's filters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain import Channel, Money, SourceSystem
+from gateway.domain.documents import PostalAddress, Tracking
+from gateway.domain.orders import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderOrigin,
+    OrderStatus,
+    SystemRecord,
+)
+from gateway.persistence.tables import (
+    OrderEventRow,
+    OrderLineRow,
+    OrderRow,
+    ReturnLineRow,
+    ReturnRow,
+)
+
+orders = OrderRow.__table__
+order_lines = OrderLineRow.__table__
+order_events = OrderEventRow.__table__
+returns = ReturnRow.__table__
+return_lines = ReturnLineRow.__table__
+
+ADDRESS = TypeAdapter(PostalAddress)
+TRACKING = TypeAdapter(list[Tracking])
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    customer_email: str | None = None
+    status: OrderStatus | None = None
+    channel: Channel | None = None
+    created_after: datetime | None = None
+
+
+async def insert_order(conn: AsyncConnection, order: Order) -> None:
+    systems = {s.system: s for s in order.systems}
+    web = systems.get(SourceSystem.STOREFRONT)
+    await conn.execute(
+        insert(orders).values(
+            id=order.id,
+            origin=order.origin,
+            channel=order.channel,
+            status=order.status,
+            customer_email=order.customer_email,
+            customer_name=order.customer_name,
+            currency=order.total.currency,
+            total_minor=order.total.to_minor(),
+            delivery=None
+            if order.delivery is None
+            else ADDRESS.dump_python(order.delivery, mode="json"),
+            pickup_location_id=order.pickup_location_id,
+            pickup_deadline=order.pickup_deadline,
+            web_order_id=int(web.id) if web and web.id else None,
+            web_status=web.status if web else None,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+    )
+    await conn.execute(
+        insert(order_lines),
+        [
+            {
+                "order_id": order.id,
+                "position": i,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price.to_minor(),
+                "location_id": line.location_id,
+                "web_line_id": line.web_line_id,
+            }
+            for i, line in enumerate(order.lines)
+        ],
+    )
+    for event in order.events:
+        await add_event(conn, order.id, event)
+
+
+async def add_event(conn: AsyncConnection, order_id: str, event: OrderEvent) -> None:
+    await conn.execute(
+        insert(order_events).values(
+            order_id=order_id,
+            at=event.at,
+            kind=event.kind,
+            source=event.source,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            detail=event.detail,
+        )
+    )
+
+
+async def move_status(
+    conn: AsyncConnection,
+    order_id: str,
+    current: OrderStatus,
+    target: OrderStatus,
+    *,
+    at: datetime,
+    source: SourceSystem,
+    kind: str = "STATUS_CHANGED",
+    detail: str | None = None,
+    **values: Any,
+) -> None:
+    await conn.execute(
+        update(orders).where(orders.c.id == order_id).values(status=target, updated_at=at, **values)
+    )
+    await add_event(conn, order_id, OrderEvent(at, kind, source, current, target, detail))
+
+
+async def set_fields(conn: AsyncConnection, order_id: str, at: datetime, **values: Any) -> None:
+    await conn.execute(
+        update(orders).where(orders.c.id == order_id).values(updated_at=at, **values)
+    )
+
+
+async def get_order(
+    conn: AsyncConnection, order_id: str, *, for_update: bool = False
+) -> Order | None:
+    query = select(orders).where(orders.c.id == order_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return (await _assemble(conn, [row], with_events=True))[0]
+
+
+async def find_by_web_order(conn: AsyncConnection, web_order_id: int) -> Order | None:
+    row = (await conn.execute(select(orders).where(orders.c.web_order_id == web_order_id))).first()
+    return None if row is None else (await _assemble(conn, [row], with_events=True))[0]
+
+
+async def list_orders(
+    conn: AsyncConnection,
+    where: OrderFilter,
+    *,
+    first: int,
+    after: tuple[datetime, str] | None,
+) -> tuple[list[Order], bool]:
+    """Newest first; ``after`` is the (created_at, id) of the last order already seen."""
+    query = select(orders)
+    if where.customer_email:
+        query = query.where(func.lower(orders.c.customer_email) == where.customer_email.lower())
+    if where.status:
+        query = query.where(orders.c.status == where.status)
+    if where.channel:
+        query = query.where(orders.c.channel == where.channel)
+    if where.created_after:
+        query = query.where(orders.c.created_at > where.created_after)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                orders.c.created_at < created,
+                and_(orders.c.created_at == created, orders.c.id < last_id),
+            )
+        )
+    query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(first + 1)
+    rows = list(await conn.execute(query))
+    page = await _assemble(conn, rows[:first], with_events=True)
+    return page, len(rows) > first
+
+
+async def due_no_shows(conn: AsyncConnection, now: datetime, limit: int) -> list[str]:
+    query = (
+        select(orders.c.id)
+        .where(
+            orders.c.status == OrderStatus.READY_FOR_PICKUP,
+            orders.c.pickup_deadline <= now,
+        )
+        .limit(limit)
+    )
+    return [r.id for r in await conn.execute(query)]
+
+
+async def _assemble(
+    conn: AsyncConnection, rows: Sequence[Any], *, with_events: bool
+) -> list[Order]:
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    lines: dict[str, list[Any]] = defaultdict(list)
+    for line in await conn.execute(
+        select(order_lines).where(order_lines.c.order_id.in_(ids)).order_by(order_lines.c.position)
+    ):
+        lines[line.order_id].append(line)
+    returned: dict[tuple[str, str], int] = defaultdict(int)
+    for r in await conn.execute(
+        select(returns.c.order_id, return_lines.c.sku, func.sum(return_lines.c.quantity))
+        .select_from(return_lines.join(returns, returns.c.id == return_lines.c.return_id))
+        .where(returns.c.order_id.in_(ids))
+        .group_by(returns.c.order_id, return_lines.c.sku)
+    ):
+        returned[(r[0], r[1])] = int(r[2])
+    events: dict[str, list[OrderEvent]] = defaultdict(list)
+    if with_events:
+        for e in await conn.execute(
+            select(order_events)
+            .where(order_events.c.order_id.in_(ids))
+            .order_by(order_events.c.at, order_events.c.id)
+        ):
+            events[e.order_id].append(
+                OrderEvent(
+                    at=e.at,
+                    kind=e.kind,
+                    source=SourceSystem(e.source),
+                    from_status=OrderStatus(e.from_status) if e.from_status else None,
+                    to_status=OrderStatus(e.to_status) if e.to_status else None,
+                    detail=e.detail,
+                )
+            )
+    result: list[Order] = []
+    for r in rows:
+        remaining_returned = dict(returned)
+        order_lines_out: list[OrderLine] = []
+        for line in lines[r.id]:
+            # A SKU on several lines: returns fill the first lines first.
+            key = (r.id, line.sku)
+            back = min(line.quantity, remaining_returned.get(key, 0))
+            remaining_returned[key] = remaining_returned.get(key, 0) - back
+            order_lines_out.append(
+                OrderLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_price=Money.from_minor(line.unit_price_minor, r.currency),
+                    location_id=line.location_id,
+                    returned_quantity=back,
+                    web_line_id=line.web_line_id,
+                )
+            )
+        result.append(
+            Order(
+                id=r.id,
+                origin=OrderOrigin(r.origin),
+                channel=Channel(r.channel),
+                status=OrderStatus(r.status),
+                customer_email=r.customer_email,
+                customer_name=r.customer_name,
+                total=Money.from_minor(r.total_minor, r.currency),
+                lines=tuple(order_lines_out),
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                delivery=None if r.delivery is None else ADDRESS.validate_python(r.delivery),
+                pickup_location_id=r.pickup_location_id,
+                pickup_deadline=r.pickup_deadline,
+                systems=_systems(r),
+                tracking=tuple(TRACKING.validate_python(r.tracking or [])),
+                events=tuple(events[r.id]),
+            )
+        )
+    return result
+
+
+def _systems(r: Any) -> tuple[SystemRecord, ...]:
+    records = [
+        SystemRecord(SourceSystem.GATEWAY, r.id, r.status),
+        SystemRecord(SourceSystem.STOREFRONT, str(r.web_order_id), r.web_status)
+        if r.web_order_id is not None
+        else None,
+        SystemRecord(SourceSystem.OMS, r.oms_order_id, r.oms_status)
+        if r.oms_order_id or r.oms_status
+        else None,
+        SystemRecord(SourceSystem.ERP, r.erp_sales_order, r.erp_status)
+        if r.erp_sales_order or r.erp_status
+        else None,
+    ]
+    return tuple(s for s in records if s is not None)

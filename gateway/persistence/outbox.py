@@ -1,0 +1,213 @@
+"""The transactional outbox: writes owed to backends, stored with the change that owes them.
+
+States: PENDING -> IN_FLIGHT (leased to one worker) -> DELIVERED, or back to PENDING with a
+later ``next_attempt_at`` after a failure, or DEAD once the retry budget is spent. A worker
+that dies holding a lease loses it when the lease runs out, and the message is delivered
+again; the backend's idempotency key (``reference``) makes that second delivery a no-op.
+Messages sharing an ``ordering_key`` (one order, one reservation) go out in id order: a
+Sales Order is never cancelled before it was posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from gateway.persistence.tables import OutboxRow
+
+outbox = OutboxRow.__table__
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    IN_FLIGHT = "IN_FLIGHT"
+    DELIVERED = "DELIVERED"
+    DEAD = "DEAD"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    ordering_key: str
+    target: str
+    operation: str
+    reference: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    ordering_key: str
+    target: str
+    operation: str
+    reference: str
+    payload: dict[str, Any]
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    result: dict[str, Any] | None
+
+
+async def enqueue(conn: AsyncConnection, messages: Sequence[OutboxMessage], now: datetime) -> None:
+    if not messages:
+        return
+    await conn.execute(
+        insert(outbox),
+        [
+            {
+                "ordering_key": m.ordering_key,
+                "target": m.target,
+                "operation": m.operation,
+                "reference": m.reference,
+                "payload": m.payload,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for m in messages
+        ],
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int
+) -> list[Delivery]:
+    """Lease up to ``limit`` due messages whose predecessors (same ordering key) are done."""
+    earlier = aliased(outbox)
+    blocked = exists().where(
+        earlier.c.ordering_key == outbox.c.ordering_key,
+        earlier.c.id < outbox.c.id,
+        earlier.c.status != DeliveryStatus.DELIVERED,
+    )
+    due = or_(
+        and_(outbox.c.status == DeliveryStatus.PENDING, outbox.c.next_attempt_at <= now),
+        and_(outbox.c.status == DeliveryStatus.IN_FLIGHT, outbox.c.lease_until <= now),
+    )
+    candidates = select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=outbox)
+    ids = [r.id for r in await conn.execute(candidates)]
+    if not ids:
+        return []
+    rows = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids))
+        .values(
+            status=DeliveryStatus.IN_FLIGHT,
+            lease_until=now + lease,
+            attempts=outbox.c.attempts + 1,
+        )
+        .returning(*outbox.c)
+    )
+    return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+
+async def mark_delivered(
+    conn: AsyncConnection, delivery_id: int, result: dict[str, Any], now: datetime
+) -> None:
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == delivery_id)
+        .values(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            lease_until=None,
+            last_error=None,
+            result=result,
+        )
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection,
+    delivery_id: int,
+    error: str,
+    *,
+    retry_at: datetime | None,
+) -> None:
+    """Back to PENDING until ``retry_at``; with no ``retry_at`` the message is dead."""
+    values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
+    if retry_at is None:
+        values["status"] = DeliveryStatus.DEAD
+    else:
+        values["status"] = DeliveryStatus.PENDING
+        values["next_attempt_at"] = retry_at
+    await conn.execute(update(outbox).where(outbox.c.id == delivery_id).values(**values))
+
+
+async def retry(conn: AsyncConnection, delivery_id: int, now: datetime) -> Delivery | None:
+    """Give a dead message a fresh retry budget."""
+    rows = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.DEAD)
+        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+        .returning(*outbox.c)
+    )
+    row = rows.first()
+    return None if row is None else _delivery(row)
+
+
+async def get(conn: AsyncConnection, delivery_id: int) -> Delivery | None:
+    row = (await conn.execute(select(outbox).where(outbox.c.id == delivery_id))).first()
+    return None if row is None else _delivery(row)
+
+
+async def result_of(conn: AsyncConnection, reference: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            select(outbox.c.result).where(
+                outbox.c.reference == reference, outbox.c.status == DeliveryStatus.DELIVERED
+            )
+        )
+    ).first()
+    return None if row is None else row.result
+
+
+async def list_by_status(
+    conn: AsyncConnection,
+    statuses: Sequence[DeliveryStatus],
+    *,
+    limit: int,
+    ordering_key: str | None = None,
+) -> list[Delivery]:
+    query = select(outbox).where(outbox.c.status.in_(list(statuses)))
+    if ordering_key is not None:
+        query = query.where(outbox.c.ordering_key == ordering_key)
+    rows = await conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
+    return [_delivery(r) for r in rows]
+
+
+async def for_key(conn: AsyncConnection, ordering_key: str) -> list[Delivery]:
+    rows = await conn.execute(
+        select(outbox).where(outbox.c.ordering_key == ordering_key).order_by(outbox.c.id)
+    )
+    return [_delivery(r) for r in rows]
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        ordering_key=row.ordering_key,
+        target=row.target,
+        operation=row.operation,
+        reference=row.reference,
+        payload=row.payload,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at,
+        result=row.result,
+    )

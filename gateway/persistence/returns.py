@@ -1,0 +1,148 @@
+"""Returns and their lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain import Money
+from gateway.domain.orders import (
+    Disposition,
+    ItemCondition,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnStatus,
+)
+from gateway.persistence.tables import ReturnLineRow, ReturnRow
+
+returns = ReturnRow.__table__
+return_lines = ReturnLineRow.__table__
+
+
+async def insert_return(conn: AsyncConnection, request: ReturnRequest) -> list[int]:
+    """Store the return; the ids of its lines, in order."""
+    await conn.execute(
+        insert(returns).values(
+            id=request.id,
+            order_id=request.order_id,
+            status=request.status,
+            refund_minor=request.refund_total.to_minor(),
+            created_at=request.created_at,
+            updated_at=request.updated_at,
+        )
+    )
+    ids: list[int] = []
+    for line in request.lines:
+        result = await conn.execute(
+            insert(return_lines)
+            .values(
+                return_id=request.id,
+                sku=line.sku,
+                quantity=line.quantity,
+                reason=line.reason,
+                condition=line.condition,
+                disposition=line.disposition,
+                location_id=line.location_id,
+                refund_minor=line.refund.to_minor(),
+            )
+            .returning(return_lines.c.id)
+        )
+        ids.append(result.scalar_one())
+    return ids
+
+
+async def get_return(
+    conn: AsyncConnection, return_id: str, currency: str | None = None, *, for_update: bool = False
+) -> ReturnRequest | None:
+    query = select(returns).where(returns.c.id == return_id)
+    if for_update and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    return None if row is None else (await _assemble(conn, [row], currency))[0]
+
+
+async def returns_of_order(
+    conn: AsyncConnection, order_id: str, currency: str
+) -> list[ReturnRequest]:
+    rows = list(
+        await conn.execute(
+            select(returns).where(returns.c.order_id == order_id).order_by(returns.c.created_at)
+        )
+    )
+    return await _assemble(conn, rows, currency)
+
+
+async def line_ids(conn: AsyncConnection, return_id: str) -> list[Any]:
+    return list(
+        await conn.execute(
+            select(return_lines)
+            .where(return_lines.c.return_id == return_id)
+            .order_by(return_lines.c.id)
+        )
+    )
+
+
+async def set_fields(conn: AsyncConnection, return_id: str, at: datetime, **values: Any) -> None:
+    await conn.execute(
+        update(returns).where(returns.c.id == return_id).values(updated_at=at, **values)
+    )
+
+
+async def mark_received(conn: AsyncConnection, return_id: str, at: datetime) -> None:
+    await conn.execute(
+        update(return_lines).where(return_lines.c.return_id == return_id).values(received_at=at)
+    )
+
+
+async def mark_lines_applied(conn: AsyncConnection, line_ids: Sequence[int], at: datetime) -> None:
+    await conn.execute(
+        update(return_lines)
+        .where(return_lines.c.id.in_(list(line_ids)), return_lines.c.applied_at.is_(None))
+        .values(applied_at=at)
+    )
+
+
+async def _assemble(
+    conn: AsyncConnection, rows: Sequence[Any], currency: str | None
+) -> list[ReturnRequest]:
+    from gateway.persistence.orders import orders
+
+    result: list[ReturnRequest] = []
+    for r in rows:
+        cur = currency
+        if cur is None:
+            cur = (
+                await conn.execute(select(orders.c.currency).where(orders.c.id == r.order_id))
+            ).scalar_one()
+        lines = []
+        for line in await line_ids(conn, r.id):
+            lines.append(
+                ReturnLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    reason=ReturnReason(line.reason),
+                    condition=ItemCondition(line.condition),
+                    disposition=Disposition(line.disposition),
+                    location_id=line.location_id,
+                    refund=Money.from_minor(line.refund_minor, cur),
+                )
+            )
+        result.append(
+            ReturnRequest(
+                id=r.id,
+                order_id=r.order_id,
+                status=ReturnStatus(r.status),
+                lines=tuple(lines),
+                refund_total=Money.from_minor(r.refund_minor, cur),
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                oms_return_id=r.oms_return_id,
+                web_refund_id=r.web_refund_id,
+            )
+        )
+    return result

@@ -1,0 +1,185 @@
+"""The gateway's own tables. Migrations (``migrations/``) are generated from these.
+
+What the gateway stores is what no backend holds: holds on stock (the reservation ledger),
+the canonical order with each system's id and status, returns with their dispositions,
+idempotency records, and the outbox of writes still owed to the backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from gateway.persistence.columns import UtcDateTime
+
+
+def _utc(*, nullable: bool = False, index: bool = False) -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=nullable, index=index)
+
+
+class ReservationRow(SQLModel, table=True):
+    __tablename__ = "reservation"
+
+    id: str = Field(primary_key=True, max_length=40)
+    status: str = Field(max_length=16, index=True)  # ACTIVE, CONFIRMED, RELEASED, EXPIRED
+    location_id: str = Field(max_length=80)
+    channel: str = Field(max_length=16)
+    customer_ref: str | None = Field(default=None, max_length=200)
+    order_id: str | None = Field(default=None, max_length=40, index=True)
+    created_at: datetime = Field(sa_column=_utc())
+    expires_at: datetime = Field(sa_column=_utc(index=True))
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class HoldRow(SQLModel, table=True):
+    """One SKU held at one node. ``applied_at`` is when the source of truth took the unit
+    off its own figure (ERP reserved it, the POS sold it): readings taken after that
+    already include it, so the hold stops being subtracted from them."""
+
+    __tablename__ = "hold"
+    __table_args__ = (Index("ix_hold_sku_location", "sku", "location_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reservation_id: str = Field(foreign_key="reservation.id", max_length=40, index=True)
+    line_sku: str = Field(max_length=120)  # the SKU asked for (a kit, or the SKU itself)
+    line_quantity: int  # how many of line_sku were asked for
+    sku: str = Field(max_length=120)  # the SKU whose stock is held (a kit's component)
+    location_id: str = Field(max_length=80)
+    quantity: int
+    applied_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class StockGuardRow(SQLModel, table=True):
+    """One row per SKU and node, locked by every transaction that takes a hold there, so two
+    gateway processes cannot both promise the last unit."""
+
+    __tablename__ = "stock_guard"
+
+    sku: str = Field(primary_key=True, max_length=120)
+    location_id: str = Field(primary_key=True, max_length=80)
+    version: int = 0
+
+
+class IdempotencyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=200)
+    operation: str = Field(max_length=60)
+    request_hash: str = Field(max_length=64)
+    resource_id: str = Field(max_length=80)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "customer_order"
+    __table_args__ = (Index("ix_order_created", "created_at", "id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    origin: str = Field(max_length=16)  # GATEWAY or STOREFRONT (imported web order)
+    channel: str = Field(max_length=16)
+    status: str = Field(max_length=24, index=True)
+    customer_email: str | None = Field(default=None, max_length=254, index=True)
+    customer_name: str = Field(max_length=200)
+    currency: str = Field(max_length=3)
+    total_minor: int
+    delivery: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
+    pickup_location_id: str | None = Field(default=None, max_length=80)
+    pickup_deadline: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    web_order_id: int | None = Field(default=None, unique=True)
+    oms_order_id: str | None = Field(default=None, max_length=80)
+    erp_sales_order: str | None = Field(default=None, max_length=80)
+    web_status: str | None = Field(default=None, max_length=32)
+    oms_status: str | None = Field(default=None, max_length=32)
+    erp_status: str | None = Field(default=None, max_length=32)
+    tracking: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class OrderLineRow(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="customer_order.id", max_length=40, index=True)
+    position: int
+    sku: str = Field(max_length=120)
+    quantity: int
+    unit_price_minor: int
+    location_id: str | None = Field(default=None, max_length=80)
+    web_line_id: int | None = None
+
+
+class OrderEventRow(SQLModel, table=True):
+    __tablename__ = "order_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="customer_order.id", max_length=40, index=True)
+    at: datetime = Field(sa_column=_utc())
+    kind: str = Field(max_length=40)
+    source: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ReturnRow(SQLModel, table=True):
+    __tablename__ = "return_request"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="customer_order.id", max_length=40, index=True)
+    status: str = Field(max_length=16)  # OPEN, RECEIVED, CLOSED
+    oms_return_id: str | None = Field(default=None, max_length=80)
+    web_refund_id: int | None = None
+    refund_minor: int = 0
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class ReturnLineRow(SQLModel, table=True):
+    """A returned SKU. Until the source of truth records the unit back (``applied_at``), a
+    RESTOCK line counts as on hand at its node and every line as incoming there."""
+
+    __tablename__ = "return_line"
+    __table_args__ = (Index("ix_return_line_sku_location", "sku", "location_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: str = Field(foreign_key="return_request.id", max_length=40, index=True)
+    sku: str = Field(max_length=120)
+    quantity: int
+    reason: str = Field(max_length=24)
+    condition: str = Field(max_length=16)
+    disposition: str = Field(max_length=16)
+    location_id: str = Field(max_length=80)
+    refund_minor: int = 0
+    received_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    applied_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class OutboxRow(SQLModel, table=True):
+    """A write owed to a backend, committed with the change that made it necessary."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_ordering", "ordering_key", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ordering_key: str = Field(max_length=80)  # messages with one key are delivered in order
+    target: str = Field(max_length=16)  # ERP, STOREFRONT, POS, OMS
+    operation: str = Field(max_length=60)
+    reference: str = Field(max_length=200, unique=True)  # the backend's idempotency key
+    payload: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)  # PENDING, IN_FLIGHT, DELIVERED, DEAD
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc())
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    result: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(sa_column=_utc())
+    delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,57 @@
+"""The inventory ledger's arithmetic: what the gateway knows that a source reading may not.
+
+A source reading (ERP Bin, Square count) is a snapshot ``as_of`` some moment. Each hold the
+gateway takes lowers what can be promised until the source records the same movement
+(the ERP reserves it when the Sales Order is submitted, the POS records the sale at
+pickup); from then on the source's own figure carries it. So a hold is subtracted from a
+reading exactly when the reading is older than the moment the source applied it, and never
+twice: reserve -> confirm -> source decrement leaves availability where the hold put it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.domain.reservations import LedgerEntry, LedgerKind
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    held: int = 0  # promised by the gateway, not yet in the source's figure
+    restocked: int = 0  # returned to the shelf, not yet in the source's figure
+    incoming: int = 0  # returned units expected or being inspected
+
+
+NO_OVERLAY = Overlay()
+
+
+def pending_against(entry: LedgerEntry, reading_as_of: datetime | None) -> bool:
+    """Does a reading taken at ``reading_as_of`` still lack this movement?"""
+    if entry.applied_at is None:
+        return True
+    return reading_as_of is None or reading_as_of < entry.applied_at
+
+
+def overlay(entries: Iterable[LedgerEntry], reading_as_of: datetime | None) -> Overlay:
+    held = restocked = incoming = 0
+    for entry in entries:
+        if entry.kind is LedgerKind.INCOMING:
+            incoming += entry.quantity
+        elif pending_against(entry, reading_as_of):
+            if entry.kind is LedgerKind.HOLD:
+                held += entry.quantity
+            else:
+                restocked += entry.quantity
+    return Overlay(held=held, restocked=restocked, incoming=incoming)
+
+
+def by_position(
+    entries: Iterable[LedgerEntry],
+) -> Mapping[tuple[str, str], list[LedgerEntry]]:
+    grouped: dict[tuple[str, str], list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        grouped[(entry.sku, entry.location_id)].append(entry)
+    return grouped

@@ -1,0 +1,83 @@
+"""The OMS writes an order owes, as outbox messages (pure).
+
+The OMS (Shopify) gets every gateway order, split into fulfillment orders at the locations
+the router chose; a cancellation cancels them and a pickup or shipment fulfils them. Each
+message's reference is the idempotency key the adapter uses (sourceIdentifier for create).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from pydantic import TypeAdapter
+
+from gateway.domain import Location
+from gateway.domain.documents import DocumentLine, OmsAllocation, OmsOrderDraft, Tracking
+from gateway.domain.orders import Order
+from gateway.persistence.outbox import OutboxMessage
+
+OMS_DRAFT = TypeAdapter(OmsOrderDraft)
+TRACKING = TypeAdapter(Tracking)
+
+CREATE_OMS_ORDER = "oms.create_order"
+CANCEL_OMS_ORDER = "oms.cancel_order"
+FULFILL_OMS_ORDER = "oms.fulfill"
+
+
+def oms_create_reference(order_id: str) -> str:
+    return f"{order_id}:oms"
+
+
+def create_oms_order(order: Order, locations: Mapping[str, Location]) -> OutboxMessage | None:
+    """None when no chosen node is known to the OMS (no Shopify location configured)."""
+    per_location: dict[tuple[str, str], int] = defaultdict(int)
+    for line in order.lines:
+        location = locations.get(line.location_id or "")
+        if location is None or location.oms_ref is None:
+            return None
+        per_location[(location.oms_ref, line.sku)] += line.quantity
+    draft = OmsOrderDraft(
+        reference=order.id,
+        email=order.customer_email or "",
+        customer_name=order.customer_name,
+        currency=order.total.currency,
+        lines=tuple(DocumentLine(line.sku, line.quantity, line.unit_price) for line in order.lines),
+        allocations=tuple(
+            OmsAllocation(location_ref, sku, qty)
+            for (location_ref, sku), qty in per_location.items()
+        ),
+        shipping_address=order.delivery,
+        tags=("commerce-gateway", order.channel.value.lower()),
+    )
+    return OutboxMessage(
+        order.id,
+        "OMS",
+        CREATE_OMS_ORDER,
+        oms_create_reference(order.id),
+        {"order_id": order.id, "draft": OMS_DRAFT.dump_python(draft, mode="json")},
+    )
+
+
+def cancel_oms_order(order_id: str) -> OutboxMessage:
+    return OutboxMessage(
+        order_id,
+        "OMS",
+        CANCEL_OMS_ORDER,
+        f"{order_id}:oms-cancel",
+        {"order_id": order_id, "create_reference": oms_create_reference(order_id)},
+    )
+
+
+def fulfill_oms_order(order_id: str, tracking: Tracking | None, step: str) -> OutboxMessage:
+    return OutboxMessage(
+        order_id,
+        "OMS",
+        FULFILL_OMS_ORDER,
+        f"{order_id}:oms-fulfill:{step}",
+        {
+            "order_id": order_id,
+            "create_reference": oms_create_reference(order_id),
+            "tracking": None if tracking is None else TRACKING.dump_python(tracking, mode="json"),
+        },
+    )

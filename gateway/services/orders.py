@@ -1,0 +1,481 @@
+"""Placing, reading and moving orders.
+
+``place`` checks availability, picks the node (gateway.services.routing), takes the holds
+and records the order and every backend write it owes in one transaction: the hold can
+never exist without its order, nor the order without the writes that tell the ERP, POS and
+OMS about it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.domain import Channel, Location, Money, SourceSystem
+from gateway.domain.documents import PostalAddress, Tracking
+from gateway.domain.orders import Order, OrderEvent, OrderLine, OrderOrigin, OrderStatus
+from gateway.domain.reservations import Reservation, ReservationLine, ReservationStatus
+from gateway.errors import BadUserInput, InsufficientStock, NotFound
+from gateway.persistence import idempotency
+from gateway.persistence import orders as repo
+from gateway.persistence.database import Database
+from gateway.persistence.outbox import OutboxMessage, enqueue
+from gateway.persistence.reservations import reservations
+from gateway.ports import Clock
+from gateway.services.availability import AvailabilityService, Near, select_locations
+from gateway.services.catalog import CatalogService
+from gateway.services.holds import needed_by_sku, normalise_lines
+from gateway.services.order_states import CANCELLABLE, require_transition
+from gateway.services.order_writes import (
+    TRACKING,
+    cancel_oms_order,
+    create_oms_order,
+    fulfill_oms_order,
+)
+from gateway.services.reservations import HoldPolicy, ReservationService, new_id
+from gateway.services.routing import best_shortfalls, nearest_complete_nodes
+from gateway.services.source_writes import commit_messages, undo_messages
+
+OnChange = Callable[[Sequence[str]], Awaitable[None]]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_ROUTING_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrderRequest:
+    lines: tuple[ReservationLine, ...]
+    channel: Channel
+    email: str
+    name: str
+    delivery: PostalAddress | None = None
+    pickup_location_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPolicy:
+    pickup_window: timedelta = timedelta(hours=72)
+
+
+def validate_place(request: PlaceOrderRequest) -> None:
+    if not EMAIL.match(request.email.strip()):
+        raise BadUserInput(f"{request.email!r} is not an email address", field="customer.email")
+    if not request.name.strip():
+        raise BadUserInput("customer.name is required", field="customer.name")
+    if (request.delivery is None) == (request.pickup_location_id is None):
+        raise BadUserInput("give exactly one of delivery or pickup", field="delivery")
+    if request.pickup_location_id is not None and request.channel is not Channel.PICKUP:
+        raise BadUserInput("a pickup order must use channel PICKUP", field="channel")
+    if request.delivery is not None:
+        if request.channel is not Channel.ONLINE:
+            raise BadUserInput("a delivery order must use channel ONLINE", field="channel")
+        if request.delivery.point is None:
+            raise BadUserInput("delivery.address needs lat and lng", field="delivery")
+
+
+def unit_price(product: object | None, sku: str) -> Money:
+    if product is None:
+        raise NotFound(f"No product with SKU {sku!r}", field="sku", sku=sku)
+    price = getattr(product, "web_price", None) or getattr(product, "list_price", None)
+    if price is None:
+        raise BadUserInput(f"{sku} has no price and cannot be ordered", field="sku", sku=sku)
+    return price
+
+
+class OrderService:
+    def __init__(
+        self,
+        db: Database,
+        availability: AvailabilityService,
+        catalog: CatalogService,
+        holds: ReservationService,
+        clock: Clock,
+        hold_policy: HoldPolicy,
+        policy: OrderPolicy,
+        on_change: OnChange,
+        wake_worker: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._availability = availability
+        self._catalog = catalog
+        self._holds = holds
+        self._clock = clock
+        self._hold_policy = hold_policy
+        self._policy = policy
+        self._on_change = on_change
+        self._wake = wake_worker
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def get(self, order_id: str) -> Order:
+        async with self._db.transaction() as conn:
+            found = await repo.get_order(conn, order_id)
+        if found is None:
+            raise NotFound(f"No order {order_id!r}", field="id")
+        return found
+
+    async def list(
+        self, where: repo.OrderFilter, first: int, after: tuple[datetime, str] | None
+    ) -> tuple[list[Order], bool]:
+        async with self._db.transaction() as conn:
+            return await repo.list_orders(conn, where, first=first, after=after)
+
+    # --- place ---------------------------------------------------------------------------
+
+    async def place(self, request: PlaceOrderRequest, key: str) -> Order:
+        validate_place(request)
+        lines = normalise_lines(request.lines)
+        fingerprint = idempotency.request_hash(
+            "placeOrder",
+            {
+                "lines": [(line.sku, line.quantity) for line in lines],
+                "channel": request.channel.value,
+                "email": request.email,
+                "name": request.name,
+                "delivery": request.delivery,
+                "pickup": request.pickup_location_id,
+            },
+        )
+        idempotency.validate_key(key)
+        async with self._db.transaction() as conn:
+            replay = await idempotency.lookup(conn, key, "placeOrder", fingerprint)
+            if replay is not None:
+                found = await repo.get_order(conn, replay.resource_id)
+                if found is not None:
+                    return found
+
+        products = await self._catalog.products([line.sku for line in lines])
+        prices = {line.sku: unit_price(products.get(line.sku), line.sku) for line in lines}
+        currencies = {p.currency for p in prices.values()}
+        if len(currencies) > 1:
+            raise BadUserInput(f"lines are priced in several currencies: {sorted(currencies)}")
+        plans = await self._holds.plans_for(lines)
+        needed = needed_by_sku(plans)
+
+        locations = await self._availability.all_locations()
+        if request.pickup_location_id is not None:
+            pickup = await self._availability.location(request.pickup_location_id)
+            candidates = select_locations([pickup], channel=Channel.PICKUP)
+            if not candidates:
+                raise BadUserInput(f"{pickup.name} does not offer pickup", field="pickup")
+        else:
+            assert request.delivery is not None and request.delivery.point is not None
+            candidates = select_locations(
+                locations, near=Near(request.delivery.point), channel=Channel.ONLINE
+            )
+        by_node = await self._availability.by_node(sorted(needed))
+        atp = {
+            (sku, loc_id): row.available_to_promise
+            for sku, rows in by_node.items()
+            for loc_id, row in rows.items()
+        }
+        choices = nearest_complete_nodes(needed, candidates, atp)
+        if not choices:
+            short = best_shortfalls(needed, candidates, atp)
+            raise InsufficientStock(
+                "No single node can fill this order: "
+                + ", ".join(f"{s['sku']} (at most {s['available']})" for s in short),
+                shortfalls=short,
+            )
+
+        order_id = new_id("ord")
+        last_error: InsufficientStock | None = None
+        for choice in choices[:MAX_ROUTING_ATTEMPTS]:
+            try:
+                order = await self._record(
+                    order_id, key, fingerprint, request, lines, plans, prices, choice, locations
+                )
+            except InsufficientStock as exc:
+                last_error = exc  # taken meanwhile by someone else: try the next node
+                continue
+            await self._on_change(sorted(needed))
+            self._wake()
+            return order
+        assert last_error is not None
+        raise last_error
+
+    async def _record(
+        self,
+        order_id: str,
+        key: str,
+        fingerprint: str,
+        request: PlaceOrderRequest,
+        lines: tuple[ReservationLine, ...],
+        plans: list,  # type: ignore[type-arg]
+        prices: dict[str, Money],
+        choice,  # type: ignore[no-untyped-def]
+        locations: list[Location],
+    ) -> Order:
+        now = self._clock.now()
+        location: Location = choice.location
+        source = await self._holds.source_figures(plans, location)
+        currency = next(iter(prices.values())).currency
+        total = sum((prices[line.sku].amount * line.quantity for line in lines), start=0)
+        order = Order(
+            id=order_id,
+            origin=OrderOrigin.GATEWAY,
+            channel=request.channel,
+            status=OrderStatus.ALLOCATED,
+            customer_email=request.email.strip(),
+            customer_name=request.name.strip(),
+            total=Money(total, currency),  # type: ignore[arg-type]
+            lines=tuple(
+                OrderLine(line.sku, line.quantity, prices[line.sku], location.id) for line in lines
+            ),
+            created_at=now,
+            updated_at=now,
+            delivery=request.delivery,
+            pickup_location_id=request.pickup_location_id,
+            events=(
+                OrderEvent(now, "PLACED", SourceSystem.GATEWAY, None, OrderStatus.PLACED),
+                OrderEvent(
+                    now,
+                    "ALLOCATED",
+                    SourceSystem.GATEWAY,
+                    OrderStatus.PLACED,
+                    OrderStatus.ALLOCATED,
+                    f"{location.name} ({location.id}): {choice.reason}",
+                ),
+            ),
+        )
+        reservation = Reservation(
+            id=new_id("res"),
+            status=ReservationStatus.CONFIRMED,
+            location_id=location.id,
+            channel=request.channel,
+            customer_ref=order.customer_email,
+            lines=lines,
+            created_at=now,
+            expires_at=now + self._hold_policy.max_ttl,
+            order_id=order_id,
+        )
+        messages: list[OutboxMessage] = commit_messages(
+            ordering_key=order_id,
+            reference=order_id,
+            location=location,
+            plans=plans,
+            customer=self._hold_policy.erp_customer,
+            prices={p.sku: prices[p.line_sku] for p in plans if p.sku == p.line_sku},
+            now=now,
+        )
+        oms = create_oms_order(order, {loc.id: loc for loc in locations})
+        if oms is not None:
+            messages.append(oms)
+        async with self._db.transaction() as conn:
+            replay = await idempotency.claim(
+                conn,
+                key=key,
+                operation="placeOrder",
+                fingerprint=fingerprint,
+                resource_id=order_id,
+                now=now,
+            )
+            if replay is not None:
+                found = await repo.get_order(conn, replay.resource_id)
+                assert found is not None
+                return found
+            await self._holds.hold(conn, reservation, plans, location, source, now)
+            await repo.insert_order(conn, order)
+            await enqueue(conn, messages, now)
+            stored = await repo.get_order(conn, order_id)
+        assert stored is not None
+        return stored
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def cancel(self, order_id: str, key: str, reason: str | None = None) -> Order:
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            if order.status is OrderStatus.CANCELLED:
+                return
+            if order.status not in CANCELLABLE:
+                require_transition(order.id, order.status, OrderStatus.CANCELLED)
+            await self._cancel_in(conn, order, now, "CANCELLED", reason)
+
+        return await self._transition(order_id, key, "cancelOrder", {"reason": reason}, change)
+
+    async def _cancel_in(
+        self, conn: AsyncConnection, order: Order, now: datetime, kind: str, detail: str | None
+    ) -> None:
+        await repo.move_status(
+            conn,
+            order.id,
+            order.status,
+            OrderStatus.CANCELLED,
+            at=now,
+            source=SourceSystem.GATEWAY,
+            kind=kind,
+            detail=detail,
+        )
+        messages: list[OutboxMessage] = []
+        if order.origin is OrderOrigin.GATEWAY:
+            for held in await self._order_reservations(conn, order.id):
+                location = await self._availability.location(held.location_id)
+                plans = await self._holds.plans_for(held.lines)
+                messages += undo_messages(
+                    ordering_key=order.id,
+                    reference=order.id,
+                    location=location,
+                    plans=plans,
+                    now=now,
+                )
+            await conn.execute(
+                update(reservations)
+                .where(reservations.c.order_id == order.id)
+                .values(status=ReservationStatus.RELEASED, updated_at=now)
+            )
+            messages.append(cancel_oms_order(order.id))
+        await enqueue(conn, messages, now)
+
+    async def mark_ready_for_pickup(self, order_id: str, key: str) -> Order:
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            if order.channel is not Channel.PICKUP:
+                raise BadUserInput(f"Order {order.id} is not a pickup order", field="id")
+            if order.status is OrderStatus.READY_FOR_PICKUP:
+                return
+            require_transition(order.id, order.status, OrderStatus.READY_FOR_PICKUP)
+            deadline = now + self._policy.pickup_window
+            await repo.move_status(
+                conn,
+                order.id,
+                order.status,
+                OrderStatus.READY_FOR_PICKUP,
+                at=now,
+                source=SourceSystem.GATEWAY,
+                detail=f"collect by {deadline.isoformat()}",
+                pickup_deadline=deadline,
+            )
+
+        return await self._transition(order_id, key, "markReadyForPickup", {}, change)
+
+    async def confirm_pickup(self, order_id: str, key: str) -> Order:
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            if order.channel is not Channel.PICKUP:
+                raise BadUserInput(f"Order {order.id} is not a pickup order", field="id")
+            if order.status is OrderStatus.COLLECTED:
+                return
+            require_transition(order.id, order.status, OrderStatus.COLLECTED)
+            await repo.move_status(
+                conn,
+                order.id,
+                order.status,
+                OrderStatus.COLLECTED,
+                at=now,
+                source=SourceSystem.GATEWAY,
+            )
+            if order.origin is OrderOrigin.GATEWAY:
+                await enqueue(conn, [fulfill_oms_order(order.id, None, "pickup")], now)
+
+        return await self._transition(order_id, key, "confirmPickup", {}, change)
+
+    async def ship(self, order_id: str, tracking: Tracking | None, key: str) -> Order:
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            if order.channel is not Channel.ONLINE:
+                raise BadUserInput(f"Order {order.id} is a pickup order", field="id")
+            if order.status is OrderStatus.SHIPPED:
+                return
+            require_transition(order.id, order.status, OrderStatus.SHIPPED)
+            await repo.move_status(
+                conn,
+                order.id,
+                order.status,
+                OrderStatus.SHIPPED,
+                at=now,
+                source=SourceSystem.GATEWAY,
+                detail=None if tracking is None else f"{tracking.company} {tracking.number}",
+                tracking=[] if tracking is None else [TRACKING.dump_python(tracking)],
+            )
+            if order.origin is OrderOrigin.GATEWAY:
+                await enqueue(conn, [fulfill_oms_order(order.id, tracking, "ship")], now)
+
+        return await self._transition(
+            order_id,
+            key,
+            "shipOrder",
+            {"tracking": None if tracking is None else TRACKING.dump_python(tracking)},
+            change,
+        )
+
+    async def confirm_delivery(self, order_id: str, key: str) -> Order:
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            if order.status is OrderStatus.DELIVERED:
+                return
+            require_transition(order.id, order.status, OrderStatus.DELIVERED)
+            await repo.move_status(
+                conn,
+                order.id,
+                order.status,
+                OrderStatus.DELIVERED,
+                at=now,
+                source=SourceSystem.GATEWAY,
+            )
+
+        return await self._transition(order_id, key, "confirmDelivery", {}, change)
+
+    async def cancel_no_shows(self, limit: int = 100) -> int:
+        """Pickup orders not collected within their window: cancelled, stock given back."""
+        now = self._clock.now()
+        count = 0
+        async with self._db.transaction() as conn:
+            due = await repo.due_no_shows(conn, now, limit)
+        for order_id in due:
+            async with self._db.transaction() as conn:
+                order = await repo.get_order(conn, order_id, for_update=True)
+                if order is None or order.status is not OrderStatus.READY_FOR_PICKUP:
+                    continue
+                await self._cancel_in(
+                    conn, order, now, "NO_SHOW", "not collected within the pickup window"
+                )
+                count += 1
+            await self._on_change([line.sku for line in order.lines])
+        if count:
+            self._wake()
+        return count
+
+    async def _order_reservations(self, conn: AsyncConnection, order_id: str) -> list[Reservation]:
+        from sqlalchemy import select
+
+        from gateway.persistence.reservations import reservations_with_lines
+
+        rows = list(
+            await conn.execute(
+                select(reservations).where(
+                    reservations.c.order_id == order_id,
+                    reservations.c.status == ReservationStatus.CONFIRMED,
+                )
+            )
+        )
+        return await reservations_with_lines(conn, rows)
+
+    async def _transition(
+        self,
+        order_id: str,
+        key: str,
+        operation: str,
+        arguments: dict[str, object],
+        change: Callable[[AsyncConnection, Order, datetime], Awaitable[None]],
+    ) -> Order:
+        now = self._clock.now()
+        fingerprint = idempotency.request_hash(operation, {"id": order_id, **arguments})
+        async with self._db.transaction() as conn:
+            replay = await idempotency.claim(
+                conn,
+                key=key,
+                operation=operation,
+                fingerprint=fingerprint,
+                resource_id=order_id,
+                now=now,
+            )
+            order = await repo.get_order(conn, order_id, for_update=True)
+            if order is None:
+                raise NotFound(f"No order {order_id!r}", field="id")
+            if replay is None:
+                await change(conn, order, now)
+                order = await repo.get_order(conn, order_id)
+                assert order is not None
+        await self._on_change([line.sku for line in order.lines])
+        self._wake()
+        return order

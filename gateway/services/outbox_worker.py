@@ -1,0 +1,161 @@
+"""Delivers the outbox: at least once to the backend, exactly once in effect.
+
+Each operation has a handler: ``deliver`` calls the backend through its port with the
+message's ``reference`` as the idempotency key, and ``apply`` records what came back in
+the same transaction that marks the message delivered (the Sales Order's name, the moment
+the source took over a hold). A worker killed between the backend's answer and that commit
+leaves the message leased; when the lease runs out it is delivered again, the backend
+recognises the reference, and ``apply`` records the same answer.
+
+Failures: a backend that is down or slow is retried with capped exponential backoff and
+jitter; a backend that refuses the write (validation, unknown id) will refuse it again, so
+the message goes straight to the dead-letter list, where ``deliveryFailures`` shows it and
+``retryDelivery`` re-queues it once someone has fixed the cause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
+from gateway.persistence import outbox
+from gateway.persistence.database import Database
+from gateway.persistence.outbox import Delivery
+from gateway.ports import Clock
+
+log = logging.getLogger(__name__)
+
+ResultLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationHandler:
+    deliver: Callable[[Delivery, ResultLookup], Awaitable[dict[str, Any]]]
+    # Records the answer; returns the SKUs whose cached figures it changed.
+    apply: Callable[[AsyncConnection, Delivery, dict[str, Any], datetime], Awaitable[Sequence[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    first_delay: timedelta = timedelta(seconds=1)
+    max_delay: timedelta = timedelta(minutes=10)
+    lease: timedelta = timedelta(seconds=60)
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        base = min(self.max_delay, self.first_delay * (2 ** max(0, attempts - 1)))
+        return base * (0.5 + rng.random() / 2)  # jitter keeps a crowd of retries apart
+
+
+PERMANENT = (BackendRejected, NotFound, BadUserInput)
+
+OnChange = Callable[[Sequence[str]], Awaitable[None]]
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, OperationHandler],
+        clock: Clock,
+        policy: RetryPolicy,
+        on_change: OnChange,
+        *,
+        batch_size: int = 20,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = db
+        self._handlers = handlers
+        self._clock = clock
+        self._policy = policy
+        self._on_change = on_change
+        self._batch = batch_size
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was enqueued: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many messages were attempted."""
+        async with self._db.transaction() as conn:
+            claimed = await outbox.claim_due(
+                conn, now=self._clock.now(), lease=self._policy.lease, limit=self._batch
+            )
+        # Messages of one ordering key must go in order; different keys may go together.
+        by_key: dict[str, list[Delivery]] = {}
+        for delivery in claimed:
+            by_key.setdefault(delivery.ordering_key, []).append(delivery)
+        await asyncio.gather(*(self._deliver_in_order(group) for group in by_key.values()))
+        return len(claimed)
+
+    async def run_forever(self, idle_seconds: float = 0.5) -> None:
+        while True:
+            try:
+                attempted = await self.run_once()
+            except Exception:
+                log.exception("outbox worker round failed; retrying")
+                attempted = 0
+            if attempted == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle_seconds)
+
+    async def drain(self, max_rounds: int = 100) -> None:
+        """Deliver until nothing is due (tests and the demo use it)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    async def _deliver_in_order(self, group: list[Delivery]) -> None:
+        for delivery in group:
+            if not await self._deliver(delivery):
+                return  # later messages of this key wait for this one
+
+    async def _deliver(self, delivery: Delivery) -> bool:
+        handler = self._handlers.get(delivery.operation)
+        try:
+            if handler is None:
+                raise BadUserInput(f"no handler for operation {delivery.operation!r}")
+            result = await handler.deliver(delivery, self._result_of)
+        except Exception as exc:  # every failure is recorded on the message, none is lost
+            await self._failed(delivery, exc)
+            return False
+        now = self._clock.now()
+        async with self._db.transaction() as conn:
+            changed = await handler.apply(conn, delivery, result, now)
+            await outbox.mark_delivered(conn, delivery.id, result, now)
+        if changed:
+            await self._on_change(changed)
+        return True
+
+    async def _failed(self, delivery: Delivery, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, GatewayError) and not isinstance(exc, PERMANENT):
+            permanent = False
+        elif isinstance(exc, PERMANENT):
+            permanent = True
+        else:
+            log.exception("outbox delivery %s failed unexpectedly", delivery.id, exc_info=exc)
+            permanent = False
+        retry_at = None
+        if not permanent and delivery.attempts < self._policy.max_attempts:
+            retry_at = self._clock.now() + self._policy.delay(delivery.attempts, self._rng)
+        async with self._db.transaction() as conn:
+            await outbox.mark_failed(conn, delivery.id, message, retry_at=retry_at)
+        if retry_at is None:
+            log.warning("outbox delivery %s is dead: %s", delivery.id, message)
+
+    async def _result_of(self, reference: str) -> dict[str, Any] | None:
+        async with self._db.transaction() as conn:
+            return await outbox.result_of(conn, reference)

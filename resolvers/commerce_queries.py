@@ -1,0 +1,91 @@
+"""Queries over what the gateway itself records: holds, orders, returns, deliveries."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import strawberry
+
+from gateway.errors import BadUserInput
+from gateway.persistence.orders import OrderFilter as DomainOrderFilter
+from resolvers.context import GatewayContext
+from resolvers.types.common import PageInfo
+from resolvers.types.order import Order, OrderConnection, OrderEdge, OrderFilter
+from resolvers.types.reservation import Reservation
+from resolvers.types.returns import Delivery, ReturnRequest
+
+Info = strawberry.Info[GatewayContext, None]
+
+
+def order_cursor(created_at: datetime, order_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
+
+
+def parse_order_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), order_id
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput(f"{cursor!r} is not a cursor from this API", field="after") from None
+
+
+@strawberry.type
+class CommerceQuery:
+    @strawberry.field(description="One hold by id.")
+    async def reservation(self, info: Info, id: strawberry.ID) -> Reservation:
+        return Reservation.from_domain(await info.context.services.reservations.get(str(id)))
+
+    @strawberry.field(description="One order by id (gateway orders and imported web orders).")
+    async def order(self, info: Info, id: strawberry.ID) -> Order:
+        return Order.from_domain(await info.context.services.orders.get(str(id)))
+
+    @strawberry.field(description="Orders, newest first (Relay connection).")
+    async def orders(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: OrderFilter | None = None,
+    ) -> OrderConnection:
+        limit = info.context.services.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise BadUserInput(f"first must be 1 to {limit}", field="first")
+        where = DomainOrderFilter(
+            customer_email=filter.customer_email if filter else None,
+            status=filter.status if filter else None,
+            channel=filter.channel if filter else None,
+            created_after=filter.created_after if filter else None,
+        )
+        page, more = await info.context.services.orders.list(
+            where, first, None if after is None else parse_order_cursor(after)
+        )
+        edges = [
+            OrderEdge(cursor=order_cursor(o.created_at, o.id), node=Order.from_domain(o))
+            for o in page
+        ]
+        return OrderConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=more,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="One return by id.")
+    async def return_request(self, info: Info, id: strawberry.ID) -> ReturnRequest:
+        return ReturnRequest.from_domain(await info.context.services.returns.get(str(id)))
+
+    @strawberry.field(description="Backend writes that exhausted their retries (dead letters).")
+    async def delivery_failures(
+        self, info: Info, first: int = 50, ordering_key: str | None = None
+    ) -> list[Delivery]:
+        found = await info.context.services.outbox.failures(min(first, 500), ordering_key)
+        return [Delivery.from_domain(d) for d in found]
+
+    @strawberry.field(description="Every backend write an order owes, with its status.")
+    async def order_deliveries(self, info: Info, order_id: strawberry.ID) -> list[Delivery]:
+        found = await info.context.services.outbox.for_order(str(order_id))
+        return [Delivery.from_domain(d) for d in found]

@@ -1,0 +1,175 @@
+"""The Mutation root. Every mutation takes an idempotency key: the same key with the same
+input returns the first result; with a different input it is refused
+(IDEMPOTENCY_KEY_REUSED)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gateway.domain.documents import Tracking
+from gateway.domain.reservations import ReservationLine
+from gateway.errors import BadUserInput
+from gateway.services.orders import PlaceOrderRequest
+from gateway.services.reservations import ReserveRequest
+from gateway.services.returns import ReturnLineRequest
+from resolvers.context import GatewayContext
+from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
+from resolvers.types.reservation import LineInput, Reservation, ReserveInput
+from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
+
+Info = strawberry.Info[GatewayContext, None]
+
+IdempotencyKey = Annotated[
+    str, strawberry.argument(description="Unique per intended change; retries reuse it.")
+]
+
+
+def _lines(lines: list[LineInput]) -> tuple[ReservationLine, ...]:
+    return tuple(ReservationLine(x.sku, x.quantity) for x in lines)
+
+
+def _delivery_id(raw: strawberry.ID) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadUserInput(f"{raw!r} is not a delivery id", field="id") from None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Hold stock at one node for a customer who committed.")
+    async def reserve(
+        self, info: Info, input: ReserveInput, idempotency_key: IdempotencyKey
+    ) -> Reservation:
+        request = ReserveRequest(
+            lines=_lines(input.lines),
+            location_id=str(input.location_id),
+            channel=input.channel,
+            ttl_seconds=input.ttl_seconds,
+            customer_ref=input.customer_ref,
+        )
+        held = await info.context.services.reservations.reserve(request, idempotency_key)
+        return Reservation.from_domain(held)
+
+    @strawberry.mutation(description="Keep an active hold for ttlSeconds from now.")
+    async def extend_reservation(
+        self, info: Info, id: strawberry.ID, ttl_seconds: int, idempotency_key: IdempotencyKey
+    ) -> Reservation:
+        held = await info.context.services.reservations.extend(
+            str(id), ttl_seconds, idempotency_key
+        )
+        return Reservation.from_domain(held)
+
+    @strawberry.mutation(description="Give the units back.")
+    async def release_reservation(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Reservation:
+        held = await info.context.services.reservations.release(str(id), idempotency_key)
+        return Reservation.from_domain(held)
+
+    @strawberry.mutation(
+        description="The customer committed: record the hold at the node's source of truth."
+    )
+    async def confirm_reservation(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Reservation:
+        held = await info.context.services.reservations.confirm(str(id), idempotency_key)
+        return Reservation.from_domain(held)
+
+    @strawberry.mutation(
+        description="Check stock, hold it, choose the node, and tell the OMS, ERP and POS."
+    )
+    async def place_order(
+        self, info: Info, input: PlaceOrderInput, idempotency_key: IdempotencyKey
+    ) -> Order:
+        request = PlaceOrderRequest(
+            lines=_lines(input.lines),
+            channel=input.channel,
+            email=input.customer.email,
+            name=input.customer.name,
+            delivery=None if input.delivery is None else input.delivery.address.to_domain(),
+            pickup_location_id=None if input.pickup is None else str(input.pickup.location_id),
+        )
+        placed = await info.context.services.orders.place(request, idempotency_key)
+        return Order.from_domain(placed)
+
+    @strawberry.mutation(description="Cancel an order not yet shipped; its holds go back.")
+    async def cancel_order(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
+        reason: str | None = None,
+    ) -> Order:
+        order = await info.context.services.orders.cancel(str(id), idempotency_key, reason)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="A click-and-collect order is on the pickup shelf.")
+    async def mark_ready_for_pickup(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Order:
+        order = await info.context.services.orders.mark_ready_for_pickup(str(id), idempotency_key)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="The customer collected a click-and-collect order.")
+    async def confirm_pickup(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Order:
+        order = await info.context.services.orders.confirm_pickup(str(id), idempotency_key)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="A delivery order left the node.")
+    async def ship_order(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        idempotency_key: IdempotencyKey,
+        tracking: TrackingInput | None = None,
+    ) -> Order:
+        parsed = (
+            None
+            if tracking is None
+            else Tracking(company=tracking.company, number=tracking.number, url=tracking.url)
+        )
+        order = await info.context.services.orders.ship(str(id), parsed, idempotency_key)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="A shipped order reached the customer.")
+    async def confirm_delivery(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Order:
+        order = await info.context.services.orders.confirm_delivery(str(id), idempotency_key)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(description="Open a return for delivered units.")
+    async def request_return(
+        self,
+        info: Info,
+        order_id: strawberry.ID,
+        lines: list[ReturnLineInput],
+        idempotency_key: IdempotencyKey,
+    ) -> ReturnRequest:
+        requested = await info.context.services.returns.request(
+            str(order_id),
+            [ReturnLineRequest(x.sku, x.quantity, x.reason, x.condition) for x in lines],
+            idempotency_key,
+        )
+        return ReturnRequest.from_domain(requested)
+
+    @strawberry.mutation(
+        description="The returned units arrived: restock, inspect or write off; refund."
+    )
+    async def receive_return(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> ReturnRequest:
+        received = await info.context.services.returns.receive(str(id), idempotency_key)
+        return ReturnRequest.from_domain(received)
+
+    @strawberry.mutation(description="Try a dead-lettered backend write again.")
+    async def retry_delivery(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Delivery:
+        revived = await info.context.services.outbox.retry(_delivery_id(id), idempotency_key)
+        return Delivery.from_domain(revived)

@@ -1,0 +1,211 @@
+"""Orders as the support console sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from gateway.domain import GeoPoint, documents
+from gateway.domain import orders as domain
+from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
+from resolvers.types.reservation import LineInput
+
+OrderStatus = strawberry.enum(domain.OrderStatus)
+OrderOrigin = strawberry.enum(domain.OrderOrigin)
+
+
+@strawberry.input
+class AddressInput:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country_code: str
+    lat: float
+    lng: float
+    line2: str | None = None
+
+    def to_domain(self) -> documents.PostalAddress:
+        return documents.PostalAddress(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            country_code=self.country_code,
+            point=GeoPoint(self.lat, self.lng),
+        )
+
+
+@strawberry.input
+class CustomerInput:
+    email: str
+    name: str
+
+
+@strawberry.input
+class DeliveryInput:
+    address: AddressInput
+
+
+@strawberry.input
+class PickupInput:
+    location_id: strawberry.ID
+
+
+@strawberry.input(description="Give exactly one of delivery or pickup.")
+class PlaceOrderInput:
+    lines: list[LineInput]
+    channel: Channel
+    customer: CustomerInput
+    delivery: DeliveryInput | None = None
+    pickup: PickupInput | None = None
+
+
+@strawberry.input
+class TrackingInput:
+    company: str | None = None
+    number: str | None = None
+    url: str | None = None
+
+
+@strawberry.input
+class OrderFilter:
+    customer_email: str | None = None
+    status: OrderStatus | None = None
+    channel: Channel | None = None
+    created_after: datetime | None = None
+
+
+@strawberry.type
+class Address:
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country_code: str
+    lat: float | None
+    lng: float | None
+
+
+@strawberry.type
+class Tracking:
+    company: str | None
+    number: str | None
+    url: str | None
+
+
+@strawberry.type
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price: Money
+    location_id: strawberry.ID | None = strawberry.field(description="The fulfillment node.")
+    returned_quantity: int
+
+
+@strawberry.type(description="One system's own id and status for the order.")
+class SystemStatus:
+    system: SourceSystem
+    id: str | None
+    status: str | None
+
+
+@strawberry.type
+class OrderEvent:
+    at: datetime
+    kind: str
+    source: SourceSystem
+    from_status: OrderStatus | None
+    to_status: OrderStatus | None
+    detail: str | None
+
+
+@strawberry.type(description="One order, wherever it began, with every system's view of it.")
+class Order:
+    id: strawberry.ID
+    origin: OrderOrigin
+    channel: Channel
+    status: OrderStatus
+    customer_email: str | None
+    customer_name: str
+    total: Money
+    lines: list[OrderLine]
+    fulfillment_location_ids: list[strawberry.ID]
+    delivery_address: Address | None
+    pickup_location_id: strawberry.ID | None
+    pickup_deadline: datetime | None
+    systems: list[SystemStatus]
+    tracking: list[Tracking]
+    timeline: list[OrderEvent]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, o: domain.Order) -> Order:
+        a = o.delivery
+        return cls(
+            id=strawberry.ID(o.id),
+            origin=o.origin,
+            channel=o.channel,
+            status=o.status,
+            customer_email=o.customer_email,
+            customer_name=o.customer_name,
+            total=Money.from_domain(o.total),  # type: ignore[arg-type]
+            lines=[
+                OrderLine(
+                    sku=x.sku,
+                    quantity=x.quantity,
+                    unit_price=Money.from_domain(x.unit_price),  # type: ignore[arg-type]
+                    location_id=None if x.location_id is None else strawberry.ID(x.location_id),
+                    returned_quantity=x.returned_quantity,
+                )
+                for x in o.lines
+            ],
+            fulfillment_location_ids=[strawberry.ID(x) for x in o.fulfillment_location_ids],
+            delivery_address=None
+            if a is None
+            else Address(
+                name=a.name,
+                line1=a.line1,
+                line2=a.line2,
+                city=a.city,
+                postal_code=a.postal_code,
+                country_code=a.country_code,
+                lat=a.point.lat if a.point else None,
+                lng=a.point.lng if a.point else None,
+            ),
+            pickup_location_id=None
+            if o.pickup_location_id is None
+            else strawberry.ID(o.pickup_location_id),
+            pickup_deadline=o.pickup_deadline,
+            systems=[SystemStatus(system=s.system, id=s.id, status=s.status) for s in o.systems],
+            tracking=[Tracking(company=t.company, number=t.number, url=t.url) for t in o.tracking],
+            timeline=[
+                OrderEvent(
+                    at=e.at,
+                    kind=e.kind,
+                    source=e.source,
+                    from_status=e.from_status,
+                    to_status=e.to_status,
+                    detail=e.detail,
+                )
+                for e in o.events
+            ],
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+        )
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
