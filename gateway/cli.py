@@ -1,4 +1,4 @@
-"""``commerce-gateway``: demo, serve, export-schema."""
+"""``commerce-gateway``: demo, serve, migrate, worker, export-schema."""
 
 from __future__ import annotations
 
@@ -35,12 +35,41 @@ def _serve(host: str | None, port: int | None) -> int:
     return 0
 
 
+def _migrate() -> int:
+    from gateway.config import Settings
+    from gateway.persistence.database import Database, create_engine
+    from gateway.persistence.migrate import upgrade
+
+    async def run() -> None:
+        db = Database(create_engine(Settings().database_url))
+        try:
+            await upgrade(db)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    print("database is at the newest schema")
+    return 0
+
+
+def _worker() -> int:
+    """The background loops alone (outbox delivery, sweeper, web-order import), for
+    deployments that keep them out of the request-serving processes."""
+    from gateway.worker import run_worker
+
+    try:
+        asyncio.run(run_worker())
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place that wires the simulators in; gateway code never does.
     from sandbox.demo import run_demo
     from sandbox.servers import SimulatorPorts
 
-    ports = SimulatorPorts(args.erp_port, args.woocommerce_port, args.square_port)
+    ports = SimulatorPorts(args.erp_port, args.woocommerce_port, args.square_port, args.oms_port)
     try:
         return asyncio.run(
             run_demo(
@@ -62,12 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce-gateway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="simulated ERPNext, WooCommerce and Square + the gateway")
+    demo = sub.add_parser(
+        "demo", help="simulated ERPNext, WooCommerce, Square and Shopify + the gateway"
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--erp-port", type=int, default=8101)
     demo.add_argument("--woocommerce-port", type=int, default=8102)
     demo.add_argument("--square-port", type=int, default=8103)
+    demo.add_argument("--oms-port", type=int, default=8104)
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--skus", type=int, default=500)
     demo.add_argument("--stores", type=int, default=12)
@@ -78,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
 
+    sub.add_parser("migrate", help="bring DATABASE_URL to the newest schema")
+    sub.add_parser("worker", help="deliver the outbox and sweep holds, without serving")
+
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o")
 
@@ -86,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "serve":
         return _serve(args.host, args.port)
+    if args.command == "migrate":
+        return _migrate()
+    if args.command == "worker":
+        return _worker()
     return _export_schema(args.output)
 
 
