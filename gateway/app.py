@@ -99,9 +99,9 @@ def build_services(
         locations=settings.cache_ttl_locations_seconds,
         kits=settings.cache_ttl_kits_seconds,
     )
-    erp = CachedErp(backends.erp, cache, ttls)
+    erp = CachedErp(backends.erp, cache, ttls, clock)
     storefront = CachedStorefront(backends.storefront, cache, ttls)
-    pos = CachedPos(backends.pos, cache, ttls)
+    pos = CachedPos(backends.pos, cache, ttls, clock)
     directory = LocationDirectory(
         erp,
         pos,
@@ -181,7 +181,7 @@ def build_services(
             answers_changed,
             worker.wake,
         ),
-        outbox=OutboxAdmin(db, clock, worker.wake),
+        outbox=OutboxAdmin(db, clock, worker.wake, answers_changed),
         worker=worker,
         web_orders=WebOrderImporter(
             db,

@@ -104,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--skus", type=int, default=500)
     demo.add_argument("--stores", type=int, default=12)
     demo.add_argument("--latency-ms", type=float, default=0.0)
-    demo.add_argument("--check", action="store_true", help="run the example query once, then exit")
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="answer the example query and run an order through pickup and return, then exit",
+    )
 
     serve = sub.add_parser("serve", help="run the gateway against the configured backends")
     serve.add_argument("--host")

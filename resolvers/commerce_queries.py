@@ -17,6 +17,8 @@ from resolvers.types.returns import Delivery, ReturnRequest
 
 Info = strawberry.Info[GatewayContext, None]
 
+MAX_FAILURES_PAGE = 500
+
 
 def order_cursor(created_at: datetime, order_id: str) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
@@ -82,7 +84,9 @@ class CommerceQuery:
     async def delivery_failures(
         self, info: Info, first: int = 50, ordering_key: str | None = None
     ) -> list[Delivery]:
-        found = await info.context.services.outbox.failures(min(first, 500), ordering_key)
+        if not 1 <= first <= MAX_FAILURES_PAGE:
+            raise BadUserInput(f"first must be 1 to {MAX_FAILURES_PAGE}", field="first")
+        found = await info.context.services.outbox.failures(first, ordering_key)
         return [Delivery.from_domain(d) for d in found]
 
     @strawberry.field(description="Every backend write an order owes, with its status.")

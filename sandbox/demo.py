@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -39,7 +42,37 @@ query StoresNearMe {
 }"""
 
 
-def demo_settings(host: str, port: int, ports: SimulatorPorts, nodes_file: Path) -> Settings:
+# The end-to-end flow ``--check`` runs after the example query: a click-and-collect order
+# at this store is placed, picked up and returned.
+FLOW_SKU = "SHOE-TRAIL-42"
+FLOW_STORE = "ST-BERLIN-STORE"
+ORDER_FIELDS = "id status pickupDeadline systems { system id status } timeline { kind detail }"
+AVAILABLE = """query ($sku: String!, $at: [ID!]) { product(sku: $sku) {
+  availability(locationIds: $at) { locations { availableToPromise incoming } } } }"""
+PLACE = f"""mutation ($input: PlaceOrderInput!, $key: String!) {{
+  placeOrder(input: $input, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
+READY = f"""mutation ($id: ID!, $key: String!) {{
+  markReadyForPickup(id: $id, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
+PICKED_UP = f"""mutation ($id: ID!, $key: String!) {{
+  confirmPickup(id: $id, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
+RETURN_FIELDS = "id status omsReturnId refundTotal { amount currency } lines { sku disposition }"
+REQUEST_RETURN = f"""mutation ($id: ID!, $lines: [ReturnLineInput!]!, $key: String!) {{
+  requestReturn(orderId: $id, lines: $lines, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+RECEIVE_RETURN = f"""mutation ($id: ID!, $key: String!) {{
+  receiveReturn(id: $id, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+ORDER = f"query ($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
+RETURN = f"query ($id: ID!) {{ returnRequest(id: $id) {{ {RETURN_FIELDS} }} }}"
+DELIVERIES = "query ($id: ID!) { orderDeliveries(orderId: $id) { operation status lastError } }"
+
+
+def demo_settings(
+    host: str, port: int, ports: SimulatorPorts, nodes_file: Path, workdir: Path | None = None
+) -> Settings:
+    # A database of its own per run (unless DATABASE_URL says otherwise), so one demo's
+    # orders and idempotency keys never meet the next one's fresh simulators.
+    database: dict[str, Any] = {}
+    if workdir is not None and not os.environ.get("DATABASE_URL"):
+        database["database_url"] = f"sqlite+aiosqlite:///{workdir / 'gateway.db'}"
     return Settings(
         _env_file=None,
         host=host,
@@ -47,8 +80,10 @@ def demo_settings(host: str, port: int, ports: SimulatorPorts, nodes_file: Path)
         erp_base_url=f"http://127.0.0.1:{ports.erp}",
         woo_base_url=f"http://127.0.0.1:{ports.woocommerce}",
         square_base_url=f"http://127.0.0.1:{ports.square}",
+        oms_base_url=f"http://127.0.0.1:{ports.oms}",
         nodes_file=nodes_file,
         redis_url=None,
+        **database,
     )
 
 
@@ -72,12 +107,13 @@ async def run_demo(
     workdir = Path(tempfile.mkdtemp(prefix="commerce-gateway-demo-"))
     nodes_file = workdir / "nodes.json"
     nodes_file.write_text(json.dumps(dataset.nodes_config(), indent=2))
-    settings = demo_settings(host, port, ports, nodes_file)
+    settings = demo_settings(host, port, ports, nodes_file, workdir)
     apps = simulator_apps(dataset, latency_ms=latency_ms)
     servers = [
         _server(apps["erp"], "127.0.0.1", ports.erp),
         _server(apps["woocommerce"], "127.0.0.1", ports.woocommerce),
         _server(apps["square"], "127.0.0.1", ports.square),
+        _server(apps["oms"], "127.0.0.1", ports.oms),
         _server(create_app(settings), host, port),
     ]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
@@ -97,14 +133,19 @@ async def run_demo(
         )
         print(
             f"Simulators: ERPNext :{ports.erp}  WooCommerce :{ports.woocommerce}  "
-            f"Square :{ports.square}"
+            f"Square :{ports.square}  Shopify (OMS) :{ports.oms}"
         )
         print(f"\nGraphiQL: {url}\n\nTry this query:\n\n{EXAMPLE_QUERY}\n")
         answer = await _ask(url, EXAMPLE_QUERY)
         print("It answers:\n" + json.dumps(answer, indent=2)[:2000])
         if check:
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
-            return 0 if ok else 1
+            if not ok:
+                return 1
+            print("\nPlace, pick up and return an order:\n")
+            summary = await pickup_and_return(url)
+            print("\n".join(summary.lines))
+            return 0 if summary.ok else 1
         print("\nCtrl-C to stop.")
         await asyncio.gather(*tasks)
         return 0
@@ -114,7 +155,119 @@ async def run_demo(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _ask(url: str, query: str) -> dict:
+async def _ask(url: str, query: str, **variables: Any) -> dict:
     async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(url, json={"query": query})
+        response = await client.post(url, json={"query": query, "variables": variables})
         return response.json()
+
+
+class FlowFailed(Exception):
+    pass
+
+
+class Summary:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ok = True
+
+    def say(self, text: str) -> None:
+        self.lines.append(f"  {text}")
+
+
+async def _data(url: str, query: str, **variables: Any) -> dict[str, Any]:
+    body = await _ask(url, query, **variables)
+    if body.get("errors"):
+        raise FlowFailed(json.dumps(body["errors"])[:500])
+    return body["data"]
+
+
+async def _settled(url: str, order_id: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Wait for the gateway's outbox worker to deliver every write the order owes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        owed = (await _data(url, DELIVERIES, id=order_id))["orderDeliveries"]
+        if all(d["status"] == "DELIVERED" for d in owed):
+            return owed
+        if loop.time() > deadline or any(d["status"] == "DEAD" for d in owed):
+            raise FlowFailed(f"backend writes not delivered: {owed}")
+        await asyncio.sleep(0.1)
+
+
+async def _shelf(url: str) -> tuple[int, int]:
+    data = await _data(url, AVAILABLE, sku=FLOW_SKU, at=[FLOW_STORE])
+    (row,) = data["product"]["availability"]["locations"]
+    return row["availableToPromise"], row["incoming"]
+
+
+def _system(order: dict[str, Any], name: str) -> str:
+    found = next((s for s in order["systems"] if s["system"] == name), None)
+    return "-" if found is None else f"{found['id']} ({found['status']})"
+
+
+async def pickup_and_return(url: str) -> Summary:
+    """Place a click-and-collect order, pick it up and return it, through the API only."""
+    summary = Summary()
+    run = uuid.uuid4().hex[:8]
+    try:
+        available, _ = await _shelf(url)
+        summary.say(f"{FLOW_SKU} at {FLOW_STORE}: {available} available to promise")
+        order = (
+            await _data(
+                url,
+                PLACE,
+                input={
+                    "lines": [{"sku": FLOW_SKU, "quantity": 1}],
+                    "channel": "PICKUP",
+                    "customer": {"email": "demo@example.org", "name": "Demo Customer"},
+                    "pickup": {"locationId": FLOW_STORE},
+                },
+                key=f"demo-{run}-place",
+            )
+        )["placeOrder"]
+        order_id = order["id"]
+        held, _ = await _shelf(url)
+        summary.say(f"placeOrder      -> {order_id} {order['status']}; available now {held}")
+        await _settled(url, order_id)
+        ready = await _data(url, READY, id=order_id, key=f"demo-{run}-ready")
+        summary.say(
+            f"markReadyForPickup -> {ready['markReadyForPickup']['status']} "
+            f"(collect by {ready['markReadyForPickup']['pickupDeadline']})"
+        )
+        picked = await _data(url, PICKED_UP, id=order_id, key=f"demo-{run}-pickup")
+        summary.say(f"confirmPickup   -> {picked['confirmPickup']['status']}")
+        await _settled(url, order_id)
+        opened = (
+            await _data(
+                url,
+                REQUEST_RETURN,
+                id=order_id,
+                lines=[
+                    {"sku": FLOW_SKU, "quantity": 1, "reason": "SIZE_OR_FIT", "condition": "NEW"}
+                ],
+                key=f"demo-{run}-return",
+            )
+        )["requestReturn"]
+        await _settled(url, order_id)
+        _, incoming = await _shelf(url)
+        dispositions = ", ".join(f"{x['sku']} {x['disposition']}" for x in opened["lines"])
+        summary.say(
+            f"requestReturn   -> {opened['id']} {opened['status']} ({dispositions}); "
+            f"{incoming} incoming at the store"
+        )
+        received = await _data(url, RECEIVE_RETURN, id=opened["id"], key=f"demo-{run}-receive")
+        summary.say(f"receiveReturn   -> {received['receiveReturn']['status']}")
+        owed = await _settled(url, order_id)
+        final = (await _data(url, ORDER, id=order_id))["order"]
+        closed = (await _data(url, RETURN, id=opened["id"]))["returnRequest"]
+        back, _ = await _shelf(url)
+        summary.say(f"order {order_id}: {final['status']}; return {closed['status']}")
+        summary.say(f"OMS order {_system(final, 'OMS')}; backend writes delivered: {len(owed)}")
+        summary.say(f"{FLOW_SKU} at {FLOW_STORE}: {back} available to promise again")
+        summary.ok = (
+            final["status"] == "RETURNED" and closed["status"] == "CLOSED" and back == available
+        )
+    except FlowFailed as failure:
+        summary.say(f"FAILED: {failure}")
+        summary.ok = False
+    return summary

@@ -1,4 +1,11 @@
-"""In-memory backends implementing the ports; tests assert on their state and call log."""
+"""In-memory backends implementing the ports; tests assert on their state and call log.
+
+Each write is idempotent on its ``reference`` as the real backend's idempotency mechanism
+is, and changes the stock figures the way the backend would (an ERPNext Sales Order that
+reserves stock raises the Bin's reserved quantity, a Square sale lowers the count). Set
+``fail_with`` (and optionally ``fail_times``) to make the next writes fail, as a backend
+that is down (BackendUnavailable) or refuses the write (BackendRejected) would.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,23 @@ from gateway.domain import (
     StockReading,
     WebListing,
 )
+from gateway.domain.documents import (
+    OmsFulfillmentLine,
+    OmsFulfillmentOrder,
+    OmsOrder,
+    OmsOrderDraft,
+    OmsReturn,
+    OmsReturnLine,
+    SalesOrder,
+    SalesOrderDraft,
+    StockReceiptLine,
+    StockReservation,
+    Tracking,
+    WebOrder,
+    WebRefund,
+    WebRefundDraft,
+)
+from gateway.errors import BackendRejected
 
 AS_OF = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -29,12 +53,40 @@ def eur(amount: str) -> Money:
 
 
 @dataclass
+class FailureSwitch:
+    """Makes a fake's writes fail: ``fail_times`` times (None: until switched off)."""
+
+    fail_with: Exception | None = None
+    fail_times: int | None = None
+    failed: int = 0
+
+    def check(self) -> None:
+        if self.fail_with is None:
+            return
+        if self.fail_times is not None:
+            if self.fail_times <= 0:
+                return
+            self.fail_times -= 1
+        self.failed += 1
+        raise self.fail_with
+
+    def fail(self, error: Exception, times: int | None = None) -> None:
+        self.fail_with, self.fail_times = error, times
+
+    def heal(self) -> None:
+        self.fail_with, self.fail_times = None, None
+
+
+@dataclass
 class FakeErp:
     items: dict[str, ItemMaster] = field(default_factory=dict)
     warehouse_list: list[BackendLocation] = field(default_factory=list)
     bins: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     kit_defs: dict[str, Kit] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    sales_orders: dict[str, tuple[SalesOrder, SalesOrderDraft]] = field(default_factory=dict)
+    receipts: dict[str, str] = field(default_factory=dict)  # reference -> Stock Entry name
+    writes: FailureSwitch = field(default_factory=FailureSwitch)
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
         self.calls["items_by_sku"] += 1
@@ -75,11 +127,80 @@ class FakeErp:
         self.calls["kits"] += 1
         return {s: self.kit_defs[s] for s in skus if s in self.kit_defs}
 
+    # --- ErpOrdersPort ---------------------------------------------------------------------
+
+    async def submit_sales_order(self, draft: SalesOrderDraft) -> SalesOrder:
+        self.calls["submit_sales_order"] += 1
+        self.writes.check()
+        for name, (so, _) in self.sales_orders.items():
+            if so.reference == draft.reference:
+                return self.sales_orders[name][0]
+        name = f"SAL-ORD-2026-{len(self.sales_orders) + 1:05d}"
+        self.sales_orders[name] = (
+            SalesOrder(name, draft.reference, 1, "To Deliver and Bill"),
+            draft,
+        )
+        if draft.reserve_stock:
+            for line in draft.lines:
+                self._add_to_bin(line.sku, line.warehouse, reserved=line.quantity)
+        return self.sales_orders[name][0]
+
+    async def sales_order(self, name: str) -> SalesOrder | None:
+        self.calls["sales_order"] += 1
+        found = self.sales_orders.get(name)
+        return None if found is None else found[0]
+
+    async def cancel_sales_order(self, name: str) -> SalesOrder:
+        self.calls["cancel_sales_order"] += 1
+        self.writes.check()
+        if name not in self.sales_orders:
+            raise BackendRejected(f"Sales Order {name} not found", backend="erpnext", status=404)
+        so, draft = self.sales_orders[name]
+        if so.docstatus != 2:
+            so = replace(so, docstatus=2, status="Cancelled")
+            self.sales_orders[name] = (so, draft)
+            if draft.reserve_stock:
+                for line in draft.lines:
+                    self._add_to_bin(line.sku, line.warehouse, reserved=-line.quantity)
+        return so
+
+    async def stock_reservations(self, sales_order: str) -> list[StockReservation]:
+        self.calls["stock_reservations"] += 1
+        found = self.sales_orders.get(sales_order)
+        if found is None or not found[1].reserve_stock:
+            return []
+        so, draft = found
+        status = "Cancelled" if so.docstatus == 2 else "Reserved"
+        return [
+            StockReservation(
+                f"MAT-SRE-{so.name}-{i}", line.sku, line.warehouse, line.quantity, 0, status
+            )
+            for i, line in enumerate(draft.lines, start=1)
+        ]
+
+    async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
+        self.calls["receive_stock"] += 1
+        self.writes.check()
+        if reference in self.receipts:
+            return self.receipts[reference]
+        name = f"MAT-STE-2026-{len(self.receipts) + 1:05d}"
+        self.receipts[reference] = name
+        for line in lines:
+            self._add_to_bin(line.sku, line.warehouse, on_hand=line.quantity)
+        return name
+
+    def _add_to_bin(self, sku: str, warehouse: str, *, on_hand: int = 0, reserved: int = 0) -> None:
+        current_on_hand, current_reserved = self.bins.get((sku, warehouse), (0, 0))
+        self.bins[(sku, warehouse)] = (current_on_hand + on_hand, current_reserved + reserved)
+
 
 @dataclass
 class FakeStorefront:
     listings: dict[str, WebListing] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    orders: dict[int, WebOrder] = field(default_factory=dict)
+    refunds: dict[int, list[tuple[str, WebRefund]]] = field(default_factory=dict)
+    writes: FailureSwitch = field(default_factory=FailureSwitch)
 
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
         self.calls["listings_by_sku"] += 1
@@ -90,6 +211,40 @@ class FakeStorefront:
         self.listings[sku] = replace(self.listings[sku], stock_quantity=quantity)
         return self.listings[sku]
 
+    # --- WebOrdersPort ---------------------------------------------------------------------
+
+    async def web_orders(self, *, modified_after: datetime | None = None) -> list[WebOrder]:
+        self.calls["web_orders"] += 1
+        found = [
+            o
+            for o in self.orders.values()
+            if modified_after is None or o.modified_at > modified_after
+        ]
+        return sorted(found, key=lambda o: (o.modified_at, o.id))
+
+    async def web_order(self, order_id: int) -> WebOrder | None:
+        self.calls["web_order"] += 1
+        return self.orders.get(order_id)
+
+    async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund:
+        """Idempotent on ``draft.reference`` (the real adapter tags the refund's reason)."""
+        self.calls["refund"] += 1
+        self.writes.check()
+        order = self.orders.get(order_id)
+        if order is None:
+            raise BackendRejected(f"no order {order_id}", backend="woocommerce", status=404)
+        done = self.refunds.setdefault(order_id, [])
+        for reference, refund in done:
+            if reference == draft.reference:
+                return refund
+        refund = WebRefund(
+            1000 + sum(len(r) for r in self.refunds.values()), draft.amount, draft.reason
+        )
+        done.append((draft.reference, refund))
+        if sum(r.amount.amount for _, r in done) >= order.total.amount:
+            self.orders[order_id] = replace(order, status="refunded")
+        return refund
+
 
 @dataclass
 class FakePos:
@@ -97,6 +252,8 @@ class FakePos:
     variations: dict[str, PosVariation] = field(default_factory=dict)
     counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
+    adjustments: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
+    writes: FailureSwitch = field(default_factory=FailureSwitch)
 
     async def locations(self) -> list[BackendLocation]:
         self.calls["locations"] += 1
@@ -115,6 +272,140 @@ class FakePos:
             for (sku, loc), (on_hand, reserved) in self.counts.items()
             if sku in skus and (location_refs is None or loc in location_refs)
         ]
+
+    # --- PosStockWritesPort ----------------------------------------------------------------
+
+    async def record_sale(
+        self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
+    ) -> None:
+        self._adjust("record_sale", reference, sku, location_ref, -quantity)
+
+    async def record_restock(
+        self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
+    ) -> None:
+        self._adjust("record_restock", reference, sku, location_ref, quantity)
+
+    def _adjust(self, kind: str, reference: str, sku: str, location_ref: str, delta: int) -> None:
+        """Square keeps an adjustment per idempotency_key: a repeat changes nothing."""
+        self.calls[kind] += 1
+        self.writes.check()
+        if reference in self.adjustments:
+            return
+        self.adjustments[reference] = (kind, sku, location_ref, delta)
+        on_hand, reserved = self.counts.get((sku, location_ref), (0, 0))
+        self.counts[(sku, location_ref)] = (on_hand + delta, reserved)
+
+
+@dataclass
+class FakeOms:
+    """Shopify in memory: one fulfillment order per allocated location; returns."""
+
+    orders: dict[str, OmsOrder] = field(default_factory=dict)
+    returns: dict[str, tuple[str, str, OmsReturn, tuple[OmsReturnLine, ...]]] = field(
+        default_factory=dict
+    )  # return id -> (order id, reference, return, lines)
+    calls: Counter[str] = field(default_factory=Counter)
+    writes: FailureSwitch = field(default_factory=FailureSwitch)
+
+    async def create_order(self, draft: OmsOrderDraft) -> OmsOrder:
+        self.calls["create_order"] += 1
+        self.writes.check()
+        for order in self.orders.values():
+            if order.reference == draft.reference:
+                return order
+        number = len(self.orders) + 1001
+        by_location: dict[str, list[OmsFulfillmentLine]] = {}
+        for i, a in enumerate(draft.allocations, start=1):
+            by_location.setdefault(a.location_ref, []).append(
+                OmsFulfillmentLine(
+                    f"gid://shopify/FulfillmentOrderLineItem/{number}{i}",
+                    a.sku,
+                    a.quantity,
+                    a.quantity,
+                )
+            )
+        order = OmsOrder(
+            id=f"gid://shopify/Order/{number}",
+            name=f"#{number}",
+            reference=draft.reference,
+            fulfillment_orders=tuple(
+                OmsFulfillmentOrder(
+                    f"gid://shopify/FulfillmentOrder/{number}{i}", loc, "OPEN", tuple(lines)
+                )
+                for i, (loc, lines) in enumerate(by_location.items(), start=1)
+            ),
+        )
+        self.orders[order.id] = order
+        return order
+
+    async def order(self, order_id: str) -> OmsOrder | None:
+        self.calls["order"] += 1
+        return self.orders.get(order_id)
+
+    async def fulfill(
+        self, fulfillment_order_id: str, tracking: Tracking | None
+    ) -> OmsFulfillmentOrder:
+        self.calls["fulfill"] += 1
+        self.writes.check()
+        for order in self.orders.values():
+            for fo in order.fulfillment_orders:
+                if fo.id != fulfillment_order_id:
+                    continue
+                if fo.status == "CLOSED":
+                    return fo
+                done = replace(
+                    fo,
+                    status="CLOSED",
+                    lines=tuple(replace(x, remaining_quantity=0) for x in fo.lines),
+                    tracking=fo.tracking + (() if tracking is None else (tracking,)),
+                )
+                self._replace_fulfillment_order(order, done)
+                return done
+        raise BackendRejected(f"no fulfillment order {fulfillment_order_id}", backend="oms")
+
+    async def cancel_order(self, order_id: str) -> OmsOrder:
+        self.calls["cancel_order"] += 1
+        self.writes.check()
+        order = self.orders.get(order_id)
+        if order is None:
+            raise BackendRejected(f"no order {order_id}", backend="oms")
+        for fo in order.fulfillment_orders:
+            if fo.status not in ("CLOSED", "CANCELLED"):
+                order = self._replace_fulfillment_order(order, replace(fo, status="CANCELLED"))
+        return order
+
+    async def open_return(
+        self, order_id: str, lines: Sequence[OmsReturnLine], reference: str
+    ) -> OmsReturn:
+        self.calls["open_return"] += 1
+        self.writes.check()
+        if order_id not in self.orders:
+            raise BackendRejected(f"no order {order_id}", backend="oms")
+        for owner, ref, ret, _ in self.returns.values():
+            if owner == order_id and ref == reference:
+                return ret
+        number = len(self.returns) + 1
+        ret = OmsReturn(f"gid://shopify/Return/{number}", f"#R{number}", "OPEN")
+        self.returns[ret.id] = (order_id, reference, ret, tuple(lines))
+        return ret
+
+    async def close_return(self, return_id: str) -> OmsReturn:
+        self.calls["close_return"] += 1
+        self.writes.check()
+        if return_id not in self.returns:
+            raise BackendRejected(f"no return {return_id}", backend="oms")
+        owner, ref, ret, lines = self.returns[return_id]
+        ret = replace(ret, status="CLOSED")
+        self.returns[return_id] = (owner, ref, ret, lines)
+        return ret
+
+    def _replace_fulfillment_order(self, order: OmsOrder, fo: OmsFulfillmentOrder) -> OmsOrder:
+        updated = replace(
+            order,
+            fulfillment_orders=tuple(fo if x.id == fo.id else x for x in order.fulfillment_orders),
+        )
+        self.orders[order.id] = updated
+        return updated
 
 
 def small_retailer() -> tuple[FakeErp, FakeStorefront, FakePos]:

@@ -39,7 +39,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _immediate_transactions(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # A fixed pool: connections opened past pool_size are closed again on return, and
+    # opening one (TLS negotiation included) costs more than the transaction it serves.
+    # No pre-ping either: it is one more round trip on every checkout; a connection the
+    # server dropped fails its statement, and the pool replaces it.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
 
 
 def _immediate_transactions(engine: AsyncEngine) -> None:

@@ -136,14 +136,22 @@ async def mark_failed(
     *,
     retry_at: datetime | None,
 ) -> None:
-    """Back to PENDING until ``retry_at``; with no ``retry_at`` the message is dead."""
+    """Back to PENDING until ``retry_at``; with no ``retry_at`` the message is dead.
+
+    Only a message still in flight is marked: a worker whose lease ran out while it waited
+    for a slow backend must not turn a delivery another worker completed meanwhile back
+    into a pending or dead one."""
     values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
     if retry_at is None:
         values["status"] = DeliveryStatus.DEAD
     else:
         values["status"] = DeliveryStatus.PENDING
         values["next_attempt_at"] = retry_at
-    await conn.execute(update(outbox).where(outbox.c.id == delivery_id).values(**values))
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.IN_FLIGHT)
+        .values(**values)
+    )
 
 
 async def retry(conn: AsyncConnection, delivery_id: int, now: datetime) -> Delivery | None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money
@@ -97,6 +97,17 @@ async def mark_received(conn: AsyncConnection, return_id: str, at: datetime) -> 
     await conn.execute(
         update(return_lines).where(return_lines.c.return_id == return_id).values(received_at=at)
     )
+
+
+async def received_by_sku(conn: AsyncConnection, order_id: str) -> dict[str, int]:
+    """Units of an order already back at a node, per SKU (requested-only returns left out)."""
+    query = (
+        select(return_lines.c.sku, func.sum(return_lines.c.quantity))
+        .select_from(return_lines.join(returns, returns.c.id == return_lines.c.return_id))
+        .where(returns.c.order_id == order_id, return_lines.c.received_at.is_not(None))
+        .group_by(return_lines.c.sku)
+    )
+    return {sku: int(quantity) for sku, quantity in await conn.execute(query)}
 
 
 async def mark_lines_applied(conn: AsyncConnection, line_ids: Sequence[int], at: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from gateway.cache import Cache
 from gateway.domain import (
@@ -21,7 +21,7 @@ from gateway.domain import (
     StockReading,
     WebListing,
 )
-from gateway.ports import ErpPort, PosPort, StorefrontPort
+from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,8 @@ def _group_by_sku(readings: Sequence[StockReading], skus: Sequence[str]) -> dict
 
 
 class CachedErp:
-    def __init__(self, inner: ErpPort, cache: Cache, ttls: Ttls) -> None:
+    def __init__(self, inner: ErpPort, cache: Cache, ttls: Ttls, clock: Clock) -> None:
+        self._clock = clock
         self._inner, self._cache, self._ttls = inner, cache, ttls
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
@@ -83,7 +84,7 @@ class CachedErp:
 
     async def stock(self, skus: Sequence[str]) -> list[StockReading]:
         async def load(missing: list[str]) -> dict[str, tuple]:
-            started = datetime.now(UTC)
+            started = self._clock.now()
             return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
         by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
@@ -115,7 +116,8 @@ class CachedStorefront:
 
 
 class CachedPos:
-    def __init__(self, inner: PosPort, cache: Cache, ttls: Ttls) -> None:
+    def __init__(self, inner: PosPort, cache: Cache, ttls: Ttls, clock: Clock) -> None:
+        self._clock = clock
         self._inner, self._cache, self._ttls = inner, cache, ttls
 
     async def locations(self) -> list[BackendLocation]:
@@ -132,7 +134,7 @@ class CachedPos:
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]:
         async def load(missing: list[str]) -> dict[str, tuple]:
-            started = datetime.now(UTC)
+            started = self._clock.now()
             return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
         by_sku = await self._cache.load_many("pos:stock", skus, load, self._ttls.stock)

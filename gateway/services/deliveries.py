@@ -53,6 +53,14 @@ async def _settle_holds(
     return [r.sku for r in await conn.execute(query)]
 
 
+async def _held_skus(conn: AsyncConnection, owner: str) -> list[str]:
+    owned = select(reservations.c.id).where(
+        or_(reservations.c.id == owner, reservations.c.order_id == owner)
+    )
+    query = select(holds.c.sku).where(holds.c.reservation_id.in_(owned)).distinct()
+    return sorted(r.sku for r in await conn.execute(query))
+
+
 async def _order_event(
     conn: AsyncConnection, order_id: str, now: datetime, kind: str, detail: str, **fields: Any
 ) -> None:
@@ -141,7 +149,9 @@ def build_handlers(
             f"Sales Order {result['name']} cancelled, ERP reservation released",
             erp_status=result["status"],
         )
-        return []
+        # The Bins gave the units back: a reading cached before that still counts them
+        # reserved, and the released holds no longer say so, so fetch afresh.
+        return await _held_skus(conn, owner)
 
     async def receive_stock(d: Delivery, _: ResultLookup) -> dict[str, Any]:
         name = await erp.receive_stock(

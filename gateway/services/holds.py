@@ -68,6 +68,13 @@ def needed_by_sku(plans: Iterable[HoldPlan]) -> dict[str, int]:
     return dict(needed)
 
 
+def per_sku(plans: Iterable[HoldPlan]) -> list[HoldPlan]:
+    """One plan per held SKU. A kit and a loose component (or two kits sharing one) hold
+    the same SKU twice; the source is written once per SKU, since each write's reference
+    (its idempotency key) names the SKU and two writes with one key would be one write."""
+    return [HoldPlan(sku, qty, sku, qty) for sku, qty in needed_by_sku(plans).items()]
+
+
 def shortfalls(
     needed: Mapping[str, int],
     source: Mapping[str, NodeAvailability],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.errors import IllegalTransition, NotFound
 from gateway.persistence import idempotency, outbox
@@ -10,12 +10,23 @@ from gateway.persistence.database import Database
 from gateway.persistence.outbox import Delivery, DeliveryStatus
 from gateway.ports import Clock
 
+OnChange = Callable[[Sequence[str]], Awaitable[None]]
+
 
 class OutboxAdmin:
-    def __init__(self, db: Database, clock: Clock, wake_worker: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        wake_worker: Callable[[], None],
+        on_change: OnChange | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._wake = wake_worker
+        # Drops whole answers cached in front of the database (deliveryFailures) once a
+        # dead delivery is revived.
+        self._on_change = on_change
 
     async def failures(self, limit: int, ordering_key: str | None = None) -> list[Delivery]:
         async with self._db.transaction() as conn:
@@ -47,5 +58,7 @@ class OutboxAdmin:
                     # Retrying twice (or a delivered message) is harmless: say what it is.
                     return found
                 raise IllegalTransition(f"Delivery {delivery_id} cannot be retried")
+        if self._on_change is not None:
+            await self._on_change([])
         self._wake()
         return revived

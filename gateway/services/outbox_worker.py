@@ -58,6 +58,8 @@ class RetryPolicy:
 
 PERMANENT = (BackendRejected, NotFound, BadUserInput)
 
+# Called after every state change of a delivery with the SKUs whose source figures it
+# changed (often none): it drops those cached figures and every cached whole answer.
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
 
 
@@ -135,8 +137,10 @@ class OutboxWorker:
         async with self._db.transaction() as conn:
             changed = await handler.apply(conn, delivery, result, now)
             await outbox.mark_delivered(conn, delivery.id, result, now)
-        if changed:
-            await self._on_change(changed)
+        # Even with no stock figure changed, the delivery's own state did: answers cached
+        # in front of the database (deliveryFailures, orderDeliveries, the order's
+        # timeline) must not be served from before it.
+        await self._on_change(list(changed))
         return True
 
     async def _failed(self, delivery: Delivery, exc: Exception) -> None:
@@ -153,6 +157,7 @@ class OutboxWorker:
             retry_at = self._clock.now() + self._policy.delay(delivery.attempts, self._rng)
         async with self._db.transaction() as conn:
             await outbox.mark_failed(conn, delivery.id, message, retry_at=retry_at)
+        await self._on_change([])  # the dead-letter list and attempt counts changed
         if retry_at is None:
             log.warning("outbox delivery %s is dead: %s", delivery.id, message)
 

@@ -35,7 +35,13 @@ from gateway.persistence.reservations import (
 )
 from gateway.ports import Clock
 from gateway.services.availability import AvailabilityService, serves_channel
-from gateway.services.holds import needed_by_sku, normalise_lines, plan_holds, take_holds
+from gateway.services.holds import (
+    needed_by_sku,
+    normalise_lines,
+    per_sku,
+    plan_holds,
+    take_holds,
+)
 from gateway.services.source_writes import commit_messages, undo_messages
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
@@ -237,7 +243,7 @@ class ReservationService:
                     ordering_key=found.id,
                     reference=found.id,
                     location=location,
-                    plans=plans,
+                    plans=per_sku(plans),
                     customer=self._policy.erp_customer,
                     now=now,
                 ),
@@ -255,7 +261,11 @@ class ReservationService:
         await enqueue(
             conn,
             undo_messages(
-                ordering_key=found.id, reference=found.id, location=location, plans=plans, now=now
+                ordering_key=found.id,
+                reference=found.id,
+                location=location,
+                plans=per_sku(plans),
+                now=now,
             ),
             now,
         )

@@ -322,7 +322,13 @@ class ReturnService:
                         now,
                     )
                 )
-        fully = all(line.returned_quantity == line.quantity for line in order.lines)
+        # Only units that arrived count: a return still on its way keeps the order partly
+        # returned (and its own receipt moves it on later).
+        back = await repo.received_by_sku(conn, order.id)
+        ordered: dict[str, int] = {}
+        for line in order.lines:
+            ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
+        fully = all(back.get(sku, 0) >= quantity for sku, quantity in ordered.items())
         target = OrderStatus.RETURNED if fully else OrderStatus.PARTIALLY_RETURNED
         require_transition(order.id, order.status, target)
         await order_repo.move_status(

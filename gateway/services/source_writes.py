@@ -24,6 +24,7 @@ from gateway.domain import Location, Money, SourceSystem
 from gateway.domain.documents import SalesOrderDraft, SalesOrderLine
 from gateway.domain.reservations import HoldPlan
 from gateway.persistence.outbox import OutboxMessage
+from gateway.services.holds import per_sku
 
 SALES_ORDER = TypeAdapter(SalesOrderDraft)
 
@@ -45,6 +46,7 @@ def commit_messages(
     delivery_days: int = 3,
 ) -> list[OutboxMessage]:
     """The writes that record holds ``plans`` at ``location`` in its source of truth."""
+    plans = per_sku(plans)  # one write per SKU: its reference names the SKU
     if location.source is SourceSystem.ERP:
         draft = SalesOrderDraft(
             reference=reference,
@@ -95,6 +97,7 @@ def undo_messages(
     now: datetime,
 ) -> list[OutboxMessage]:
     """The compensating writes for ``commit_messages`` with the same ``reference``."""
+    plans = per_sku(plans)
     if location.source is SourceSystem.ERP:
         return [
             OutboxMessage(

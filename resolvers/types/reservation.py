@@ -8,6 +8,7 @@ import strawberry
 
 from gateway.domain import reservations as domain
 from resolvers.types.common import Channel
+from resolvers.types.location import Location
 
 ReservationStatus = strawberry.enum(domain.ReservationStatus)
 
@@ -46,6 +47,11 @@ class Reservation:
     created_at: datetime
     expires_at: datetime
     order_id: strawberry.ID | None
+
+    @strawberry.field(description="The node the units are held at.")
+    async def location(self, info: strawberry.Info) -> Location:
+        found = await info.context.services.availability.location(str(self.location_id))
+        return Location.from_domain(found)
 
     @classmethod
     def from_domain(cls, r: domain.Reservation) -> Reservation:

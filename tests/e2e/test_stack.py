@@ -158,9 +158,15 @@ async def test_backend_down_is_backend_unavailable_not_a_trace(dataset, tmp_path
     assert "Traceback" not in json.dumps(body)
 
 
-async def test_the_demo_command_answers_its_example_query_with_per_store_rows():
-    ports = SimulatorPorts(free_port(), free_port(), free_port())
+async def test_the_demo_answers_its_example_query_then_places_picks_up_and_returns_an_order(
+    capsys,
+):
+    ports = SimulatorPorts(free_port(), free_port(), free_port(), free_port())
     assert await run_demo(port=free_port(), ports=ports, check=True) == 0
+    printed = capsys.readouterr().out
+    assert "It answers:" in printed
+    assert "confirmPickup   -> COLLECTED" in printed
+    assert "RETURNED; return CLOSED" in printed
 
 
 async def test_the_gateway_on_redis_answers_like_the_in_process_cache(dataset, tmp_path):

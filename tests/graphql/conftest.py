@@ -3,7 +3,7 @@ import pytest
 from gateway.app import Backends, create_app
 from gateway.config import Settings
 from tests.asgi import GraphQLClient
-from tests.fakes import small_retailer
+from tests.fakes import FakeOms, small_retailer
 
 
 @pytest.fixture
@@ -12,7 +12,20 @@ def retailer():
 
 
 @pytest.fixture
-async def gql(retailer, tmp_path):
+def oms():
+    return FakeOms()
+
+
+@pytest.fixture
+def run_workers():
+    """Whether the app runs its outbox worker and sweeper in the background. A module
+    that wants to decide when deliveries happen overrides this with False and drains the
+    worker itself (``gql.app.state.services.worker.drain()``)."""
+    return True
+
+
+@pytest.fixture
+async def gql(retailer, oms, run_workers, tmp_path):
     erp, web, pos = retailer
     nodes = tmp_path / "nodes.json"
     nodes.write_text(
@@ -25,8 +38,9 @@ async def gql(retailer, tmp_path):
     )
 
     async def backends(settings):
-        return Backends(erp=erp, storefront=web, pos=pos)
+        return Backends(erp=erp, storefront=web, pos=pos, oms=oms)
 
-    app = create_app(Settings(nodes_file=nodes, redis_url=None, _env_file=None), backends=backends)
+    settings = Settings(nodes_file=nodes, redis_url=None, run_workers=run_workers, _env_file=None)
+    app = create_app(settings, backends=backends)
     async with GraphQLClient(app) as client:
         yield client

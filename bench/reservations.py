@@ -1,0 +1,236 @@
+"""Reservation throughput through the GraphQL endpoint on PostgreSQL, next to pgbench.
+
+One run measures, on the same server:
+
+1. pgbench's TPS for a single-row UPDATE transaction (bench/pgbench_baseline.py): the least
+   work a hold needs (one row lock, one write, one commit);
+2. ``reserve`` mutations per second through the gateway: ``--gateways`` uvicorn worker
+   processes on one port, ``--clients`` closed-loop clients, each holding 1 unit of a random
+   (SKU, node) position that had stock when the run began. Stock readings come from the
+   simulators through the gateway's cache, as in production; the holds, guards, ledger and
+   idempotency records are PostgreSQL's;
+3. the oversold count: for every position, units held beyond what the source says exists.
+   It must be 0.
+
+Printed: both rates, their ratio (target >= 0.25), latency percentiles, refusals, oversold.
+
+    .venv/bin/python bench/reservations.py [--clients 32 --gateways 2 --seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import free_port, percentile, process
+from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
+from sandbox.sample_data import generate
+
+RESERVE = (
+    "mutation($input: ReserveInput!, $key: String!) "
+    "{ reserve(input: $input, idempotencyKey: $key) { id status } }"
+)
+AVAILABILITY = """query($skus: [String!]!) { availability(skus: $skus) {
+  sku locations { location { id type capabilities } availableToPromise } } }"""
+
+
+async def create_database(admin_url: str) -> tuple[str, str]:
+    name = f"gw_bench_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base = admin_url.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def positions(session: aiohttp.ClientSession, url: str, skus: list[str]) -> dict:
+    """(sku, location id, channel) -> units available to promise, for every position with
+    stock: stores that offer pickup (PICKUP) and warehouses (ONLINE)."""
+    found: dict[tuple[str, str, str], int] = {}
+    for start in range(0, len(skus), 50):
+        batch = skus[start : start + 50]
+        async with session.post(
+            url, json={"query": AVAILABILITY, "variables": {"skus": batch}}
+        ) as r:
+            body = await r.json()
+        assert "errors" not in body, body["errors"]
+        for item in body["data"]["availability"]:
+            for row in item["locations"]:
+                loc = row["location"]
+                if row["availableToPromise"] <= 0:
+                    continue
+                if loc["type"] == "WAREHOUSE":
+                    found[(item["sku"], loc["id"], "ONLINE")] = row["availableToPromise"]
+                elif "PICKUP" in loc["capabilities"]:
+                    found[(item["sku"], loc["id"], "PICKUP")] = row["availableToPromise"]
+    return found
+
+
+async def drive_reservations(
+    url: str, stock: dict, *, clients: int, seconds: float, warmup: float
+) -> dict:
+    keys = list(stock)
+    latencies: list[float] = []
+    outcomes: Counter[str] = Counter()
+    rng = random.Random(7)
+    counter = 0
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(record: bool) -> None:
+            nonlocal counter
+            counter += 1
+            sku, location, channel = rng.choice(keys)
+            payload = {
+                "query": RESERVE,
+                "variables": {
+                    "input": {
+                        "lines": [{"sku": sku, "quantity": 1}],
+                        "locationId": location,
+                        "channel": channel,
+                        "ttlSeconds": 3600,
+                    },
+                    "key": f"bench-{counter}",
+                },
+            }
+            start = time.perf_counter()
+            async with session.post(url, json=payload) as response:
+                body = await response.json()
+            if not record:
+                return
+            latencies.append(time.perf_counter() - start)
+            if body.get("data") and body["data"].get("reserve"):
+                outcomes["held"] += 1
+            else:
+                outcomes[body["errors"][0]["extensions"].get("code", "?")] += 1
+
+        async def client(until: float, record: bool) -> None:
+            while time.perf_counter() < until:
+                await one(record)
+
+        await asyncio.gather(*(client(time.perf_counter() + warmup, False) for _ in range(clients)))
+        start = time.perf_counter()
+        await asyncio.gather(*(client(start + seconds, True) for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "outcomes": outcomes,
+    }
+
+
+async def oversold(db_url: str, source: dict) -> tuple[int, int]:
+    """Units held beyond the source's figure, summed over positions; and units held."""
+    conn = await asyncpg.connect(db_url)
+    rows = await conn.fetch(
+        "SELECT h.sku, h.location_id, sum(h.quantity) AS held FROM hold h "
+        "JOIN reservation r ON r.id = h.reservation_id WHERE r.status = 'ACTIVE' "
+        "GROUP BY h.sku, h.location_id"
+    )
+    await conn.close()
+    by_position = {(s, loc): units for (s, loc, _), units in source.items()}
+    over = sum(max(0, r["held"] - by_position.get((r["sku"], r["location_id"]), 0)) for r in rows)
+    return over, sum(r["held"] for r in rows)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--gateways", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--skus", type=int, default=500)
+    parser.add_argument("--stores", type=int, default=12)
+    parser.add_argument("--pgbench-clients", type=int, default=16)
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+
+    baseline = pgbench_single_row_update_tps(
+        PgServer.from_url(args.admin_url), args.pgbench_clients, args.seconds
+    )
+    print(baseline)
+
+    dataset = generate(seed=42, skus=args.skus, stores=args.stores)
+    name, db_url = await create_database(args.admin_url)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-reservations-"))
+    nodes = workdir / "nodes.json"
+    nodes.write_text(json.dumps(dataset.nodes_config()))
+    sim_ports = [free_port() for _ in range(4)]
+    gw_port = free_port()
+    env = {
+        "DATABASE_URL": db_url.replace("postgresql://", "postgresql+asyncpg://"),
+        "ERP_BASE_URL": f"http://127.0.0.1:{sim_ports[0]}",
+        "WOO_BASE_URL": f"http://127.0.0.1:{sim_ports[1]}",
+        "SQUARE_BASE_URL": f"http://127.0.0.1:{sim_ports[2]}",
+        "OMS_BASE_URL": f"http://127.0.0.1:{sim_ports[3]}",
+        "NODES_FILE": str(nodes),
+        "GRAPHIQL": "false",
+        "RUN_WORKERS": "false",
+        "WEB_ORDER_SYNC_SECONDS": "0",
+        "REDIS_URL": "",
+        # Stock readings stay cached for the run; the holds are what is measured.
+        "CACHE_TTL_STOCK_SECONDS": "3600",
+        "DATABASE_POOL_SIZE": str(max(4, args.clients // args.gateways)),
+    }
+    try:
+        sims = [
+            "-m", "sandbox.servers", "--skus", str(args.skus), "--stores", str(args.stores),
+            "--ports", ",".join(map(str, sim_ports)),
+        ]  # fmt: skip
+        with process(sims, ports=sim_ports):
+            # Migrate once, before the workers start and race for it.
+            migrate = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway.cli", "migrate", env={**os.environ, **env},
+                stdout=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            assert await migrate.wait() == 0
+            gateway = [
+                "-m", "uvicorn", "gateway.app:create_app", "--factory", "--port", str(gw_port),
+                "--workers", str(args.gateways), "--log-level", "warning", "--no-access-log",
+            ]  # fmt: skip
+            with process(gateway, env={**env, "MIGRATE_ON_START": "false"}, ports=[gw_port]):
+                url = f"http://127.0.0.1:{gw_port}/graphql"
+                async with aiohttp.ClientSession() as session:
+                    stock = await positions(session, url, dataset.sellable_skus)
+                result = await drive_reservations(
+                    url, stock, clients=args.clients, seconds=args.seconds, warmup=args.warmup
+                )
+        over, held = await oversold(db_url, stock)
+    finally:
+        await drop_database(args.admin_url, name)
+
+    rate = result["requests"] / result["seconds"]
+    print(
+        f"gateway reserve: {rate:,.0f} req/s ({args.gateways} gateway processes, "
+        f"{args.clients} clients, {result['seconds']:.1f} s; p50 {result['p50_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms; outcomes {dict(result['outcomes'])})"
+    )
+    print(f"positions with stock: {len(stock):,}; units held at the end: {held:,}")
+    print(f"ratio gateway/pgbench: {rate / baseline.tps:.3f} (target >= 0.25)")
+    print(f"oversold units: {over} (must be 0)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
