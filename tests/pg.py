@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -28,9 +29,9 @@ async def _admin() -> tuple[asyncpg.Connection, str]:
     pytest.fail(f"PostgreSQL at {HOST}:{PORT} is needed for this test: {'; '.join(errors)}")
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """``postgresql+asyncpg://…`` of a database that exists for this test only."""
+@asynccontextmanager
+async def temporary_database() -> AsyncIterator[str]:
+    """``postgresql+asyncpg://…`` of a database that exists inside the block only."""
     admin, user = await _admin()
     name = f"gw_test_{secrets.token_hex(6)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -39,3 +40,9 @@ async def pg_url() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    async with temporary_database() as url:
+        yield url

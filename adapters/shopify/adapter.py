@@ -7,10 +7,13 @@ it acts, keyed on the draft's ``reference``:
   simulator's; the contract flags Shopify's key as unconfirmed), ``orderCreate`` only if
   nothing is found, then the moves ``plan.plan_moves`` says are still missing;
 * fulfill: a CLOSED fulfillment order is returned as it is;
-* cancel_order: ``fulfillmentOrderCancel`` leaves an OPEN replacement at the same location
-  (Shopify's meaning: take the work away from that location). A live fulfillment order that
-  mirrors a CANCELLED one (same location, same SKUs and quantities) is such a replacement
-  and is left alone, so a repeat does not cancel replacements of replacements;
+* cancel_order: ``orderCancel`` cancels the order and all its open work (unlike
+  ``fulfillmentOrderCancel``, which opens a replacement at the same location). An order that
+  already has ``cancelledAt`` is returned as it is, since Shopify refuses to cancel it twice;
+  a refusal that races another cancel is answered the same way. No money moves (the
+  storefront owns payments), stock committed to the order is restocked, nobody is emailed.
+  Shopify cancels in a background job: the job is polled briefly, and a job still running
+  is reported as BackendUnavailable so the write is retried (and then finds it cancelled);
 * open_return: the reference rides in each line's ``customerNote`` as ``[gateway:<ref>]``,
   and the order's returns are searched for it before ``returnRequest``;
 * close_return: an already CLOSED return is returned as it is.
@@ -22,6 +25,7 @@ fulfillment orders.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,7 +35,7 @@ import httpx
 from adapters.http import build_client, json_body, send
 from adapters.shopify import documents as doc
 from adapters.shopify import wire
-from adapters.shopify.plan import cancellable, plan_moves
+from adapters.shopify.plan import plan_moves
 from adapters.shopify.wire import BACKEND
 from gateway.config import Settings
 from gateway.domain.documents import (
@@ -160,21 +164,41 @@ class ShopifyAdapter:
         return wire.fulfillment_order(await self._fulfillment_order(fulfillment_order_id))
 
     async def cancel_order(self, order_id: str) -> OmsOrder:
-        data = await self._call(doc.ORDER, {"id": order_id, "after": None})
-        raw = data.get("order")
+        raw = await self._raw_order(order_id)
+        if raw.get("cancelledAt"):
+            return wire.order(raw, await self._all_fulfillment_orders(raw))
+        payload = (await self._call(doc.ORDER_CANCEL, _cancel_variables(order_id))).get(
+            "orderCancel"
+        )
+        if not isinstance(payload, dict):
+            raise BackendUnavailable(
+                f"{BACKEND} orderCancel answered without a payload", backend=BACKEND
+            )
+        rejected = wire.user_errors(
+            "orderCancel", {"userErrors": payload.get("orderCancelUserErrors")}
+        )
+        job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
+        for attempt in range(_JOB_POLLS):
+            raw = await self._raw_order(order_id)
+            if raw.get("cancelledAt"):
+                return wire.order(raw, await self._all_fulfillment_orders(raw))
+            if rejected is not None:
+                raise rejected
+            if job.get("done") or not job.get("id"):
+                break
+            await asyncio.sleep(0.05 * 2**attempt)
+            job = (await self._call(doc.JOB, {"id": job["id"]})).get("job") or {}
+        raise BackendUnavailable(
+            f"{BACKEND} orderCancel for {order_id} has not taken effect yet",
+            backend=BACKEND,
+            job_id=job.get("id"),
+        )
+
+    async def _raw_order(self, order_id: str) -> dict[str, Any]:
+        raw = (await self._call(doc.ORDER, {"id": order_id, "after": None})).get("order")
         if not isinstance(raw, dict):
             raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
-        fulfillment_orders = await self._all_fulfillment_orders(raw)
-        targets = cancellable(fulfillment_orders)
-        for fo_id in targets:
-            await self._mutate(
-                doc.FULFILLMENT_ORDER_CANCEL, {"id": fo_id}, "fulfillmentOrderCancel"
-            )
-        if not targets:
-            return wire.order(raw, fulfillment_orders)
-        cancelled = await self.order(order_id)
-        assert cancelled is not None
-        return cancelled
+        return raw
 
     # --- OmsPort: returns -------------------------------------------------------------------
 
@@ -372,6 +396,20 @@ class ShopifyAdapter:
             raise wire.graphql_error(body, response.status_code)
         data = body.get("data")
         return data if isinstance(data, dict) else {}
+
+
+_JOB_POLLS = 5  # reads of a running cancel job before the write is retried later
+
+
+def _cancel_variables(order_id: str) -> dict[str, Any]:
+    return {
+        "orderId": order_id,
+        "reason": "OTHER",  # the gateway does not know why; the staff note says who did it
+        "refundMethod": {"originalPaymentMethodsRefund": False},
+        "restock": True,
+        "notifyCustomer": False,
+        "staffNote": "Cancelled by the commerce gateway",
+    }
 
 
 # Stock truth lives in the ERP and the gateway already promised these units: Shopify's own

@@ -20,7 +20,7 @@ fragment OmsFulfillmentOrder on FulfillmentOrder {
 ORDER_FIELDS = (
     """
 fragment OmsOrder on Order {
-  id name sourceIdentifier
+  id name sourceIdentifier cancelledAt
   fulfillmentOrders(first: 5, after: $after) {
     pageInfo { hasNextPage endCursor }
     nodes { ...OmsFulfillmentOrder }
@@ -95,13 +95,25 @@ mutation gatewayFulfil($fulfillment: FulfillmentInput!) {
 }
 """
 
-FULFILLMENT_ORDER_CANCEL = """
-mutation gatewayCancel($id: ID!) {
-  fulfillmentOrderCancel(id: $id) {
-    fulfillmentOrder { id status }
-    userErrors { field message }
+# refundMethod replaced the deprecated ``refund: Boolean!`` in 2025-07; declared non-null
+# here so the document validates whether the pinned version takes it nullable or not.
+ORDER_CANCEL = """
+mutation gatewayOrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!,
+  $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { field message code }
   }
 }
+"""
+
+JOB = """
+query gatewayJob($id: ID!) { job(id: $id) { id done } }
 """
 
 RETURNABLE = """

@@ -11,12 +11,10 @@ a retried ``create_order`` finish an interrupted routing instead of repeating it
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from adapters.shopify.wire import actions, nodes
 from gateway.domain.documents import OmsAllocation, OmsFulfillmentOrder
 
 DONE = ("CLOSED", "CANCELLED")
@@ -77,26 +75,3 @@ def plan_moves(
     return [
         Move(fo_id, location, tuple(lines.items())) for (fo_id, location), lines in grouped.items()
     ]
-
-
-def cancellable(fulfillment_orders: list[dict[str, Any]]) -> list[str]:
-    """Live fulfillment orders to cancel, leaving out the replacements of cancelled ones."""
-
-    def shape(fo: dict[str, Any]) -> tuple[str, tuple[tuple[str, int], ...]]:
-        lines = Counter[str]()
-        for line in nodes(fo.get("lineItems")):
-            lines[str(line.get("sku"))] += int(line.get("remainingQuantity") or 0)
-        location = ((fo.get("assignedLocation") or {}).get("location") or {}).get("id")
-        return str(location), tuple(sorted(lines.items()))
-
-    cancelled = Counter(shape(fo) for fo in fulfillment_orders if fo.get("status") == "CANCELLED")
-    targets = []
-    for fo in fulfillment_orders:
-        if fo.get("status") in DONE:
-            continue
-        if cancelled[shape(fo)] > 0:
-            cancelled[shape(fo)] -= 1  # this is the replacement Shopify opened
-            continue
-        if "CANCEL_FULFILLMENT_ORDER" in actions(fo):
-            targets.append(str(fo["id"]))
-    return targets

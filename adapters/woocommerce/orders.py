@@ -6,7 +6,10 @@
   every later order back by one, so one could be skipped); the result is then sorted by
   modification time, oldest first.
 * Times are the ``*_gmt`` fields, made aware UTC; money is Decimal from WooCommerce's
-  strings (a line's number-typed ``price`` is not used).
+  strings (a line's number-typed ``price`` is not used). A line keeps its ``total`` (before
+  tax), its ``total_tax`` and the tax per rate id (``taxes``), so it can be refunded in full.
+* A refund sends ``amount`` (including tax, which WooCommerce takes over the line totals),
+  and per line ``refund_total`` (before tax) and ``refund_tax`` per rate id.
 * ``refund`` is idempotent on the draft's reference, written into the refund's reason as
   ``[ref:<reference>]``: the refunds already made are read first, and a refund carrying the
   tag is returned instead of making a second one. The POST itself is never blindly retried:
@@ -42,6 +45,8 @@ from gateway.domain.documents import (
     WebOrderLine,
     WebRefund,
     WebRefundDraft,
+    WebRefundLine,
+    WebTax,
 )
 from gateway.errors import BackendError, BackendRejected, BackendUnavailable, NotFound
 
@@ -136,15 +141,22 @@ def refund_body(draft: WebRefundDraft) -> dict[str, Any]:
         "reason": reason,
         "api_refund": draft.move_money,
         "api_restock": draft.restock,
-        "line_items": [
-            {
-                "id": line.line_id,
-                "quantity": line.quantity,
-                "refund_total": _two_places(line.amount.amount),
-            }
-            for line in draft.lines
-        ],
+        "line_items": [_refund_line(line) for line in draft.lines],
     }
+
+
+def _refund_line(line: WebRefundLine) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": line.line_id,
+        "quantity": line.quantity,
+        "refund_total": _two_places(line.amount.amount),
+    }
+    if line.taxes:
+        body["refund_tax"] = [
+            {"id": tax.rate_id, "refund_total": _two_places(tax.amount.amount)}
+            for tax in line.taxes
+        ]
+    return body
 
 
 def refund_error(response: httpx.Response) -> BackendError:
@@ -177,16 +189,26 @@ def to_web_order(item: Mapping[str, Any], default_currency: str) -> WebOrder:
         customer_name=_name(billing) or _name(shipping),
         total=_amount(item.get("total"), currency),
         lines=tuple(
-            WebOrderLine(
-                id=int(line["id"]),
-                sku=str(line.get("sku") or "") or None,
-                quantity=integer(line.get("quantity")) or 0,
-                total=_amount(line.get("total"), currency),
-            )
+            _line(line, currency)
             for line in item.get("line_items") or ()
             if isinstance(line, Mapping)
         ),
         shipping_address=_address(shipping),
+    )
+
+
+def _line(line: Mapping[str, Any], currency: str) -> WebOrderLine:
+    return WebOrderLine(
+        id=int(line["id"]),
+        sku=str(line.get("sku") or "") or None,
+        quantity=integer(line.get("quantity")) or 0,
+        total=_amount(line.get("total"), currency),
+        tax=_amount(line.get("total_tax"), currency),
+        taxes=tuple(
+            WebTax(rate_id, _amount(tax.get("total"), currency))
+            for tax in line.get("taxes") or ()
+            if isinstance(tax, Mapping) and (rate_id := integer(tax.get("id"))) is not None
+        ),
     )
 
 

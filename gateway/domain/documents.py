@@ -158,11 +158,27 @@ class StockReceiptLine:
 
 
 @dataclass(frozen=True, slots=True)
+class WebTax:
+    """One tax rate's part of a line (``taxes[]`` on an order line, ``refund_tax[]`` on a
+    refund line). ``rate_id`` is WooCommerce's tax rate id; an order line's amounts are kept
+    unrounded as WooCommerce reports them (six places)."""
+
+    rate_id: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class WebOrderLine:
     id: int  # the order line item id (refunds point at it)
     sku: str | None
     quantity: int
     total: Money  # line total excluding tax
+    tax: Money  # the line's total_tax: what the customer paid is total + tax
+    taxes: tuple[WebTax, ...] = ()  # the tax per rate id (needed to refund it per rate)
+
+    @property
+    def paid(self) -> Money:
+        return Money(self.total.amount + self.tax.amount, self.total.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +199,15 @@ class WebOrder:
 class WebRefundLine:
     line_id: int
     quantity: int
-    amount: Money  # excluding tax
+    amount: Money  # excluding tax (refund_total)
+    tax: Money | None = None  # the tax refunded with it; None: no tax part is sent
+    taxes: tuple[WebTax, ...] = ()  # ``tax`` per rate id (refund_tax); they add up to it
 
 
 @dataclass(frozen=True, slots=True)
 class WebRefundDraft:
     reference: str  # written into the reason so a retry finds the first refund
-    amount: Money
+    amount: Money  # including tax: what the customer gets back
     lines: tuple[WebRefundLine, ...]
     reason: str
     restock: bool = False  # the gateway restocks through the source of truth, not Woo

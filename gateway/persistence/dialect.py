@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 def upsert_insert(conn: AsyncConnection, table: Table) -> Any:
     """An INSERT that knows ON CONFLICT, for this connection's database."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table)
+    return upsert_insert_for(conn.dialect.name, table)
+
+
+def upsert_insert_for(dialect: str, table: Table) -> Any:
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def skip_locked(conn: AsyncConnection) -> dict[str, bool]:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,7 +14,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Money, SourceSystem
-from gateway.domain.documents import PostalAddress, Tracking
+from gateway.domain.documents import PostalAddress, Tracking, WebOrderLine, WebTax
 from gateway.domain.orders import (
     Order,
     OrderEvent,
@@ -48,8 +49,13 @@ class OrderFilter:
     created_after: datetime | None = None
 
 
-async def insert_order(conn: AsyncConnection, order: Order) -> None:
+async def insert_order(
+    conn: AsyncConnection, order: Order, *, web_lines: Sequence[WebOrderLine] = ()
+) -> None:
+    """``web_lines``: the WooCommerce lines of an imported web order, stored with the
+    canonical lines that point at them (``web_line_id``)."""
     systems = {s.system: s for s in order.systems}
+    web_figures = {line.id: line for line in web_lines}
     web = systems.get(SourceSystem.STOREFRONT)
     await conn.execute(
         insert(orders).values(
@@ -83,12 +89,50 @@ async def insert_order(conn: AsyncConnection, order: Order) -> None:
                 "unit_price_minor": line.unit_price.to_minor(),
                 "location_id": line.location_id,
                 "web_line_id": line.web_line_id,
+                **_web_columns(web_figures.get(line.web_line_id)),
             }
             for i, line in enumerate(order.lines)
         ],
     )
     for event in order.events:
         await add_event(conn, order.id, event)
+
+
+def _web_columns(line: WebOrderLine | None) -> dict[str, Any]:
+    if line is None:
+        return {"web_total_minor": None, "web_tax_minor": None, "web_taxes": None}
+    return {
+        "web_total_minor": line.total.to_minor(),
+        "web_tax_minor": line.tax.to_minor(),
+        "web_taxes": [{"id": t.rate_id, "total": str(t.amount.amount)} for t in line.taxes],
+    }
+
+
+async def web_lines(conn: AsyncConnection, order_id: str) -> dict[int, WebOrderLine]:
+    """The WooCommerce figures of an order's web lines, by line item id (lines imported
+    before they were kept are left out)."""
+    order = select(orders.c.currency).where(orders.c.id == order_id).scalar_subquery()
+    query = select(order_lines, order.label("currency")).where(
+        order_lines.c.order_id == order_id,
+        order_lines.c.web_line_id.is_not(None),
+        order_lines.c.web_total_minor.is_not(None),
+        order_lines.c.web_tax_minor.is_not(None),
+    )
+    found: dict[int, WebOrderLine] = {}
+    for row in await conn.execute(query):
+        currency = row.currency
+        found[row.web_line_id] = WebOrderLine(
+            id=row.web_line_id,
+            sku=row.sku,
+            quantity=row.quantity,
+            total=Money.from_minor(row.web_total_minor, currency),
+            tax=Money.from_minor(row.web_tax_minor, currency),
+            taxes=tuple(
+                WebTax(int(str(t["id"])), Money(Decimal(str(t["total"])), currency))
+                for t in row.web_taxes or ()
+            ),
+        )
+    return found
 
 
 async def add_event(conn: AsyncConnection, order_id: str, event: OrderEvent) -> None:

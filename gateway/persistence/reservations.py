@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel
@@ -17,7 +18,8 @@ from gateway.domain.reservations import (
     ReservationLine,
     ReservationStatus,
 )
-from gateway.persistence.dialect import upsert_insert
+from gateway.persistence.columns import UtcDateTime
+from gateway.persistence.dialect import upsert_insert_for
 from gateway.persistence.tables import HoldRow, ReservationRow, ReturnLineRow, StockGuardRow
 
 reservations = ReservationRow.__table__
@@ -26,61 +28,70 @@ guards = StockGuardRow.__table__
 return_lines = ReturnLineRow.__table__
 
 
+def _guard_upsert(dialect: str) -> Any:
+    statement = upsert_insert_for(dialect, guards).values(
+        sku=bindparam("sku"), location_id=bindparam("location_id"), version=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["sku", "location_id"], set_={"version": guards.c.version + 1}
+    )
+
+
+_GUARD_UPSERT = {name: _guard_upsert(name) for name in ("postgresql", "sqlite")}
+
+
 async def lock_positions(conn: AsyncConnection, positions: Iterable[tuple[str, str]]) -> None:
     """Lock (sku, node) positions until the transaction ends, always in one order so two
     transactions wanting overlapping positions queue instead of deadlocking."""
-    rows = [{"sku": s, "location_id": loc, "version": 1} for s, loc in sorted(set(positions))]
-    if not rows:
-        return
-    statement = upsert_insert(conn, guards).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["sku", "location_id"], set_={"version": guards.c.version + 1}
-    )
-    await conn.execute(statement)
+    rows = [{"sku": s, "location_id": loc} for s, loc in sorted(set(positions))]
+    if rows:
+        await conn.execute(_GUARD_UPSERT[conn.dialect.name], rows)
 
 
-def _outstanding_holds(now: datetime, applied_after: datetime):  # type: ignore[no-untyped-def]
-    return and_(
-        or_(
-            reservations.c.status == ReservationStatus.CONFIRMED,
-            and_(
-                reservations.c.status == ReservationStatus.ACTIVE,
-                reservations.c.expires_at > now,
-            ),
-        ),
-        or_(holds.c.applied_at.is_(None), holds.c.applied_at > applied_after),
-    )
+def _ledger_query(at_locations: bool) -> Any:
+    """Holds still promised and returns not yet in the source, as one statement.
 
-
-async def ledger_entries(
-    conn: AsyncConnection,
-    skus: Sequence[str],
-    *,
-    now: datetime,
-    applied_after: datetime,
-    location_ids: Sequence[str] | None = None,
-) -> list[LedgerEntry]:
-    """Movements the sources may not have recorded yet. Anything the source applied
-    before ``applied_after`` is in every reading still in use, so it is left out."""
-    if not skus:
-        return []
-    hold_query = (
-        select(holds.c.sku, holds.c.location_id, holds.c.quantity, holds.c.applied_at)
+    Bound: ``skus``, ``now``, ``applied_after`` (anything the source applied before it is in
+    every reading still in use), and ``locations`` when ``at_locations``.
+    """
+    skus = bindparam("skus", expanding=True)
+    now = bindparam("now", type_=UtcDateTime())
+    applied_after = bindparam("applied_after", type_=UtcDateTime())
+    held = (
+        select(
+            holds.c.sku,
+            holds.c.location_id,
+            literal(LedgerKind.HOLD.value).label("kind"),
+            holds.c.quantity,
+            holds.c.applied_at,
+        )
         .select_from(holds.join(reservations, reservations.c.id == holds.c.reservation_id))
-        .where(holds.c.sku.in_(skus), _outstanding_holds(now, applied_after))
+        .where(
+            holds.c.sku.in_(skus),
+            or_(
+                reservations.c.status == ReservationStatus.CONFIRMED.value,
+                and_(
+                    reservations.c.status == ReservationStatus.ACTIVE.value,
+                    reservations.c.expires_at > now,
+                ),
+            ),
+            or_(holds.c.applied_at.is_(None), holds.c.applied_at > applied_after),
+        )
     )
-    if location_ids is not None:
-        hold_query = hold_query.where(holds.c.location_id.in_(location_ids))
-    entries = [
-        LedgerEntry(r.sku, r.location_id, LedgerKind.HOLD, r.quantity, r.applied_at)
-        for r in await conn.execute(hold_query)
-    ]
-    return_query = select(
+    returning = select(
         return_lines.c.sku,
         return_lines.c.location_id,
+        case(
+            (
+                or_(
+                    return_lines.c.received_at.is_(None),
+                    return_lines.c.disposition == "INSPECT",
+                ),
+                literal(LedgerKind.INCOMING.value),
+            ),
+            else_=literal(LedgerKind.RESTOCK.value),
+        ).label("kind"),
         return_lines.c.quantity,
-        return_lines.c.disposition,
-        return_lines.c.received_at,
         return_lines.c.applied_at,
     ).where(
         return_lines.c.sku.in_(skus),
@@ -96,15 +107,35 @@ async def ledger_entries(
             ),
         ),
     )
+    if at_locations:
+        locations = bindparam("locations", expanding=True)
+        held = held.where(holds.c.location_id.in_(locations))
+        returning = returning.where(return_lines.c.location_id.in_(locations))
+    return union_all(held, returning)
+
+
+_LEDGER = {False: _ledger_query(False), True: _ledger_query(True)}
+
+
+async def ledger_entries(
+    conn: AsyncConnection,
+    skus: Sequence[str],
+    *,
+    now: datetime,
+    applied_after: datetime,
+    location_ids: Sequence[str] | None = None,
+) -> list[LedgerEntry]:
+    """Movements the sources may not have recorded yet, at every node or at ``location_ids``."""
+    if not skus:
+        return []
+    params: dict[str, Any] = {"skus": list(skus), "now": now, "applied_after": applied_after}
     if location_ids is not None:
-        return_query = return_query.where(return_lines.c.location_id.in_(location_ids))
-    for r in await conn.execute(return_query):
-        if r.received_at is None or r.disposition == "INSPECT":
-            kind = LedgerKind.INCOMING
-        else:
-            kind = LedgerKind.RESTOCK
-        entries.append(LedgerEntry(r.sku, r.location_id, kind, r.quantity, r.applied_at))
-    return entries
+        params["locations"] = list(location_ids)
+    rows = await conn.execute(_LEDGER[location_ids is not None], params)
+    return [
+        LedgerEntry(r.sku, r.location_id, LedgerKind(r.kind), r.quantity, r.applied_at)
+        for r in rows
+    ]
 
 
 async def insert_reservation(

@@ -99,6 +99,10 @@ class OrderRow(SQLModel, table=True):
 
 
 class OrderLineRow(SQLModel, table=True):
+    """A canonical order line. For a web order line, ``unit_price_minor`` is what was paid
+    per unit including tax (rounded); the ``web_*`` columns keep WooCommerce's exact line
+    figures (total before tax, total tax, tax per rate id) so refunds are exact."""
+
     __tablename__ = "order_line"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -109,6 +113,10 @@ class OrderLineRow(SQLModel, table=True):
     unit_price_minor: int
     location_id: str | None = Field(default=None, max_length=80)
     web_line_id: int | None = None
+    web_total_minor: int | None = None
+    web_tax_minor: int | None = None
+    # [{"id": <tax rate id>, "total": "<decimal string>"}], as WooCommerce's taxes[]
+    web_taxes: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class OrderEventRow(SQLModel, table=True):

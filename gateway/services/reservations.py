@@ -9,22 +9,22 @@ caches (the whole-response micro-cache) so nobody is served an answer from befor
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain import Channel, Location
+from gateway.domain import Channel, Location, NodeAvailability
 from gateway.domain.reservations import (
     HoldPlan,
     Reservation,
     ReservationLine,
     ReservationStatus,
 )
-from gateway.errors import BadUserInput, IllegalTransition, NotFound
-from gateway.persistence import idempotency
+from gateway.errors import BadUserInput, IdempotencyKeyReused, IllegalTransition, NotFound
+from gateway.persistence import idempotency, pg_holds
 from gateway.persistence.database import Database
 from gateway.persistence.outbox import enqueue
 from gateway.persistence.reservations import (
@@ -130,10 +130,9 @@ class ReservationService:
                 "customer": request.customer_ref,
             },
         )
-        replayed = await self._replay(key, "reserve", fingerprint)
-        if replayed is not None:
-            return replayed
-
+        idempotency.validate_key(key)
+        # A retry is recognised inside the transaction below (the key's record is written
+        # first there); checking before would cost a transaction on every first attempt.
         location = await self._availability.location(request.location_id)
         if not serves_channel(location, request.channel):
             raise BadUserInput(
@@ -152,24 +151,67 @@ class ReservationService:
             created_at=now,
             expires_at=now + ttl,
         )
-        async with self._db.transaction() as conn:
-            replay = await idempotency.claim(
-                conn,
-                key=key,
-                operation="reserve",
-                fingerprint=fingerprint,
-                resource_id=reservation.id,
-                now=now,
+        if self._db.dialect == "postgresql":
+            replayed = await self._reserve_in_database(
+                reservation, plans, location, source, now, (key, "reserve", fingerprint)
             )
-            if replay is not None:
-                found = await get_reservation(conn, replay.resource_id)
-                assert found is not None
-                return self._as_seen_now(found)
-            await self.hold(conn, reservation, plans, location, source, now)
+            if replayed is not None:
+                return replayed
+        else:
+            async with self._db.transaction() as conn:
+                replay = await idempotency.claim(
+                    conn,
+                    key=key,
+                    operation="reserve",
+                    fingerprint=fingerprint,
+                    resource_id=reservation.id,
+                    now=now,
+                )
+                if replay is not None:
+                    found = await get_reservation(conn, replay.resource_id)
+                    assert found is not None
+                    return self._as_seen_now(found)
+                await self.hold(conn, reservation, plans, location, source, now)
         await self._on_change(list(needed_by_sku(plans)))
         return reservation
 
-    async def _source_figures(self, plans: Sequence[HoldPlan], location: Location):  # type: ignore[no-untyped-def]
+    async def _reserve_in_database(
+        self,
+        reservation: Reservation,
+        plans: Sequence[HoldPlan],
+        location: Location,
+        source: Mapping[str, NodeAvailability],
+        now: datetime,
+        claim: tuple[str, str, str],
+    ) -> Reservation | None:
+        """PostgreSQL: claim, lock, check and write in one autocommitted statement.
+        Returns the first request's reservation when this one is a retry."""
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            first = await pg_holds.take_holds(
+                conn,
+                reservation,
+                plans,
+                location,
+                source,
+                now=now,
+                applied_after=now - self._policy.ledger_horizon,
+                claim=claim,
+            )
+            if first is None:
+                return None
+            if (first.operation, first.request_hash) != claim[1:]:
+                raise IdempotencyKeyReused(
+                    f"idempotencyKey {claim[0]!r} was already used for a different request",
+                    operation=first.operation,
+                )
+            found = await get_reservation(conn, first.resource_id)
+        assert found is not None
+        return self._as_seen_now(found)
+
+    async def _source_figures(
+        self, plans: Sequence[HoldPlan], location: Location
+    ) -> dict[str, NodeAvailability]:
         skus = sorted({p.sku for p in plans})
         by_node = await self._availability.by_node(skus, with_ledger=False)
         return {sku: by_node[sku][location.id] for sku in skus if location.id in by_node[sku]}
@@ -180,15 +222,26 @@ class ReservationService:
         reservation: Reservation,
         plans: Sequence[HoldPlan],
         location: Location,
-        source: object,
+        source: Mapping[str, NodeAvailability],
         now: datetime,
     ) -> None:
         """Take the holds and write the reservation, in the caller's transaction."""
+        if conn.dialect.name == "postgresql":
+            await pg_holds.take_holds(
+                conn,
+                reservation,
+                plans,
+                location,
+                source,
+                now=now,
+                applied_after=now - self._policy.ledger_horizon,
+            )
+            return
         await take_holds(
             conn,
             plans,
             location,
-            source,  # type: ignore[arg-type]
+            source,
             now=now,
             applied_after=now - self._policy.ledger_horizon,
         )
@@ -197,7 +250,9 @@ class ReservationService:
     async def plans_for(self, lines: Sequence[ReservationLine]) -> list[HoldPlan]:
         return plan_holds(lines, await self._availability.kits([line.sku for line in lines]))
 
-    async def source_figures(self, plans: Sequence[HoldPlan], location: Location):  # type: ignore[no-untyped-def]
+    async def source_figures(
+        self, plans: Sequence[HoldPlan], location: Location
+    ) -> dict[str, NodeAvailability]:
         return await self._source_figures(plans, location)
 
     # --- change state --------------------------------------------------------------------
@@ -318,16 +373,6 @@ class ReservationService:
             .where(reservations.c.id == reservation_id)
             .values(updated_at=now, **values)
         )
-
-    async def _replay(self, key: str, operation: str, fingerprint: str) -> Reservation | None:
-        """A cheap look-up before any backend read: a retried request returns at once."""
-        idempotency.validate_key(key)
-        async with self._db.transaction() as conn:
-            replay = await idempotency.lookup(conn, key, operation, fingerprint)
-            if replay is None:
-                return None
-            found = await get_reservation(conn, replay.resource_id)
-        return None if found is None else self._as_seen_now(found)
 
     # --- sweeper -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ unsellable, REFURBISH and DISPOSE units leave sellable stock for good.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,8 +18,8 @@ from gateway.domain import Money, SourceSystem
 from gateway.domain.documents import (
     OmsReturnLine,
     StockReceiptLine,
+    WebOrderLine,
     WebRefundDraft,
-    WebRefundLine,
 )
 from gateway.domain.orders import (
     Disposition,
@@ -52,6 +52,7 @@ from gateway.services.return_writes import (
     refund_web_order,
     restock_at_source,
 )
+from gateway.services.web_orders import refund_share, web_refund_lines
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
 
@@ -131,7 +132,12 @@ def plan_return(
     lines: Sequence[ReturnLineRequest],
     rules: Iterable[DispositionRule],
     fallback_location: str | None,
+    web_lines: Mapping[int, WebOrderLine] | None = None,
 ) -> list[ReturnLine]:
+    """The return's lines with their disposition, node and refund. A unit's refund is its
+    line's unit price, or for a web order line whose WooCommerce figures are known
+    (``web_lines``, by line item id) its share of what was paid for the line including tax
+    (``web_orders.refund_share``), so a returned line is refunded exactly."""
     if order.status not in RETURNABLE:
         raise IllegalTransition(
             f"Order {order.id} is {order.status.value}; only delivered or collected orders "
@@ -141,8 +147,8 @@ def plan_return(
     if not lines:
         raise BadUserInput("at least one line is required", field="lines")
     left = returnable(order)
-    price = {line.sku: line.unit_price for line in order.lines}
     node = {line.sku: line.location_id for line in order.lines}
+    taken = [line.returned_quantity for line in order.lines]  # units already on returns
     rules = tuple(rules)
     planned: list[ReturnLine] = []
     for line in lines:
@@ -160,7 +166,6 @@ def plan_return(
         location = node.get(line.sku) or fallback_location
         if location is None:
             raise BadUserInput(f"no node to return {line.sku} to; set RETURNS_LOCATION_ID")
-        unit = price[line.sku]
         planned.append(
             ReturnLine(
                 sku=line.sku,
@@ -169,10 +174,38 @@ def plan_return(
                 condition=line.condition,
                 disposition=decide_disposition(line.reason, line.condition, rules),
                 location_id=location,
-                refund=Money(unit.amount * line.quantity, unit.currency),
+                refund=_refund(order, line.sku, line.quantity, taken, web_lines or {}),
             )
         )
     return planned
+
+
+def _refund(
+    order: Order,
+    sku: str,
+    quantity: int,
+    taken: list[int],
+    web_lines: Mapping[int, WebOrderLine],
+) -> Money:
+    """Returned units of a SKU fill its order lines first to last (as the order's
+    returned quantities do); ``taken`` counts, per order line, the units already claimed."""
+    total = Money(order.total.amount * 0, order.total.currency)
+    missing = quantity
+    for index, line in enumerate(order.lines):
+        if line.sku != sku or missing <= 0:
+            continue
+        units = min(missing, line.quantity - taken[index])
+        if units <= 0:
+            continue
+        web = web_lines.get(line.web_line_id) if line.web_line_id is not None else None
+        if web is not None and web.quantity == line.quantity:
+            share = refund_share(web, taken[index], units)
+        else:
+            share = Money(line.unit_price.amount * units, line.unit_price.currency)
+        total = Money(total.amount + share.amount, share.currency)
+        taken[index] += units
+        missing -= units
+    return total
 
 
 class ReturnService:
@@ -233,7 +266,8 @@ class ReturnService:
             order = await order_repo.get_order(conn, order_id, for_update=True)
             if order is None:
                 raise NotFound(f"No order {order_id!r}", field="orderId")
-            planned = plan_return(order, lines, self._rules, self._fallback)
+            web_lines = await order_repo.web_lines(conn, order.id)
+            planned = plan_return(order, lines, self._rules, self._fallback, web_lines)
             total = sum((line.refund.amount for line in planned), start=order.total.amount * 0)
             request = ReturnRequest(
                 id=return_id,
@@ -345,7 +379,7 @@ class ReturnService:
             (s.id for s in order.systems if s.system is SourceSystem.STOREFRONT), None
         )
         if web_order_id is not None:
-            web_line = {line.sku: line.web_line_id for line in order.lines}
+            figures = await order_repo.web_lines(conn, order.id)
             messages.append(
                 refund_web_order(
                     order.id,
@@ -354,11 +388,7 @@ class ReturnService:
                     WebRefundDraft(
                         reference=found.id,
                         amount=found.refund_total,
-                        lines=tuple(
-                            WebRefundLine(web_line[x.sku], x.quantity, x.refund)
-                            for x in found.lines
-                            if web_line.get(x.sku) is not None
-                        ),
+                        lines=web_refund_lines(order, found.lines, figures),
                         reason=f"Return {found.id}",
                     ),
                 )

@@ -4,17 +4,39 @@ The importer reads orders changed since its last run and keeps one canonical ord
 order: new ones are recorded with their mapped status, known ones move forward when
 WooCommerce reports progress (gateway.services.order_states). A WooCommerce status that
 would move an order backwards is put on the timeline, not applied.
+
+Money. A canonical line's unit price is what the customer paid per unit including tax,
+``(total + total_tax) / quantity`` to the cent; the WooCommerce line itself (total, tax,
+tax per rate) is stored beside it, so a refund is worked out from the exact line figures,
+never from the rounded unit price:
+
+* ``refund_share``: returned units are worth the line's paid amount prorated by quantity,
+  ROUND_HALF_UP to the cent, taken cumulatively (units b+1..b+q are worth
+  ``round(paid * (b+q) / Q) - round(paid * b / Q)``). Returning the whole line at once gives
+  exactly ``total + total_tax``, and however a line is returned in parts, the parts add up
+  to exactly that too.
+* ``web_refund_line``: splits such an amount into what WooCommerce wants per line, the part
+  before tax (``refund_total``) and the tax (``refund_tax`` per rate id). The tax is the
+  line's tax in the same proportion, ROUND_HALF_UP, and exactly ``total_tax`` for the whole
+  line; the amount before tax is the rest, so the two always add up to the refund.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.domain import Channel, Money, SourceSystem
-from gateway.domain.documents import WebOrder
-from gateway.domain.orders import Order, OrderEvent, OrderLine, OrderOrigin, SystemRecord
+from gateway.domain.documents import WebOrder, WebOrderLine, WebRefundLine, WebTax
+from gateway.domain.orders import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderOrigin,
+    ReturnLine,
+    SystemRecord,
+)
 from gateway.persistence import orders as repo
 from gateway.persistence.database import Database
 from gateway.ports import Clock, WebOrdersPort
@@ -28,7 +50,90 @@ def web_order_id(web_id: int) -> str:
     return f"web_{web_id}"
 
 
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def prorate(amount: Decimal, units: int, of: int) -> Decimal:
+    """``amount * units / of`` to the cent (ROUND_HALF_UP); all of it when units == of."""
+    if units == of:
+        return amount
+    return cents(amount * units / of)
+
+
+def refund_share(line: WebOrderLine, before: int, quantity: int) -> Money:
+    """What ``quantity`` units of ``line`` are worth, including tax, when ``before`` of its
+    units were already returned (see the module docstring)."""
+    if quantity <= 0 or before < 0 or before + quantity > line.quantity:
+        raise ValueError(
+            f"{quantity} unit(s) after {before} do not fit line {line.id} of {line.quantity}"
+        )
+    paid = line.paid.amount
+    share = prorate(paid, before + quantity, line.quantity) - prorate(paid, before, line.quantity)
+    return Money(share, line.total.currency)
+
+
+def web_refund_line(line: WebOrderLine, quantity: int, refund: Money) -> WebRefundLine:
+    """``refund`` (including tax) for ``quantity`` units of ``line``, split into the part
+    before tax and the tax per rate id."""
+    paid = line.paid.amount
+    if refund.amount == paid:
+        tax = line.tax.amount  # the whole line: exactly its total_tax
+    elif paid == 0:
+        tax = Decimal(0)
+    else:
+        tax = cents(line.tax.amount * refund.amount / paid)
+    currency = refund.currency
+    return WebRefundLine(
+        line_id=line.id,
+        quantity=quantity,
+        amount=Money(refund.amount - tax, currency),
+        tax=Money(tax, currency),
+        taxes=split_by_rate(tax, line.taxes, currency),
+    )
+
+
+def split_by_rate(tax: Decimal, rates: Sequence[WebTax], currency: str) -> tuple[WebTax, ...]:
+    """``tax`` spread over the line's rates in proportion to what each rate charged, to the
+    cent; the last rate takes what rounding left, so the parts add up to ``tax``."""
+    weight = sum((rate.amount.amount for rate in rates), Decimal(0))
+    if not rates or weight == 0:
+        return ()
+    parts: list[WebTax] = []
+    left = tax
+    for rate in rates[:-1]:
+        part = cents(tax * rate.amount.amount / weight)
+        parts.append(WebTax(rate.rate_id, Money(part, currency)))
+        left -= part
+    parts.append(WebTax(rates[-1].rate_id, Money(left, currency)))
+    return tuple(parts)
+
+
+def web_refund_lines(
+    order: Order, lines: Sequence[ReturnLine], figures: Mapping[int, WebOrderLine]
+) -> tuple[WebRefundLine, ...]:
+    """The refund's lines: each returned SKU against its web order line, its refund split
+    into the part before tax and the tax per rate id when the line's figures are known
+    (otherwise the whole refund goes as the line's amount, with no tax part)."""
+    web_line: dict[str, int | None] = {}
+    for line in order.lines:
+        web_line.setdefault(line.sku, line.web_line_id)
+    refund_lines: list[WebRefundLine] = []
+    for x in lines:
+        line_id = web_line.get(x.sku)
+        if line_id is None:
+            continue
+        web = figures.get(line_id)
+        if web is None:
+            refund_lines.append(WebRefundLine(line_id, x.quantity, x.refund))
+        else:
+            refund_lines.append(web_refund_line(web, x.quantity, x.refund))
+    return tuple(refund_lines)
+
+
 def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
+    """The canonical order of a web order; its lines' WooCommerce figures are stored beside
+    it (``repo.insert_order(..., web_lines=web.lines)``) for exact refunds."""
     status = woocommerce_status(web.status, Channel.ONLINE)
     if status is None:
         return None  # a checkout draft is not an order yet
@@ -36,9 +141,7 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
         OrderLine(
             sku=line.sku or f"woo-line-{line.id}",
             quantity=line.quantity,
-            unit_price=Money(
-                (line.total.amount / line.quantity).quantize(CENT), line.total.currency
-            ),
+            unit_price=Money(cents(line.paid.amount / line.quantity), line.total.currency),
             web_line_id=line.id,
         )
         for line in web.lines
@@ -100,7 +203,7 @@ class WebOrderImporter:
                 order = canonical_from_web(web, now)
                 if order is None:
                     return 0
-                await repo.insert_order(conn, order)
+                await repo.insert_order(conn, order, web_lines=web.lines)
                 return 1
             previous = next(
                 (s.status for s in known.systems if s.system is SourceSystem.STOREFRONT), None

@@ -34,6 +34,7 @@ ID_STARTS = {
     "Return": 9_112_000_041,
     "ReturnLineItem": 1_200_551,
     "ReverseFulfillmentOrder": 6_650_031,
+    "Job": 88_120_001,
 }
 
 # (number, handle, name). /27 "too-small" is the contract's; the rest are invented stand-ins

@@ -1,9 +1,20 @@
-"""orderCreate and the order look-ups (``order(id)``, ``orders(query:)``).
+"""orderCreate, orderCancel and the order look-ups (``order(id)``, ``orders(query:)``).
 
 orderCreate imports an order placed elsewhere and, like a shop without order routing rules,
 assigns all of it to one fulfillment order at the default location. ``sourceIdentifier`` is
 stored and searchable but not unique: Shopify does not refuse a second order with the same
 value, which is why a client must look before it creates.
+
+orderCancel cancels the order itself (``cancelledAt``, ``cancelReason``) and with it all the
+work still open: every fulfillment order not yet CLOSED is CANCELLED and, unlike
+fulfillmentOrderCancel, no replacement is opened. Shopify runs it as a background job; here
+the job is done by the time the mutation answers. Shopify documents that an order can only
+be cancelled if it has not been cancelled already and has no return in progress, so a second
+orderCancel is an orderCancelUserError (code INVALID; the message text is the simulator's),
+as is one on an order with a requested or open return. A fulfillment order that shipped part
+of its units is CLOSED rather than CANCELLED. ``refund`` (deprecated since 2025-07),
+``refundMethod`` and ``restock`` are accepted but not acted on: the simulator keeps no
+payments or inventory for orders.
 """
 
 from __future__ import annotations
@@ -171,3 +182,30 @@ def _amount(bag: Any) -> Decimal | None:
         return Decimal(str(money.get("amount")))
     except (InvalidOperation, ValueError):
         return None
+
+
+def cancel_order(shop: Shop, order_id: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The OrderCancelPayload. ``userErrors`` (deprecated) repeats the typed errors."""
+    order = shop.orders.get(order_id)
+    if order is None:
+        return _cancel_refused("Order does not exist.", "NOT_FOUND")
+    if order.cancelled_at is not None:
+        return _cancel_refused("Order has already been cancelled.", "INVALID")
+    if any(r.status in ("REQUESTED", "OPEN") for r in order.returns):
+        return _cancel_refused("Order has a return in progress.", "INVALID")
+    now = shop.now()
+    for fo in order.fulfillment_orders:
+        if fo.status in ("CLOSED", "CANCELLED"):
+            continue
+        fo.status = "CLOSED" if fo.fulfilled_anything else "CANCELLED"
+        fo.updated_at = now
+    order.cancelled_at = now
+    order.cancel_reason = str(args["reason"])
+    job = {"id": shop.new_id("Job"), "done": True}
+    shop.jobs[job["id"]] = job
+    return {"job": job, "orderCancelUserErrors": [], "userErrors": []}
+
+
+def _cancel_refused(message: str, code: str) -> dict[str, Any]:
+    error = user_error(["orderId"], message, code)  # UserError renders no code
+    return {"job": None, "orderCancelUserErrors": [error], "userErrors": [error]}

@@ -12,7 +12,7 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, get_na
 
 from sandbox.shopify import fulfillment, returns
 from sandbox.shopify.catalog import Location, Variant
-from sandbox.shopify.orders import create_order, search_orders
+from sandbox.shopify.orders import cancel_order, create_order, search_orders
 from sandbox.shopify.schema import build
 from sandbox.shopify.search import connection, matches, parse_query
 from sandbox.shopify.store import FulfillmentOrder, Shop
@@ -123,12 +123,14 @@ def _queries(shop: Shop) -> dict[str, Resolver]:
         "location": lambda _, __, id=None: (
             shop.location_by_id.get(id) if id else shop.default_location
         ),
+        "job": lambda _, __, id: shop.jobs.get(id),
     }
 
 
 def _mutations(shop: Shop) -> dict[str, Resolver]:
     return {
         "orderCreate": lambda _, __, order, options=None: create_order(shop, order, options),
+        "orderCancel": lambda _, __, orderId, **args: cancel_order(shop, orderId, args),
         "fulfillmentOrderMove": lambda _, __, **a: fulfillment.move(
             shop, a["id"], a["newLocationId"], a.get("fulfillmentOrderLineItems")
         ),

@@ -31,11 +31,15 @@ type Query {
   locations(first: Int, after: String, query: String, includeInactive: Boolean = false):
     LocationConnection!
   location(id: ID): Location
+  job(id: ID!): Job
 }
 
 type Mutation {
   orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput):
     OrderCreatePayload
+  orderCancel(orderId: ID!, reason: OrderCancelReason!, refund: Boolean,
+    refundMethod: OrderCancelRefundMethodInput, restock: Boolean!,
+    notifyCustomer: Boolean = false, staffNote: String): OrderCancelPayload
   fulfillmentOrderMove(id: ID!, newLocationId: ID!,
     fulfillmentOrderLineItems: [FulfillmentOrderLineItemInput!]): FulfillmentOrderMovePayload
   fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
@@ -102,7 +106,14 @@ enum OrderTransactionKind {
   SALE AUTHORIZATION CAPTURE REFUND VOID CHANGE SUGGESTED_REFUND EMV_AUTHORIZATION
 }
 enum OrderTransactionStatus { SUCCESS FAILURE PENDING ERROR AWAITING_RESPONSE UNKNOWN }
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY OTHER STAFF }
+enum OrderCancelUserErrorCode {
+  INTERNAL_ERROR INVALID NO_REFUND_PERMISSION NO_REFUND_TO_STORE_CREDIT_PERMISSION NOT_FOUND
+  STORE_CREDIT_REFUND_B2B_NOT_SUPPORTED STORE_CREDIT_REFUND_EXPIRATION_IN_PAST
+  STORE_CREDIT_REFUND_MISSING_CUSTOMER
+}
 
+type Job { id: ID! done: Boolean! }
 type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
 type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
 
@@ -137,6 +148,7 @@ type Order {
   updatedAt: DateTime!
   processedAt: DateTime!
   cancelledAt: DateTime
+  cancelReason: OrderCancelReason
   closed: Boolean!
   currencyCode: CurrencyCode!
   customer: Customer
@@ -306,6 +318,10 @@ input OrderCreateOptionsInput {
   inventoryBehaviour: OrderCreateInputsInventoryBehavior sendReceipt: Boolean
   sendFulfillmentReceipt: Boolean
 }
+input OrderCancelStoreCreditRefundInput { expiresAt: DateTime }
+input OrderCancelRefundMethodInput {
+  originalPaymentMethodsRefund: Boolean storeCreditRefund: OrderCancelStoreCreditRefundInput
+}
 input FulfillmentOrderLineItemInput { id: ID! quantity: Int! }
 input FulfillmentOrderLineItemsInput {
   fulfillmentOrderId: ID! fulfillmentOrderLineItems: [FulfillmentOrderLineItemInput!]
@@ -349,11 +365,15 @@ input ReturnInput {
 
 type UserError { field: [String!] message: String! }
 type OrderCreateUserError { field: [String!] message: String! code: String }
+type OrderCancelUserError { field: [String!] message: String! code: OrderCancelUserErrorCode }
 type FulfillmentOrderHoldUserError { field: [String!] message: String! code: String }
 type FulfillmentOrderReleaseHoldUserError { field: [String!] message: String! code: String }
 type ReturnUserError { field: [String!] message: String! code: String }
 
 type OrderCreatePayload { order: Order userErrors: [OrderCreateUserError!]! }
+type OrderCancelPayload {
+  job: Job orderCancelUserErrors: [OrderCancelUserError!]! userErrors: [UserError!]!
+}
 type FulfillmentOrderMovePayload {
   movedFulfillmentOrder: FulfillmentOrder originalFulfillmentOrder: FulfillmentOrder
   remainingFulfillmentOrder: FulfillmentOrder userErrors: [UserError!]!

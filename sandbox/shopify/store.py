@@ -252,6 +252,7 @@ class Order:
     fulfillments: list[Fulfillment] = field(default_factory=list)
     returns: list[Return] = field(default_factory=list)
     cancelled_at: str | None = None
+    cancel_reason: str | None = None  # OrderCancelReason, set with cancelled_at
     closed: bool = False
 
     @property
@@ -341,6 +342,7 @@ class Shop:
         self.fulfillments: dict[str, Fulfillment] = {}
         self.fulfillment_lines: dict[str, FulfillmentLine] = {}
         self.returns: dict[str, Return] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}  # Job gid -> {"id", "done"}
         self._counters = {kind: itertools.count(start) for kind, start in ID_STARTS.items()}
         self._order_numbers = itertools.count(FIRST_ORDER_NUMBER)
 

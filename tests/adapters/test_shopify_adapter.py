@@ -3,6 +3,7 @@ httpx.MockTransport for the failure layers."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -183,17 +184,101 @@ async def test_fulfilling_a_cancelled_fulfillment_order_is_a_rejected_user_error
     assert caught.value.details["user_errors"][0]["field"][0] == "fulfillment"
 
 
-async def test_cancel_order_cancels_each_live_fulfillment_order_once() -> None:
+async def test_cancel_order_cancels_the_order_and_leaves_no_open_work_once() -> None:
+    """Given an order split over three locations, when it is cancelled (twice), then the
+    order is cancelled in Shopify once, and every fulfillment order is cancelled with no
+    replacement left OPEN at any location."""
     app = simulator()
     oms = adapter(app)
     order = await oms.create_order(draft(*SPLIT))
+
     cancelled = await oms.cancel_order(order.id)
     again = await oms.cancel_order(order.id)
-    statuses = sorted(fo.status for fo in cancelled.fulfillment_orders)
-    # Shopify opens a replacement for each cancelled one; the order itself stays open.
-    assert statuses == ["CANCELLED"] * 3 + ["OPEN"] * 3
+
+    assert sorted(fo.status for fo in cancelled.fulfillment_orders) == ["CANCELLED"] * 3
+    assert placement(cancelled) == {}
     assert again == cancelled
-    assert app.state.calls["fulfillmentOrderCancel"] == 3
+    assert app.state.calls["orderCancel"] == 1
+    assert app.state.calls["fulfillmentOrderCancel"] == 0
+    stored = app.state.shop.orders[order.id]
+    assert stored.cancelled_at is not None and stored.cancel_reason == "OTHER"
+
+
+async def test_cancel_order_asks_for_a_restock_without_moving_money() -> None:
+    app = simulator()
+    sent: list[dict[str, Any]] = []
+
+    class Recording(httpx.ASGITransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.content)
+            if "orderCancel(" in body["query"]:
+                sent.append(body["variables"])
+            return await super().handle_async_request(request)
+
+    client = build_shopify_client(settings(), transport=Recording(app=app))
+    oms = ShopifyAdapter(client)
+    order = await oms.create_order(draft())
+
+    await oms.cancel_order(order.id)
+
+    (variables,) = sent
+    assert variables["refundMethod"] == {"originalPaymentMethodsRefund": False}
+    assert (variables["restock"], variables["notifyCustomer"]) == (True, False)
+    assert variables["reason"] in ("OTHER", "CUSTOMER")
+
+
+def order_answer(cancelled_at: str | None) -> httpx.Response:
+    order = {
+        "id": "gid://shopify/Order/1",
+        "name": "#1001",
+        "sourceIdentifier": "gw-1",
+        "cancelledAt": cancelled_at,
+        "fulfillmentOrders": {"pageInfo": {"hasNextPage": False}, "nodes": []},
+    }
+    return httpx.Response(200, json={"data": {"order": order}})
+
+
+def cancel_answer(job: dict[str, Any] | None, *errors: dict[str, Any]) -> httpx.Response:
+    payload = {"job": job, "orderCancelUserErrors": list(errors)}
+    return httpx.Response(200, json={"data": {"orderCancel": payload}})
+
+
+async def test_a_cancel_job_still_running_is_polled_until_the_order_is_cancelled() -> None:
+    seen: list[httpx.Request] = []
+    job = {"id": "gid://shopify/Job/7", "done": False}
+    oms = mock_adapter(
+        [
+            order_answer(None),
+            cancel_answer(job),
+            order_answer(None),  # the job has not run yet
+            httpx.Response(200, json={"data": {"job": {**job, "done": True}}}),
+            order_answer("2026-11-22T10:00:00Z"),
+        ],
+        seen,
+    )
+    cancelled = await oms.cancel_order("gid://shopify/Order/1")
+    assert cancelled.id == "gid://shopify/Order/1"
+    assert len(seen) == 5
+
+
+async def test_a_refused_cancel_is_rejected_unless_the_order_turns_out_cancelled() -> None:
+    already = {"field": ["orderId"], "message": "already cancelled", "code": "INVALID"}
+    seen: list[httpx.Request] = []
+    raced = mock_adapter(
+        [order_answer(None), cancel_answer(None, already), order_answer("2026-11-22T10:00:00Z")],
+        seen,
+    )
+    assert (await raced.cancel_order("gid://shopify/Order/1")).name == "#1001"
+
+    refused = {
+        "field": ["orderId"],
+        "message": "Order has a return in progress.",
+        "code": "INVALID",
+    }
+    oms = mock_adapter([order_answer(None), cancel_answer(None, refused), order_answer(None)], seen)
+    with pytest.raises(BackendRejected, match="return in progress") as caught:
+        await oms.cancel_order("gid://shopify/Order/1")
+    assert caught.value.details["backend_code"] == "INVALID"
 
 
 async def test_unknown_ids_read_as_none_or_not_found() -> None:

@@ -16,10 +16,12 @@ import pytest
 from adapters.woocommerce import WooCommerceAdapter, build_woocommerce_client
 from gateway.config import Settings
 from gateway.domain import Money
-from gateway.domain.documents import PostalAddress, WebRefundDraft, WebRefundLine
+from gateway.domain.documents import PostalAddress, WebRefundDraft, WebRefundLine, WebTax
 from gateway.errors import BackendRejected, NotFound
 from gateway.ports import StorefrontPort, WebOrdersPort
+from gateway.services.web_orders import refund_share, web_refund_line
 from sandbox.woocommerce import create_app
+from sandbox.woocommerce.order_payloads import refund_payload
 from tests.woocommerce_support import API, KEY, SECRET, contract, dataset
 
 BASE = f"https://shop.northtrail.example{API}/"
@@ -74,6 +76,12 @@ async def test_contract_order_maps_to_a_web_order_in_decimal_and_utc():
         (8811, "SHOE-TRAIL-42", 1, eur("108.40")),
         (8812, "SOCK-MER-CREW-M", 1, eur("11.76")),
     ]
+    # The tax is read too: what the customer paid for a line is its total plus its tax.
+    assert [(line.tax, line.taxes, line.paid) for line in order.lines] == [
+        (eur("20.60"), (WebTax(1, eur("20.596639")),), eur("129.00")),
+        (eur("2.24"), (WebTax(1, eur("2.235294")),), eur("14.00")),
+    ]
+    assert all(isinstance(line.tax.amount, Decimal) for line in order.lines)
     assert order.shipping_address == PostalAddress(
         "Lena Okafor", "Kastanienallee 12", "Berlin", "10435", "DE"
     )
@@ -125,9 +133,9 @@ async def test_refund_body_sends_money_as_two_decimal_strings_and_the_reference(
         posted.append(json.loads(request.content))
         return httpx.Response(201, json=answer)
 
+    socks = WebRefundLine(8812, 1, eur("11.76"), eur("2.24"), (WebTax(1, eur("2.24")),))
     refund = await mock_adapter(handler).refund(
-        10482,
-        draft("RMA-7", "14", WebRefundLine(8812, 1, eur("11.76")), move_money=False, restock=True),
+        10482, draft("RMA-7", "14", socks, move_money=False, restock=True)
     )
 
     assert posted == [
@@ -136,10 +144,33 @@ async def test_refund_body_sends_money_as_two_decimal_strings_and_the_reference(
             "reason": "Returned [ref:RMA-7]",
             "api_refund": False,
             "api_restock": True,
-            "line_items": [{"id": 8812, "quantity": 1, "refund_total": "11.76"}],
+            "line_items": [
+                {
+                    "id": 8812,
+                    "quantity": 1,
+                    "refund_total": "11.76",
+                    "refund_tax": [{"id": 1, "refund_total": "2.24"}],
+                }
+            ],
         }
     ]
     assert (refund.id, refund.amount) == (10490, eur("14.00"))
+
+
+async def test_a_refund_line_without_tax_rates_sends_no_refund_tax():
+    posted: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=[])
+        posted.append(json.loads(request.content))
+        return httpx.Response(201, json=contract("orders.refunds.create")["response"]["body"])
+
+    await mock_adapter(handler).refund(
+        10482, draft("R", "11.76", WebRefundLine(8812, 1, eur("11.76")))
+    )
+
+    assert posted[0]["line_items"] == [{"id": 8812, "quantity": 1, "refund_total": "11.76"}]
 
 
 async def test_a_503_on_the_post_rereads_before_posting_again():
@@ -229,6 +260,34 @@ async def test_three_times_19_99_leaves_exact_remainders_until_refunded():
     assert (await adapter.listings_by_sku(["SOCK-MER-CREW-M"]))[
         "SOCK-MER-CREW-M"
     ].stock_quantity == 7
+
+
+async def test_a_line_refunded_with_its_tax_is_stored_negative_and_refunds_what_was_paid():
+    """Given the socks line of order 10482 read through the adapter, when it is refunded
+    with its tax, WooCommerce stores the line and its tax negative, the refund is exactly
+    what the line cost, and nothing more can be refunded for it than the order has left."""
+    app = create_app(dataset())
+    adapter = simulator_adapter(app)
+    order = await adapter.web_order(10482)
+    assert order is not None
+    socks = next(line for line in order.lines if line.sku == "SOCK-MER-CREW-M")
+    paid = refund_share(socks, 0, socks.quantity)
+    line = web_refund_line(socks, socks.quantity, paid)
+
+    refund = await adapter.refund(10482, draft("SOCKS", str(paid.amount), line, move_money=False))
+
+    assert refund.amount == socks.paid == eur("14.00")
+    (stored,) = refund_payload(app.state.orders.get(10482).refunds[0], API)["line_items"]
+    assert (stored["quantity"], stored["total"], stored["total_tax"]) == (-1, "-11.76", "-2.24")
+    assert stored["taxes"][0]["id"] == 1 and Decimal(stored["taxes"][0]["total"]) == Decimal(
+        "-2.24"
+    )
+    left = app.state.orders.get(10482).remaining_refund_amount
+    with pytest.raises(BackendRejected, match=r"Invalid refund amount\."):
+        await adapter.refund(
+            10482, draft("TOO-MUCH", str(left + Decimal("0.01")), line, move_money=False)
+        )
+    assert len(app.state.orders.get(10482).refunds) == 1
 
 
 async def test_an_over_refund_is_rejected_at_once_not_retried():

@@ -408,22 +408,17 @@ async def test_given_a_placed_order_when_cancelled_then_stock_returns_and_every_
             if so.get("po_no") == order["id"]
         ]
         assert (so["docstatus"], so["status"]) == (2, "Cancelled")
-    # The fulfillment orders the node was given are cancelled in the OMS. (Shopify opens a
-    # replacement for what was left; see the xfail test below.)
+    # The fulfillment orders the node was given are cancelled in the OMS, with the order
+    # itself, and nothing is left open in their place.
     assert {fo.status for fo in work_at_node} == {"CANCELLED"}
+    assert {fo.status for fo in oms_order.fulfillment_orders} == {"CANCELLED"}
+    assert oms_order.cancelled_at is not None
     seen = (await ok(stack.gql, ORDER, id=order["id"]))["order"]
     assert "CANCELLED" in system(seen, "OMS")["status"].split(",")
     failed = (await ok(stack.gql, DELIVERIES, id=order["id"]))["orderDeliveries"]
     assert {d["status"] for d in failed} == {"DELIVERED"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fulfillmentOrderCancel (adapters/shopify/adapter.py ShopifyAdapter.cancel_order) "
-    "makes Shopify open a replacement OPEN fulfillment order with the remaining lines at the "
-    "same location; cancelling the order itself needs orderCancel, which the OMS contract, "
-    "simulator and adapter do not have",
-)
 async def test_given_a_cancelled_order_then_the_oms_shows_no_work_left_at_the_node(stack: Stack):
     order = await place(stack, "oms-cancel", email="oc@example.org", lines=[(SHOE, 1)])
     await stack.drain()

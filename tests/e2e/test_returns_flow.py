@@ -259,9 +259,10 @@ async def test_given_a_completed_web_order_when_returned_then_woocommerce_refund
     assert [(x["sku"], x["quantity"]) for x in order["lines"]] == [(WEB_SKU, 3)]
 
     (refund,) = web.refunds
-    assert refund.amount == Decimal(returned["refundTotal"]["amount"]) == Decimal("72.26")
-    assert [(x.item.sku, x.quantity, x.total) for x in refund.lines] == [
-        (WEB_SKU, 1, Decimal("72.26"))
+    # One glove of three: 72.26 before tax and 13.73 VAT, what was paid for it.
+    assert refund.amount == Decimal(returned["refundTotal"]["amount"]) == Decimal("85.99")
+    assert [(x.item.sku, x.quantity, x.total, x.tax) for x in refund.lines] == [
+        (WEB_SKU, 1, Decimal("72.26"), Decimal("13.73"))
     ]
     assert (returned["status"], returned["webRefundId"]) == ("CLOSED", refund.id)
     assert returned["lines"][0]["locationId"] == CENTRAL_WAREHOUSE
@@ -269,19 +270,33 @@ async def test_given_a_completed_web_order_when_returned_then_woocommerce_refund
     assert web.status == "completed"  # two gloves are still paid for
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refund leaves out the 19% VAT the customer paid: web order lines carry "
-    "WooCommerce's line total before tax (adapters/woocommerce/orders.py to_web_order reads "
-    "line 'total' but not 'total_tax'), and refunds send no refund_tax",
-)
 async def test_given_a_returned_web_order_unit_then_the_customer_gets_back_what_they_paid(
     stack: Stack,
 ):
     web = stack.apps["woocommerce"].state.orders.orders[WEB_ORDER]
-    paid_per_unit = (web.lines[0].price.subtotal + web.lines[0].price.tax) / 3  # 85.99
+    paid_for_line = web.lines[0].price.subtotal + web.lines[0].price.tax  # 257.97
+    paid_per_unit = paid_for_line / 3  # 85.99
 
-    await returned_web_order(stack)
+    order, _ = await returned_web_order(stack)
 
     (refund,) = web.refunds
     assert refund.amount == paid_per_unit.quantize(Decimal("0.01"))
+
+    # When the other two come back too, the refunds add up to exactly what the line cost,
+    # VAT included, without a cent of rounding drift.
+    opened = (
+        await ok(
+            stack.gql,
+            REQUEST_RETURN,
+            orderId=order["id"],
+            lines=[line(WEB_SKU, 2, "SIZE_OR_FIT", "NEW")],
+            key="web-return-rest",
+        )
+    )["requestReturn"]
+    await ok(stack.gql, RECEIVE_RETURN, id=opened["id"], key="web-receive-rest")
+    await stack.drain()
+    assert len(web.refunds) == 2
+    assert sum(r.amount for r in web.refunds) == paid_for_line
+    assert sum(x.total for r in web.refunds for x in r.lines) == web.lines[0].price.subtotal
+    assert sum(x.tax for r in web.refunds for x in r.lines) == web.lines[0].price.tax
+    assert await status_of(stack, order["id"]) == "RETURNED"

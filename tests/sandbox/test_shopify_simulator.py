@@ -239,6 +239,74 @@ async def test_a_warehouse_that_started_picking_stops_the_order_from_moving() ->
     assert moved["data"]["fulfillmentOrderMove"]["userErrors"][0]["field"] == ["id"]
 
 
+ORDER_CANCEL = """mutation($id: ID!, $reason: OrderCancelReason!) {
+  orderCancel(orderId: $id, reason: $reason, restock: true,
+    refundMethod: {originalPaymentMethodsRefund: false}, notifyCustomer: false) {
+    job { id done } orderCancelUserErrors { field message code } userErrors { field message } } }"""
+CANCELLED_ORDER = """query($id: ID!) { order(id: $id) { cancelledAt cancelReason
+  fulfillmentOrders(first: 10) { nodes { status assignedLocation { location { id } } } } } }"""
+
+
+async def test_order_cancel_cancels_every_fulfillment_order_without_replacements() -> None:
+    """Given the contract order moved across two locations, when the order is cancelled,
+    then it carries cancelledAt and its reason, every fulfillment order is CANCELLED, none is
+    opened to replace it, and the open listing is empty."""
+    async with raw_client(simulator()) as client:
+        created = await replay(client, "order.create")
+        order_id = created["data"]["orderCreate"]["order"]["id"]
+        await replay(client, "fulfillment_order.move")
+
+        answer = await graphql(client, ORDER_CANCEL, id=order_id, reason="CUSTOMER")
+        read = await graphql(client, CANCELLED_ORDER, id=order_id)
+        listed = await graphql(client, "{ fulfillmentOrders(first: 10) { nodes { id } } }")
+        job = answer["data"]["orderCancel"]["job"]
+        polled = await graphql(client, "query($id: ID!) { job(id: $id) { done } }", id=job["id"])
+
+    payload = answer["data"]["orderCancel"]
+    assert (payload["orderCancelUserErrors"], payload["userErrors"]) == ([], [])
+    assert job["id"].startswith("gid://shopify/Job/") and job["done"] is True
+    assert polled["data"]["job"] == {"done": True}
+    order = read["data"]["order"]
+    assert order["cancelledAt"] is not None and order["cancelReason"] == "CUSTOMER"
+    statuses = [fo["status"] for fo in order["fulfillmentOrders"]["nodes"]]
+    assert statuses == ["CANCELLED", "CANCELLED"]
+    assert listed["data"]["fulfillmentOrders"]["nodes"] == []
+
+
+async def test_order_cancel_twice_or_of_an_unknown_order_is_a_user_error() -> None:
+    async with raw_client(simulator()) as client:
+        created = await replay(client, "order.create")
+        order_id = created["data"]["orderCreate"]["order"]["id"]
+        first = await graphql(client, ORDER_CANCEL, id=order_id, reason="OTHER")
+        cancelled_at = (await graphql(client, CANCELLED_ORDER, id=order_id))["data"]["order"][
+            "cancelledAt"
+        ]
+        again = await graphql(client, ORDER_CANCEL, id=order_id, reason="STAFF")
+        after = (await graphql(client, CANCELLED_ORDER, id=order_id))["data"]["order"]
+        unknown = await graphql(client, ORDER_CANCEL, id="gid://shopify/Order/1", reason="OTHER")
+
+    assert first["data"]["orderCancel"]["orderCancelUserErrors"] == []
+    (error,) = again["data"]["orderCancel"]["orderCancelUserErrors"]
+    assert (error["field"], error["code"]) == (["orderId"], "INVALID")
+    assert again["data"]["orderCancel"]["job"] is None
+    # The first cancellation stands as it was.
+    assert (after["cancelledAt"], after["cancelReason"]) == (cancelled_at, "OTHER")
+    (missing,) = unknown["data"]["orderCancel"]["orderCancelUserErrors"]
+    assert missing["code"] == "NOT_FOUND"
+
+
+async def test_order_cancel_requires_a_reason_and_restock() -> None:
+    async with raw_client(simulator()) as client:
+        created = await replay(client, "order.create")
+        order_id = created["data"]["orderCreate"]["order"]["id"]
+        answer = await graphql(
+            client,
+            "mutation($id: ID!) { orderCancel(orderId: $id) { job { id } } }",
+            id=order_id,
+        )
+    assert answer.get("data") is None and answer["errors"]
+
+
 async def test_write_mutations_are_counted_per_name() -> None:
     app = simulator()
     async with raw_client(app) as client:

@@ -4,6 +4,7 @@ moves. Built through ``gateway.app.build_services`` so the wiring is the app's o
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from gateway.persistence.migrate import upgrade
 from gateway.persistence.outbox import Delivery
 from resolvers.context import Services
 from tests.fakes import FakeErp, FakeOms, FakePos, FakeStorefront, small_retailer
+from tests.pg import temporary_database
 
 NODES = {
     "nodes": [
@@ -37,9 +39,8 @@ NODES = {
 
 
 class FakeClock:
-    """Starts at the wall clock's present: the stock cache stamps its readings with the
-    wall clock (gateway.services.cached_sources.stamped), so a test clock far from it would
-    make every reading look older or newer than the gateway's own records."""
+    """Starts at the wall clock's present (PostgreSQL's own now() is never consulted, but a
+    realistic start keeps the timestamps readable)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime.now(UTC)
@@ -98,6 +99,12 @@ async def make_world(tmp_path):
         await db.close()
 
 
-@pytest.fixture
-async def world(make_world) -> World:
-    return await make_world()
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def world(request, make_world) -> AsyncIterator[World]:
+    """Every service test runs on the embedded database and on PostgreSQL, where holds are
+    taken by the database function gw_take_holds: both must give the same answers."""
+    if request.param == "sqlite":
+        yield await make_world()
+        return
+    async with temporary_database() as url:
+        yield await make_world(database_url=url)
