@@ -11,7 +11,7 @@ import strawberry
 from gateway.domain.documents import Tracking
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
-from gateway.services.orders import PlaceOrderRequest
+from gateway.services.order_placement import PlaceOrderRequest
 from gateway.services.reservations import ReserveRequest
 from gateway.services.returns import ReturnLineRequest
 from resolvers.context import GatewayContext

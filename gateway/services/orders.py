@@ -3,12 +3,11 @@
 ``place`` checks availability, picks the node (gateway.services.routing), takes the holds
 and records the order and every backend write it owes in one transaction: the hold can
 never exist without its order, nor the order without the writes that tell the ERP, POS and
-OMS about it.
+OMS about it. What is written is decided by ``order_placement.draft_placement`` (pure).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,11 +16,16 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Location, Money, SourceSystem
-from gateway.domain.documents import PostalAddress, Tracking
-from gateway.domain.orders import Order, OrderEvent, OrderLine, OrderOrigin, OrderStatus
-from gateway.domain.reservations import Reservation, ReservationLine, ReservationStatus
+from gateway.domain.documents import Tracking
+from gateway.domain.orders import Order, OrderOrigin, OrderStatus
+from gateway.domain.reservations import (
+    HoldPlan,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+)
 from gateway.errors import BadUserInput, InsufficientStock, NotFound
-from gateway.persistence import idempotency
+from gateway.persistence import idempotency, outbox
 from gateway.persistence import orders as repo
 from gateway.persistence.database import Database
 from gateway.persistence.outbox import OutboxMessage, enqueue
@@ -30,60 +34,30 @@ from gateway.ports import Clock
 from gateway.services.availability import AvailabilityService, Near, select_locations
 from gateway.services.catalog import CatalogService
 from gateway.services.holds import needed_by_sku, normalise_lines
+from gateway.services.order_placement import (
+    PlaceOrderRequest,
+    draft_placement,
+    unit_price,
+    validate_place,
+)
 from gateway.services.order_states import CANCELLABLE, require_transition
 from gateway.services.order_writes import (
+    CREATE_OMS_ORDER,
     TRACKING,
     cancel_oms_order,
-    create_oms_order,
     fulfill_oms_order,
 )
 from gateway.services.reservations import HoldPolicy, ReservationService, new_id
-from gateway.services.routing import best_shortfalls, nearest_complete_nodes
-from gateway.services.source_writes import commit_messages, undo_messages
+from gateway.services.routing import NodeChoice, best_shortfalls, nearest_complete_nodes
+from gateway.services.source_writes import undo_messages
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ROUTING_ATTEMPTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceOrderRequest:
-    lines: tuple[ReservationLine, ...]
-    channel: Channel
-    email: str
-    name: str
-    delivery: PostalAddress | None = None
-    pickup_location_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class OrderPolicy:
     pickup_window: timedelta = timedelta(hours=72)
-
-
-def validate_place(request: PlaceOrderRequest) -> None:
-    if not EMAIL.match(request.email.strip()):
-        raise BadUserInput(f"{request.email!r} is not an email address", field="customer.email")
-    if not request.name.strip():
-        raise BadUserInput("customer.name is required", field="customer.name")
-    if (request.delivery is None) == (request.pickup_location_id is None):
-        raise BadUserInput("give exactly one of delivery or pickup", field="delivery")
-    if request.pickup_location_id is not None and request.channel is not Channel.PICKUP:
-        raise BadUserInput("a pickup order must use channel PICKUP", field="channel")
-    if request.delivery is not None:
-        if request.channel is not Channel.ONLINE:
-            raise BadUserInput("a delivery order must use channel ONLINE", field="channel")
-        if request.delivery.point is None:
-            raise BadUserInput("delivery.address needs lat and lng", field="delivery")
-
-
-def unit_price(product: object | None, sku: str) -> Money:
-    if product is None:
-        raise NotFound(f"No product with SKU {sku!r}", field="sku", sku=sku)
-    price = getattr(product, "web_price", None) or getattr(product, "list_price", None)
-    if price is None:
-        raise BadUserInput(f"{sku} has no price and cannot be ordered", field="sku", sku=sku)
-    return price
 
 
 class OrderService:
@@ -205,66 +179,28 @@ class OrderService:
         fingerprint: str,
         request: PlaceOrderRequest,
         lines: tuple[ReservationLine, ...],
-        plans: list,  # type: ignore[type-arg]
+        plans: list[HoldPlan],
         prices: dict[str, Money],
-        choice,  # type: ignore[no-untyped-def]
+        choice: NodeChoice,
         locations: list[Location],
     ) -> Order:
         now = self._clock.now()
         location: Location = choice.location
         source = await self._holds.source_figures(plans, location)
-        currency = next(iter(prices.values())).currency
-        total = sum((prices[line.sku].amount * line.quantity for line in lines), start=0)
-        order = Order(
-            id=order_id,
-            origin=OrderOrigin.GATEWAY,
-            channel=request.channel,
-            status=OrderStatus.ALLOCATED,
-            customer_email=request.email.strip(),
-            customer_name=request.name.strip(),
-            total=Money(total, currency),  # type: ignore[arg-type]
-            lines=tuple(
-                OrderLine(line.sku, line.quantity, prices[line.sku], location.id) for line in lines
-            ),
-            created_at=now,
-            updated_at=now,
-            delivery=request.delivery,
-            pickup_location_id=request.pickup_location_id,
-            events=(
-                OrderEvent(now, "PLACED", SourceSystem.GATEWAY, None, OrderStatus.PLACED),
-                OrderEvent(
-                    now,
-                    "ALLOCATED",
-                    SourceSystem.GATEWAY,
-                    OrderStatus.PLACED,
-                    OrderStatus.ALLOCATED,
-                    f"{location.name} ({location.id}): {choice.reason}",
-                ),
-            ),
-        )
-        reservation = Reservation(
-            id=new_id("res"),
-            status=ReservationStatus.CONFIRMED,
-            location_id=location.id,
-            channel=request.channel,
-            customer_ref=order.customer_email,
-            lines=lines,
-            created_at=now,
-            expires_at=now + self._hold_policy.max_ttl,
+        draft = draft_placement(
             order_id=order_id,
-        )
-        messages: list[OutboxMessage] = commit_messages(
-            ordering_key=order_id,
-            reference=order_id,
-            location=location,
+            reservation_id=new_id("res"),
+            request=request,
+            lines=lines,
             plans=plans,
-            customer=self._hold_policy.erp_customer,
-            prices={p.sku: prices[p.line_sku] for p in plans if p.sku == p.line_sku},
+            prices=prices,
+            choice=choice,
+            locations=locations,
             now=now,
+            hold_for=self._hold_policy.max_ttl,
+            erp_customer=self._hold_policy.erp_customer,
         )
-        oms = create_oms_order(order, {loc.id: loc for loc in locations})
-        if oms is not None:
-            messages.append(oms)
+        order, reservation, messages = draft.order, draft.reservation, draft.messages
         async with self._db.transaction() as conn:
             replay = await idempotency.claim(
                 conn,
@@ -327,7 +263,10 @@ class OrderService:
                 .where(reservations.c.order_id == order.id)
                 .values(status=ReservationStatus.RELEASED, updated_at=now)
             )
-            messages.append(cancel_oms_order(order.id))
+            owed = await outbox.for_key(conn, order.id)
+            # Only an order the OMS was told about is cancelled there.
+            if any(d.operation == CREATE_OMS_ORDER for d in owed):
+                messages.append(cancel_oms_order(order.id))
         await enqueue(conn, messages, now)
 
     async def mark_ready_for_pickup(self, order_id: str, key: str) -> Order:
