@@ -28,6 +28,7 @@ from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
+from gateway.persistence.notify import GenerationBroadcast
 from gateway.ports import Clock, ErpPort, OmsPort, PosPort, StorefrontPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
@@ -208,6 +209,19 @@ def background_tasks(settings: Settings, services: Services) -> dict[str, Awaita
     return tasks
 
 
+async def share_generation(
+    stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
+) -> None:
+    """Without Redis, each process has its own cache generation: PostgreSQL's NOTIFY
+    carries every change to the others (gateway.persistence.notify). SQLite is one process."""
+    if db.dialect != "postgresql" or settings.redis_url:
+        return
+    broadcast = GenerationBroadcast(db, cache.set_generation)
+    await broadcast.start()
+    stack.push_async_callback(broadcast.close)
+    cache.on_bump = broadcast.publish
+
+
 class GatewayGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         return GatewayContext(request.app.state.services)
@@ -237,6 +251,7 @@ def create_app(
             stack.push_async_callback(db.close)
             if settings.migrate_on_start:
                 await upgrade(db)
+            await share_generation(stack, settings, db, cache)
             services = build_services(settings, opened, cache, db)
             app.state.services = services
             app.state.cache = cache

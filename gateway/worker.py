@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from gateway import background
-from gateway.app import background_tasks, build_services, http_backends
+from gateway.app import background_tasks, build_services, http_backends, share_generation
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.persistence.database import Database, create_engine
@@ -30,6 +30,7 @@ async def run_worker(settings: Settings | None = None) -> None:
         stack.push_async_callback(db.close)
         if settings.migrate_on_start:
             await upgrade(db)
+        await share_generation(stack, settings, db, cache)
         services = build_services(settings, backends, cache, db)
         tasks = background.start(background_tasks(settings, services))
         stack.push_async_callback(background.stop, tasks)

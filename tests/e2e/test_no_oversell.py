@@ -165,3 +165,61 @@ async def held_in_database(url: str, sku: str, location: str) -> int:
         )
     finally:
         await conn.close()
+
+
+async def test_a_hold_taken_through_one_gateway_is_seen_at_once_by_the_other(
+    dataset, tmp_path, pg_url  # noqa: F811
+):
+    """Each process keeps a one-second cache of whole answers; a hold taken through the
+    other process must still show in the very next answer (no Redis configured)."""
+    apps = simulator_apps(dataset)
+    nodes = tmp_path / "nodes.json"
+    nodes.write_text(json.dumps(dataset.nodes_config()))
+    with serve(apps["erp"]) as erp, serve(apps["woocommerce"]) as woo, serve(apps["square"]) as sq:
+        env = {
+            "DATABASE_URL": pg_url,
+            "ERP_BASE_URL": erp,
+            "WOO_BASE_URL": woo,
+            "SQUARE_BASE_URL": sq,
+            "OMS_BASE_URL": "http://127.0.0.1:9",
+            "NODES_FILE": str(nodes),
+            "REDIS_URL": "",
+            "RUN_WORKERS": "false",
+            "WEB_ORDER_SYNC_SECONDS": "0",
+            "RESPONSE_CACHE_SECONDS": "30",  # long, so only an invalidation can explain a change
+        }
+        ports = [free_port(), free_port()]
+        procs = [gateway_process(p, env) for p in ports]
+        first, second = (f"http://127.0.0.1:{p}" for p in ports)
+        try:
+            async with httpx.AsyncClient(timeout=60) as client:
+                for url, proc in zip((first, second), procs, strict=True):
+                    await wait_healthy(client, url, proc)
+                sku, location, units = await scarce_position(client, second, dataset)
+                # Given the second gateway has the answer cached,
+                assert (await availability_row(client, second, sku, location))["held"] == 0
+                # when a customer holds 2 units through the first one,
+                body = await gql(
+                    client,
+                    first,
+                    RESERVE,
+                    input={
+                        "lines": [{"sku": sku, "quantity": 2}],
+                        "locationId": location,
+                        "channel": "PICKUP",
+                    },
+                    key="seen-at-once",
+                )
+                assert body["data"]["reserve"]["status"] == "ACTIVE", body
+                # then the second gateway's next answer already counts them.
+                deadline = time.monotonic() + 0.5
+                row = await availability_row(client, second, sku, location)
+                while row["held"] != 2 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.02)
+                    row = await availability_row(client, second, sku, location)
+                assert row == {"availableToPromise": units - 2, "held": 2}
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=20)
