@@ -168,7 +168,9 @@ async def held_in_database(url: str, sku: str, location: str) -> int:
 
 
 async def test_a_hold_taken_through_one_gateway_is_seen_at_once_by_the_other(
-    dataset, tmp_path, pg_url  # noqa: F811
+    dataset,
+    tmp_path,
+    pg_url,  # noqa: F811
 ):
     """Each process keeps a one-second cache of whole answers; a hold taken through the
     other process must still show in the very next answer (no Redis configured)."""
