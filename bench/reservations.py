@@ -4,8 +4,8 @@ One run measures, on the same server:
 
 1. pgbench's TPS for a single-row UPDATE transaction (bench/pgbench_baseline.py): the least
    work a hold needs (one row lock, one write, one commit);
-2. ``reserve`` mutations per second through the gateway: ``--gateways`` uvicorn worker
-   processes on one port, ``--clients`` closed-loop clients, each holding 1 unit of a random
+2. ``reserve`` mutations per second through the gateway: ``--gateways`` uvicorn processes,
+   ``--clients`` closed-loop clients spread evenly over them, each holding 1 unit of a random
    (SKU, node) position that had stock when the run began. Stock readings come from the
    simulators through the gateway's cache, as in production; the holds, guards, ledger and
    idempotency records are PostgreSQL's;
@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 import aiohttp
@@ -87,7 +88,7 @@ async def positions(session: aiohttp.ClientSession, url: str, skus: list[str]) -
 
 
 async def drive_reservations(
-    url: str, stock: dict, *, clients: int, seconds: float, warmup: float
+    urls: list[str], stock: dict, *, clients: int, seconds: float, warmup: float
 ) -> dict:
     keys = list(stock)
     latencies: list[float] = []
@@ -97,7 +98,7 @@ async def drive_reservations(
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def one(record: bool) -> None:
+        async def one(url: str, record: bool) -> None:
             nonlocal counter
             counter += 1
             sku, location, channel = rng.choice(keys)
@@ -124,13 +125,16 @@ async def drive_reservations(
             else:
                 outcomes[body["errors"][0]["extensions"].get("code", "?")] += 1
 
-        async def client(until: float, record: bool) -> None:
+        async def client(url: str, until: float, record: bool) -> None:
             while time.perf_counter() < until:
-                await one(record)
+                await one(url, record)
 
-        await asyncio.gather(*(client(time.perf_counter() + warmup, False) for _ in range(clients)))
+        def spread(until: float, record: bool) -> list:
+            return [client(urls[i % len(urls)], until, record) for i in range(clients)]
+
+        await asyncio.gather(*spread(time.perf_counter() + warmup, False))
         start = time.perf_counter()
-        await asyncio.gather(*(client(start + seconds, True) for _ in range(clients)))
+        await asyncio.gather(*spread(start + seconds, True))
         elapsed = time.perf_counter() - start
     return {
         "requests": len(latencies),
@@ -164,6 +168,7 @@ async def main() -> None:
     parser.add_argument("--skus", type=int, default=500)
     parser.add_argument("--stores", type=int, default=12)
     parser.add_argument("--pgbench-clients", type=int, default=16)
+    parser.add_argument("--pool-size", type=int, default=16, help="connections per gateway")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
@@ -178,7 +183,6 @@ async def main() -> None:
     nodes = workdir / "nodes.json"
     nodes.write_text(json.dumps(dataset.nodes_config()))
     sim_ports = [free_port() for _ in range(4)]
-    gw_port = free_port()
     env = {
         "DATABASE_URL": db_url.replace("postgresql://", "postgresql+asyncpg://"),
         "ERP_BASE_URL": f"http://127.0.0.1:{sim_ports[0]}",
@@ -192,7 +196,7 @@ async def main() -> None:
         "REDIS_URL": "",
         # Stock readings stay cached for the run; the holds are what is measured.
         "CACHE_TTL_STOCK_SECONDS": "3600",
-        "DATABASE_POOL_SIZE": str(max(4, args.clients // args.gateways)),
+        "DATABASE_POOL_SIZE": str(args.pool_size),
     }
     try:
         sims = [
@@ -206,16 +210,29 @@ async def main() -> None:
                 stdout=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             assert await migrate.wait() == 0
-            gateway = [
-                "-m", "uvicorn", "gateway.app:create_app", "--factory", "--port", str(gw_port),
-                "--workers", str(args.gateways), "--log-level", "warning", "--no-access-log",
-            ]  # fmt: skip
-            with process(gateway, env={**env, "MIGRATE_ON_START": "false"}, ports=[gw_port]):
-                url = f"http://127.0.0.1:{gw_port}/graphql"
+            # One uvicorn process per gateway, each on its own port, and the clients split
+            # evenly across them, as a round-robin load balancer would. (uvicorn --workers
+            # leaves the split to the kernel's accept queue, which can starve one worker.)
+            gw_ports = [free_port() for _ in range(args.gateways)]
+            with ExitStack() as stack:
+                for port in gw_ports:
+                    stack.enter_context(
+                        process(
+                            [
+                                "-m", "uvicorn", "gateway.app:create_app", "--factory",
+                                "--port", str(port), "--log-level", "warning", "--no-access-log",
+                            ],
+                            env={**env, "MIGRATE_ON_START": "false"},
+                            ports=[port],
+                        )
+                    )  # fmt: skip
+                urls = [f"http://127.0.0.1:{port}/graphql" for port in gw_ports]
                 async with aiohttp.ClientSession() as session:
-                    stock = await positions(session, url, dataset.sellable_skus)
+                    stock = await positions(session, urls[0], dataset.sellable_skus)
+                    for url in urls[1:]:  # warm every gateway's caches alike
+                        await positions(session, url, dataset.sellable_skus)
                 result = await drive_reservations(
-                    url, stock, clients=args.clients, seconds=args.seconds, warmup=args.warmup
+                    urls, stock, clients=args.clients, seconds=args.seconds, warmup=args.warmup
                 )
         over, held = await oversold(db_url, stock)
     finally:

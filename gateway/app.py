@@ -28,7 +28,7 @@ from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.notify import GenerationBroadcast
+from gateway.persistence.notify import ChangeListener
 from gateway.ports import Clock, ErpPort, OmsPort, PosPort, StorefrontPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
@@ -213,13 +213,13 @@ async def share_generation(
     stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
 ) -> None:
     """Without Redis, each process has its own cache generation: PostgreSQL's NOTIFY
-    carries every change to the others (gateway.persistence.notify). SQLite is one process."""
+    carries every committed change to all of them (gateway.persistence.notify). SQLite
+    serves one process."""
     if db.dialect != "postgresql" or settings.redis_url:
         return
-    broadcast = GenerationBroadcast(db, cache.set_generation)
-    await broadcast.start()
-    stack.push_async_callback(broadcast.close)
-    cache.on_bump = broadcast.publish
+    listener = ChangeListener(db, lambda _: cache.bump_generation())
+    await listener.start()
+    stack.push_async_callback(listener.close)
 
 
 class GatewayGraphQL(GraphQL):

@@ -48,8 +48,6 @@ class Cache:
     def __init__(self, backend: BaseCache) -> None:
         self._backend = backend
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
-        # Told of every new generation, to pass it to other processes (persistence/notify).
-        self.on_bump: Callable[[str], Awaitable[None]] | None = None
 
     async def generation(self) -> str:
         """Changed by every invalidation; caches of derived answers put it in their key.
@@ -61,15 +59,11 @@ class Cache:
         value = await self._backend.get(GENERATION_KEY)
         return "0" if value is None else str(value)
 
-    async def bump_generation(self) -> str:
-        token = secrets.token_hex(8)
-        await self.set_generation(token)
-        if self.on_bump is not None:
-            await self.on_bump(token)
-        return token
+    async def bump_generation(self) -> None:
+        await self.set_generation(secrets.token_hex(8))
 
     async def set_generation(self, token: str) -> None:
-        """Adopt a generation another process announced."""
+        """Take a new generation (one another process's change announced, say)."""
         await self._backend.set(GENERATION_KEY, token)
 
     @property

@@ -2,9 +2,10 @@
 
 Whole answers are cached per process (resolvers/response_cache.py) under the cache's
 generation. With Redis the generation lives there and every process reads the same one.
-Without it, each process has its own; then PostgreSQL's LISTEN/NOTIFY carries every change
-to the others, so a hold taken through one process shows in the next answer of all of
-them, milliseconds later, rather than when the one-second cache runs out.
+Without it, each process has its own; then a trigger on the gateway's tables (migration
+0004) NOTIFYs on every committed change, and every process LISTENs and takes a new
+generation, so a hold taken through one process shows in the next answer of all of them,
+milliseconds later, rather than when the one-second cache runs out.
 """
 
 from __future__ import annotations
@@ -14,20 +15,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
 
 from gateway.persistence.database import Database
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "gateway_answers_changed"
-_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', :token)")
 
 
-class GenerationBroadcast:
-    def __init__(self, db: Database, on_remote_change: Callable[[str], Awaitable[None]]) -> None:
+class ChangeListener:
+    def __init__(self, db: Database, on_change: Callable[[str], Awaitable[None]]) -> None:
         self._db = db
-        self._on_remote_change = on_remote_change
+        self._on_change = on_change
         self._listener: asyncpg.Connection | None = None
 
     async def start(self) -> None:
@@ -35,15 +34,10 @@ class GenerationBroadcast:
         self._listener = await asyncpg.connect(url.render_as_string(hide_password=False))
         await self._listener.add_listener(CHANNEL, self._received)
 
-    async def publish(self, token: str) -> None:
-        async with self._db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(_NOTIFY, {"token": token})
-
     def _received(self, _conn: Any, _pid: int, _channel: str, token: str) -> None:
         import asyncio
 
-        task = asyncio.ensure_future(self._on_remote_change(token))
+        task = asyncio.ensure_future(self._on_change(token))
         task.add_done_callback(_log_failure)
 
     async def close(self) -> None:

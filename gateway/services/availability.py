@@ -238,9 +238,14 @@ class AvailabilityService:
         return [*erp_readings, *pos_readings], variations
 
     async def by_node(
-        self, skus: Sequence[str], *, with_ledger: bool = True
+        self,
+        skus: Sequence[str],
+        *,
+        with_ledger: bool = True,
+        location_ids: Sequence[str] | None = None,
     ) -> dict[str, dict[str, NodeAvailability]]:
-        """For each SKU, its figures at every node (location id -> row); kits expanded.
+        """For each SKU, its figures at every node (location id -> row), or only at
+        ``location_ids``; kits expanded.
 
         ``with_ledger=False`` gives the sources' figures alone, for a caller that applies
         the ledger itself under a lock (taking a hold)."""
@@ -248,6 +253,9 @@ class AvailabilityService:
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
         kits, locations = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        if location_ids is not None:
+            wanted = set(location_ids)
+            locations = [loc for loc in locations if loc.id in wanted]
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )

@@ -213,7 +213,9 @@ class ReservationService:
         self, plans: Sequence[HoldPlan], location: Location
     ) -> dict[str, NodeAvailability]:
         skus = sorted({p.sku for p in plans})
-        by_node = await self._availability.by_node(skus, with_ledger=False)
+        by_node = await self._availability.by_node(
+            skus, with_ledger=False, location_ids=[location.id]
+        )
         return {sku: by_node[sku][location.id] for sku in skus if location.id in by_node[sku]}
 
     async def hold(
