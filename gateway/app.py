@@ -28,7 +28,7 @@ from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.notify import ChangeListener
+from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
 from gateway.ports import Clock, ErpPort, OmsPort, PosPort, StorefrontPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
@@ -213,13 +213,16 @@ async def share_generation(
     stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
 ) -> None:
     """Without Redis, each process has its own cache generation: PostgreSQL's NOTIFY
-    carries every committed change to all of them (gateway.persistence.notify). SQLite
+    carries every process's changes to the others (gateway.persistence.notify). SQLite
     serves one process."""
     if db.dialect != "postgresql" or settings.redis_url:
         return
-    listener = ChangeListener(db, lambda _: cache.bump_generation())
+    listener = ChangeListener(db, cache.set_generation_fresh)
     await listener.start()
     stack.push_async_callback(listener.close)
+    announcer = ChangeAnnouncer(db)
+    stack.push_async_callback(announcer.close)
+    cache.announce = announcer.announce
 
 
 class GatewayGraphQL(GraphQL):

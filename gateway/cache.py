@@ -48,6 +48,8 @@ class Cache:
     def __init__(self, backend: BaseCache) -> None:
         self._backend = backend
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+        # Told of every local change, to pass it to other processes (persistence/notify).
+        self.announce: Callable[[], None] | None = None
 
     async def generation(self) -> str:
         """Changed by every invalidation; caches of derived answers put it in their key.
@@ -60,6 +62,12 @@ class Cache:
         return "0" if value is None else str(value)
 
     async def bump_generation(self) -> None:
+        await self.set_generation(secrets.token_hex(8))
+        if self.announce is not None:
+            self.announce()
+
+    async def set_generation_fresh(self) -> None:
+        """Another process changed something: a new generation, not announced again."""
         await self.set_generation(secrets.token_hex(8))
 
     async def set_generation(self, token: str) -> None:
