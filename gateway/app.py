@@ -7,7 +7,7 @@ same app over in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,7 +29,7 @@ from gateway.persistence.database import Database, create_engine
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
-from gateway.ports import Clock, ErpPort, OmsPort, PosPort, StorefrontPort
+from gateway.ports import Clock, ErpBackend, OmsPort, PosBackend, StorefrontBackend
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
@@ -51,10 +51,10 @@ class Backends:
     """One adapter per backend. Each adapter implements its backend's read port and its
     write port (ERPNext: ErpPort + ErpOrdersPort, and so on)."""
 
-    erp: ErpPort
-    storefront: StorefrontPort
-    pos: PosPort
-    oms: OmsPort | None = None
+    erp: ErpBackend
+    storefront: StorefrontBackend
+    pos: PosBackend
+    oms: OmsPort
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
 
@@ -135,10 +135,10 @@ def build_services(
     worker = OutboxWorker(
         db,
         build_handlers(
-            backends.erp,  # type: ignore[arg-type]
-            backends.pos,  # type: ignore[arg-type]
-            backends.oms,  # type: ignore[arg-type]
-            backends.storefront,  # type: ignore[arg-type]
+            backends.erp,
+            backends.pos,
+            backends.oms,
+            backends.storefront,
         ),
         clock,
         RetryPolicy(
@@ -186,19 +186,21 @@ def build_services(
         worker=worker,
         web_orders=WebOrderImporter(
             db,
-            backends.storefront,  # type: ignore[arg-type]
+            backends.storefront,
             clock,
             answers_changed,
         ),
     )
 
 
-def background_tasks(settings: Settings, services: Services) -> dict[str, Awaitable[None]]:
+def background_tasks(
+    settings: Settings, services: Services
+) -> dict[str, Coroutine[Any, Any, None]]:
     async def sweep() -> None:
         await services.reservations.expire_due()
         await services.orders.cancel_no_shows()
 
-    tasks: dict[str, Awaitable[None]] = {
+    tasks: dict[str, Coroutine[Any, Any, None]] = {
         "outbox": services.worker.run_forever(),
         "sweeper": background.every(settings.sweep_interval_seconds, sweep, "sweeper"),
     }

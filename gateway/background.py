@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str)
         await asyncio.sleep(seconds)
 
 
-def start(tasks: dict[str, Awaitable[None]]) -> list[asyncio.Task[None]]:
-    return [asyncio.create_task(coro, name=name) for name, coro in tasks.items()]  # type: ignore[arg-type]
+def start(tasks: dict[str, Coroutine[Any, Any, None]]) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(coro, name=name) for name, coro in tasks.items()]
 
 
 async def stop(tasks: list[asyncio.Task[None]]) -> None:

@@ -177,3 +177,15 @@ class PosStockWritesPort(Protocol):
     ) -> None:
         """ADJUSTMENT NONE -> IN_STOCK (a returned unit back on the shelf)."""
         ...
+
+
+class ErpBackend(ErpPort, ErpOrdersPort, Protocol):
+    """What one ERPNext adapter offers: reads and writes."""
+
+
+class StorefrontBackend(StorefrontPort, WebOrdersPort, Protocol):
+    """What one WooCommerce adapter offers: listings, orders and refunds."""
+
+
+class PosBackend(PosPort, PosStockWritesPort, Protocol):
+    """What one Square adapter offers: locations, catalogue, counts and adjustments."""

@@ -184,10 +184,8 @@ async def get_reservation(
     return found[0]
 
 
-async def reservations_with_lines(
-    conn: AsyncConnection, rows: Sequence[object]
-) -> list[Reservation]:
-    ids = [r.id for r in rows]  # type: ignore[attr-defined]
+async def reservations_with_lines(conn: AsyncConnection, rows: Sequence[Any]) -> list[Reservation]:
+    ids = [r.id for r in rows]
     lines: dict[str, dict[str, int]] = {i: {} for i in ids}
     query = (
         select(holds.c.reservation_id, holds.c.line_sku, holds.c.line_quantity)
@@ -199,15 +197,15 @@ async def reservations_with_lines(
         lines[h.reservation_id][h.line_sku] = h.line_quantity
     return [
         Reservation(
-            id=r.id,  # type: ignore[attr-defined]
-            status=ReservationStatus(r.status),  # type: ignore[attr-defined]
-            location_id=r.location_id,  # type: ignore[attr-defined]
-            channel=Channel(r.channel),  # type: ignore[attr-defined]
-            customer_ref=r.customer_ref,  # type: ignore[attr-defined]
-            lines=tuple(ReservationLine(s, q) for s, q in lines[r.id].items()),  # type: ignore[attr-defined]
-            created_at=r.created_at,  # type: ignore[attr-defined]
-            expires_at=r.expires_at,  # type: ignore[attr-defined]
-            order_id=r.order_id,  # type: ignore[attr-defined]
+            id=r.id,
+            status=ReservationStatus(r.status),
+            location_id=r.location_id,
+            channel=Channel(r.channel),
+            customer_ref=r.customer_ref,
+            lines=tuple(ReservationLine(s, q) for s, q in lines[r.id].items()),
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            order_id=r.order_id,
         )
         for r in rows
     ]

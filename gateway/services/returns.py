@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money, SourceSystem
 from gateway.domain.documents import (
@@ -94,7 +97,7 @@ def decide_disposition(
     return Disposition.INSPECT
 
 
-def parse_rules(raw: Sequence[dict[str, object]]) -> tuple[DispositionRule, ...]:
+def parse_rules(raw: Sequence[Mapping[str, Any]]) -> tuple[DispositionRule, ...]:
     """Rules from settings: ``[{"disposition", "conditions"?: [...], "reasons"?: [...]}]``."""
     rules = []
     for entry in raw:
@@ -105,8 +108,8 @@ def parse_rules(raw: Sequence[dict[str, object]]) -> tuple[DispositionRule, ...]
                 Disposition(str(entry["disposition"])),
                 None
                 if conditions is None
-                else frozenset(ItemCondition(str(c)) for c in conditions),  # type: ignore[attr-defined]
-                None if reasons is None else frozenset(ReturnReason(str(r)) for r in reasons),  # type: ignore[attr-defined]
+                else frozenset(ItemCondition(str(c)) for c in conditions),
+                None if reasons is None else frozenset(ReturnReason(str(r)) for r in reasons),
             )
         )
     return tuple(rules)
@@ -336,7 +339,7 @@ class ReturnService:
         self._wake()
         return stored
 
-    async def _receive_in(self, conn, found: ReturnRequest, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    async def _receive_in(self, conn: AsyncConnection, found: ReturnRequest, now: datetime) -> None:
         order = await order_repo.get_order(conn, found.order_id, for_update=True)
         assert order is not None
         await repo.mark_received(conn, found.id, now)

@@ -25,8 +25,10 @@ class Money:
 
     @classmethod
     def from_domain(cls, money: domain.Money | None) -> Money | None:
-        if money is None:
-            return None
+        return None if money is None else cls.of(money)
+
+    @classmethod
+    def of(cls, money: domain.Money) -> Money:
         return cls(amount=money.amount, currency=money.currency, minor_units=money.to_minor())
 
 

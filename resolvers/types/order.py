@@ -153,12 +153,12 @@ class Order:
             status=o.status,
             customer_email=o.customer_email,
             customer_name=o.customer_name,
-            total=Money.from_domain(o.total),  # type: ignore[arg-type]
+            total=Money.of(o.total),
             lines=[
                 OrderLine(
                     sku=x.sku,
                     quantity=x.quantity,
-                    unit_price=Money.from_domain(x.unit_price),  # type: ignore[arg-type]
+                    unit_price=Money.of(x.unit_price),
                     location_id=None if x.location_id is None else strawberry.ID(x.location_id),
                     returned_quantity=x.returned_quantity,
                 )

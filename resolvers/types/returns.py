@@ -64,11 +64,11 @@ class ReturnRequest:
                     condition=x.condition,
                     disposition=x.disposition,
                     location_id=strawberry.ID(x.location_id),
-                    refund=Money.from_domain(x.refund),  # type: ignore[arg-type]
+                    refund=Money.of(x.refund),
                 )
                 for x in r.lines
             ],
-            refund_total=Money.from_domain(r.refund_total),  # type: ignore[arg-type]
+            refund_total=Money.of(r.refund_total),
             oms_return_id=r.oms_return_id,
             web_refund_id=r.web_refund_id,
             created_at=r.created_at,
