@@ -169,6 +169,7 @@ async def main() -> None:
     parser.add_argument("--stores", type=int, default=12)
     parser.add_argument("--pgbench-clients", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=16, help="connections per gateway")
+    parser.add_argument("--hold-batch-size", type=int, default=64, help="HOLD_BATCH_SIZE")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
@@ -197,6 +198,7 @@ async def main() -> None:
         # Stock readings stay cached for the run; the holds are what is measured.
         "CACHE_TTL_STOCK_SECONDS": "3600",
         "DATABASE_POOL_SIZE": str(args.pool_size),
+        "HOLD_BATCH_SIZE": str(args.hold_batch_size),
     }
     try:
         sims = [

@@ -26,6 +26,7 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
+from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
@@ -154,7 +155,13 @@ def build_services(
         ledger_horizon=horizon,
         erp_customer=settings.erp_customer,
     )
-    holds = ReservationService(db, availability, clock, hold_policy, answers_changed)
+    # PostgreSQL decides holds in the database, many per call (persistence/hold_batcher).
+    batcher = (
+        HoldBatcher(db.engine, clock, horizon, max_batch=settings.hold_batch_size)
+        if db.dialect == "postgresql"
+        else None
+    )
+    holds = ReservationService(db, availability, clock, hold_policy, answers_changed, batcher)
     return Services(
         settings=settings,
         catalog=catalog,

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # Run the outbox worker, the hold sweeper and the web-order import in this process.
     run_workers: bool = True
 
+    # PostgreSQL: reserves arriving together are decided in one database call of up to this
+    # many (1 = one call per reserve, still one round trip each).
+    hold_batch_size: int = 64
     hold_default_ttl_seconds: int = 900
     hold_max_ttl_seconds: int = 7 * 24 * 3600
     # How long a click-and-collect order waits on the shelf before it is a no-show.

@@ -38,23 +38,18 @@ class FirstUse:
     request_hash: str
 
 
-async def take_holds(
-    conn: AsyncConnection,
+def hold_item(
     reservation: Reservation,
     plans: Sequence[HoldPlan],
     location: Location,
     source: Mapping[str, NodeAvailability],
-    *,
-    now: datetime,
-    applied_after: datetime,
     claim: tuple[str, str, str] | None = None,
-) -> FirstUse | None:
-    """Claim ``claim`` = (key, operation, request hash) if given, then hold and write the
-    reservation; raise InsufficientStock (nothing written) when a position is short."""
-    positions = []
+) -> dict[str, Any]:
+    """One reservation as the database functions take it."""
     needed_by_sku: Counter[str] = Counter()
     for plan in plans:
         needed_by_sku[plan.sku] += plan.quantity
+    positions = []
     for sku, needed in sorted(needed_by_sku.items()):
         row = source.get(sku)
         observed = None if row is None else (row.fetched_at or row.as_of)
@@ -69,34 +64,55 @@ async def take_holds(
             }
         )
     key, operation, request_hash = claim or (None, None, None)
-    params: dict[str, Any] = {
+    return {
         "key": key,
         "operation": operation,
         "request_hash": request_hash,
-        "reservation": json.dumps(
+        "reservation": {
+            "id": reservation.id,
+            "status": reservation.status.value,
+            "location_id": reservation.location_id,
+            "channel": reservation.channel.value,
+            "customer_ref": reservation.customer_ref,
+            "order_id": reservation.order_id,
+            "created_at": reservation.created_at.isoformat(),
+            "expires_at": reservation.expires_at.isoformat(),
+        },
+        "positions": positions,
+        "holds": [
             {
-                "id": reservation.id,
-                "status": reservation.status.value,
-                "location_id": reservation.location_id,
-                "channel": reservation.channel.value,
-                "customer_ref": reservation.customer_ref,
-                "order_id": reservation.order_id,
-                "created_at": reservation.created_at.isoformat(),
-                "expires_at": reservation.expires_at.isoformat(),
+                "line_sku": p.line_sku,
+                "line_quantity": p.line_quantity,
+                "sku": p.sku,
+                "quantity": p.quantity,
             }
-        ),
-        "positions": json.dumps(positions),
-        "holds": json.dumps(
-            [
-                {
-                    "line_sku": p.line_sku,
-                    "line_quantity": p.line_quantity,
-                    "sku": p.sku,
-                    "quantity": p.quantity,
-                }
-                for p in plans
-            ]
-        ),
+            for p in plans
+        ],
+    }
+
+
+async def take_holds(
+    conn: AsyncConnection,
+    reservation: Reservation,
+    plans: Sequence[HoldPlan],
+    location: Location,
+    source: Mapping[str, NodeAvailability],
+    *,
+    now: datetime,
+    applied_after: datetime,
+    claim: tuple[str, str, str] | None = None,
+) -> FirstUse | None:
+    """Claim ``claim`` = (key, operation, request hash) if given, then hold and write the
+    reservation, in the caller's transaction; raise InsufficientStock when a position is
+    short (the caller's transaction is then to be rolled back)."""
+    item = hold_item(reservation, plans, location, source, claim)
+    params: dict[str, Any] = {
+        "key": item["key"],
+        "operation": item["operation"],
+        "request_hash": item["request_hash"],
+        "reservation": json.dumps(item["reservation"]),
+        "positions": json.dumps(item["positions"]),
+        "holds": json.dumps(item["holds"]),
         "now": now,
         "applied_after": applied_after,
     }
@@ -106,14 +122,23 @@ async def take_holds(
         short = _shortfalls(exc)
         if short is None:
             raise
-        names = ", ".join(f"{s['sku']} ({s['available']} available)" for s in short)
-        raise InsufficientStock(
-            f"Not enough stock at {location.name}: {names}", shortfalls=short
-        ) from None
+        raise insufficient(location, short) from None
+    return outcome(answer, location)
+
+
+def insufficient(location: Location, short: list[dict[str, Any]]) -> InsufficientStock:
+    names = ", ".join(f"{s['sku']} ({s['available']} available)" for s in short)
+    return InsufficientStock(f"Not enough stock at {location.name}: {names}", shortfalls=short)
+
+
+def outcome(answer: Any, location: Location) -> FirstUse | None:
+    """A function's answer for one item: None (held), the key's first use, or raise."""
     if isinstance(answer, str):
         answer = json.loads(answer)
     if "replay" in answer:
         return FirstUse(answer["replay"], answer["operation"], answer["request_hash"])
+    if "short" in answer:
+        raise insufficient(location, answer["short"])
     return None
 
 

@@ -26,6 +26,7 @@ from gateway.domain.reservations import (
 from gateway.errors import BadUserInput, IdempotencyKeyReused, IllegalTransition, NotFound
 from gateway.persistence import idempotency, pg_holds
 from gateway.persistence.database import Database
+from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.outbox import enqueue
 from gateway.persistence.reservations import (
     get_reservation,
@@ -89,8 +90,10 @@ class ReservationService:
         clock: Clock,
         policy: HoldPolicy,
         on_change: OnChange,
+        batcher: HoldBatcher | None = None,
     ) -> None:
         self._db = db
+        self._batcher = batcher
         self._availability = availability
         self._clock = clock
         self._policy = policy
@@ -151,7 +154,7 @@ class ReservationService:
             created_at=now,
             expires_at=now + ttl,
         )
-        if self._db.dialect == "postgresql":
+        if self._batcher is not None:
             replayed = await self._reserve_in_database(
                 reservation, plans, location, source, now, (key, "reserve", fingerprint)
             )
@@ -184,27 +187,19 @@ class ReservationService:
         now: datetime,
         claim: tuple[str, str, str],
     ) -> Reservation | None:
-        """PostgreSQL: claim, lock, check and write in one autocommitted statement.
-        Returns the first request's reservation when this one is a retry."""
-        async with self._db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            first = await pg_holds.take_holds(
-                conn,
-                reservation,
-                plans,
-                location,
-                source,
-                now=now,
-                applied_after=now - self._policy.ledger_horizon,
-                claim=claim,
+        """PostgreSQL: claim, lock, check and write in one database call, together with the
+        other reserves of this process that arrive meanwhile (HoldBatcher). Returns the
+        first request's reservation when this one is a retry."""
+        assert self._batcher is not None
+        first = await self._batcher.take(reservation, plans, location, source, claim=claim)
+        if first is None:
+            return None
+        if (first.operation, first.request_hash) != claim[1:]:
+            raise IdempotencyKeyReused(
+                f"idempotencyKey {claim[0]!r} was already used for a different request",
+                operation=first.operation,
             )
-            if first is None:
-                return None
-            if (first.operation, first.request_hash) != claim[1:]:
-                raise IdempotencyKeyReused(
-                    f"idempotencyKey {claim[0]!r} was already used for a different request",
-                    operation=first.operation,
-                )
+        async with self._db.transaction() as conn:
             found = await get_reservation(conn, first.resource_id)
         assert found is not None
         return self._as_seen_now(found)

@@ -1,0 +1,106 @@
+"""Reserves that arrive while this process's previous database call is in flight go to
+PostgreSQL together: one ``gw_take_holds_batch`` call (migration 0004), one commit.
+
+No timer: a lone request goes at once, and under load the batches grow by themselves.
+Every item is decided as if it were alone, in arrival order. Two requests with one
+idempotency key are never in one batch, so the second sees the first's outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.domain import Location, NodeAvailability
+from gateway.domain.reservations import HoldPlan, Reservation
+from gateway.persistence.pg_holds import FirstUse, hold_item, outcome
+from gateway.ports import Clock
+
+TAKE_HOLDS_BATCH = text("SELECT gw_take_holds_batch(CAST(:items AS jsonb), :now, :applied_after)")
+
+
+@dataclass
+class _Waiting:
+    item: dict[str, Any]
+    location: Location
+    done: asyncio.Future[FirstUse | None]
+
+
+class HoldBatcher:
+    def __init__(
+        self, engine: AsyncEngine, clock: Clock, horizon: timedelta, *, max_batch: int
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._horizon = horizon
+        self._max = max_batch
+        self._queue: list[_Waiting] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def take(
+        self,
+        reservation: Reservation,
+        plans: Sequence[HoldPlan],
+        location: Location,
+        source: Mapping[str, NodeAvailability],
+        *,
+        claim: tuple[str, str, str],
+    ) -> FirstUse | None:
+        """Hold and write ``reservation`` (None), or its key's first use; or raise
+        InsufficientStock."""
+        waiting = _Waiting(
+            hold_item(reservation, plans, location, source, claim),
+            location,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._queue.append(waiting)
+        if self._running is None or self._running.done():
+            self._running = asyncio.ensure_future(self._drain())
+        return await waiting.done
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch: list[_Waiting] = []
+            keys: set[str] = set()
+            later: list[_Waiting] = []
+            for waiting in self._queue:
+                if len(batch) < self._max and waiting.item["key"] not in keys:
+                    batch.append(waiting)
+                    keys.add(waiting.item["key"])
+                else:
+                    later.append(waiting)
+            self._queue = later
+            await self._call(batch)
+
+    async def _call(self, batch: list[_Waiting]) -> None:
+        now = self._clock.now()
+        try:
+            async with self._engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                result = await conn.execute(
+                    TAKE_HOLDS_BATCH,
+                    {
+                        "items": json.dumps([w.item for w in batch]),
+                        "now": now,
+                        "applied_after": now - self._horizon,
+                    },
+                )
+                answers = result.scalar_one()
+        except Exception as exc:  # the whole call failed: every request in it hears why
+            for waiting in batch:
+                waiting.done.set_exception(exc)
+            return
+        if isinstance(answers, str):
+            answers = json.loads(answers)
+        for waiting, answer in zip(batch, answers, strict=True):
+            try:
+                waiting.done.set_result(outcome(answer, waiting.location))
+            except Exception as refused:  # InsufficientStock: this request alone is refused
+                waiting.done.set_exception(refused)

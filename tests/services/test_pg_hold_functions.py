@@ -1,0 +1,150 @@
+"""The PostgreSQL hold functions (migrations 0003, 0004) serialise on the position: a
+second caller waits for the first to commit and then sees its holds. Deterministic, with a
+transaction held open, so it does not depend on two requests happening to overlap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from gateway.persistence.database import Database, create_engine
+from gateway.persistence.migrate import upgrade
+from tests.pg import pg_url  # noqa: F401  (fixture)
+
+NOW = datetime.now(UTC)
+BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
+SINGLE = "SELECT gw_take_holds($1, 'reserve', 'h', $2::jsonb, $3::jsonb, $4::jsonb, $5, $6)"
+
+
+def item(n: int, quantity: int, on_hand: int = 5) -> dict:
+    return {
+        "key": f"key-{n}",
+        "operation": "reserve",
+        "request_hash": "h",
+        "reservation": {
+            "id": f"res-{n}",
+            "status": "ACTIVE",
+            "location_id": "ST-MITTE",
+            "channel": "PICKUP",
+            "customer_ref": None,
+            "order_id": None,
+            "created_at": NOW.isoformat(),
+            "expires_at": (NOW + timedelta(hours=1)).isoformat(),
+        },
+        "positions": [
+            {
+                "sku": "SHOE-42",
+                "needed": quantity,
+                "on_hand": on_hand,
+                "reserved": 0,
+                "safety": 0,
+                "observed_at": NOW.isoformat(),
+            }
+        ],
+        "holds": [
+            {
+                "line_sku": "SHOE-42",
+                "line_quantity": quantity,
+                "sku": "SHOE-42",
+                "quantity": quantity,
+            }
+        ],
+    }
+
+
+@pytest.fixture
+async def connections(pg_url):  # noqa: F811
+    db = Database(create_engine(pg_url))
+    await upgrade(db)
+    await db.close()
+    raw = pg_url.replace("postgresql+asyncpg", "postgresql")
+    first, second = await asyncpg.connect(raw), await asyncpg.connect(raw)
+    # The guard row exists already, so only its lock can keep the callers apart.
+    await first.execute("INSERT INTO stock_guard VALUES ('SHOE-42', 'ST-MITTE', 0)")
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+async def call_single(conn, it: dict):
+    return await conn.fetchval(
+        SINGLE,
+        it["key"],
+        json.dumps(it["reservation"]),
+        json.dumps(it["positions"]),
+        json.dumps(it["holds"]),
+        NOW,
+        NOW - timedelta(minutes=5),
+    )
+
+
+@pytest.mark.parametrize("second_call", ["batch", "single"])
+async def test_a_second_caller_waits_for_the_first_and_then_sees_its_holds(
+    connections, second_call
+):
+    first, second = connections
+    # Given a caller that has taken 4 of 5 units and not committed yet,
+    transaction = first.transaction()
+    await transaction.start()
+    answer = json.loads(
+        await first.fetchval(BATCH, json.dumps([item(1, 4)]), NOW, NOW - timedelta(minutes=5))
+    )
+    assert answer == [{"held": True}]
+
+    # when a second caller asks for 2 more,
+    if second_call == "batch":
+        pending = asyncio.ensure_future(
+            second.fetchval(BATCH, json.dumps([item(2, 2)]), NOW, NOW - timedelta(minutes=5))
+        )
+    else:
+        pending = asyncio.ensure_future(call_single(second, item(2, 2)))
+    await asyncio.sleep(0.3)
+    # then it waits on the position rather than deciding on stale figures,
+    assert not pending.done()
+    await transaction.commit()
+    # and, once the first committed, it is refused with the one unit left.
+    if second_call == "batch":
+        refused = json.loads(await pending)[0]
+        assert refused == {
+            "short": [{"sku": "SHOE-42", "locationId": "ST-MITTE", "requested": 2, "available": 1}]
+        }
+    else:
+        with pytest.raises(asyncpg.PostgresError) as raised:
+            await pending
+        assert raised.value.sqlstate == "GW001"
+        assert json.loads(raised.value.detail)[0]["available"] == 1
+    # A refused request leaves nothing behind, not even its idempotency key.
+    assert await second.fetchval("SELECT count(*) FROM idempotency_record WHERE key = 'key-2'") == 0
+    assert await second.fetchval("SELECT coalesce(sum(quantity), 0) FROM hold") == 4
+
+
+async def test_items_of_one_batch_see_the_holds_of_the_items_before_them(connections):
+    first, _ = connections
+    answers = json.loads(
+        await first.fetchval(
+            BATCH,
+            json.dumps([item(1, 3), item(2, 3), item(3, 2)]),
+            NOW,
+            NOW - timedelta(minutes=5),
+        )
+    )
+    assert answers[0] == {"held": True}
+    assert answers[1]["short"][0]["available"] == 2
+    assert answers[2] == {"held": True}
+    assert await first.fetchval("SELECT coalesce(sum(quantity), 0) FROM hold") == 5
+
+
+async def test_a_used_key_in_a_batch_answers_with_its_first_use(connections):
+    first, _ = connections
+    await first.fetchval(BATCH, json.dumps([item(1, 1)]), NOW, NOW - timedelta(minutes=5))
+    again = item(9, 1)
+    again["key"] = "key-1"
+    answers = json.loads(
+        await first.fetchval(BATCH, json.dumps([again]), NOW, NOW - timedelta(minutes=5))
+    )
+    assert answers == [{"replay": "res-1", "operation": "reserve", "request_hash": "h"}]
+    assert await first.fetchval("SELECT count(*) FROM reservation") == 1
