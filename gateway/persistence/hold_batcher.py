@@ -95,12 +95,27 @@ class HoldBatcher:
                 answers = result.scalar_one()
         except Exception as exc:  # the whole call failed: every request in it hears why
             for waiting in batch:
-                waiting.done.set_exception(exc)
+                _settle(waiting.done, error=exc)
             return
         if isinstance(answers, str):
             answers = json.loads(answers)
         for waiting, answer in zip(batch, answers, strict=True):
             try:
-                waiting.done.set_result(outcome(answer, waiting.location))
+                _settle(waiting.done, result=outcome(answer, waiting.location))
             except Exception as refused:  # InsufficientStock: this request alone is refused
-                waiting.done.set_exception(refused)
+                _settle(waiting.done, error=refused)
+
+
+def _settle(
+    done: asyncio.Future[FirstUse | None],
+    *,
+    result: FirstUse | None = None,
+    error: BaseException | None = None,
+) -> None:
+    # A client that went away cancelled its wait; the others in the batch still get theirs.
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)

@@ -148,3 +148,43 @@ async def test_a_used_key_in_a_batch_answers_with_its_first_use(connections):
     )
     assert answers == [{"replay": "res-1", "operation": "reserve", "request_hash": "h"}]
     assert await first.fetchval("SELECT count(*) FROM reservation") == 1
+
+
+async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its_batch(
+    pg_url,  # noqa: F811
+):
+    """A client that disconnects cancels its wait; the requests batched with it must still
+    be answered."""
+    from gateway.domain import Channel, Location, NodeType, SourceSystem
+    from gateway.domain.reservations import HoldPlan, Reservation, ReservationStatus
+    from gateway.persistence.hold_batcher import HoldBatcher
+
+    db = Database(create_engine(pg_url))
+    await upgrade(db)
+
+    class Clock:
+        def now(self):
+            return datetime.now(UTC)
+
+    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
+    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
+
+    def reserve(n: int):
+        reservation = Reservation(
+            f"res-{n}", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
+            NOW, NOW + timedelta(hours=1),
+        )  # fmt: skip
+        return batcher.take(
+            reservation, [HoldPlan("SHOE-42", 1, "SHOE-42", 1)], store, {},
+            claim=(f"key-{n}", "reserve", "h"),
+        )  # fmt: skip
+
+    # No stock figures given: every request is refused, which is an answer all the same.
+    first = asyncio.ensure_future(reserve(1))
+    second = asyncio.ensure_future(reserve(2))
+    third = asyncio.ensure_future(reserve(3))
+    await asyncio.sleep(0)
+    second.cancel()
+    results = await asyncio.wait_for(asyncio.gather(first, third, return_exceptions=True), 10)
+    assert [type(r).__name__ for r in results] == ["InsufficientStock", "InsufficientStock"]
+    await db.close()
