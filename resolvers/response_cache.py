@@ -69,6 +69,15 @@ class ResponseMicroCache:
             await self._app(scope, receive, send)
             return
         body = await _read_body(receive)
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        if not is_cacheable_request(body):
+            # A mutation (or anything but a query) is never served from here: pass it
+            # straight through, without the look-up and the copy of its answer.
+            await self._app(scope, replay, send)
+            return
         key = (await self._generation(), hashlib.blake2b(body, digest_size=16).digest())
         hit = self._entries.get(key)
         if hit is not None and hit[0] > self._clock():
@@ -78,15 +87,12 @@ class ResponseMicroCache:
 
         captured: list[Message] = []
 
-        async def replay() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
-
         async def capture(message: Message) -> None:
             captured.append(message)
             await send(message)
 
         await self._app(scope, replay, capture)
-        if _succeeded(captured) and is_cacheable_request(body):
+        if _succeeded(captured):
             self._entries[key] = (self._clock() + self._ttl, captured)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
