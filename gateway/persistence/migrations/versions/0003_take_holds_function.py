@@ -10,8 +10,9 @@ read the ledger under the locks, refuse a shortfall, write the reservation and i
 A reserve then costs one statement (autocommit) instead of seven round trips. SQLite keeps
 the Python path; tests run the reservation service on both and expect the same answers.
 
-The ledger rule must match gateway/services/ledger.py: a movement counts against a reading
-unless the source applied it at or before the moment the reading was observed.
+The ledger rule lives in gw_free_to_promise, shared with the batch form (0004), and must
+match gateway/services/ledger.py: a movement counts against a reading unless the source
+applied it at or before the moment the reading was observed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,41 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+FREE_TO_PROMISE = r"""
+CREATE OR REPLACE FUNCTION gw_free_to_promise(
+    p_location text,
+    p_position jsonb,           -- {sku, on_hand, reserved, safety, observed_at}
+    p_now timestamptz,
+    p_applied_after timestamptz
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    v_observed timestamptz := (p_position->>'observed_at')::timestamptz;
+    v_held bigint;
+    v_restocked bigint;
+BEGIN
+    -- Holds still promised, and restocked returns, that the reading does not contain yet.
+    SELECT coalesce(sum(h.quantity), 0) INTO v_held
+    FROM hold h JOIN reservation r ON r.id = h.reservation_id
+    WHERE h.sku = p_position->>'sku' AND h.location_id = p_location
+      AND (r.status = 'CONFIRMED' OR (r.status = 'ACTIVE' AND r.expires_at > p_now))
+      AND (h.applied_at IS NULL OR h.applied_at > p_applied_after)
+      AND (h.applied_at IS NULL OR v_observed IS NULL OR v_observed < h.applied_at);
+    SELECT coalesce(sum(l.quantity), 0) INTO v_restocked
+    FROM return_line l
+    WHERE l.sku = p_position->>'sku' AND l.location_id = p_location
+      AND l.received_at IS NOT NULL AND l.disposition = 'RESTOCK'
+      AND (l.applied_at IS NULL OR l.applied_at > p_applied_after)
+      AND (l.applied_at IS NULL OR v_observed IS NULL OR v_observed < l.applied_at);
+    RETURN greatest(
+        0,
+        (p_position->>'on_hand')::bigint + v_restocked - (p_position->>'reserved')::bigint
+        - v_held - (p_position->>'safety')::bigint
+    );
+END
+$fn$;
+"""
 
 FUNCTION = r"""
 CREATE OR REPLACE FUNCTION gw_take_holds(
@@ -39,9 +75,6 @@ DECLARE
     v_location text := p_reservation->>'location_id';
     v_first idempotency_record%ROWTYPE;
     v_position jsonb;
-    v_observed timestamptz;
-    v_held bigint;
-    v_restocked bigint;
     v_available bigint;
     v_short jsonb := '[]'::jsonb;
 BEGIN
@@ -68,24 +101,7 @@ BEGIN
 
     -- Each statement below sees every hold committed before the locks were granted.
     FOR v_position IN SELECT * FROM jsonb_array_elements(p_positions) LOOP
-        v_observed := (v_position->>'observed_at')::timestamptz;
-        SELECT coalesce(sum(h.quantity), 0) INTO v_held
-        FROM hold h JOIN reservation r ON r.id = h.reservation_id
-        WHERE h.sku = v_position->>'sku' AND h.location_id = v_location
-          AND (r.status = 'CONFIRMED' OR (r.status = 'ACTIVE' AND r.expires_at > p_now))
-          AND (h.applied_at IS NULL OR h.applied_at > p_applied_after)
-          AND (h.applied_at IS NULL OR v_observed IS NULL OR v_observed < h.applied_at);
-        SELECT coalesce(sum(l.quantity), 0) INTO v_restocked
-        FROM return_line l
-        WHERE l.sku = v_position->>'sku' AND l.location_id = v_location
-          AND l.received_at IS NOT NULL AND l.disposition = 'RESTOCK'
-          AND (l.applied_at IS NULL OR l.applied_at > p_applied_after)
-          AND (l.applied_at IS NULL OR v_observed IS NULL OR v_observed < l.applied_at);
-        v_available := greatest(
-            0,
-            (v_position->>'on_hand')::bigint + v_restocked - (v_position->>'reserved')::bigint
-            - v_held - (v_position->>'safety')::bigint
-        );
+        v_available := gw_free_to_promise(v_location, v_position, p_now, p_applied_after);
         IF v_available < (v_position->>'needed')::bigint THEN
             v_short := v_short || jsonb_build_object(
                 'sku', v_position->>'sku',
@@ -118,6 +134,7 @@ $fn$;
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(FREE_TO_PROMISE)
         op.execute(FUNCTION)
 
 

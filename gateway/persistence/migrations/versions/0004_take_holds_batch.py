@@ -50,9 +50,6 @@ DECLARE
     v_sku text;
     v_location text;
     v_position jsonb;
-    v_observed timestamptz;
-    v_held bigint;
-    v_restocked bigint;
     v_available bigint;
     v_short jsonb;
     v_results jsonb := '[]'::jsonb;
@@ -89,25 +86,7 @@ BEGIN
         v_location := v_item->'reservation'->>'location_id';
         v_short := '[]'::jsonb;
         FOR v_position IN SELECT value FROM jsonb_array_elements(v_item->'positions') LOOP
-            v_observed := (v_position->>'observed_at')::timestamptz;
-            SELECT coalesce(sum(h.quantity), 0) INTO v_held
-            FROM hold h JOIN reservation r ON r.id = h.reservation_id
-            WHERE h.sku = v_position->>'sku' AND h.location_id = v_location
-              AND (r.status = 'CONFIRMED' OR (r.status = 'ACTIVE' AND r.expires_at > p_now))
-              AND (h.applied_at IS NULL OR h.applied_at > p_applied_after)
-              AND (h.applied_at IS NULL OR v_observed IS NULL OR v_observed < h.applied_at);
-            SELECT coalesce(sum(l.quantity), 0) INTO v_restocked
-            FROM return_line l
-            WHERE l.sku = v_position->>'sku' AND l.location_id = v_location
-              AND l.received_at IS NOT NULL AND l.disposition = 'RESTOCK'
-              AND (l.applied_at IS NULL OR l.applied_at > p_applied_after)
-              AND (l.applied_at IS NULL OR v_observed IS NULL OR v_observed < l.applied_at);
-            v_available := greatest(
-                0,
-                (v_position->>'on_hand')::bigint + v_restocked
-                - (v_position->>'reserved')::bigint - v_held
-                - (v_position->>'safety')::bigint
-            );
+            v_available := gw_free_to_promise(v_location, v_position, p_now, p_applied_after);
             IF v_available < (v_position->>'needed')::bigint THEN
                 v_short := v_short || jsonb_build_array(jsonb_build_object(
                     'sku', v_position->>'sku',
