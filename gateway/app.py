@@ -179,6 +179,8 @@ def build_services(
             OrderPolicy(pickup_window=timedelta(hours=settings.pickup_window_hours)),
             answers_changed,
             worker.wake,
+            oms=backends.oms,
+            erp=backends.erp,
         ),
         returns=ReturnService(
             db,

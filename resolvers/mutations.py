@@ -143,6 +143,15 @@ class Mutation:
         order = await info.context.services.orders.confirm_delivery(str(id), idempotency_key)
         return Order.from_domain(order)
 
+    @strawberry.mutation(
+        description="Bring the order's status up to what the OMS and the ERP report now."
+    )
+    async def sync_order(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Order:
+        order = await info.context.services.orders.sync(str(id), idempotency_key)
+        return Order.from_domain(order)
+
     @strawberry.mutation(description="Open a return for delivered units.")
     async def request_return(
         self,

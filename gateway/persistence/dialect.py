@@ -1,4 +1,4 @@
-"""The two statements PostgreSQL and SQLite spell differently."""
+"""INSERT ... ON CONFLICT, which PostgreSQL and SQLite spell with different constructs."""
 
 from __future__ import annotations
 
@@ -16,8 +16,3 @@ def upsert_insert(conn: AsyncConnection, table: Table) -> Any:
 
 def upsert_insert_for(dialect: str, table: Table) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
-def skip_locked(conn: AsyncConnection) -> dict[str, bool]:
-    """``with_for_update`` arguments: SQLite has one writer at a time and no row locks."""
-    return {"skip_locked": True} if conn.dialect.name == "postgresql" else {}

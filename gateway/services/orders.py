@@ -30,7 +30,7 @@ from gateway.persistence import orders as repo
 from gateway.persistence.database import Database
 from gateway.persistence.outbox import OutboxMessage, enqueue
 from gateway.persistence.reservations import reservations
-from gateway.ports import Clock
+from gateway.ports import Clock, ErpOrdersPort, OmsPort
 from gateway.services.availability import AvailabilityService, Near, select_locations
 from gateway.services.catalog import CatalogService
 from gateway.services.holds import needed_by_sku, normalise_lines
@@ -40,7 +40,8 @@ from gateway.services.order_placement import (
     unit_price,
     validate_place,
 )
-from gateway.services.order_states import CANCELLABLE, require_transition
+from gateway.services.order_states import CANCELLABLE, advance, require_transition
+from gateway.services.order_sync import read_backends
 from gateway.services.order_writes import (
     CREATE_OMS_ORDER,
     TRACKING,
@@ -72,8 +73,12 @@ class OrderService:
         policy: OrderPolicy,
         on_change: OnChange,
         wake_worker: Callable[[], None] = lambda: None,
+        oms: OmsPort | None = None,
+        erp: ErpOrdersPort | None = None,
     ) -> None:
         self._db = db
+        self._oms = oms
+        self._erp = erp
         self._availability = availability
         self._catalog = catalog
         self._holds = holds
@@ -353,6 +358,33 @@ class OrderService:
             )
 
         return await self._transition(order_id, key, "confirmDelivery", {}, change)
+
+    async def sync(self, order_id: str, key: str) -> Order:
+        """Move the order forward to what the OMS and the ERP report (order_sync)."""
+        reading = await read_backends(await self.get(order_id), self._oms, self._erp)
+
+        async def change(conn: AsyncConnection, order: Order, now: datetime) -> None:
+            status = order.status
+            for report in reading.reports:
+                target = advance(status, report.reported)
+                if target is None:
+                    continue
+                await repo.move_status(
+                    conn,
+                    order.id,
+                    status,
+                    target,
+                    at=now,
+                    source=report.source,
+                    detail=f"{report.source.value} reports {report.raw}",
+                )
+                status = target
+            values = dict(reading.fields)
+            if reading.tracking:
+                values["tracking"] = [TRACKING.dump_python(t) for t in reading.tracking]
+            await repo.set_fields(conn, order.id, now, **values)
+
+        return await self._transition(order_id, key, "syncOrder", {}, change)
 
     async def cancel_no_shows(self, limit: int = 100) -> int:
         """Pickup orders not collected within their window: cancelled, stock given back."""

@@ -10,6 +10,7 @@ from gateway.domain import GeoPoint, documents
 from gateway.domain import orders as domain
 from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
 from resolvers.types.reservation import LineInput
+from resolvers.types.returns import ReturnRequest
 
 OrderStatus = strawberry.enum(domain.OrderStatus)
 OrderOrigin = strawberry.enum(domain.OrderOrigin)
@@ -142,6 +143,12 @@ class Order:
     timeline: list[OrderEvent]
     created_at: datetime
     updated_at: datetime
+    source: strawberry.Private[domain.Order]
+
+    @strawberry.field(description="Returns opened for this order, oldest first.")
+    async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
+        found = await info.context.services.returns.of_order(self.source)
+        return [ReturnRequest.from_domain(r) for r in found]
 
     @classmethod
     def from_domain(cls, o: domain.Order) -> Order:
@@ -196,6 +203,7 @@ class Order:
             ],
             created_at=o.created_at,
             updated_at=o.updated_at,
+            source=o,
         )
 
 

@@ -131,6 +131,13 @@ async def test_given_a_collected_pickup_order_when_returned_then_restocked_units
         key="return-3",
     )
     assert (nothing_left["code"], nothing_left["returnable"]) == ("BAD_USER_INPUT", 0)
+    # The support console sees both returns on the order, oldest first.
+    listed = await ok(
+        stack.gql,
+        "query ($id: ID!) { order(id: $id) { returns { id lines { sku quantity } } } }",
+        id=order["id"],
+    )
+    assert [r["id"] for r in listed["order"]["returns"]] == [first["id"], second["id"]]
 
     await stack.drain()
     assert [r.status for r in oms_order.returns] == ["OPEN", "OPEN"]
