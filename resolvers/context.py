@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.config import Settings
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
+from gateway.domain.orders import ReturnRequest
 from gateway.persistence.database import Database
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
@@ -42,6 +43,7 @@ class GatewayContext:
     products: DataLoader[str, Product | None] = field(init=False)
     items: DataLoader[str, ItemMaster | None] = field(init=False)
     stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
+    returns: DataLoader[str, list[ReturnRequest]] = field(init=False)
     _locations: asyncio.Task[list[Location]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +61,11 @@ class GatewayContext:
             found = await s.availability.by_node(skus)
             return [found[sku] for sku in skus]
 
+        async def load_returns(order_ids: list[str]) -> list[list[ReturnRequest]]:
+            found = await s.returns.of_orders(order_ids)
+            return [found[order_id] for order_id in order_ids]
+
+        self.returns = DataLoader(load_fn=load_returns)
         self.products = DataLoader(load_fn=load_products)
         self.items = DataLoader(load_fn=load_items)
         self.stock = DataLoader(load_fn=load_stock)

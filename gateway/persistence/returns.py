@@ -66,15 +66,21 @@ async def get_return(
     return None if row is None else (await _assemble(conn, [row], currency))[0]
 
 
-async def returns_of_order(
-    conn: AsyncConnection, order_id: str, currency: str
-) -> list[ReturnRequest]:
+async def returns_of_orders(
+    conn: AsyncConnection, order_ids: Sequence[str]
+) -> dict[str, list[ReturnRequest]]:
+    """Every return of each order, oldest first; three queries whatever the count."""
     rows = list(
         await conn.execute(
-            select(returns).where(returns.c.order_id == order_id).order_by(returns.c.created_at)
+            select(returns)
+            .where(returns.c.order_id.in_(list(order_ids)))
+            .order_by(returns.c.created_at, returns.c.id)
         )
     )
-    return await _assemble(conn, rows, currency)
+    found: dict[str, list[ReturnRequest]] = {order_id: [] for order_id in order_ids}
+    for request in await _assemble(conn, rows, None):
+        found[request.order_id].append(request)
+    return found
 
 
 async def line_ids(conn: AsyncConnection, return_id: str) -> list[Any]:
@@ -123,32 +129,44 @@ async def _assemble(
 ) -> list[ReturnRequest]:
     from gateway.persistence.orders import orders
 
+    if not rows:
+        return []
+    order_ids = list({r.order_id for r in rows})
+    currencies: dict[str, str] = {}
+    if currency is None:
+        currencies = {
+            c.id: c.currency
+            for c in await conn.execute(
+                select(orders.c.id, orders.c.currency).where(orders.c.id.in_(order_ids))
+            )
+        }
+    lines_of: dict[str, list[Any]] = {r.id: [] for r in rows}
+    for line in await conn.execute(
+        select(return_lines)
+        .where(return_lines.c.return_id.in_(list(lines_of)))
+        .order_by(return_lines.c.id)
+    ):
+        lines_of[line.return_id].append(line)
     result: list[ReturnRequest] = []
     for r in rows:
-        cur = currency
-        if cur is None:
-            cur = (
-                await conn.execute(select(orders.c.currency).where(orders.c.id == r.order_id))
-            ).scalar_one()
-        lines = []
-        for line in await line_ids(conn, r.id):
-            lines.append(
-                ReturnLine(
-                    sku=line.sku,
-                    quantity=line.quantity,
-                    reason=ReturnReason(line.reason),
-                    condition=ItemCondition(line.condition),
-                    disposition=Disposition(line.disposition),
-                    location_id=line.location_id,
-                    refund=Money.from_minor(line.refund_minor, cur),
-                )
-            )
+        cur = currency or currencies[r.order_id]
         result.append(
             ReturnRequest(
                 id=r.id,
                 order_id=r.order_id,
                 status=ReturnStatus(r.status),
-                lines=tuple(lines),
+                lines=tuple(
+                    ReturnLine(
+                        sku=line.sku,
+                        quantity=line.quantity,
+                        reason=ReturnReason(line.reason),
+                        condition=ItemCondition(line.condition),
+                        disposition=Disposition(line.disposition),
+                        location_id=line.location_id,
+                        refund=Money.from_minor(line.refund_minor, cur),
+                    )
+                    for line in lines_of[r.id]
+                ),
                 refund_total=Money.from_minor(r.refund_minor, cur),
                 created_at=r.created_at,
                 updated_at=r.updated_at,

@@ -237,9 +237,9 @@ class ReturnService:
             raise NotFound(f"No return {return_id!r}", field="id")
         return found
 
-    async def of_order(self, order: Order) -> list[ReturnRequest]:
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[ReturnRequest]]:
         async with self._db.transaction() as conn:
-            return await repo.returns_of_order(conn, order.id, order.total.currency)
+            return await repo.returns_of_orders(conn, order_ids)
 
     async def request(
         self, order_id: str, lines: Sequence[ReturnLineRequest], key: str

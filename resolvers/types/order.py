@@ -143,11 +143,10 @@ class Order:
     timeline: list[OrderEvent]
     created_at: datetime
     updated_at: datetime
-    source: strawberry.Private[domain.Order]
 
     @strawberry.field(description="Returns opened for this order, oldest first.")
     async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
-        found = await info.context.services.returns.of_order(self.source)
+        found = await info.context.returns.load(str(self.id))
         return [ReturnRequest.from_domain(r) for r in found]
 
     @classmethod
@@ -203,7 +202,6 @@ class Order:
             ],
             created_at=o.created_at,
             updated_at=o.updated_at,
-            source=o,
         )
 
 
