@@ -8,7 +8,7 @@ the message delivered; it is where a hold learns that its source has taken over
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -160,16 +160,18 @@ def build_handlers(
         return {"name": name}
 
     # --- POS ---------------------------------------------------------------------------
-    async def record_sale(d: Delivery, _: ResultLookup) -> dict[str, Any]:
-        p = d.payload
-        await pos.record_sale(
-            d.reference,
-            p["sku"],
-            p["location_ref"],
-            p["quantity"],
-            datetime.fromisoformat(p["occurred_at"]),
-        )
-        return {}
+    def pos_adjustment(
+        write: Callable[[str, str, str, int, datetime], Awaitable[None]],
+    ) -> Callable[[Delivery, ResultLookup], Awaitable[dict[str, Any]]]:
+        """A Square adjustment (sale or restock) from the message's payload."""
+
+        async def deliver(d: Delivery, _: ResultLookup) -> dict[str, Any]:
+            p = d.payload
+            occurred = datetime.fromisoformat(p["occurred_at"])
+            await write(d.reference, p["sku"], p["location_ref"], p["quantity"], occurred)
+            return {}
+
+        return deliver
 
     async def sale_recorded(
         conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
@@ -184,17 +186,6 @@ def build_handlers(
             f"{p['quantity']}x {p['sku']} recorded as sold at {p['location_id']}",
         )
         return skus
-
-    async def record_restock(d: Delivery, _: ResultLookup) -> dict[str, Any]:
-        p = d.payload
-        await pos.record_restock(
-            d.reference,
-            p["sku"],
-            p["location_ref"],
-            p["quantity"],
-            datetime.fromisoformat(p["occurred_at"]),
-        )
-        return {}
 
     async def restocked(
         conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
@@ -324,8 +315,10 @@ def build_handlers(
         source_writes.CANCEL_SALES_ORDER: OperationHandler(
             cancel_sales_order, sales_order_cancelled
         ),
-        source_writes.RECORD_SALE: OperationHandler(record_sale, sale_recorded),
-        source_writes.RECORD_RESTOCK: OperationHandler(record_restock, restocked),
+        source_writes.RECORD_SALE: OperationHandler(pos_adjustment(pos.record_sale), sale_recorded),
+        source_writes.RECORD_RESTOCK: OperationHandler(
+            pos_adjustment(pos.record_restock), restocked
+        ),
         return_writes.RECEIVE_ERP: OperationHandler(receive_stock, restocked),
         order_writes.CREATE_OMS_ORDER: OperationHandler(create_oms_order, oms_order_created),
         order_writes.CANCEL_OMS_ORDER: OperationHandler(cancel_oms_order, oms_status_changed),

@@ -143,7 +143,7 @@ class ReservationService:
                 field="channel",
             )
         plans = plan_holds(lines, await self._availability.kits([line.sku for line in lines]))
-        source = await self._source_figures(plans, location)
+        source = await self.source_figures(plans, location)
         reservation = Reservation(
             id=new_id("res"),
             status=ReservationStatus.ACTIVE,
@@ -204,7 +204,7 @@ class ReservationService:
         assert found is not None
         return self._as_seen_now(found)
 
-    async def _source_figures(
+    async def source_figures(
         self, plans: Sequence[HoldPlan], location: Location
     ) -> dict[str, NodeAvailability]:
         skus = sorted({p.sku for p in plans})
@@ -246,11 +246,6 @@ class ReservationService:
 
     async def plans_for(self, lines: Sequence[ReservationLine]) -> list[HoldPlan]:
         return plan_holds(lines, await self._availability.kits([line.sku for line in lines]))
-
-    async def source_figures(
-        self, plans: Sequence[HoldPlan], location: Location
-    ) -> dict[str, NodeAvailability]:
-        return await self._source_figures(plans, location)
 
     # --- change state --------------------------------------------------------------------
 
