@@ -1,0 +1,45 @@
+"""The router: the best fulfillment node(s) for an order, explained (pure, no I/O)."""
+
+from gateway.routing.engine import plan_fulfillment
+from gateway.routing.model import (
+    AllocatedLine,
+    CandidateNode,
+    CandidateScore,
+    CostBreakdown,
+    Explanation,
+    FulfillmentPlan,
+    NearbyStore,
+    RateBand,
+    Rejection,
+    RouteLine,
+    RoutingPolicy,
+    RoutingRequest,
+    ServiceLevel,
+    Shipment,
+    ShippingModel,
+    Strategy,
+    Unfulfillable,
+    Verdict,
+)
+
+__all__ = [
+    "AllocatedLine",
+    "CandidateNode",
+    "CandidateScore",
+    "CostBreakdown",
+    "Explanation",
+    "FulfillmentPlan",
+    "NearbyStore",
+    "RateBand",
+    "Rejection",
+    "RouteLine",
+    "RoutingPolicy",
+    "RoutingRequest",
+    "ServiceLevel",
+    "Shipment",
+    "ShippingModel",
+    "Strategy",
+    "Unfulfillable",
+    "Verdict",
+    "plan_fulfillment",
+]
