@@ -35,6 +35,7 @@ from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
 from gateway.services.deliveries import build_handlers
+from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.locations import LocationDirectory
 from gateway.services.orders import OrderPolicy, OrderService
 from gateway.services.outbox_admin import OutboxAdmin
@@ -162,6 +163,7 @@ def build_services(
         else None
     )
     holds = ReservationService(db, availability, clock, hold_policy, answers_changed, batcher)
+    planner = FulfillmentPlanner(db, availability, catalog, clock, settings.routing)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -169,11 +171,13 @@ def build_services(
         erp=erp,
         db=db,
         reservations=holds,
+        fulfillment=planner,
         orders=OrderService(
             db,
             availability,
             catalog,
             holds,
+            planner,
             clock,
             hold_policy,
             OrderPolicy(pickup_window=timedelta(hours=settings.pickup_window_hours)),

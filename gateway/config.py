@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain import SourceSystem
+from gateway.routing.model import Strategy
 
 # Which system wins for which product field, first that has a value wins. The ERP is the
 # system of record for what an item is; each channel owns the price it charges.
@@ -31,8 +32,83 @@ DEFAULT_FIELD_POLICY: dict[str, list[SourceSystem]] = {
 }
 
 
+class RateBandSettings(BaseModel, frozen=True):
+    up_to_km: int
+    first_parcel: int  # minor units
+    additional_parcel: int
+    transit_days: int
+
+
+class ServiceSettings(BaseModel, frozen=True):
+    name: str
+    bands: list[RateBandSettings]
+
+
+class NodeTermsSettings(BaseModel, frozen=True):
+    """A node type's default fulfillment terms (the node file overrides them per node)."""
+
+    daily_capacity: int | None
+    cutoff: str  # "HH:MM", local to ``timezone``
+    timezone: str = "Europe/Berlin"
+    handling_per_order: int = 0  # minor units
+    handling_per_unit: int = 0
+
+
+DEFAULT_SERVICES = [
+    ServiceSettings(
+        name="STANDARD",
+        bands=[
+            RateBandSettings(up_to_km=50, first_parcel=490, additional_parcel=150, transit_days=1),
+            RateBandSettings(up_to_km=200, first_parcel=590, additional_parcel=200, transit_days=2),
+            RateBandSettings(
+                up_to_km=1000, first_parcel=790, additional_parcel=250, transit_days=3
+            ),
+        ],
+    ),
+    ServiceSettings(
+        name="EXPRESS",
+        bands=[
+            RateBandSettings(
+                up_to_km=200, first_parcel=1290, additional_parcel=300, transit_days=0
+            ),
+            RateBandSettings(
+                up_to_km=1000, first_parcel=1590, additional_parcel=400, transit_days=1
+            ),
+        ],
+    ),
+]
+
+
+class RoutingSettings(BaseModel, frozen=True):
+    """The router's rate table and policy; ROUTING__SPLIT_PENALTY=500 and the like, or
+    ROUTING='{...}' as JSON. Money in minor units of ``currency``."""
+
+    online_strategy: Strategy = Strategy.COST
+    currency: str = "EUR"
+    units_per_parcel: int = 5
+    services: list[ServiceSettings] = Field(default_factory=lambda: list(DEFAULT_SERVICES))
+    split_penalty: int = 300
+    max_radius_km: int | None = 1000
+    stale_after_seconds: int | None = 900
+    max_shipments: int = 4
+    excess_days: int | None = 60
+    excess_bonus: int = 20
+    store_reserve: int = 1
+    store_reserve_penalty: int = 50
+    # Days of sales the days-of-supply figure is measured over.
+    demand_window_days: int = 28
+    warehouse: NodeTermsSettings = NodeTermsSettings(
+        daily_capacity=5000, cutoff="16:00", handling_per_order=150, handling_per_unit=20
+    )
+    store: NodeTermsSettings = NodeTermsSettings(
+        daily_capacity=60, cutoff="18:00", handling_per_order=250, handling_per_unit=40
+    )
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_nested_delimiter="__"
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -112,3 +188,5 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = 60.0
     # Import WooCommerce web orders into the order view every this many seconds; 0 = off.
     web_order_sync_seconds: float = 30.0
+
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 
 from gateway.domain import (
     BackendLocation,
     Capability,
+    FulfillmentTerms,
     GeoPoint,
     Location,
     NodeType,
@@ -33,6 +35,7 @@ class NodeOverride:
     safety_stock: int | None = None
     enabled: bool = True
     oms_location: str | None = None
+    terms: FulfillmentTerms = field(default_factory=FulfillmentTerms)
 
 
 NodeOverrides = Mapping[tuple[SourceSystem, str], NodeOverride]
@@ -41,7 +44,9 @@ NodeOverrides = Mapping[tuple[SourceSystem, str], NodeOverride]
 def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOverride]:
     """Read ``{"nodes": [{"source", "ref", "id"?, "lat"?, "lng"?, "capabilities"?, ...}]}``.
 
-    ``oms_location`` names the Shopify Location gid a node's orders are assigned to.
+    ``oms_location`` names the Shopify Location gid a node's orders are assigned to;
+    ``daily_capacity``, ``cutoff`` ("16:00", local), ``timezone``, ``handling_per_order``
+    and ``handling_per_unit`` (minor units) are its fulfillment terms for the router.
     """
     if path is None:
         return {}
@@ -60,6 +65,13 @@ def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOver
             safety_stock=entry.get("safety_stock"),
             enabled=entry.get("enabled", True),
             oms_location=entry.get("oms_location"),
+            terms=FulfillmentTerms(
+                daily_capacity=entry.get("daily_capacity"),
+                cutoff=None if entry.get("cutoff") is None else time.fromisoformat(entry["cutoff"]),
+                timezone=entry.get("timezone"),
+                handling_per_order=entry.get("handling_per_order"),
+                handling_per_unit=entry.get("handling_per_unit"),
+            ),
         )
     return overrides
 
@@ -101,6 +113,7 @@ def build_locations(
                     safety_stock=safety if o.safety_stock is None else o.safety_stock,
                     address=loc.address,
                     oms_ref=o.oms_location,
+                    terms=o.terms,
                 )
             )
     return nodes

@@ -7,13 +7,17 @@ from datetime import datetime
 
 import strawberry
 
+from gateway.domain import GeoPoint
+from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
 from gateway.persistence.orders import OrderFilter as DomainOrderFilter
+from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
 from resolvers.types.common import PageInfo
 from resolvers.types.order import Order, OrderConnection, OrderEdge, OrderFilter
 from resolvers.types.reservation import Reservation
 from resolvers.types.returns import Delivery, ReturnRequest
+from resolvers.types.routing import FulfillmentPlan, FulfillmentPlanInput
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -37,6 +41,28 @@ class CommerceQuery:
     @strawberry.field(description="One hold by id.")
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation:
         return Reservation.from_domain(await info.context.services.reservations.get(str(id)))
+
+    @strawberry.field(
+        description="Dry run: where an order's units would come from, when they would "
+        "arrive, what it would cost, and why. Holds nothing."
+    )
+    async def fulfillment_plan(self, info: Info, input: FulfillmentPlanInput) -> FulfillmentPlan:
+        query = PlanQuery(
+            lines=tuple(ReservationLine(x.sku, x.quantity) for x in input.lines),
+            destination=(
+                None
+                if input.destination is None
+                else GeoPoint(input.destination.lat, input.destination.lng)
+            ),
+            pickup_location_id=(
+                None if input.pickup_location_id is None else str(input.pickup_location_id)
+            ),
+            strategy=input.strategy,
+            deliver_by=input.deliver_by,
+            service_level=input.service_level,
+        )
+        _, plan = await info.context.services.fulfillment.plan(query)
+        return FulfillmentPlan.from_domain(plan)
 
     @strawberry.field(description="One order by id (gateway orders and imported web orders).")
     async def order(self, info: Info, id: strawberry.ID) -> Order:

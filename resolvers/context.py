@@ -11,9 +11,11 @@ from gateway.config import Settings
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
 from gateway.domain.orders import ReturnRequest
 from gateway.persistence.database import Database
+from gateway.persistence.routing import StoredDecision
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
+from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.orders import OrderService
 from gateway.services.outbox_admin import OutboxAdmin
 from gateway.services.outbox_worker import OutboxWorker
@@ -30,6 +32,7 @@ class Services:
     erp: ErpPort
     db: Database
     reservations: ReservationService
+    fulfillment: FulfillmentPlanner
     orders: OrderService
     returns: ReturnService
     outbox: OutboxAdmin
@@ -44,6 +47,7 @@ class GatewayContext:
     items: DataLoader[str, ItemMaster | None] = field(init=False)
     stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
     returns: DataLoader[str, list[ReturnRequest]] = field(init=False)
+    routing: DataLoader[str, StoredDecision | None] = field(init=False)
     _locations: asyncio.Task[list[Location]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +69,12 @@ class GatewayContext:
             found = await s.returns.of_orders(order_ids)
             return [found[order_id] for order_id in order_ids]
 
+        async def load_routing(order_ids: list[str]) -> list[StoredDecision | None]:
+            found = await s.orders.routing_decisions(order_ids)
+            return [found.get(order_id) for order_id in order_ids]
+
         self.returns = DataLoader(load_fn=load_returns)
+        self.routing = DataLoader(load_fn=load_routing)
         self.products = DataLoader(load_fn=load_products)
         self.items = DataLoader(load_fn=load_items)
         self.stock = DataLoader(load_fn=load_stock)

@@ -91,6 +91,10 @@ class Mutation:
             name=input.customer.name,
             delivery=None if input.delivery is None else input.delivery.address.to_domain(),
             pickup_location_id=None if input.pickup is None else str(input.pickup.location_id),
+            strategy=input.strategy,
+            deliver_by=input.deliver_by,
+            service_level=input.service_level,
+            allow_transfer=input.allow_transfer,
         )
         placed = await info.context.services.orders.place(request, idempotency_key)
         return Order.from_domain(placed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -141,6 +141,17 @@ class BackendLocation:
 
 
 @dataclass(frozen=True, slots=True)
+class FulfillmentTerms:
+    """A node's own fulfillment terms from the node file; None: its type's default."""
+
+    daily_capacity: int | None = None  # units it can pick per ship day
+    cutoff: time | None = None  # local time after which an order ships the next day
+    timezone: str | None = None  # IANA name the cut-off is in
+    handling_per_order: int | None = None  # minor units
+    handling_per_unit: int | None = None  # minor units
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """A fulfillment node: a warehouse or a store, with what it can do."""
 
@@ -154,6 +165,7 @@ class Location:
     safety_stock: int = 0
     address: str | None = None
     oms_ref: str | None = None  # the OMS (Shopify) Location gid orders are assigned to
+    terms: FulfillmentTerms = field(default_factory=FulfillmentTerms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,3 +191,17 @@ class OutboxRow(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+class RoutingDecisionRow(SQLModel, table=True):
+    """The router's decision for a gateway order with everything it was given, so it can
+    be shown, replayed through the engine and compared later."""
+
+    __tablename__ = "routing_decision"
+
+    order_id: str = Field(foreign_key="customer_order.id", primary_key=True, max_length=40)
+    decided_at: datetime = Field(sa_column=_utc())
+    strategy: str = Field(max_length=16)
+    snapshot_version: int
+    request: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    plan: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))

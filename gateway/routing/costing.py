@@ -95,21 +95,17 @@ def _search_shippable(
             split_penalty=request.policy.split_penalty,
             max_shipments=request.policy.max_shipments,
         )
-        if result.best is not None or len(lines) == 1:
-            if result.best is None:
-                dropped.append(_unshippable(lines[0], request.policy.max_shipments))
-                lines = []
+        if result.best is not None:
             return result, lines, dropped
+        suppliers = [sum(1 for t in narrowed if t.offers[j].units) for j in range(len(lines))]
         hardest = min(
-            lines,
-            key=lambda line: (
-                sum(1 for t in narrowed if t.offers[lines.index(line)].units),
-                line.quantity,
-                line.sku,
-            ),
+            range(len(lines)), key=lambda j: (suppliers[j], lines[j].quantity, lines[j].sku)
         )
-        dropped.append(_unshippable(hardest, request.policy.max_shipments))
-        lines = [line for line in lines if line is not hardest]
+        held = sum(t.offers[hardest].units for t in narrowed)
+        dropped.append(_unshippable(lines[hardest], request.policy.max_shipments, held))
+        lines = lines[:hardest] + lines[hardest + 1 :]
+        if not lines:
+            return result, lines, dropped
 
 
 def _narrow(terms: NodeTerms, all_lines: Sequence[RouteLine], kept: list[RouteLine]) -> NodeTerms:
@@ -130,14 +126,14 @@ def _short(line: RouteLine, held: int, refused: list[Refusal]) -> Unfulfillable:
         reason += f" ({elsewhere} more at rejected nodes)"
     if line.backorder_date is not None:
         reason += f"; backorderable, expected {line.backorder_date.isoformat()}"
-    return Unfulfillable(line.sku, line.quantity, reason, line.backorder_date)
+    return Unfulfillable(line.sku, line.quantity, reason, line.backorder_date, held)
 
 
-def _unshippable(line: RouteLine, max_shipments: int) -> Unfulfillable:
+def _unshippable(line: RouteLine, max_shipments: int, available: int) -> Unfulfillable:
     reason = (
         "the nodes that hold it have no pick capacity left for it together with the rest "
         f"of the order within {max_shipments} shipments"
     )
     if line.backorder_date is not None:
         reason += f"; backorderable, expected {line.backorder_date.isoformat()}"
-    return Unfulfillable(line.sku, line.quantity, reason, line.backorder_date)
+    return Unfulfillable(line.sku, line.quantity, reason, line.backorder_date, available)

@@ -80,13 +80,13 @@ def candidate_scores(
     plan_objective: int | None,
 ) -> tuple[CandidateScore, ...]:
     """Every node the router looked at. An eligible node's score is what it would cost to
-    ship, alone, the units of the order it can supply."""
+    ship, alone, the units of the order it can supply (within its pick capacity)."""
     currency = request.shipping.currency
     wanted = sum(line.quantity for line in request.lines)
     upp = request.shipping.units_per_parcel
     scored = []
     for t in terms:
-        units = [o.units for o in t.offers]
+        units = _within_capacity([o.units for o in t.offers], t.capacity)
         available = sum(units)
         alone = objective_of([t], [units], upp, 0)
         if t.node.id in chosen:
@@ -131,6 +131,15 @@ def candidate_scores(
         key=lambda c: (c.distance_km is None, c.distance_km or 0.0, c.node_id),
     )
     return (*scored, *rejected)
+
+
+def _within_capacity(units: list[int], capacity: int) -> list[int]:
+    kept = []
+    for wanted in units:
+        take = min(wanted, capacity)
+        capacity -= take
+        kept.append(take)
+    return kept
 
 
 def tie_break(result: SearchResult, currency: str) -> str:

@@ -43,7 +43,6 @@ class Rejection(StrEnum):
     MISSES_PROMISE = "MISSES_PROMISE"  # even its fastest service arrives after deliver_by
     STALE_STOCK = "STALE_STOCK"  # its stock figures are too old to promise from
     OUTSIDE_RADIUS = "OUTSIDE_RADIUS"  # farther than the policy's radius, or no coordinates
-    NOT_PICKUP_STORE = "NOT_PICKUP_STORE"  # a pickup order is filled at its store (or moved)
 
 
 class Verdict(StrEnum):
@@ -158,6 +157,7 @@ class Unfulfillable:
     quantity: int
     reason: str
     backorder_date: date | None = None
+    available: int = 0  # units the nodes that can serve the order hold between them
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,17 +7,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from gateway.domain import Channel, Location, Money, SourceSystem
 from gateway.domain.documents import PostalAddress
 from gateway.domain.orders import Order, OrderEvent, OrderLine, OrderOrigin, OrderStatus
 from gateway.domain.reservations import HoldPlan, Reservation, ReservationLine, ReservationStatus
-from gateway.errors import BadUserInput, NotFound
+from gateway.errors import BadUserInput, InsufficientStock, NotFound
 from gateway.persistence.outbox import OutboxMessage
+from gateway.routing import FulfillmentPlan, Strategy
 from gateway.services.order_writes import create_oms_order
-from gateway.services.routing import NodeChoice
 from gateway.services.source_writes import commit_messages
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -31,6 +31,11 @@ class PlaceOrderRequest:
     name: str
     delivery: PostalAddress | None = None
     pickup_location_id: str | None = None
+    strategy: Strategy | None = None  # None: the channel's default
+    deliver_by: date | None = None
+    service_level: str | None = None
+    # A pickup order its store cannot fill alone may wait for a transfer from other nodes.
+    allow_transfer: bool = False
 
 
 def validate_place(request: PlaceOrderRequest) -> None:
@@ -49,6 +54,48 @@ def validate_place(request: PlaceOrderRequest) -> None:
             raise BadUserInput("delivery.address needs lat and lng", field="delivery")
 
 
+def refuse_unplaceable(plan: FulfillmentPlan, request: PlaceOrderRequest) -> None:
+    """An order is placed whole or not at all: INSUFFICIENT_STOCK names what is short, and
+    for a pickup order that needs a transfer the customer did not accept, the stores that
+    have everything."""
+    if plan.unfulfillable:
+        raise InsufficientStock(
+            "Cannot fill: "
+            + "; ".join(f"{u.sku} x{u.quantity}: {u.reason}" for u in plan.unfulfillable),
+            shortfalls=[
+                {
+                    "sku": u.sku,
+                    "locationId": None,
+                    "requested": u.quantity,
+                    "available": u.available,
+                }
+                for u in plan.unfulfillable
+            ],
+        )
+    transfers = [s for s in plan.shipments if s.transfer_to is not None]
+    if transfers and not request.allow_transfer:
+        store = request.pickup_location_id
+        held = {
+            line.sku: line.quantity
+            for s in plan.shipments
+            if s.transfer_to is None
+            for line in s.lines
+        }
+        wanted: dict[str, int] = {}
+        for line in request.lines:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        elsewhere = ", ".join(s.node_name for s in plan.alternative_stores)
+        raise InsufficientStock(
+            f"{store} cannot fill the order today; set allowTransfer to collect it there on "
+            f"{plan.promised_date}" + (f", or collect today at: {elsewhere}" if elsewhere else ""),
+            shortfalls=[
+                {"sku": sku, "locationId": store, "requested": qty, "available": held.get(sku, 0)}
+                for sku, qty in wanted.items()
+                if held.get(sku, 0) < qty
+            ],
+        )
+
+
 def unit_price(product: object | None, sku: str) -> Money:
     if product is None:
         raise NotFound(f"No product with SKU {sku!r}", field="sku", sku=sku)
@@ -58,30 +105,49 @@ def unit_price(product: object | None, sku: str) -> Money:
     return price
 
 
+def source_reference(order_id: str, location_id: str, shipments: int) -> str:
+    """The reference an order's commitment at one node is written under in its source of
+    truth (the ERP's po_no, the POS sale's key). A one-node order uses the order id, as
+    the ERP and POS know it; a split order needs one per node."""
+    return order_id if shipments == 1 else f"{order_id}@{location_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """What one node ships of an order, and the hold that backs it."""
+
+    location: Location
+    reservation_id: str
+    lines: tuple[ReservationLine, ...]
+    plans: tuple[HoldPlan, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PlacementDraft:
     order: Order
-    reservation: Reservation
+    reservations: list[Reservation]
     messages: list[OutboxMessage]
 
 
 def draft_placement(
     *,
     order_id: str,
-    reservation_id: str,
     request: PlaceOrderRequest,
-    lines: Sequence[ReservationLine],
-    plans: Sequence[HoldPlan],
+    allocations: Sequence[Allocation],
     prices: dict[str, Money],
-    choice: NodeChoice,
+    routing_summary: str,
     locations: Sequence[Location],
     now: datetime,
     hold_for: timedelta,
     erp_customer: str,
 ) -> PlacementDraft:
-    location = choice.location
     currency = next(iter(prices.values())).currency
-    total = sum((prices[line.sku].amount * line.quantity for line in lines), start=Decimal(0))
+    order_lines = tuple(
+        OrderLine(line.sku, line.quantity, prices[line.sku], allocation.location.id)
+        for allocation in allocations
+        for line in allocation.lines
+    )
+    total = sum((line.unit_price.amount * line.quantity for line in order_lines), Decimal(0))
     order = Order(
         id=order_id,
         origin=OrderOrigin.GATEWAY,
@@ -90,9 +156,7 @@ def draft_placement(
         customer_email=request.email.strip(),
         customer_name=request.name.strip(),
         total=Money(total, currency),
-        lines=tuple(
-            OrderLine(line.sku, line.quantity, prices[line.sku], location.id) for line in lines
-        ),
+        lines=order_lines,
         created_at=now,
         updated_at=now,
         delivery=request.delivery,
@@ -105,32 +169,37 @@ def draft_placement(
                 SourceSystem.GATEWAY,
                 OrderStatus.PLACED,
                 OrderStatus.ALLOCATED,
-                f"{location.name} ({location.id}): {choice.reason}",
+                routing_summary,
             ),
         ),
     )
-    reservation = Reservation(
-        id=reservation_id,
-        status=ReservationStatus.CONFIRMED,
-        location_id=location.id,
-        channel=request.channel,
-        customer_ref=order.customer_email,
-        lines=tuple(lines),
-        created_at=now,
-        # A confirmed hold does not expire; this only bounds the row's own field.
-        expires_at=now + hold_for,
-        order_id=order_id,
-    )
-    messages = commit_messages(
-        ordering_key=order_id,
-        reference=order_id,
-        location=location,
-        plans=plans,
-        customer=erp_customer,
-        prices={p.sku: prices[p.line_sku] for p in plans if p.sku == p.line_sku},
-        now=now,
-    )
+    reservations = [
+        Reservation(
+            id=allocation.reservation_id,
+            status=ReservationStatus.CONFIRMED,
+            location_id=allocation.location.id,
+            channel=request.channel,
+            customer_ref=order.customer_email,
+            lines=allocation.lines,
+            created_at=now,
+            # A confirmed hold does not expire; this only bounds the row's own field.
+            expires_at=now + hold_for,
+            order_id=order_id,
+        )
+        for allocation in allocations
+    ]
+    messages: list[OutboxMessage] = []
+    for allocation in allocations:
+        messages += commit_messages(
+            ordering_key=order_id,
+            reference=source_reference(order_id, allocation.location.id, len(allocations)),
+            location=allocation.location,
+            plans=allocation.plans,
+            customer=erp_customer,
+            prices={p.sku: prices[p.line_sku] for p in allocation.plans if p.sku == p.line_sku},
+            now=now,
+        )
     oms = create_oms_order(order, {loc.id: loc for loc in locations})
     if oms is not None:
         messages.append(oms)
-    return PlacementDraft(order, reservation, messages)
+    return PlacementDraft(order, reservations, messages)

@@ -1,9 +1,10 @@
 """Placing, reading and moving orders.
 
-``place`` checks availability, picks the node (gateway.services.routing), takes the holds
-and records the order and every backend write it owes in one transaction: the hold can
-never exist without its order, nor the order without the writes that tell the ERP, POS and
-OMS about it. What is written is decided by ``order_placement.draft_placement`` (pure).
+``place`` asks the router for a plan (gateway.services.fulfillment), takes the holds at
+every node of the plan and records the order, the routing decision with its inputs, and
+every backend write it owes in one transaction: a hold can never exist without its order,
+nor the order without the writes that tell the ERP, POS and OMS about it. What is written
+is decided by ``order_placement.draft_placement`` (pure).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain import Channel, Location, Money, SourceSystem
+from gateway.domain import Channel, Money, SourceSystem
 from gateway.domain.documents import Tracking
 from gateway.domain.orders import Order, OrderOrigin, OrderStatus
 from gateway.domain.reservations import (
-    HoldPlan,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -30,13 +30,20 @@ from gateway.persistence import orders as repo
 from gateway.persistence.database import Database
 from gateway.persistence.outbox import OutboxMessage, enqueue
 from gateway.persistence.reservations import reservations
+from gateway.persistence.routing import StoredDecision, decisions_of, insert_decision
 from gateway.ports import Clock, ErpOrdersPort, OmsPort
-from gateway.services.availability import AvailabilityService, Near, select_locations
+from gateway.routing import FulfillmentPlan, RoutingRequest
+from gateway.routing.snapshot import SNAPSHOT_VERSION, dump_plan, dump_request
+from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
-from gateway.services.holds import needed_by_sku, normalise_lines
+from gateway.services.fulfillment import FulfillmentPlanner, PlanQuery
+from gateway.services.holds import normalise_lines
 from gateway.services.order_placement import (
+    Allocation,
     PlaceOrderRequest,
     draft_placement,
+    refuse_unplaceable,
+    source_reference,
     unit_price,
     validate_place,
 )
@@ -49,7 +56,6 @@ from gateway.services.order_writes import (
     fulfill_oms_order,
 )
 from gateway.services.reservations import HoldPolicy, ReservationService, new_id
-from gateway.services.routing import NodeChoice, best_shortfalls, nearest_complete_nodes
 from gateway.services.source_writes import undo_messages
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
@@ -68,6 +74,7 @@ class OrderService:
         availability: AvailabilityService,
         catalog: CatalogService,
         holds: ReservationService,
+        planner: FulfillmentPlanner,
         clock: Clock,
         hold_policy: HoldPolicy,
         policy: OrderPolicy,
@@ -82,6 +89,7 @@ class OrderService:
         self._availability = availability
         self._catalog = catalog
         self._holds = holds
+        self._planner = planner
         self._clock = clock
         self._hold_policy = hold_policy
         self._policy = policy
@@ -103,6 +111,10 @@ class OrderService:
         async with self._db.transaction() as conn:
             return await repo.list_orders(conn, where, first=first, after=after)
 
+    async def routing_decisions(self, order_ids: Sequence[str]) -> dict[str, StoredDecision]:
+        async with self._db.transaction() as conn:
+            return await decisions_of(conn, order_ids)
+
     # --- place ---------------------------------------------------------------------------
 
     async def place(self, request: PlaceOrderRequest, key: str) -> Order:
@@ -117,6 +129,10 @@ class OrderService:
                 "name": request.name,
                 "delivery": request.delivery,
                 "pickup": request.pickup_location_id,
+                "strategy": request.strategy,
+                "deliver_by": request.deliver_by,
+                "service_level": request.service_level,
+                "allow_transfer": request.allow_transfer,
             },
         )
         idempotency.validate_key(key)
@@ -132,50 +148,31 @@ class OrderService:
         currencies = {p.currency for p in prices.values()}
         if len(currencies) > 1:
             raise BadUserInput(f"lines are priced in several currencies: {sorted(currencies)}")
-        plans = await self._holds.plans_for(lines)
-        needed = needed_by_sku(plans)
-
-        locations = await self._availability.all_locations()
-        if request.pickup_location_id is not None:
-            pickup = await self._availability.location(request.pickup_location_id)
-            candidates = select_locations([pickup], channel=Channel.PICKUP)
-            if not candidates:
-                raise BadUserInput(f"{pickup.name} does not offer pickup", field="pickup")
-        else:
-            assert request.delivery is not None and request.delivery.point is not None
-            candidates = select_locations(
-                locations, near=Near(request.delivery.point), channel=Channel.ONLINE
-            )
-        by_node = await self._availability.by_node(sorted(needed))
-        atp = {
-            (sku, loc_id): row.available_to_promise
-            for sku, rows in by_node.items()
-            for loc_id, row in rows.items()
-        }
-        choices = nearest_complete_nodes(needed, candidates, atp)
-        if not choices:
-            short = best_shortfalls(needed, candidates, atp)
-            raise InsufficientStock(
-                "No single node can fill this order: "
-                + ", ".join(f"{s['sku']} (at most {s['available']})" for s in short),
-                shortfalls=short,
-            )
-
+        query = PlanQuery(
+            lines=lines,
+            destination=None if request.delivery is None else request.delivery.point,
+            pickup_location_id=request.pickup_location_id,
+            strategy=request.strategy,
+            deliver_by=request.deliver_by,
+            service_level=request.service_level,
+        )
         order_id = new_id("ord")
-        last_error: InsufficientStock | None = None
-        for choice in choices[:MAX_ROUTING_ATTEMPTS]:
+        for attempt in range(1, MAX_ROUTING_ATTEMPTS + 1):
+            # Each attempt plans on fresh figures: holds taken meanwhile are deducted.
+            routing_request, plan = await self._planner.plan(query)
+            refuse_unplaceable(plan, request)
             try:
                 order = await self._record(
-                    order_id, key, fingerprint, request, lines, plans, prices, choice, locations
+                    order_id, key, fingerprint, request, prices, routing_request, plan
                 )
-            except InsufficientStock as exc:
-                last_error = exc  # taken meanwhile by someone else: try the next node
-                continue
-            await self._on_change(sorted(needed))
+            except InsufficientStock:
+                if attempt == MAX_ROUTING_ATTEMPTS:
+                    raise
+                continue  # another order took the stock between planning and holding
+            await self._on_change(sorted({line.sku for line in order.lines}))
             self._wake()
             return order
-        assert last_error is not None
-        raise last_error
+        raise AssertionError("unreachable")
 
     async def _record(
         self,
@@ -183,29 +180,32 @@ class OrderService:
         key: str,
         fingerprint: str,
         request: PlaceOrderRequest,
-        lines: tuple[ReservationLine, ...],
-        plans: list[HoldPlan],
         prices: dict[str, Money],
-        choice: NodeChoice,
-        locations: list[Location],
+        routing_request: RoutingRequest,
+        plan: FulfillmentPlan,
     ) -> Order:
         now = self._clock.now()
-        location: Location = choice.location
-        source = await self._holds.source_figures(plans, location)
+        allocations = []
+        sources = []
+        # Holds are taken node by node in id order, so concurrent split orders lock their
+        # (SKU, node) rows in one global order and cannot deadlock.
+        for shipment in sorted(plan.shipments, key=lambda s: s.node_id):
+            location = await self._availability.location(shipment.node_id)
+            lines = tuple(ReservationLine(x.sku, x.quantity) for x in shipment.lines)
+            plans = tuple(await self._holds.plans_for(lines))
+            allocations.append(Allocation(location, new_id("res"), lines, plans))
+            sources.append(await self._holds.source_figures(plans, location))
         draft = draft_placement(
             order_id=order_id,
-            reservation_id=new_id("res"),
             request=request,
-            lines=lines,
-            plans=plans,
+            allocations=allocations,
             prices=prices,
-            choice=choice,
-            locations=locations,
+            routing_summary=plan.explanation.summary,
+            locations=await self._availability.all_locations(),
             now=now,
             hold_for=self._hold_policy.max_ttl,
             erp_customer=self._hold_policy.erp_customer,
         )
-        order, reservation, messages = draft.order, draft.reservation, draft.messages
         async with self._db.transaction() as conn:
             replay = await idempotency.claim(
                 conn,
@@ -219,9 +219,25 @@ class OrderService:
                 found = await repo.get_order(conn, replay.resource_id)
                 assert found is not None
                 return found
-            await self._holds.hold(conn, reservation, plans, location, source, now)
-            await repo.insert_order(conn, order)
-            await enqueue(conn, messages, now)
+            for allocation, reservation, source in zip(
+                allocations, draft.reservations, sources, strict=True
+            ):
+                await self._holds.hold(
+                    conn, reservation, allocation.plans, allocation.location, source, now
+                )
+            await repo.insert_order(conn, draft.order)
+            await insert_decision(
+                conn,
+                StoredDecision(
+                    order_id=order_id,
+                    decided_at=now,
+                    strategy=plan.strategy.value,
+                    snapshot_version=SNAPSHOT_VERSION,
+                    request=dump_request(routing_request),
+                    plan=dump_plan(plan),
+                ),
+            )
+            await enqueue(conn, draft.messages, now)
             stored = await repo.get_order(conn, order_id)
         assert stored is not None
         return stored
@@ -253,12 +269,13 @@ class OrderService:
         )
         messages: list[OutboxMessage] = []
         if order.origin is OrderOrigin.GATEWAY:
-            for held in await self._order_reservations(conn, order.id):
+            held_at = await self._order_reservations(conn, order.id)
+            for held in held_at:
                 location = await self._availability.location(held.location_id)
                 plans = await self._holds.plans_for(held.lines)
                 messages += undo_messages(
                     ordering_key=order.id,
-                    reference=order.id,
+                    reference=source_reference(order.id, location.id, len(held_at)),
                     location=location,
                     plans=plans,
                     now=now,

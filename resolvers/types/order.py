@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
@@ -11,6 +11,7 @@ from gateway.domain import orders as domain
 from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
 from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
+from resolvers.types.routing import RoutingDecision, RoutingStrategy
 
 OrderStatus = strawberry.enum(domain.OrderStatus)
 OrderOrigin = strawberry.enum(domain.OrderOrigin)
@@ -62,6 +63,17 @@ class PlaceOrderInput:
     customer: CustomerInput
     delivery: DeliveryInput | None = None
     pickup: PickupInput | None = None
+    strategy: RoutingStrategy | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Default: PICKUP for a pickup, else the online default."
+    )
+    deliver_by: date | None = strawberry.field(
+        default=None, description="Refuse plans that arrive after this date."
+    )
+    service_level: str | None = None
+    allow_transfer: bool = strawberry.field(
+        default=False,
+        description="A pickup its store cannot fill today may wait for a transfer.",
+    )
 
 
 @strawberry.input
@@ -148,6 +160,13 @@ class Order:
     async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
         found = await info.context.returns.load(str(self.id))
         return [ReturnRequest.from_domain(r) for r in found]
+
+    @strawberry.field(
+        description="The routing decision the order was placed on (gateway orders only)."
+    )
+    async def routing(self, info: strawberry.Info) -> RoutingDecision | None:
+        stored = await info.context.routing.load(str(self.id))
+        return None if stored is None else RoutingDecision.from_stored(stored)
 
     @classmethod
     def from_domain(cls, o: domain.Order) -> Order:

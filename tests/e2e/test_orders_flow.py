@@ -271,7 +271,7 @@ async def online_rows(gql: GraphQLClient, sku: str) -> list[dict[str, Any]]:
     return data["product"]["availability"]["locations"]
 
 
-async def test_given_a_delivery_when_placed_then_the_nearest_node_that_can_fill_it_all_is_chosen(
+async def test_given_the_nearest_node_is_short_then_one_warehouse_shipment_beats_a_split(
     stack: Stack, dataset
 ):
     candidates = sorted(await online_rows(stack.gql, SHOE), key=lambda r: r["distanceKm"])
@@ -290,8 +290,17 @@ async def test_given_a_delivery_when_placed_then_the_nearest_node_that_can_fill_
     ]
     assert order["fulfillmentLocationIds"] == [node]
     (allocated,) = [e for e in order["timeline"] if e["toStatus"] == "ALLOCATED"]
-    assert node in allocated["detail"] and "nearest node that can fill all" in allocated["detail"]
-    assert f"{chosen['distanceKm']:.1f} km" in allocated["detail"]
+    assert allocated["detail"].startswith(f"1 shipment: Central Warehouse ({node}, ")
+    routing = (await ok(stack.gql, ROUTING, id=order["id"]))["order"]["routing"]
+    assert routing["strategy"] == "COST"
+    assert [s["locationId"] for s in routing["plan"]["shipments"]] == [node]
+    verdicts = {c["locationId"]: c["verdict"] for c in routing["plan"]["explanation"]["candidates"]}
+    assert verdicts[node] == "CHOSEN"
+    assert verdicts[nearest_with_stock["location"]["id"]] == "CONSIDERED"
+    # The decision keeps its inputs (this node's stock as it was) and replays the same.
+    snapshot = {n["id"]: n for n in routing["inputs"]["nodes"]}
+    assert snapshot[node]["atp"][SHOE] == chosen["availableToPromise"]
+    assert routing["replay"] == {"samePlan": True, "differences": []}
     assert (await position(stack.gql, SHOE, node))["held"] == quantity
 
     await stack.drain()
@@ -332,22 +341,29 @@ async def test_given_a_delivery_when_placed_then_the_nearest_node_that_can_fill_
     assert refused["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
+ROUTING = """query ($id: ID!) { order(id: $id) { routing {
+  strategy inputs replay { samePlan differences }
+  plan { shipments { locationId } explanation { candidates(first: 100) { locationId verdict } } }
+} } }"""
 DELIVERIES = """query ($id: ID!) { orderDeliveries(orderId: $id) { id operation status } }"""
 
 
-async def test_given_an_order_no_node_can_fill_when_placed_then_insufficient_stock_and_nothing_kept(
+async def test_given_more_than_all_nodes_hold_when_placed_then_insufficient_stock_and_nothing_kept(
     stack: Stack,
 ):
     candidates = await online_rows(stack.gql, SHOE)
-    most = max(r["availableToPromise"] for r in candidates)
+    everything = sum(r["availableToPromise"] for r in candidates)
 
     refused = await error_of(
-        stack.gql, PLACE, input=order_input("nobody@example.org", [(SHOE, most + 1)]), key="o-x"
+        stack.gql,
+        PLACE,
+        input=order_input("nobody@example.org", [(SHOE, everything + 1)]),
+        key="o-x",
     )
 
     assert refused["code"] == "INSUFFICIENT_STOCK"
     assert [(s["sku"], s["requested"], s["available"]) for s in refused["shortfalls"]] == [
-        (SHOE, most + 1, most)
+        (SHOE, everything + 1, everything)
     ]
     assert (await ok(stack.gql, ORDERS, email="nobody@example.org", first=5))["orders"][
         "edges"

@@ -8,8 +8,7 @@ from decimal import Decimal
 from gateway.domain import Capability, Channel, GeoPoint, Location, Money, NodeType, SourceSystem
 from gateway.domain.orders import OrderStatus
 from gateway.domain.reservations import HoldPlan, ReservationLine, ReservationStatus
-from gateway.services.order_placement import PlaceOrderRequest, draft_placement
-from gateway.services.routing import NodeChoice
+from gateway.services.order_placement import Allocation, PlaceOrderRequest, draft_placement
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WAREHOUSE = Location(
@@ -33,12 +32,10 @@ def draft(location: Location, lines, plans, prices):
     )
     return draft_placement(
         order_id="ord_1",
-        reservation_id="res_1",
         request=request,
-        lines=lines,
-        plans=plans,
+        allocations=[Allocation(location, "res_1", tuple(lines), tuple(plans))],
         prices=prices,
-        choice=NodeChoice(location, 1.5, "nearest node that can fill all 3 units"),
+        routing_summary=f"1 shipment: {location.name} ({location.id})",
         locations=[WAREHOUSE, STORE, UNMAPPED_STORE],
         now=NOW,
         hold_for=timedelta(days=7),
@@ -61,8 +58,9 @@ def test_given_a_warehouse_order_then_a_reserving_sales_order_and_an_oms_order_a
     assert placed.order.customer_email == "kim@example.com"
     assert [e.kind for e in placed.order.events] == ["PLACED", "ALLOCATED"]
     assert "Central (WH-CENTRAL)" in placed.order.events[1].detail
-    assert placed.reservation.status is ReservationStatus.CONFIRMED
-    assert placed.reservation.order_id == "ord_1"
+    (reservation,) = placed.reservations
+    assert reservation.status is ReservationStatus.CONFIRMED
+    assert reservation.order_id == "ord_1"
     assert [m.operation for m in placed.messages] == ["erp.submit_sales_order", "oms.create_order"]
     sales_order = placed.messages[0].payload["draft"]
     assert sales_order["reference"] == "ord_1"
@@ -97,3 +95,53 @@ def test_given_a_node_the_oms_does_not_know_then_no_oms_order_is_owed():
     placed = draft(UNMAPPED_STORE, lines, [HoldPlan("SOCK", 1, "SOCK", 1)], {"SOCK": eur("9.99")})
 
     assert [m.operation for m in placed.messages] == ["pos.record_sale"]
+
+
+def test_given_a_split_plan_then_each_node_holds_its_part_under_its_own_reference():
+    request = PlaceOrderRequest(
+        lines=(ReservationLine("SHOE", 1), ReservationLine("SOCK", 3)),
+        channel=Channel.ONLINE,
+        email="kim@example.com",
+        name="Kim",
+    )
+    placed = draft_placement(
+        order_id="ord_2",
+        request=request,
+        allocations=[
+            Allocation(
+                WAREHOUSE,
+                "res_w",
+                (ReservationLine("SHOE", 1), ReservationLine("SOCK", 1)),
+                (HoldPlan("SHOE", 1, "SHOE", 1), HoldPlan("SOCK", 1, "SOCK", 1)),
+            ),
+            Allocation(
+                STORE, "res_s", (ReservationLine("SOCK", 2),), (HoldPlan("SOCK", 2, "SOCK", 2),)
+            ),
+        ],
+        prices={"SHOE": eur("129.00"), "SOCK": eur("14.99")},
+        routing_summary="2 shipments",
+        locations=[WAREHOUSE, STORE],
+        now=NOW,
+        hold_for=timedelta(days=7),
+        erp_customer="Web Customer",
+    )
+
+    assert [(x.sku, x.quantity, x.location_id) for x in placed.order.lines] == [
+        ("SHOE", 1, "WH-CENTRAL"),
+        ("SOCK", 1, "WH-CENTRAL"),
+        ("SOCK", 2, "ST-MITTE"),
+    ]
+    assert placed.order.total == eur("173.97")
+    assert [(r.id, r.location_id) for r in placed.reservations] == [
+        ("res_w", "WH-CENTRAL"),
+        ("res_s", "ST-MITTE"),
+    ]
+    by_operation = {m.operation: m for m in placed.messages}
+    assert by_operation["erp.submit_sales_order"].reference == "ord_2@WH-CENTRAL"
+    assert by_operation["pos.record_sale"].reference == "ord_2@ST-MITTE:sale:SOCK"
+    allocations = by_operation["oms.create_order"].payload["draft"]["allocations"]
+    assert sorted((a["location_ref"], a["sku"], a["quantity"]) for a in allocations) == [
+        ("gid://shopify/Location/1", "SHOE", 1),
+        ("gid://shopify/Location/1", "SOCK", 1),
+        ("gid://shopify/Location/2", "SOCK", 2),
+    ]
