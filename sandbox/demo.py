@@ -64,6 +64,26 @@ ORDER = f"query ($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
 RETURN = f"query ($id: ID!) {{ returnRequest(id: $id) {{ {RETURN_FIELDS} }} }}"
 DELIVERIES = "query ($id: ID!) { orderDeliveries(orderId: $id) { operation status lastError } }"
 
+# The checkout promise: where would 3 trail shoes and 2 pairs of socks to Berlin Mitte come
+# from, by when, at what cost, and why those nodes.
+PLAN_QUERY = """query CheckoutPromise {
+  fulfillmentPlan(input: {
+    lines: [{sku: "SHOE-TRAIL-42", quantity: 3}, {sku: "SOCK-MER-CREW-M", quantity: 2}]
+    destination: {lat: 52.52, lng: 13.405}
+  }) {
+    promisedDate
+    shipments { locationName service distanceKm arrivalDate lines { sku quantity } }
+    cost { total { amount currency } shipping { amount } handling { amount } }
+    explanation {
+      summary tieBreak
+      candidates(first: 6) { locationName verdict score { amount } rejection detail }
+    }
+  }
+}"""
+ROUTED_ORDER = """query ($id: ID!) { order(id: $id) { id status lines { sku quantity locationId }
+  routing { strategy decidedAt plan { explanation { summary } }
+            replay { samePlan differences } } } }"""
+
 
 def demo_settings(
     host: str, port: int, ports: SimulatorPorts, nodes_file: Path, workdir: Path | None = None
@@ -138,14 +158,18 @@ async def run_demo(
         print(f"\nGraphiQL: {url}\n\nTry this query:\n\n{EXAMPLE_QUERY}\n")
         answer = await _ask(url, EXAMPLE_QUERY)
         print("It answers:\n" + json.dumps(answer, indent=2)[:2000])
+        print(f"\nAnd the checkout promise (a dry run that holds nothing):\n\n{PLAN_QUERY}\n")
+        promise = await _ask(url, PLAN_QUERY)
+        print("It answers:\n" + json.dumps(promise, indent=2)[:3000])
         if check:
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
             if not ok:
                 return 1
-            print("\nPlace, pick up and return an order:\n")
+            print("\nRoute an order, then place, pick up and return one:\n")
+            routed = await route_and_replay(url)
             summary = await pickup_and_return(url)
-            print("\n".join(summary.lines))
-            return 0 if summary.ok else 1
+            print("\n".join(routed.lines + summary.lines))
+            return 0 if routed.ok and summary.ok else 1
         print("\nCtrl-C to stop.")
         await asyncio.gather(*tasks)
         return 0
@@ -203,6 +227,57 @@ async def _shelf(url: str) -> tuple[int, int]:
 def _system(order: dict[str, Any], name: str) -> str:
     found = next((s for s in order["systems"] if s["system"] == name), None)
     return "-" if found is None else f"{found['id']} ({found['status']})"
+
+
+async def route_and_replay(url: str) -> Summary:
+    """Ask for the plan, place the order on it, then read back the decision and replay it."""
+    summary = Summary()
+    run = uuid.uuid4().hex[:8]
+    try:
+        plan = (await _data(url, PLAN_QUERY))["fulfillmentPlan"]
+        summary.say(f"fulfillmentPlan -> {plan['explanation']['summary']}")
+        placed = (
+            await _data(
+                url,
+                PLACE,
+                input={
+                    "lines": [
+                        {"sku": "SHOE-TRAIL-42", "quantity": 3},
+                        {"sku": "SOCK-MER-CREW-M", "quantity": 2},
+                    ],
+                    "channel": "ONLINE",
+                    "customer": {"email": "demo@example.org", "name": "Demo Customer"},
+                    "delivery": {
+                        "address": {
+                            "name": "Demo Customer",
+                            "line1": "Invalidenstrasse 44",
+                            "city": "Berlin",
+                            "postalCode": "10115",
+                            "countryCode": "DE",
+                            "lat": 52.52,
+                            "lng": 13.405,
+                        }
+                    },
+                },
+                key=f"demo-{run}-routed",
+            )
+        )["placeOrder"]
+        order = (await _data(url, ROUTED_ORDER, id=placed["id"]))["order"]
+        routing = order["routing"]
+        nodes = sorted({line["locationId"] for line in order["lines"]})
+        summary.say(
+            f"placeOrder      -> {order['id']} {order['status']} from {', '.join(nodes)} "
+            f"({routing['strategy']})"
+        )
+        summary.say(
+            f"Order.routing   -> decided {routing['decidedAt']}; replayed on its stored "
+            f"inputs: {'same plan' if routing['replay']['samePlan'] else 'DIFFERENT'}"
+        )
+        summary.ok = routing["replay"]["samePlan"] and bool(nodes)
+    except FlowFailed as failure:
+        summary.say(f"FAILED: {failure}")
+        summary.ok = False
+    return summary
 
 
 async def pickup_and_return(url: str) -> Summary:
