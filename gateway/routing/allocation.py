@@ -7,12 +7,14 @@ costs. When capacity binds, a small min-cost flow decides (lines -> nodes -> cap
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from gateway.routing.terms import NodeTerms
 
 # Per chosen node (in the order given), the units of each line it ships.
 Quantities = list[list[int]]
+UNREACHED = 1 << 62
 
 
 def allocate(chosen: Sequence[NodeTerms], quantities: Sequence[int]) -> Quantities | None:
@@ -82,24 +84,22 @@ def _min_cost_flow(chosen: Sequence[NodeTerms], quantities: Sequence[int]) -> Qu
     total = sum(quantities)
     while flow < total:
         # Bellman-Ford (queue-based): unit costs can be negative (the excess-stock bonus).
-        distance = [None] * (sink + 1)
+        distance = [UNREACHED] * (sink + 1)
         via = [-1] * (sink + 1)
         distance[source] = 0
-        queue, queued = [source], [False] * (sink + 1)
+        queue, queued = deque([source]), [False] * (sink + 1)
         while queue:
-            a = queue.pop(0)
+            a = queue.popleft()
             queued[a] = False
             for e in graph[a]:
                 b = head[e]
-                if room[e] > 0:
-                    d = distance[a] + cost[e]  # type: ignore[operator]
-                    if distance[b] is None or d < distance[b]:  # type: ignore[operator]
-                        distance[b] = d
-                        via[b] = e
-                        if not queued[b]:
-                            queued[b] = True
-                            queue.append(b)
-        if distance[sink] is None:
+                if room[e] > 0 and distance[a] + cost[e] < distance[b]:
+                    distance[b] = distance[a] + cost[e]
+                    via[b] = e
+                    if not queued[b]:
+                        queued[b] = True
+                        queue.append(b)
+        if distance[sink] == UNREACHED:
             return None
         push, b = total - flow, sink
         while b != source:
