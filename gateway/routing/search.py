@@ -2,20 +2,22 @@
 
 A plan's cost is dominated by what each shipment costs whatever it carries (handling per
 order, the first parcel, the split penalty), so the search enumerates sets of nodes, few
-at a time, and lets ``allocation`` share the units inside a set. It visits sets in a
-canonical way that finds every *minimal* feasible set (each node needed):
+at a time, and lets ``allocation`` share the units inside a set:
 
 - every node that can fill the whole order alone is a candidate plan;
-- otherwise it grows a set by one node that supplies the most constrained unfilled line,
-  cheapest nodes first, and stops growing a set as soon as it can ship everything;
-- a set is abandoned once its fixed costs, the split penalty and the cheapest possible
-  unit costs reach the best plan found (nodes are tried in ascending fixed cost, so the
-  rest of that branch is abandoned too).
+- then it grows sets one node at a time. The node added must supply the most constrained
+  unfilled line (every plan contains one that does), and the most promising nodes are
+  tried first: those covering the most unfilled lines per unit of fixed cost. A set stops
+  growing as soon as it can ship everything, so every *minimal* feasible set is reachable;
+- a set is abandoned when its lower bound reaches the best plan found. The bound: the
+  fixed costs and split penalties so far, the cheapest possible unit costs, and the nodes
+  still needed (no node supplies more unfilled lines than the widest one does);
+- inside a set, units go to the cheapest offers, then a node's last parcel moves to
+  another node of the set whenever that lowers the cost (parcel prices differ by node);
+- last, a local search tries the best plan with each of its nodes dropped or swapped.
 
-Supersets of a feasible set are not explored: adding a node adds its fixed cost and a
-split penalty, which cheaper units elsewhere rarely repay. The bench measures what that
-costs against an exact MILP. A budget on visited sets bounds the time; the answer says
-when it was reached.
+A budget on visited sets bounds the time; the answer says whether the search finished.
+The bench (bench/routing.py) measures the plans against an exact MILP.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.routing.allocation import Quantities, allocate
-from gateway.routing.terms import NodeTerms
+from gateway.routing.terms import NodeTerms, parcels
 
-DEFAULT_BUDGET = 4000
+DEFAULT_BUDGET = 1500
+SWAP_CANDIDATES = 24
+# How many of the cheapest nodes that would complete a plan are costed in full.
+COMPLETIONS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,64 @@ def objective_of(
     return total + split_penalty * max(0, used - 1)
 
 
+def fewer_parcels(
+    nodes: Sequence[NodeTerms], shipped: Quantities, units_per_parcel: int, split_penalty: int
+) -> None:
+    """Move the units of a node's last parcel to another shipping node when that costs
+    less overall: the parcel saved against dearer units, or a parcel more where extra
+    parcels are cheaper (in place)."""
+    current = objective_of(nodes, shipped, units_per_parcel, split_penalty)
+    improved = True
+    while improved:
+        improved = False
+        units = [sum(q) for q in shipped]
+        for a in range(len(nodes)):
+            if not units[a]:
+                continue
+            spill = units[a] - units_per_parcel * (parcels(units[a], units_per_parcel) - 1)
+            for b in range(len(nodes)):
+                if b == a or not units[b]:
+                    continue
+                trial = _moved(nodes, shipped, a, b, spill)
+                if trial is None:
+                    continue
+                cost = objective_of(nodes, trial, units_per_parcel, split_penalty)
+                if cost < current:
+                    shipped[:] = trial
+                    current, improved = cost, True
+                    break
+            if improved:
+                break
+
+
+def _moved(
+    nodes: Sequence[NodeTerms], shipped: Quantities, a: int, b: int, count: int
+) -> Quantities | None:
+    """``shipped`` with ``count`` units moved from node ``a`` to node ``b``, one at a time
+    on the line where the move adds least unit cost; None if ``b`` cannot take them."""
+    trial = [list(q) for q in shipped]
+    room = nodes[b].capacity - sum(trial[b])
+    if room < count:
+        return None
+    source, target = nodes[a].offers, nodes[b].offers
+    for _ in range(count):
+        best: tuple[int, int] | None = None
+        for j, out in enumerate(trial[a]):
+            have = trial[b][j]
+            if not out or have >= target[j].units:
+                continue
+            delta = (target[j].cost_of(have + 1) - target[j].cost_of(have)) - (
+                source[j].cost_of(out) - source[j].cost_of(out - 1)
+            )
+            if best is None or delta < best[0]:
+                best = (delta, j)
+        if best is None:
+            return None
+        trial[a][best[1]] -= 1
+        trial[b][best[1]] += 1
+    return trial
+
+
 class _Search:
     def __init__(
         self,
@@ -96,8 +159,10 @@ class _Search:
         self.fixed = [t.fixed for t in self.terms]
         self.capacity = [t.capacity for t in self.terms]
         self.avail = [[t.offers[j].units for j in lines] for t in self.terms]
+        self.supplies = [sum(1 << j for j in lines if a[j]) for a in self.avail]
+        self.fills = [sum(1 << j for j in lines if a[j] >= quantities[j]) for a in self.avail]
         self.helpers = [[i for i, a in enumerate(self.avail) if a[j]] for j in lines]
-        self.any_helper = [i for i, a in enumerate(self.avail) if any(a)]
+        self.cheapest_fixed = min(self.fixed, default=0)
         self.unit_floor = sum(
             q * min((self.terms[i].offers[j].unit_cost for i in self.helpers[j]), default=0)
             for j, q in enumerate(quantities)
@@ -111,14 +176,26 @@ class _Search:
     def run(self) -> SearchResult:
         if all(self.helpers[j] for j in range(len(self.quantities))):
             self._singles()
-            self._grow([], 0, 0, list(self.quantities), 0)
+            everything = (1 << len(self.quantities)) - 1
+            # Plans of k nodes for k = 2, 3, ...: fewer shipments usually cost less, so all
+            # small plans are weighed before the budget is spent on larger ones.
+            for limit in range(2, self.max_shipments + 1):
+                least = (
+                    limit * self.cheapest_fixed + (limit - 1) * self.split_penalty + self.unit_floor
+                )
+                if self.best is not None and least >= self.best.objective:
+                    break
+                self.seen = set()
+                self._grow([], 0, 0, list(self.quantities), everything, 0, limit)
+                if self.stopped:
+                    break
+            self._improve()
         return SearchResult(self.best, self.runner_up, self.visited, not self.stopped)
 
     def _singles(self) -> None:
-        for i, avail in enumerate(self.avail):
-            if self.capacity[i] >= self.total and all(
-                a >= q for a, q in zip(avail, self.quantities, strict=True)
-            ):
+        everything = (1 << len(self.quantities)) - 1
+        for i, fills in enumerate(self.fills):
+            if fills == everything and self.capacity[i] >= self.total:
                 self.seen.add(1 << i)
                 self._evaluate([i])
 
@@ -128,6 +205,7 @@ class _Search:
         shipped = allocate(nodes, self.quantities)
         if shipped is None:
             return False
+        fewer_parcels(nodes, shipped, self.units_per_parcel, self.split_penalty)
         used = [(t, tuple(q), i) for t, q, i in zip(nodes, shipped, chosen, strict=True) if any(q)]
         objective = objective_of(
             [u[0] for u in used],
@@ -156,42 +234,152 @@ class _Search:
             self.runner_up = solution
         return True
 
+    def _still_needed(self, unfilled: int, chosen_mask: int) -> int:
+        """At least this many more nodes: none supplies more unfilled lines than the widest."""
+        widest = max(
+            (
+                (s & unfilled).bit_count()
+                for i, s in enumerate(self.supplies)
+                if not chosen_mask >> i & 1
+            ),
+            default=0,
+        )
+        if not widest:
+            return self.max_shipments + 1
+        return -(-unfilled.bit_count() // widest)
+
     def _grow(
-        self, chosen: list[int], mask: int, fixed_sum: int, deficit: list[int], capacity: int
+        self,
+        chosen: list[int],
+        mask: int,
+        fixed_sum: int,
+        deficit: list[int],
+        unfilled: int,
+        capacity: int,
+        limit: int,
     ) -> None:
         if self.visited >= self.budget:
             self.stopped = True
             return
-        short = [j for j, d in enumerate(deficit) if d > 0]
-        if chosen and not short and capacity >= self.total and self._evaluate(chosen):
+        self.visited += 1
+        if chosen and not unfilled and capacity >= self.total and self._evaluate(chosen):
             return
-        if len(chosen) >= self.max_shipments:
+        if len(chosen) >= limit:
             return
-        if short:
-            line = min(short, key=lambda j: (len(self.helpers[j]), j))
-            candidates = self.helpers[line]
+        if unfilled:
+            line = min(
+                (j for j in range(len(deficit)) if deficit[j] > 0),
+                key=lambda j: (len(self.helpers[j]), j),
+            )
+            pool = self.helpers[line]
         else:
-            candidates = self.any_helper  # every line is covered but capacity is short
-        floor = fixed_sum + self.split_penalty * len(chosen) + self.unit_floor
+            pool = [i for i, s in enumerate(self.supplies) if s]  # capacity is short
+        if len(chosen) == limit - 1:
+            self._complete(chosen, mask, fixed_sum, deficit, capacity, pool)
+            return
+        needed = self._still_needed(unfilled, mask) if unfilled else 1
+        if len(chosen) + needed > limit:
+            return
+        # Beyond the node added now, ``needed - 1`` more at no less than the cheapest.
+        floor = (
+            fixed_sum
+            + self.split_penalty * len(chosen)
+            + self.unit_floor
+            + (needed - 1) * (self.split_penalty + self.cheapest_fixed)
+        )
+        candidates = [
+            i
+            for i in pool
+            if not mask >> i & 1
+            and (self.best is None or floor + self.fixed[i] < self.best.objective)
+        ]
+        # Most unfilled lines covered per unit of fixed cost first (canonical order on ties).
+        candidates.sort(
+            key=lambda i: (
+                -(
+                    2 * (self.fills[i] & unfilled).bit_count()
+                    + (self.supplies[i] & unfilled).bit_count()
+                )
+                / (self.fixed[i] + self.split_penalty + 1),
+                i,
+            )
+        )
         for i in candidates:
-            if mask >> i & 1:
-                continue
             if self.best is not None and floor + self.fixed[i] >= self.best.objective:
-                break
+                continue
             grown = mask | 1 << i
             if grown in self.seen:
                 continue
             self.seen.add(grown)
             avail = self.avail[i]
+            left = [max(0, d - a) for d, a in zip(deficit, avail, strict=True)]
             self._grow(
                 [*chosen, i],
                 grown,
                 fixed_sum + self.fixed[i],
-                [max(0, d - a) for d, a in zip(deficit, avail, strict=True)],
+                left,
+                sum(1 << j for j, d in enumerate(left) if d),
                 capacity + min(self.capacity[i], sum(avail)),
+                limit,
             )
             if self.stopped:
                 return
+
+    def _complete(
+        self,
+        chosen: list[int],
+        mask: int,
+        fixed_sum: int,
+        deficit: list[int],
+        capacity: int,
+        pool: list[int],
+    ) -> None:
+        """The last node of a plan: only nodes that fill every remaining deficit, the
+        cheapest few of them by fixed cost plus the cheapest units for what is left."""
+        floor = fixed_sum + self.split_penalty * len(chosen) + self.unit_floor
+        short = [(j, d) for j, d in enumerate(deficit) if d]
+        completions = []
+        for i in pool:
+            if mask >> i & 1:
+                continue
+            if self.best is not None and floor + self.fixed[i] >= self.best.objective:
+                continue
+            avail = self.avail[i]
+            if any(avail[j] < d for j, d in short):
+                continue
+            if capacity + min(self.capacity[i], sum(avail)) < self.total:
+                continue
+            offers = self.terms[i].offers
+            estimate = self.fixed[i] + sum(d * offers[j].unit_cost for j, d in short)
+            completions.append((estimate, i))
+        completions.sort()
+        for _, i in completions[:COMPLETIONS]:
+            grown = mask | 1 << i
+            if grown in self.seen:
+                continue
+            self.seen.add(grown)
+            if self.best is not None and floor + self.fixed[i] >= self.best.objective:
+                continue
+            self._evaluate([*chosen, i])
+
+    def _improve(self) -> None:
+        """Drop or swap each node of the best plan while that finds a cheaper one."""
+        improved = True
+        while improved and self.best is not None:
+            improved = False
+            index = {id(t): i for i, t in enumerate(self.terms)}
+            current = [index[id(t)] for t in self.best.nodes]
+            before = self.best.rank
+            for out in current:
+                rest = [i for i in current if i != out]
+                if rest:
+                    self._evaluate(rest)
+                needed = self.supplies[out]
+                swaps = [i for i, s in enumerate(self.supplies) if s & needed and i not in current]
+                swaps.sort(key=lambda i: (-(self.supplies[i] & needed).bit_count(), i))
+                for i in swaps[:SWAP_CANDIDATES]:
+                    self._evaluate([*rest, i])
+            improved = self.best.rank < before
 
 
 def cheapest_plan(
