@@ -149,3 +149,19 @@ def test_the_channel_decides_the_default_strategy() -> None:
     pickup = PlanQuery(lines=line, pickup_location_id="ST-1")
     assert validate_query(delivery, SETTINGS, date(2026, 11, 23)) is Strategy.COST
     assert validate_query(pickup, SETTINGS, date(2026, 11, 23)) is Strategy.PICKUP
+
+
+def test_the_rate_table_and_policy_are_configuration(monkeypatch) -> None:
+    from gateway.config import Settings
+    from gateway.services.fulfillment import routing_policy, shipping_model
+
+    monkeypatch.setenv("ROUTING__SPLIT_PENALTY", "450")
+    monkeypatch.setenv(
+        "ROUTING__SERVICES",
+        '[{"name": "ECONOMY", "bands": [{"up_to_km": 300, "first_parcel": 399, '
+        '"additional_parcel": 99, "transit_days": 4}]}]',
+    )
+    settings = Settings(_env_file=None).routing
+    assert routing_policy(settings).split_penalty == 450
+    (economy,) = shipping_model(settings).services
+    assert economy.name == "ECONOMY" and economy.bands[0].first_parcel == 399
