@@ -22,7 +22,7 @@ The bench (bench/routing.py) measures the plans against an exact MILP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from gateway.routing.allocation import Quantities, allocate
@@ -73,29 +73,49 @@ def fewer_parcels(
 ) -> None:
     """Move the units of a node's last parcel to another shipping node when that costs
     less overall: the parcel saved against dearer units, or a parcel more where extra
-    parcels are cheaper (in place)."""
+    parcels are cheaper. A move that overfills the receiver's parcel may pass that
+    overflow on to a third node (in place)."""
     current = objective_of(nodes, shipped, units_per_parcel, split_penalty)
     improved = True
     while improved:
         improved = False
-        units = [sum(q) for q in shipped]
-        for a in range(len(nodes)):
-            if not units[a]:
-                continue
-            spill = units[a] - units_per_parcel * (parcels(units[a], units_per_parcel) - 1)
-            for b in range(len(nodes)):
-                if b == a or not units[b]:
-                    continue
-                trial = _moved(nodes, shipped, a, b, spill)
-                if trial is None:
-                    continue
-                cost = objective_of(nodes, trial, units_per_parcel, split_penalty)
-                if cost < current:
-                    shipped[:] = trial
-                    current, improved = cost, True
-                    break
-            if improved:
+        for trial in _parcel_moves(nodes, shipped, units_per_parcel):
+            cost = objective_of(nodes, trial, units_per_parcel, split_penalty)
+            if cost < current:
+                shipped[:] = trial
+                current, improved = cost, True
                 break
+
+
+def _parcel_moves(
+    nodes: Sequence[NodeTerms], shipped: Quantities, units_per_parcel: int
+) -> Iterator[Quantities]:
+    """Every one-step move of a node's last parcel, then every two-step chain."""
+
+    def last_parcel(units: int) -> int:
+        return units - units_per_parcel * (parcels(units, units_per_parcel) - 1)
+
+    shipping = [k for k, q in enumerate(shipped) if any(q)]
+    chains = []
+    for a in shipping:
+        for b in shipping:
+            if b == a:
+                continue
+            trial = _moved(nodes, shipped, a, b, last_parcel(sum(shipped[a])))
+            if trial is None:
+                continue
+            yield trial
+            chains.append((a, b, trial))
+    for a, b, first in chains:
+        overflow = sum(first[b])
+        if overflow <= units_per_parcel * (parcels(sum(shipped[b]), units_per_parcel)):
+            continue  # the receiver kept its parcels: nothing to pass on
+        for c in shipping:
+            if c in (a, b):
+                continue
+            trial = _moved(nodes, first, b, c, last_parcel(overflow))
+            if trial is not None:
+                yield trial
 
 
 def _moved(
