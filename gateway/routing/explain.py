@@ -192,13 +192,13 @@ def assemble(
     cost = breakdown(request, shipments)
     assert cost.objective == result.best.objective, (cost, result.best.objective)
     summary = describe(shipments, cost)
-    summary += f" Cheapest of {result.plans_compared} plans compared."
+    summary += f" Cheapest of {result.plans_compared} node sets weighed."
     if unfulfillable:
         summary += f" {len(unfulfillable)} line(s) cannot be filled."
     if not result.complete:
         notes += (
-            f"search stopped at its budget of {result.plans_compared} plans; this is the "
-            "best plan found",
+            f"search stopped at its budget of {result.plans_compared} node sets; this is "
+            "the best plan found",
         )
     return FulfillmentPlan(
         strategy=request.strategy,

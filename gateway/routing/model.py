@@ -198,7 +198,7 @@ class Explanation:
     tie_break: str
     candidates: tuple[CandidateScore, ...]
     notes: tuple[str, ...] = ()
-    # Plans the search compared, and whether it finished or stopped at its budget.
+    # Node sets the search weighed, and whether it finished or stopped at its budget.
     plans_compared: int = 0
     search_complete: bool = True
 
