@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from gateway.routing.costing import assess_request, plan_by_cost
+from gateway.routing.costing import assess_request, plan_by_cost, plan_from_terms
 from gateway.routing.model import FulfillmentPlan, RouteLine, RoutingRequest, Strategy
 from gateway.routing.pickup import plan_pickup
 from gateway.routing.terms import NodeTerms, ServiceChoice, reachable_services
@@ -46,8 +46,8 @@ def plan_fulfillment(request: RoutingRequest) -> FulfillmentPlan:
 def _fastest(request: RoutingRequest) -> FulfillmentPlan:
     """Try each arrival date any node can make, earliest first; the first date with a
     plan that ships everything shippable wins, costed as COST would for that date."""
-    terms, _ = assess_request(request, request.deliver_by)
-    fallback = plan_by_cost(request, request.deliver_by)
+    terms, refused = assess_request(request, request.deliver_by)
+    fallback = plan_from_terms(request, terms, refused, notes=())
     if fallback.promised_date is None:
         return replace(fallback, strategy=Strategy.SPEED)
     fastest = {
