@@ -48,7 +48,7 @@ def plan_pickup(request: RoutingRequest) -> FulfillmentPlan:
     )
     notes: list[str] = []
     if why_not:
-        notes.append(f"{store.name} cannot take the order: {why_not}")
+        notes.append(f"{store.name} cannot take the order: {why_not[1]}")
     store_verdict = _store_score(store, request, kept, why_not)
     if not missing:
         return _plan(
@@ -134,16 +134,14 @@ def _store_score(
     store: CandidateNode,
     request: RoutingRequest,
     kept: list[tuple[str, int]],
-    why_not: str | None,
+    why_not: tuple[Rejection, str] | None,
 ) -> CandidateScore:
     units = sum(q for _, q in kept)
     wanted = sum(line.quantity for line in request.lines)
     if why_not is not None:
-        rejection = (
-            Rejection.STALE_STOCK if why_not.startswith("stock") else Rejection.OVER_CAPACITY
-        )
+        rejection, detail = why_not
         return CandidateScore(
-            store.id, store.name, Verdict.REJECTED, 0.0, 0, None, rejection, why_not
+            store.id, store.name, Verdict.REJECTED, 0.0, 0, None, rejection, detail
         )
     if not units:
         return CandidateScore(
@@ -169,12 +167,12 @@ def _store_score(
     )
 
 
-def _cannot_serve(store: CandidateNode, request: RoutingRequest) -> str | None:
+def _cannot_serve(store: CandidateNode, request: RoutingRequest) -> tuple[Rejection, str] | None:
     stale = stale_for(store, request.now, request.policy)
     if stale is not None:
-        return stale
+        return Rejection.STALE_STOCK, stale
     if store.capacity is not None and store.capacity <= 0:
-        return "no pick capacity left for its next ship day"
+        return Rejection.OVER_CAPACITY, "no pick capacity left for its next ship day"
     return None
 
 
