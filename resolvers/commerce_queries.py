@@ -8,9 +8,9 @@ from datetime import datetime
 import strawberry
 
 from gateway.domain import GeoPoint
+from gateway.domain.orders import OrderFilter as DomainOrderFilter
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
-from gateway.persistence.orders import OrderFilter as DomainOrderFilter
 from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
 from resolvers.types.common import PageInfo

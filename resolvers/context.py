@@ -9,9 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from gateway.config import Settings
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
-from gateway.domain.orders import ReturnRequest
+from gateway.domain.orders import ReturnRequest, StoredDecision
 from gateway.persistence.database import Database
-from gateway.persistence.routing import StoredDecision
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from gateway.domain.catalog import Channel, Money, SourceSystem
 from gateway.domain.documents import PostalAddress, Tracking
@@ -79,6 +80,29 @@ class Order:
     @property
     def fulfillment_location_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(line.location_id for line in self.lines if line.location_id))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """What the support console narrows a list of orders by (None: any)."""
+
+    customer_email: str | None = None
+    status: OrderStatus | None = None
+    channel: Channel | None = None
+    created_after: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDecision:
+    """The router's decision for a gateway order, with the request it was taken on, as
+    stored (gateway.routing.snapshot), so it can be shown and replayed later."""
+
+    order_id: str
+    decided_at: datetime
+    strategy: str
+    snapshot_version: int
+    request: dict[str, Any]
+    plan: dict[str, Any]
 
 
 class ReturnReason(StrEnum):

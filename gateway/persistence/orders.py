@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from gateway.domain.documents import PostalAddress, Tracking, WebOrderLine, WebT
 from gateway.domain.orders import (
     Order,
     OrderEvent,
+    OrderFilter,
     OrderLine,
     OrderOrigin,
     OrderStatus,
@@ -39,14 +39,6 @@ return_lines = ReturnLineRow.__table__
 
 ADDRESS = TypeAdapter(PostalAddress)
 TRACKING = TypeAdapter(list[Tracking])
-
-
-@dataclass(frozen=True, slots=True)
-class OrderFilter:
-    customer_email: str | None = None
-    status: OrderStatus | None = None
-    channel: Channel | None = None
-    created_after: datetime | None = None
 
 
 async def insert_order(

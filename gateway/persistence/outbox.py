@@ -11,51 +11,17 @@ Sales Order is never cancelled before it was posted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
+from gateway.domain.outbox import Delivery, DeliveryStatus, OutboxMessage
 from gateway.persistence.tables import OutboxRow
 
 outbox = OutboxRow.__table__
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "PENDING"
-    IN_FLIGHT = "IN_FLIGHT"
-    DELIVERED = "DELIVERED"
-    DEAD = "DEAD"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    ordering_key: str
-    target: str
-    operation: str
-    reference: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    id: int
-    ordering_key: str
-    target: str
-    operation: str
-    reference: str
-    payload: dict[str, Any]
-    status: DeliveryStatus
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    next_attempt_at: datetime
-    delivered_at: datetime | None
-    result: dict[str, Any] | None
 
 
 async def enqueue(conn: AsyncConnection, messages: Sequence[OutboxMessage], now: datetime) -> None:

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain.orders import OrderStatus
+from gateway.domain.orders import OrderStatus, StoredDecision
 from gateway.persistence.orders import order_lines as _lines
 from gateway.persistence.orders import orders as _orders
 from gateway.persistence.tables import RoutingDecisionRow
 
 decisions = RoutingDecisionRow.__table__
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDecision:
-    order_id: str
-    decided_at: datetime
-    strategy: str
-    snapshot_version: int
-    request: dict[str, Any]
-    plan: dict[str, Any]
 
 
 async def insert_decision(conn: AsyncConnection, decision: StoredDecision) -> None:

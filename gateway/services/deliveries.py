@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gateway.domain import SourceSystem
 from gateway.domain.documents import OmsOrder
 from gateway.domain.orders import OrderEvent
+from gateway.domain.outbox import Delivery
 from gateway.errors import BackendRejected
 from gateway.persistence import orders as order_repo
 from gateway.persistence import returns as return_repo
-from gateway.persistence.outbox import Delivery
 from gateway.persistence.reservations import holds, reservations
 from gateway.ports import ErpOrdersPort, OmsPort, PosStockWritesPort, WebOrdersPort
 from gateway.services import order_writes, return_writes, source_writes

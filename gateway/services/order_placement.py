@@ -13,9 +13,9 @@ from decimal import Decimal
 from gateway.domain import Channel, Location, Money, SourceSystem
 from gateway.domain.documents import PostalAddress
 from gateway.domain.orders import Order, OrderEvent, OrderLine, OrderOrigin, OrderStatus
+from gateway.domain.outbox import OutboxMessage
 from gateway.domain.reservations import HoldPlan, Reservation, ReservationLine, ReservationStatus
 from gateway.errors import BadUserInput, InsufficientStock, NotFound
-from gateway.persistence.outbox import OutboxMessage
 from gateway.routing import FulfillmentPlan, Strategy
 from gateway.services.order_writes import create_oms_order
 from gateway.services.source_writes import commit_messages

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from gateway.domain import Location
 from gateway.domain.documents import DocumentLine, OmsAllocation, OmsOrderDraft, Tracking
 from gateway.domain.orders import Order
-from gateway.persistence.outbox import OutboxMessage
+from gateway.domain.outbox import OutboxMessage
 
 OMS_DRAFT = TypeAdapter(OmsOrderDraft)
 TRACKING = TypeAdapter(Tracking)

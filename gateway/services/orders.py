@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Money, SourceSystem
 from gateway.domain.documents import Tracking
-from gateway.domain.orders import Order, OrderOrigin, OrderStatus
+from gateway.domain.orders import Order, OrderFilter, OrderOrigin, OrderStatus, StoredDecision
+from gateway.domain.outbox import OutboxMessage
 from gateway.domain.reservations import (
     Reservation,
     ReservationLine,
@@ -28,9 +29,9 @@ from gateway.errors import BadUserInput, InsufficientStock, NotFound
 from gateway.persistence import idempotency, outbox
 from gateway.persistence import orders as repo
 from gateway.persistence.database import Database
-from gateway.persistence.outbox import OutboxMessage, enqueue
+from gateway.persistence.outbox import enqueue
 from gateway.persistence.reservations import reservations
-from gateway.persistence.routing import StoredDecision, decisions_of, insert_decision
+from gateway.persistence.routing import decisions_of, insert_decision
 from gateway.ports import Clock, ErpOrdersPort, OmsPort
 from gateway.routing import FulfillmentPlan, RoutingRequest
 from gateway.routing.snapshot import SNAPSHOT_VERSION, dump_plan, dump_request
@@ -106,7 +107,7 @@ class OrderService:
         return found
 
     async def list(
-        self, where: repo.OrderFilter, first: int, after: tuple[datetime, str] | None
+        self, where: OrderFilter, first: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Order], bool]:
         async with self._db.transaction() as conn:
             return await repo.list_orders(conn, where, first=first, after=after)

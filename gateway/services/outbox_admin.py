@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
+from gateway.domain.outbox import Delivery, DeliveryStatus
 from gateway.errors import IllegalTransition, NotFound
 from gateway.persistence import idempotency, outbox
 from gateway.persistence.database import Database
-from gateway.persistence.outbox import Delivery, DeliveryStatus
 from gateway.ports import Clock
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]

@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.domain.outbox import Delivery
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
 from gateway.persistence import outbox
 from gateway.persistence.database import Database
-from gateway.persistence.outbox import Delivery
 from gateway.ports import Clock
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from gateway.domain import Location, SourceSystem
 from gateway.domain.documents import OmsReturnLine, StockReceiptLine, WebRefundDraft
-from gateway.persistence.outbox import OutboxMessage
+from gateway.domain.outbox import OutboxMessage
 
 RETURN_LINES = TypeAdapter(list[OmsReturnLine])
 RECEIPT_LINE = TypeAdapter(StockReceiptLine)

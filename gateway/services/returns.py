@@ -36,12 +36,13 @@ from gateway.domain.orders import (
     ReturnRequest,
     ReturnStatus,
 )
+from gateway.domain.outbox import OutboxMessage
 from gateway.errors import BadUserInput, IllegalTransition, NotFound
 from gateway.persistence import idempotency
 from gateway.persistence import orders as order_repo
 from gateway.persistence import returns as repo
 from gateway.persistence.database import Database
-from gateway.persistence.outbox import OutboxMessage, enqueue
+from gateway.persistence.outbox import enqueue
 from gateway.ports import Clock
 from gateway.services.availability import AvailabilityService
 from gateway.services.order_states import RETURNABLE, require_transition

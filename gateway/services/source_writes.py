@@ -22,8 +22,8 @@ from pydantic import TypeAdapter
 
 from gateway.domain import Location, Money, SourceSystem
 from gateway.domain.documents import SalesOrderDraft, SalesOrderLine
+from gateway.domain.outbox import OutboxMessage
 from gateway.domain.reservations import HoldPlan
-from gateway.persistence.outbox import OutboxMessage
 from gateway.services.holds import per_sku
 
 SALES_ORDER = TypeAdapter(SalesOrderDraft)

@@ -8,8 +8,8 @@ from datetime import datetime
 import strawberry
 
 from gateway.domain import orders as domain
-from gateway.persistence.outbox import Delivery as DomainDelivery
-from gateway.persistence.outbox import DeliveryStatus as DomainDeliveryStatus
+from gateway.domain.outbox import Delivery as DomainDelivery
+from gateway.domain.outbox import DeliveryStatus as DomainDeliveryStatus
 from resolvers.types.common import Money
 
 ReturnReason = strawberry.enum(domain.ReturnReason)

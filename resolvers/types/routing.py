@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from gateway import routing as domain
 from gateway.domain import Money as DomainMoney
-from gateway.persistence.routing import StoredDecision
+from gateway.domain.orders import StoredDecision
 from gateway.routing.replay import replay
 from gateway.routing.snapshot import load_plan
 from resolvers.types.common import Money

@@ -15,10 +15,10 @@ from gateway.app import Backends, build_services
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.domain import NodeAvailability
+from gateway.domain.outbox import Delivery
 from gateway.persistence import outbox
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.outbox import Delivery
 from resolvers.context import Services
 from tests.fakes import FakeErp, FakeOms, FakePos, FakeStorefront, small_retailer
 from tests.pg import temporary_database

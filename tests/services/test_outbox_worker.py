@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from gateway.domain import Channel
+from gateway.domain.outbox import DeliveryStatus
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BackendRejected, BackendUnavailable, NotFound
 from gateway.persistence import outbox
-from gateway.persistence.outbox import DeliveryStatus
 from gateway.services.outbox_admin import OutboxAdmin
 from gateway.services.reservations import ReserveRequest
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from gateway.domain import Channel
+from gateway.domain.outbox import DeliveryStatus
 from gateway.domain.reservations import ReservationLine, ReservationStatus
 from gateway.errors import BadUserInput, IllegalTransition, InsufficientStock, NotFound
-from gateway.persistence.outbox import DeliveryStatus
 from gateway.services.reservations import ReserveRequest
 
 SHOE, SOCK, KIT = "SHOE-42", "SOCK-M", "KIT-RUN"
