@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -30,20 +31,29 @@ from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
+from gateway.persistence.pg_holds import PostgresHoldTaker
+from gateway.persistence.sqlite_holds import SqliteHoldTaker
+from gateway.persistence.unit_of_work import SqlStorage
 from gateway.ports import Clock, ErpBackend, OmsPort, PosBackend, StorefrontBackend
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
-from gateway.services.deliveries import build_handlers
+from gateway.services.commands import Commands
+from gateway.services.container import Services
 from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.locations import LocationDirectory
-from gateway.services.orders import OrderPolicy, OrderService
-from gateway.services.outbox_admin import OutboxAdmin
-from gateway.services.outbox_worker import OutboxWorker, RetryPolicy
+from gateway.services.orders.book import OrderBook
+from gateway.services.orders.lifecycle import OrderLifecycle
+from gateway.services.orders.placement import OrderPlacement
+from gateway.services.orders.sync import OrderSync
+from gateway.services.orders.web_orders import WebOrderImporter
+from gateway.services.outbox.admin import OutboxAdmin
+from gateway.services.outbox.handlers import build_handlers
+from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
 from gateway.services.reservations import HoldPolicy, ReservationService
-from gateway.services.returns import DEFAULT_RULES, ReturnService, parse_rules
-from gateway.services.web_orders import WebOrderImporter
-from resolvers.context import GatewayContext, Services
+from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
+from gateway.services.returns.service import ReturnService
+from resolvers.context import GatewayContext
 from resolvers.response_cache import ResponseMicroCache
 from resolvers.schema import build_schema
 
@@ -134,8 +144,14 @@ def build_services(
         await cache.invalidate("erp:stock", skus)
         await cache.invalidate("pos:stock", skus)
 
+    # The hold taker and the batched reserves each database gets.
+    postgres = db.dialect == "postgresql"
+    storage = SqlStorage(
+        db, holds=partial(PostgresHoldTaker if postgres else SqliteHoldTaker, horizon=horizon)
+    )
+    uow = storage.unit_of_work
     worker = OutboxWorker(
-        db,
+        uow,
         build_handlers(
             backends.erp,
             backends.pos,
@@ -150,59 +166,56 @@ def build_services(
         ),
         sources_changed,
     )
+    commands = Commands(uow, clock, answers_changed, worker.wake)
     hold_policy = HoldPolicy(
         default_ttl=timedelta(seconds=settings.hold_default_ttl_seconds),
         max_ttl=timedelta(seconds=settings.hold_max_ttl_seconds),
-        ledger_horizon=horizon,
         erp_customer=settings.erp_customer,
     )
-    # PostgreSQL decides holds in the database, many per call (persistence/hold_batcher).
-    batcher = (
+    batched = (
         HoldBatcher(db.engine, clock, horizon, max_batch=settings.hold_batch_size)
-        if db.dialect == "postgresql"
+        if postgres
         else None
     )
-    holds = ReservationService(db, availability, clock, hold_policy, answers_changed, batcher)
-    planner = FulfillmentPlanner(db, availability, catalog, clock, settings.routing)
+    holds = ReservationService(
+        uow, commands, availability, clock, hold_policy, answers_changed, batched
+    )
+    planner = FulfillmentPlanner(uow, availability, catalog, clock, settings.routing)
+    lifecycle = OrderLifecycle(
+        commands, availability, holds, timedelta(hours=settings.pickup_window_hours)
+    )
     return Services(
         settings=settings,
         catalog=catalog,
         availability=availability,
         erp=erp,
-        db=db,
         reservations=holds,
         fulfillment=planner,
-        orders=OrderService(
-            db,
-            availability,
-            catalog,
-            holds,
-            planner,
+        orders=OrderBook(uow),
+        placement=OrderPlacement(
+            commands, availability, catalog, holds, planner, clock, hold_policy
+        ),
+        lifecycle=lifecycle,
+        order_sync=OrderSync(
+            uow,
+            commands,
+            lifecycle,
             clock,
-            hold_policy,
-            OrderPolicy(pickup_window=timedelta(hours=settings.pickup_window_hours)),
             answers_changed,
             worker.wake,
             oms=backends.oms,
             erp=backends.erp,
         ),
         returns=ReturnService(
-            db,
+            uow,
+            commands,
             availability,
-            clock,
             DEFAULT_RULES if settings.return_rules is None else parse_rules(settings.return_rules),
             settings.returns_location_id,
-            answers_changed,
-            worker.wake,
         ),
-        outbox=OutboxAdmin(db, clock, worker.wake, answers_changed),
+        outbox=OutboxAdmin(uow, commands),
         worker=worker,
-        web_orders=WebOrderImporter(
-            db,
-            backends.storefront,
-            clock,
-            answers_changed,
-        ),
+        web_orders=WebOrderImporter(uow, backends.storefront, clock, answers_changed),
     )
 
 
@@ -211,7 +224,7 @@ def background_tasks(
 ) -> dict[str, Coroutine[Any, Any, None]]:
     async def sweep() -> None:
         await services.reservations.expire_due()
-        await services.orders.cancel_no_shows()
+        await services.order_sync.cancel_no_shows()
 
     tasks: dict[str, Coroutine[Any, Any, None]] = {
         "outbox": services.worker.run_forever(),
@@ -240,7 +253,7 @@ async def share_generation(
     cache.announce = announcer.announce
 
 
-class GatewayGraphQL(GraphQL):
+class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         return GatewayContext(request.app.state.services)
 

@@ -85,7 +85,7 @@ class CommerceQuery:
             channel=filter.channel if filter else None,
             created_after=filter.created_after if filter else None,
         )
-        page, more = await info.context.services.orders.list(
+        page, more = await info.context.services.orders.page(
             where, first, None if after is None else parse_order_cursor(after)
         )
         edges = [

@@ -7,36 +7,9 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from gateway.config import Settings
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
 from gateway.domain.orders import ReturnRequest, StoredDecision
-from gateway.persistence.database import Database
-from gateway.ports import ErpPort
-from gateway.services.availability import AvailabilityService
-from gateway.services.catalog import CatalogService
-from gateway.services.fulfillment import FulfillmentPlanner
-from gateway.services.orders import OrderService
-from gateway.services.outbox_admin import OutboxAdmin
-from gateway.services.outbox_worker import OutboxWorker
-from gateway.services.reservations import ReservationService
-from gateway.services.returns import ReturnService
-from gateway.services.web_orders import WebOrderImporter
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    catalog: CatalogService
-    availability: AvailabilityService
-    erp: ErpPort
-    db: Database
-    reservations: ReservationService
-    fulfillment: FulfillmentPlanner
-    orders: OrderService
-    returns: ReturnService
-    outbox: OutboxAdmin
-    worker: OutboxWorker
-    web_orders: WebOrderImporter
+from gateway.services.container import Services
 
 
 @dataclass

@@ -11,9 +11,9 @@ import strawberry
 from gateway.domain.documents import Tracking
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
-from gateway.services.order_placement import PlaceOrderRequest
+from gateway.services.orders.draft import PlaceOrderRequest
 from gateway.services.reservations import ReserveRequest
-from gateway.services.returns import ReturnLineRequest
+from gateway.services.returns.rules import ReturnLineRequest
 from resolvers.context import GatewayContext
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
@@ -96,7 +96,7 @@ class Mutation:
             service_level=input.service_level,
             allow_transfer=input.allow_transfer,
         )
-        placed = await info.context.services.orders.place(request, idempotency_key)
+        placed = await info.context.services.placement.place(request, idempotency_key)
         return Order.from_domain(placed)
 
     @strawberry.mutation(description="Cancel an order not yet shipped; its holds go back.")
@@ -107,21 +107,23 @@ class Mutation:
         idempotency_key: IdempotencyKey,
         reason: str | None = None,
     ) -> Order:
-        order = await info.context.services.orders.cancel(str(id), idempotency_key, reason)
+        order = await info.context.services.lifecycle.cancel(str(id), idempotency_key, reason)
         return Order.from_domain(order)
 
     @strawberry.mutation(description="A click-and-collect order is on the pickup shelf.")
     async def mark_ready_for_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
-        order = await info.context.services.orders.mark_ready_for_pickup(str(id), idempotency_key)
+        order = await info.context.services.lifecycle.mark_ready_for_pickup(
+            str(id), idempotency_key
+        )
         return Order.from_domain(order)
 
     @strawberry.mutation(description="The customer collected a click-and-collect order.")
     async def confirm_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
-        order = await info.context.services.orders.confirm_pickup(str(id), idempotency_key)
+        order = await info.context.services.lifecycle.confirm_pickup(str(id), idempotency_key)
         return Order.from_domain(order)
 
     @strawberry.mutation(description="A delivery order left the node.")
@@ -137,14 +139,14 @@ class Mutation:
             if tracking is None
             else Tracking(company=tracking.company, number=tracking.number, url=tracking.url)
         )
-        order = await info.context.services.orders.ship(str(id), parsed, idempotency_key)
+        order = await info.context.services.lifecycle.ship(str(id), parsed, idempotency_key)
         return Order.from_domain(order)
 
     @strawberry.mutation(description="A shipped order reached the customer.")
     async def confirm_delivery(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
-        order = await info.context.services.orders.confirm_delivery(str(id), idempotency_key)
+        order = await info.context.services.lifecycle.confirm_delivery(str(id), idempotency_key)
         return Order.from_domain(order)
 
     @strawberry.mutation(
@@ -153,7 +155,7 @@ class Mutation:
     async def sync_order(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
-        order = await info.context.services.orders.sync(str(id), idempotency_key)
+        order = await info.context.services.order_sync.sync(str(id), idempotency_key)
         return Order.from_domain(order)
 
     @strawberry.mutation(description="Open a return for delivered units.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import strawberry
 
 from gateway.errors import BadUserInput, NotFound
@@ -30,7 +32,7 @@ async def _product(info: Info, sku: str) -> Product:
     if _selects(info, "availability"):
         # Start the stock fetch now rather than after the product arrives, so a product page
         # costs one parallel round of backend calls, not two in a row.
-        prefetch = info.context.stock.load(sku)
+        prefetch = asyncio.ensure_future(info.context.stock.load(sku))
         # If the product turns out not to exist, nobody awaits this; don't warn about it.
         prefetch.add_done_callback(lambda f: f.cancelled() or f.exception())
     product = await info.context.products.load(sku)

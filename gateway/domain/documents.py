@@ -5,7 +5,7 @@ Each carries a ``reference``: the gateway's own id for the write. Adapters use i
 backend's idempotency mechanism (Square ``idempotency_key``, Shopify ``sourceIdentifier``,
 ERPNext ``po_no``, a tag in a WooCommerce refund's reason), so a retried delivery finds the
 first write instead of making a second one. Statuses are the backend's own words, kept raw;
-``gateway.services.order_states`` maps them to the canonical order status.
+``gateway.services.orders.states`` maps them to the canonical order status.
 """
 
 from __future__ import annotations

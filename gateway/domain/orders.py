@@ -83,6 +83,22 @@ class Order:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderChanges:
+    """What a change sets on an order besides its status; what is left out stays as it is.
+
+    ``systems``: what a backend said of the order, its own id and status (an id or status
+    of None leaves the one already known).
+    """
+
+    systems: tuple[SystemRecord, ...] = ()
+    tracking: tuple[Tracking, ...] | None = None
+    pickup_deadline: datetime | None = None
+
+
+NO_CHANGES = OrderChanges()
+
+
+@dataclass(frozen=True, slots=True)
 class OrderFilter:
     """What the support console narrows a list of orders by (None: any)."""
 

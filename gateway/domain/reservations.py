@@ -3,11 +3,12 @@ sources' figures."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from gateway.domain.catalog import Channel
+from gateway.domain.catalog import Channel, Location, NodeAvailability
 
 
 class ReservationStatus(StrEnum):
@@ -65,3 +66,22 @@ class LedgerEntry:
     kind: LedgerKind
     quantity: int
     applied_at: datetime | None = None
+
+
+def needed_by_sku(plans: Iterable[HoldPlan]) -> dict[str, int]:
+    """Units held per SKU (a kit and a loose component, or two kits, may share one)."""
+    needed: dict[str, int] = {}
+    for plan in plans:
+        needed[plan.sku] = needed.get(plan.sku, 0) + plan.quantity
+    return needed
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """A reservation to write, the holds that back it, and the source's figures at its node
+    the decision is taken on (the gateway's own ledger is read under the lock)."""
+
+    reservation: Reservation
+    plans: tuple[HoldPlan, ...]
+    location: Location
+    source: Mapping[str, NodeAvailability]

@@ -1,5 +1,6 @@
 """Reserves that arrive while this process's previous database call is in flight go to
-PostgreSQL together: one ``gw_take_holds_batch`` call (migration 0004), one commit.
+PostgreSQL together: one ``gw_take_holds_batch`` call (migrations 0004, 0006), one commit.
+It is the PostgreSQL ``Reserver`` (gateway.ports.storage).
 
 No timer: a lone request goes at once, and under load the batches grow by themselves.
 Every item is decided as if it were alone, in arrival order. Two requests with one
@@ -10,20 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.domain import Location, NodeAvailability
-from gateway.domain.reservations import HoldPlan, Reservation
-from gateway.persistence.pg_holds import FirstUse, hold_item, outcome
+from gateway.domain import Location
+from gateway.domain.idempotency import Claim, FirstUse
+from gateway.domain.reservations import HoldRequest
+from gateway.persistence.pg_holds import TAKE_HOLDS, hold_item, outcome
 from gateway.ports import Clock
-
-TAKE_HOLDS_BATCH = text("SELECT gw_take_holds_batch(CAST(:items AS jsonb), :now, :applied_after)")
 
 
 @dataclass
@@ -44,20 +42,12 @@ class HoldBatcher:
         self._queue: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def take(
-        self,
-        reservation: Reservation,
-        plans: Sequence[HoldPlan],
-        location: Location,
-        source: Mapping[str, NodeAvailability],
-        *,
-        claim: tuple[str, str, str],
-    ) -> FirstUse | None:
-        """Hold and write ``reservation`` (None), or its key's first use; or raise
+    async def reserve(self, claim: Claim, hold: HoldRequest) -> FirstUse | None:
+        """Hold and write the reservation (None), or its key's first use; or raise
         InsufficientStock."""
         waiting = _Waiting(
-            hold_item(reservation, plans, location, source, claim),
-            location,
+            hold_item(hold, claim),
+            hold.location,
             asyncio.get_running_loop().create_future(),
         )
         self._queue.append(waiting)
@@ -85,7 +75,7 @@ class HoldBatcher:
             async with self._engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 result = await conn.execute(
-                    TAKE_HOLDS_BATCH,
+                    TAKE_HOLDS,
                     {
                         "items": json.dumps([w.item for w in batch]),
                         "now": now,

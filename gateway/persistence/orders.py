@@ -16,6 +16,7 @@ from gateway.domain import Channel, Money, SourceSystem
 from gateway.domain.documents import PostalAddress, Tracking, WebOrderLine, WebTax
 from gateway.domain.orders import (
     Order,
+    OrderChanges,
     OrderEvent,
     OrderFilter,
     OrderLine,
@@ -29,65 +30,17 @@ from gateway.persistence.tables import (
     OrderRow,
     ReturnLineRow,
     ReturnRow,
+    table,
 )
 
-orders = OrderRow.__table__
-order_lines = OrderLineRow.__table__
-order_events = OrderEventRow.__table__
-returns = ReturnRow.__table__
-return_lines = ReturnLineRow.__table__
+orders = table(OrderRow)
+order_lines = table(OrderLineRow)
+order_events = table(OrderEventRow)
+returns = table(ReturnRow)
+return_lines = table(ReturnLineRow)
 
 ADDRESS = TypeAdapter(PostalAddress)
 TRACKING = TypeAdapter(list[Tracking])
-
-
-async def insert_order(
-    conn: AsyncConnection, order: Order, *, web_lines: Sequence[WebOrderLine] = ()
-) -> None:
-    """``web_lines``: the WooCommerce lines of an imported web order, stored with the
-    canonical lines that point at them (``web_line_id``)."""
-    systems = {s.system: s for s in order.systems}
-    web_figures = {line.id: line for line in web_lines}
-    web = systems.get(SourceSystem.STOREFRONT)
-    await conn.execute(
-        insert(orders).values(
-            id=order.id,
-            origin=order.origin,
-            channel=order.channel,
-            status=order.status,
-            customer_email=order.customer_email,
-            customer_name=order.customer_name,
-            currency=order.total.currency,
-            total_minor=order.total.to_minor(),
-            delivery=None
-            if order.delivery is None
-            else ADDRESS.dump_python(order.delivery, mode="json"),
-            pickup_location_id=order.pickup_location_id,
-            pickup_deadline=order.pickup_deadline,
-            web_order_id=int(web.id) if web and web.id else None,
-            web_status=web.status if web else None,
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
-    )
-    await conn.execute(
-        insert(order_lines),
-        [
-            {
-                "order_id": order.id,
-                "position": i,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price.to_minor(),
-                "location_id": line.location_id,
-                "web_line_id": line.web_line_id,
-                **_web_columns(web_figures.get(line.web_line_id)),
-            }
-            for i, line in enumerate(order.lines)
-        ],
-    )
-    for event in order.events:
-        await add_event(conn, order.id, event)
 
 
 def _web_columns(line: WebOrderLine | None) -> dict[str, Any]:
@@ -100,129 +53,184 @@ def _web_columns(line: WebOrderLine | None) -> dict[str, Any]:
     }
 
 
-async def web_lines(conn: AsyncConnection, order_id: str) -> dict[int, WebOrderLine]:
-    """The WooCommerce figures of an order's web lines, by line item id (lines imported
-    before they were kept are left out)."""
-    order = select(orders.c.currency).where(orders.c.id == order_id).scalar_subquery()
-    query = select(order_lines, order.label("currency")).where(
-        order_lines.c.order_id == order_id,
-        order_lines.c.web_line_id.is_not(None),
-        order_lines.c.web_total_minor.is_not(None),
-        order_lines.c.web_tax_minor.is_not(None),
-    )
-    found: dict[int, WebOrderLine] = {}
-    for row in await conn.execute(query):
-        currency = row.currency
-        found[row.web_line_id] = WebOrderLine(
-            id=row.web_line_id,
-            sku=row.sku,
-            quantity=row.quantity,
-            total=Money.from_minor(row.web_total_minor, currency),
-            tax=Money.from_minor(row.web_tax_minor, currency),
-            taxes=tuple(
-                WebTax(int(str(t["id"])), Money(Decimal(str(t["total"])), currency))
-                for t in row.web_taxes or ()
-            ),
-        )
-    return found
+def _columns(changes: OrderChanges) -> dict[str, Any]:
+    """The columns ``changes`` sets."""
+    values: dict[str, Any] = {}
+    for system in changes.systems:
+        id_column, status_column = _SYSTEM_COLUMNS[system.system]
+        if system.id is not None and id_column is not None:
+            values[id_column] = system.id
+        if system.status is not None:
+            values[status_column] = system.status
+    if changes.tracking is not None:
+        values["tracking"] = TRACKING.dump_python(list(changes.tracking), mode="json")
+    if changes.pickup_deadline is not None:
+        values["pickup_deadline"] = changes.pickup_deadline
+    return values
 
 
-async def add_event(conn: AsyncConnection, order_id: str, event: OrderEvent) -> None:
-    await conn.execute(
-        insert(order_events).values(
-            order_id=order_id,
-            at=event.at,
-            kind=event.kind,
-            source=event.source,
-            from_status=event.from_status,
-            to_status=event.to_status,
-            detail=event.detail,
-        )
-    )
+# Each system's own id and status columns (a web order's id is set when it is imported).
+_SYSTEM_COLUMNS: dict[SourceSystem, tuple[str | None, str]] = {
+    SourceSystem.STOREFRONT: (None, "web_status"),
+    SourceSystem.OMS: ("oms_order_id", "oms_status"),
+    SourceSystem.ERP: ("erp_sales_order", "erp_status"),
+}
 
 
-async def move_status(
-    conn: AsyncConnection,
-    order_id: str,
-    current: OrderStatus,
-    target: OrderStatus,
-    *,
-    at: datetime,
-    source: SourceSystem,
-    kind: str = "STATUS_CHANGED",
-    detail: str | None = None,
-    **values: Any,
-) -> None:
-    await conn.execute(
-        update(orders).where(orders.c.id == order_id).values(status=target, updated_at=at, **values)
-    )
-    await add_event(conn, order_id, OrderEvent(at, kind, source, current, target, detail))
+class SqlOrders:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-
-async def set_fields(conn: AsyncConnection, order_id: str, at: datetime, **values: Any) -> None:
-    await conn.execute(
-        update(orders).where(orders.c.id == order_id).values(updated_at=at, **values)
-    )
-
-
-async def get_order(
-    conn: AsyncConnection, order_id: str, *, for_update: bool = False
-) -> Order | None:
-    query = select(orders).where(orders.c.id == order_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        return None
-    return (await _assemble(conn, [row], with_events=True))[0]
-
-
-async def find_by_web_order(conn: AsyncConnection, web_order_id: int) -> Order | None:
-    row = (await conn.execute(select(orders).where(orders.c.web_order_id == web_order_id))).first()
-    return None if row is None else (await _assemble(conn, [row], with_events=True))[0]
-
-
-async def list_orders(
-    conn: AsyncConnection,
-    where: OrderFilter,
-    *,
-    first: int,
-    after: tuple[datetime, str] | None,
-) -> tuple[list[Order], bool]:
-    """Newest first; ``after`` is the (created_at, id) of the last order already seen."""
-    query = select(orders)
-    if where.customer_email:
-        query = query.where(func.lower(orders.c.customer_email) == where.customer_email.lower())
-    if where.status:
-        query = query.where(orders.c.status == where.status)
-    if where.channel:
-        query = query.where(orders.c.channel == where.channel)
-    if where.created_after:
-        query = query.where(orders.c.created_at > where.created_after)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(
-                orders.c.created_at < created,
-                and_(orders.c.created_at == created, orders.c.id < last_id),
+    async def add(self, order: Order, *, web_lines: Sequence[WebOrderLine] = ()) -> None:
+        systems = {s.system: s for s in order.systems}
+        web_figures = {line.id: line for line in web_lines}
+        web = systems.get(SourceSystem.STOREFRONT)
+        await self._conn.execute(
+            insert(orders).values(
+                id=order.id,
+                origin=order.origin,
+                channel=order.channel,
+                status=order.status,
+                customer_email=order.customer_email,
+                customer_name=order.customer_name,
+                currency=order.total.currency,
+                total_minor=order.total.to_minor(),
+                delivery=None
+                if order.delivery is None
+                else ADDRESS.dump_python(order.delivery, mode="json"),
+                pickup_location_id=order.pickup_location_id,
+                pickup_deadline=order.pickup_deadline,
+                web_order_id=int(web.id) if web and web.id else None,
+                web_status=web.status if web else None,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
             )
         )
-    query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(first + 1)
-    rows = list(await conn.execute(query))
-    page = await _assemble(conn, rows[:first], with_events=True)
-    return page, len(rows) > first
-
-
-async def due_no_shows(conn: AsyncConnection, now: datetime, limit: int) -> list[str]:
-    query = (
-        select(orders.c.id)
-        .where(
-            orders.c.status == OrderStatus.READY_FOR_PICKUP,
-            orders.c.pickup_deadline <= now,
+        await self._conn.execute(
+            insert(order_lines),
+            [
+                {
+                    "order_id": order.id,
+                    "position": i,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price_minor": line.unit_price.to_minor(),
+                    "location_id": line.location_id,
+                    "web_line_id": line.web_line_id,
+                    **_web_columns(
+                        None if line.web_line_id is None else web_figures.get(line.web_line_id)
+                    ),
+                }
+                for i, line in enumerate(order.lines)
+            ],
         )
-        .limit(limit)
-    )
-    return [r.id for r in await conn.execute(query)]
+        for event in order.events:
+            await self.add_event(order.id, event)
+
+    async def web_lines(self, order_id: str) -> dict[int, WebOrderLine]:
+        order = select(orders.c.currency).where(orders.c.id == order_id).scalar_subquery()
+        query = select(order_lines, order.label("currency")).where(
+            order_lines.c.order_id == order_id,
+            order_lines.c.web_line_id.is_not(None),
+            order_lines.c.web_total_minor.is_not(None),
+            order_lines.c.web_tax_minor.is_not(None),
+        )
+        found: dict[int, WebOrderLine] = {}
+        # Lines imported before their web figures were kept are left out.
+        for row in await self._conn.execute(query):
+            currency = row.currency
+            found[row.web_line_id] = WebOrderLine(
+                id=row.web_line_id,
+                sku=row.sku,
+                quantity=row.quantity,
+                total=Money.from_minor(row.web_total_minor, currency),
+                tax=Money.from_minor(row.web_tax_minor, currency),
+                taxes=tuple(
+                    WebTax(int(str(t["id"])), Money(Decimal(str(t["total"])), currency))
+                    for t in row.web_taxes or ()
+                ),
+            )
+        return found
+
+    async def add_event(self, order_id: str, event: OrderEvent) -> None:
+        await self._conn.execute(
+            insert(order_events).values(
+                order_id=order_id,
+                at=event.at,
+                kind=event.kind,
+                source=event.source,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                detail=event.detail,
+            )
+        )
+
+    async def move_status(self, order_id: str, event: OrderEvent, changes: OrderChanges) -> None:
+        await self._conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(status=event.to_status, updated_at=event.at, **_columns(changes))
+        )
+        await self.add_event(order_id, event)
+
+    async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None:
+        await self._conn.execute(
+            update(orders).where(orders.c.id == order_id).values(updated_at=at, **_columns(changes))
+        )
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return (await _assemble(self._conn, [row], with_events=True))[0]
+
+    async def exists(self, order_id: str) -> bool:
+        query = select(orders.c.id).where(orders.c.id == order_id)
+        return (await self._conn.execute(query)).first() is not None
+
+    async def find_by_web_order(self, web_order_id: int) -> Order | None:
+        query = select(orders).where(orders.c.web_order_id == web_order_id)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else (await _assemble(self._conn, [row], with_events=True))[0]
+
+    async def page(
+        self, where: OrderFilter, *, first: int, after: tuple[datetime, str] | None
+    ) -> tuple[list[Order], bool]:
+        query = select(orders)
+        if where.customer_email:
+            query = query.where(func.lower(orders.c.customer_email) == where.customer_email.lower())
+        if where.status:
+            query = query.where(orders.c.status == where.status)
+        if where.channel:
+            query = query.where(orders.c.channel == where.channel)
+        if where.created_after:
+            query = query.where(orders.c.created_at > where.created_after)
+        if after is not None:
+            created, last_id = after
+            query = query.where(
+                or_(
+                    orders.c.created_at < created,
+                    and_(orders.c.created_at == created, orders.c.id < last_id),
+                )
+            )
+        query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(first + 1)
+        rows = list(await self._conn.execute(query))
+        page = await _assemble(self._conn, rows[:first], with_events=True)
+        return page, len(rows) > first
+
+    async def due_no_shows(self, now: datetime, limit: int) -> list[str]:
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status == OrderStatus.READY_FOR_PICKUP,
+                orders.c.pickup_deadline <= now,
+            )
+            .limit(limit)
+        )
+        return [r.id for r in await self._conn.execute(query)]
 
 
 async def _assemble(

@@ -10,7 +10,7 @@ Sales Order is never cancelled before it was posted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,154 +19,139 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from gateway.domain.outbox import Delivery, DeliveryStatus, OutboxMessage
-from gateway.persistence.tables import OutboxRow
+from gateway.persistence.tables import OutboxRow, table
 
-outbox = OutboxRow.__table__
-
-
-async def enqueue(conn: AsyncConnection, messages: Sequence[OutboxMessage], now: datetime) -> None:
-    if not messages:
-        return
-    await conn.execute(
-        insert(outbox),
-        [
-            {
-                "ordering_key": m.ordering_key,
-                "target": m.target,
-                "operation": m.operation,
-                "reference": m.reference,
-                "payload": m.payload,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for m in messages
-        ],
-    )
+outbox = table(OutboxRow)
 
 
-async def claim_due(
-    conn: AsyncConnection, *, now: datetime, lease: timedelta, limit: int
-) -> list[Delivery]:
-    """Lease up to ``limit`` due messages whose predecessors (same ordering key) are done."""
-    earlier = aliased(outbox)
-    blocked = exists().where(
-        earlier.c.ordering_key == outbox.c.ordering_key,
-        earlier.c.id < outbox.c.id,
-        earlier.c.status != DeliveryStatus.DELIVERED,
-    )
-    due = or_(
-        and_(outbox.c.status == DeliveryStatus.PENDING, outbox.c.next_attempt_at <= now),
-        and_(outbox.c.status == DeliveryStatus.IN_FLIGHT, outbox.c.lease_until <= now),
-    )
-    candidates = select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=outbox)
-    ids = [r.id for r in await conn.execute(candidates)]
-    if not ids:
-        return []
-    rows = await conn.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(ids))
-        .values(
-            status=DeliveryStatus.IN_FLIGHT,
-            lease_until=now + lease,
-            attempts=outbox.c.attempts + 1,
+class SqlOutbox:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._owed = 0
+
+    @property
+    def owed(self) -> int:
+        return self._owed
+
+    async def add(self, messages: Sequence[OutboxMessage], now: datetime) -> None:
+        if not messages:
+            return
+        await self._conn.execute(
+            insert(outbox),
+            [
+                {
+                    "ordering_key": m.ordering_key,
+                    "target": m.target,
+                    "operation": m.operation,
+                    "reference": m.reference,
+                    "payload": m.payload,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for m in messages
+            ],
         )
-        .returning(*outbox.c)
-    )
-    return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+        self._owed += len(messages)
 
-
-async def mark_delivered(
-    conn: AsyncConnection, delivery_id: int, result: dict[str, Any], now: datetime
-) -> None:
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == delivery_id)
-        .values(
-            status=DeliveryStatus.DELIVERED,
-            delivered_at=now,
-            lease_until=None,
-            last_error=None,
-            result=result,
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        earlier = aliased(outbox)
+        blocked = exists().where(
+            earlier.c.ordering_key == outbox.c.ordering_key,
+            earlier.c.id < outbox.c.id,
+            earlier.c.status != DeliveryStatus.DELIVERED,
         )
-    )
+        due = or_(
+            and_(outbox.c.status == DeliveryStatus.PENDING, outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status == DeliveryStatus.IN_FLIGHT, outbox.c.lease_until <= now),
+        )
+        candidates = select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
+        if self._conn.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=outbox)
+        ids = [r.id for r in await self._conn.execute(candidates)]
+        if not ids:
+            return []
+        rows = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(
+                status=DeliveryStatus.IN_FLIGHT,
+                lease_until=now + lease,
+                attempts=outbox.c.attempts + 1,
+            )
+            .returning(*outbox.c)
+        )
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
-
-async def mark_failed(
-    conn: AsyncConnection,
-    delivery_id: int,
-    error: str,
-    *,
-    retry_at: datetime | None,
-) -> None:
-    """Back to PENDING until ``retry_at``; with no ``retry_at`` the message is dead.
-
-    Only a message still in flight is marked: a worker whose lease ran out while it waited
-    for a slow backend must not turn a delivery another worker completed meanwhile back
-    into a pending or dead one."""
-    values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
-    if retry_at is None:
-        values["status"] = DeliveryStatus.DEAD
-    else:
-        values["status"] = DeliveryStatus.PENDING
-        values["next_attempt_at"] = retry_at
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.IN_FLIGHT)
-        .values(**values)
-    )
-
-
-async def retry(conn: AsyncConnection, delivery_id: int, now: datetime) -> Delivery | None:
-    """Give a dead message a fresh retry budget."""
-    rows = await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.DEAD)
-        .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
-        .returning(*outbox.c)
-    )
-    row = rows.first()
-    return None if row is None else _delivery(row)
-
-
-async def get(conn: AsyncConnection, delivery_id: int) -> Delivery | None:
-    row = (await conn.execute(select(outbox).where(outbox.c.id == delivery_id))).first()
-    return None if row is None else _delivery(row)
-
-
-async def result_of(conn: AsyncConnection, reference: str) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
-            select(outbox.c.result).where(
-                outbox.c.reference == reference, outbox.c.status == DeliveryStatus.DELIVERED
+    async def mark_delivered(
+        self, delivery_id: int, result: Mapping[str, object], now: datetime
+    ) -> None:
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery_id)
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=now,
+                lease_until=None,
+                last_error=None,
+                result=dict(result),
             )
         )
-    ).first()
-    return None if row is None else row.result
 
+    async def mark_failed(self, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:
+        # Only a message still in flight is marked: a worker whose lease ran out while it
+        # waited for a slow backend must not turn a delivery another worker completed
+        # meanwhile back into a pending or dead one.
+        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
+        if retry_at is None:
+            values["status"] = DeliveryStatus.DEAD
+        else:
+            values["status"] = DeliveryStatus.PENDING
+            values["next_attempt_at"] = retry_at
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.IN_FLIGHT)
+            .values(**values)
+        )
 
-async def list_by_status(
-    conn: AsyncConnection,
-    statuses: Sequence[DeliveryStatus],
-    *,
-    limit: int,
-    ordering_key: str | None = None,
-) -> list[Delivery]:
-    query = select(outbox).where(outbox.c.status.in_(list(statuses)))
-    if ordering_key is not None:
-        query = query.where(outbox.c.ordering_key == ordering_key)
-    rows = await conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
-    return [_delivery(r) for r in rows]
+    async def revive(self, delivery_id: int, now: datetime) -> Delivery | None:
+        rows = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.DEAD)
+            .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
+            .returning(*outbox.c)
+        )
+        row = rows.first()
+        if row is None:
+            return None
+        self._owed += 1
+        return _delivery(row)
 
+    async def get(self, delivery_id: int) -> Delivery | None:
+        query = select(outbox).where(outbox.c.id == delivery_id)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else _delivery(row)
 
-async def for_key(conn: AsyncConnection, ordering_key: str) -> list[Delivery]:
-    rows = await conn.execute(
-        select(outbox).where(outbox.c.ordering_key == ordering_key).order_by(outbox.c.id)
-    )
-    return [_delivery(r) for r in rows]
+    async def result_of(self, reference: str) -> dict[str, Any] | None:
+        query = select(outbox.c.result).where(
+            outbox.c.reference == reference, outbox.c.status == DeliveryStatus.DELIVERED
+        )
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else row.result
+
+    async def dead(self, *, limit: int, ordering_key: str | None = None) -> list[Delivery]:
+        query = select(outbox).where(outbox.c.status == DeliveryStatus.DEAD)
+        if ordering_key is not None:
+            query = query.where(outbox.c.ordering_key == ordering_key)
+        rows = await self._conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
+        return [_delivery(r) for r in rows]
+
+    async def for_key(self, ordering_key: str) -> list[Delivery]:
+        rows = await self._conn.execute(
+            select(outbox).where(outbox.c.ordering_key == ordering_key).order_by(outbox.c.id)
+        )
+        return [_delivery(r) for r in rows]
 
 
 def _delivery(row: Any) -> Delivery:

@@ -1,57 +1,38 @@
-"""Taking holds on PostgreSQL in one statement: ``gw_take_holds`` (migration 0003).
+"""Taking holds on PostgreSQL, inside the database: the ledger rule in SQL.
 
-It makes the same decision as ``gateway.services.holds.take_holds`` (which SQLite uses), in
-the database, so a reservation costs one round trip instead of seven. The source figures
-(on hand, reserved, safety stock, when they were observed) come from the caller, exactly
-as for the Python path.
+One function decides: ``gw_take_holds_batch`` (migrations 0004, 0006) claims each item's
+idempotency key if it has one, locks the (SKU, node) guards in one global order, reads the
+ledger under the locks (``gw_free_to_promise``, migration 0003) and writes the reservation
+and its holds, or answers with the shortfalls. ``PostgresHoldTaker`` calls it with one item
+inside the caller's transaction (an order's holds, written with the order);
+``hold_batcher.HoldBatcher`` calls it with every reserve that arrives while its previous
+call is in flight. The source figures (on hand, reserved, safety stock, when they were
+observed) come from the caller, exactly as for SQLite's Python path (sqlite_holds).
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gateway.domain import Location, NodeAvailability
-from gateway.domain.reservations import HoldPlan, Reservation
-from gateway.errors import InsufficientStock
+from gateway.domain import Location
+from gateway.domain.idempotency import Claim, FirstUse
+from gateway.domain.reservations import HoldRequest, needed_by_sku
+from gateway.persistence.sqlite_holds import insufficient
 
-TAKE_HOLDS = text(
-    "SELECT gw_take_holds(:key, :operation, :request_hash, CAST(:reservation AS jsonb), "
-    "CAST(:positions AS jsonb), CAST(:holds AS jsonb), :now, :applied_after)"
-)
+TAKE_HOLDS = text("SELECT gw_take_holds_batch(CAST(:items AS jsonb), :now, :applied_after)")
 
 
-@dataclass(frozen=True, slots=True)
-class FirstUse:
-    """The key was used before: by this request (same hash) or another."""
-
-    resource_id: str
-    operation: str
-    request_hash: str
-
-
-def hold_item(
-    reservation: Reservation,
-    plans: Sequence[HoldPlan],
-    location: Location,
-    source: Mapping[str, NodeAvailability],
-    claim: tuple[str, str, str] | None = None,
-) -> dict[str, Any]:
-    """One reservation as the database functions take it."""
-    needed_by_sku: Counter[str] = Counter()
-    for plan in plans:
-        needed_by_sku[plan.sku] += plan.quantity
+def hold_item(hold: HoldRequest, claim: Claim | None = None) -> dict[str, Any]:
+    """One reservation as the database function takes it."""
+    reservation, location = hold.reservation, hold.location
     positions = []
-    for sku, needed in sorted(needed_by_sku.items()):
-        row = source.get(sku)
+    for sku, needed in sorted(needed_by_sku(hold.plans).items()):
+        row = hold.source.get(sku)
         observed = None if row is None else (row.fetched_at or row.as_of)
         positions.append(
             {
@@ -63,11 +44,10 @@ def hold_item(
                 "observed_at": None if observed is None else observed.isoformat(),
             }
         )
-    key, operation, request_hash = claim or (None, None, None)
     return {
-        "key": key,
-        "operation": operation,
-        "request_hash": request_hash,
+        "key": None if claim is None else claim.key,
+        "operation": None if claim is None else claim.operation,
+        "request_hash": None if claim is None else claim.fingerprint,
         "reservation": {
             "id": reservation.id,
             "status": reservation.status.value,
@@ -86,65 +66,40 @@ def hold_item(
                 "sku": p.sku,
                 "quantity": p.quantity,
             }
-            for p in plans
+            for p in hold.plans
         ],
     }
 
 
-async def take_holds(
-    conn: AsyncConnection,
-    reservation: Reservation,
-    plans: Sequence[HoldPlan],
-    location: Location,
-    source: Mapping[str, NodeAvailability],
-    *,
-    now: datetime,
-    applied_after: datetime,
-    claim: tuple[str, str, str] | None = None,
-) -> FirstUse | None:
-    """Claim ``claim`` = (key, operation, request hash) if given, then hold and write the
-    reservation, in the caller's transaction; raise InsufficientStock when a position is
-    short (the caller's transaction is then to be rolled back)."""
-    item = hold_item(reservation, plans, location, source, claim)
-    params: dict[str, Any] = {
-        "key": item["key"],
-        "operation": item["operation"],
-        "request_hash": item["request_hash"],
-        "reservation": json.dumps(item["reservation"]),
-        "positions": json.dumps(item["positions"]),
-        "holds": json.dumps(item["holds"]),
-        "now": now,
-        "applied_after": applied_after,
-    }
-    try:
-        answer = (await conn.execute(TAKE_HOLDS, params)).scalar_one()
-    except DBAPIError as exc:
-        short = _shortfalls(exc)
-        if short is None:
-            raise
-        raise insufficient(location, short) from None
-    return outcome(answer, location)
-
-
-def insufficient(location: Location, short: list[dict[str, Any]]) -> InsufficientStock:
-    names = ", ".join(f"{s['sku']} ({s['available']} available)" for s in short)
-    return InsufficientStock(f"Not enough stock at {location.name}: {names}", shortfalls=short)
-
-
 def outcome(answer: Any, location: Location) -> FirstUse | None:
-    """A function's answer for one item: None (held), the key's first use, or raise."""
+    """The function's answer for one item: None (held), the key's first use, or raise
+    InsufficientStock."""
     if isinstance(answer, str):
         answer = json.loads(answer)
     if "replay" in answer:
         return FirstUse(answer["replay"], answer["operation"], answer["request_hash"])
     if "short" in answer:
-        raise insufficient(location, answer["short"])
+        raise insufficient(location.name, answer["short"])
     return None
 
 
-def _shortfalls(exc: DBAPIError) -> list[dict[str, object]] | None:
-    """The shortfall list a GW001 exception carries in its DETAIL, else None."""
-    cause = getattr(exc.orig, "__cause__", None) or exc.orig
-    if getattr(cause, "sqlstate", None) != "GW001":
-        return None
-    return json.loads(cause.detail)
+class PostgresHoldTaker:
+    def __init__(self, conn: AsyncConnection, *, horizon: timedelta) -> None:
+        self._conn = conn
+        self._horizon = horizon
+
+    async def take(self, hold: HoldRequest, *, now: datetime) -> None:
+        answers = (
+            await self._conn.execute(
+                TAKE_HOLDS,
+                {
+                    "items": json.dumps([hold_item(hold)]),
+                    "now": now,
+                    "applied_after": now - self._horizon,
+                },
+            )
+        ).scalar_one()
+        if isinstance(answers, str):
+            answers = json.loads(answers)
+        # Short: the caller's transaction is rolled back, so nothing of it is recorded.
+        outcome(answers[0], hold.location)

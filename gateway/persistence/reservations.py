@@ -6,8 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from gateway.domain import Channel
 from gateway.domain.reservations import (
@@ -20,12 +21,12 @@ from gateway.domain.reservations import (
 )
 from gateway.persistence.columns import UtcDateTime
 from gateway.persistence.dialect import upsert_insert_for
-from gateway.persistence.tables import HoldRow, ReservationRow, ReturnLineRow, StockGuardRow
+from gateway.persistence.tables import HoldRow, ReservationRow, ReturnLineRow, StockGuardRow, table
 
-reservations = ReservationRow.__table__
-holds = HoldRow.__table__
-guards = StockGuardRow.__table__
-return_lines = ReturnLineRow.__table__
+reservations = table(ReservationRow)
+holds = table(HoldRow)
+guards = table(StockGuardRow)
+return_lines = table(ReturnLineRow)
 
 
 def _guard_upsert(dialect: str) -> Any:
@@ -54,7 +55,7 @@ def _ledger_query(at_locations: bool) -> Any:
     Bound: ``skus``, ``now``, ``applied_after`` (anything the source applied before it is in
     every reading still in use), and ``locations`` when ``at_locations``.
     """
-    skus = bindparam("skus", expanding=True)
+    skus: BindParameter[list[str]] = bindparam("skus", expanding=True)
     now = bindparam("now", type_=UtcDateTime())
     applied_after = bindparam("applied_after", type_=UtcDateTime())
     held = (
@@ -108,7 +109,7 @@ def _ledger_query(at_locations: bool) -> Any:
         ),
     )
     if at_locations:
-        locations = bindparam("locations", expanding=True)
+        locations: BindParameter[list[str]] = bindparam("locations", expanding=True)
         held = held.where(holds.c.location_id.in_(locations))
         returning = returning.where(return_lines.c.location_id.in_(locations))
     return union_all(held, returning)
@@ -171,19 +172,6 @@ async def insert_reservation(
     )
 
 
-async def get_reservation(
-    conn: AsyncConnection, reservation_id: str, *, for_update: bool = False
-) -> Reservation | None:
-    query = select(reservations).where(reservations.c.id == reservation_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    if row is None:
-        return None
-    found = await reservations_with_lines(conn, [row])
-    return found[0]
-
-
 async def reservations_with_lines(conn: AsyncConnection, rows: Sequence[Any]) -> list[Reservation]:
     ids = [r.id for r in rows]
     lines: dict[str, dict[str, int]] = {i: {} for i in ids}
@@ -209,3 +197,103 @@ async def reservations_with_lines(conn: AsyncConnection, rows: Sequence[Any]) ->
         )
         for r in rows
     ]
+
+
+def _owned_by(owner: str) -> Any:
+    """The reservations of ``owner``: the reservation itself, or an order's."""
+    return select(reservations.c.id).where(
+        or_(reservations.c.id == owner, reservations.c.order_id == owner)
+    )
+
+
+class SqlReservations:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None:
+        query = select(reservations).where(reservations.c.id == reservation_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return (await reservations_with_lines(self._conn, [row]))[0]
+
+    async def confirmed_of_order(self, order_id: str) -> list[Reservation]:
+        rows = list(
+            await self._conn.execute(
+                select(reservations).where(
+                    reservations.c.order_id == order_id,
+                    reservations.c.status == ReservationStatus.CONFIRMED,
+                )
+            )
+        )
+        return await reservations_with_lines(self._conn, rows)
+
+    async def update(
+        self,
+        reservation_id: str,
+        now: datetime,
+        *,
+        status: ReservationStatus | None = None,
+        expires_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"updated_at": now}
+        if status is not None:
+            values["status"] = status
+        if expires_at is not None:
+            values["expires_at"] = expires_at
+        await self._conn.execute(
+            update(reservations).where(reservations.c.id == reservation_id).values(**values)
+        )
+
+    async def release_order(self, order_id: str, now: datetime) -> None:
+        await self._conn.execute(
+            update(reservations)
+            .where(reservations.c.order_id == order_id)
+            .values(status=ReservationStatus.RELEASED, updated_at=now)
+        )
+
+    async def expire_due(self, now: datetime, limit: int) -> tuple[int, list[str]]:
+        due = select(reservations.c.id).where(
+            reservations.c.status == ReservationStatus.ACTIVE,
+            reservations.c.expires_at <= now,
+        )
+        if self._conn.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = [r.id for r in await self._conn.execute(due.limit(limit))]
+        if not ids:
+            return 0, []
+        await self._conn.execute(
+            update(reservations)
+            .where(reservations.c.id.in_(ids))
+            .values(status=ReservationStatus.EXPIRED, updated_at=now)
+        )
+        skus = [
+            r.sku
+            for r in await self._conn.execute(
+                select(holds.c.sku).where(holds.c.reservation_id.in_(ids)).distinct()
+            )
+        ]
+        return len(ids), skus
+
+    async def settle_holds(
+        self, owner: str, location_id: str, now: datetime, sku: str | None = None
+    ) -> list[str]:
+        query = (
+            update(holds)
+            .where(
+                holds.c.reservation_id.in_(_owned_by(owner)),
+                holds.c.location_id == location_id,
+                holds.c.applied_at.is_(None),
+            )
+            .values(applied_at=now)
+            .returning(holds.c.sku)
+        )
+        if sku is not None:
+            query = query.where(holds.c.sku == sku)
+        return [r.sku for r in await self._conn.execute(query)]
+
+    async def held_skus(self, owner: str) -> list[str]:
+        query = select(holds.c.sku).where(holds.c.reservation_id.in_(_owned_by(owner))).distinct()
+        return sorted(r.sku for r in await self._conn.execute(query))

@@ -18,117 +18,119 @@ from gateway.domain.orders import (
     ReturnRequest,
     ReturnStatus,
 )
-from gateway.persistence.tables import ReturnLineRow, ReturnRow
+from gateway.persistence.orders import orders
+from gateway.persistence.tables import ReturnLineRow, ReturnRow, table
 
-returns = ReturnRow.__table__
-return_lines = ReturnLineRow.__table__
+returns = table(ReturnRow)
+return_lines = table(ReturnLineRow)
 
 
-async def insert_return(conn: AsyncConnection, request: ReturnRequest) -> list[int]:
-    """Store the return; the ids of its lines, in order."""
-    await conn.execute(
-        insert(returns).values(
-            id=request.id,
-            order_id=request.order_id,
-            status=request.status,
-            refund_minor=request.refund_total.to_minor(),
-            created_at=request.created_at,
-            updated_at=request.updated_at,
-        )
-    )
-    ids: list[int] = []
-    for line in request.lines:
-        result = await conn.execute(
-            insert(return_lines)
-            .values(
-                return_id=request.id,
-                sku=line.sku,
-                quantity=line.quantity,
-                reason=line.reason,
-                condition=line.condition,
-                disposition=line.disposition,
-                location_id=line.location_id,
-                refund_minor=line.refund.to_minor(),
+class SqlReturns:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, request: ReturnRequest) -> None:
+        await self._conn.execute(
+            insert(returns).values(
+                id=request.id,
+                order_id=request.order_id,
+                status=request.status,
+                refund_minor=request.refund_total.to_minor(),
+                created_at=request.created_at,
+                updated_at=request.updated_at,
             )
-            .returning(return_lines.c.id)
         )
-        ids.append(result.scalar_one())
-    return ids
-
-
-async def get_return(
-    conn: AsyncConnection, return_id: str, currency: str | None = None, *, for_update: bool = False
-) -> ReturnRequest | None:
-    query = select(returns).where(returns.c.id == return_id)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
-    return None if row is None else (await _assemble(conn, [row], currency))[0]
-
-
-async def returns_of_orders(
-    conn: AsyncConnection, order_ids: Sequence[str]
-) -> dict[str, list[ReturnRequest]]:
-    """Every return of each order, oldest first; three queries whatever the count."""
-    rows = list(
-        await conn.execute(
-            select(returns)
-            .where(returns.c.order_id.in_(list(order_ids)))
-            .order_by(returns.c.created_at, returns.c.id)
+        await self._conn.execute(
+            insert(return_lines),
+            [
+                {
+                    "return_id": request.id,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "reason": line.reason,
+                    "condition": line.condition,
+                    "disposition": line.disposition,
+                    "location_id": line.location_id,
+                    "refund_minor": line.refund.to_minor(),
+                }
+                for line in request.lines
+            ],
         )
-    )
-    found: dict[str, list[ReturnRequest]] = {order_id: [] for order_id in order_ids}
-    for request in await _assemble(conn, rows, None):
-        found[request.order_id].append(request)
-    return found
 
+    async def get(
+        self, return_id: str, *, currency: str | None = None, for_update: bool = False
+    ) -> ReturnRequest | None:
+        query = select(returns).where(returns.c.id == return_id)
+        if for_update and self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else (await _assemble(self._conn, [row], currency))[0]
 
-async def line_ids(conn: AsyncConnection, return_id: str) -> list[Any]:
-    return list(
-        await conn.execute(
-            select(return_lines)
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[ReturnRequest]]:
+        rows = list(
+            await self._conn.execute(
+                select(returns)
+                .where(returns.c.order_id.in_(list(order_ids)))
+                .order_by(returns.c.created_at, returns.c.id)
+            )
+        )
+        found: dict[str, list[ReturnRequest]] = {order_id: [] for order_id in order_ids}
+        for request in await _assemble(self._conn, rows, None):
+            found[request.order_id].append(request)
+        return found
+
+    async def line_ids(self, return_id: str) -> list[int]:
+        query = (
+            select(return_lines.c.id)
             .where(return_lines.c.return_id == return_id)
             .order_by(return_lines.c.id)
         )
-    )
+        return [r.id for r in await self._conn.execute(query)]
 
+    async def update(
+        self,
+        return_id: str,
+        at: datetime,
+        *,
+        status: ReturnStatus | None = None,
+        oms_return_id: str | None = None,
+        web_refund_id: int | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"updated_at": at}
+        if status is not None:
+            values["status"] = status
+        if oms_return_id is not None:
+            values["oms_return_id"] = oms_return_id
+        if web_refund_id is not None:
+            values["web_refund_id"] = web_refund_id
+        await self._conn.execute(update(returns).where(returns.c.id == return_id).values(**values))
 
-async def set_fields(conn: AsyncConnection, return_id: str, at: datetime, **values: Any) -> None:
-    await conn.execute(
-        update(returns).where(returns.c.id == return_id).values(updated_at=at, **values)
-    )
+    async def mark_received(self, return_id: str, at: datetime) -> None:
+        await self._conn.execute(
+            update(return_lines).where(return_lines.c.return_id == return_id).values(received_at=at)
+        )
 
+    async def received_by_sku(self, order_id: str) -> dict[str, int]:
+        # Returns only requested, not yet back, are left out.
+        query = (
+            select(return_lines.c.sku, func.sum(return_lines.c.quantity))
+            .select_from(return_lines.join(returns, returns.c.id == return_lines.c.return_id))
+            .where(returns.c.order_id == order_id, return_lines.c.received_at.is_not(None))
+            .group_by(return_lines.c.sku)
+        )
+        return {sku: int(quantity) for sku, quantity in await self._conn.execute(query)}
 
-async def mark_received(conn: AsyncConnection, return_id: str, at: datetime) -> None:
-    await conn.execute(
-        update(return_lines).where(return_lines.c.return_id == return_id).values(received_at=at)
-    )
-
-
-async def received_by_sku(conn: AsyncConnection, order_id: str) -> dict[str, int]:
-    """Units of an order already back at a node, per SKU (requested-only returns left out)."""
-    query = (
-        select(return_lines.c.sku, func.sum(return_lines.c.quantity))
-        .select_from(return_lines.join(returns, returns.c.id == return_lines.c.return_id))
-        .where(returns.c.order_id == order_id, return_lines.c.received_at.is_not(None))
-        .group_by(return_lines.c.sku)
-    )
-    return {sku: int(quantity) for sku, quantity in await conn.execute(query)}
-
-
-async def mark_lines_applied(conn: AsyncConnection, line_ids: Sequence[int], at: datetime) -> None:
-    await conn.execute(
-        update(return_lines)
-        .where(return_lines.c.id.in_(list(line_ids)), return_lines.c.applied_at.is_(None))
-        .values(applied_at=at)
-    )
+    async def mark_lines_applied(self, line_ids: Sequence[int], at: datetime) -> None:
+        await self._conn.execute(
+            update(return_lines)
+            .where(return_lines.c.id.in_(list(line_ids)), return_lines.c.applied_at.is_(None))
+            .values(applied_at=at)
+        )
 
 
 async def _assemble(
     conn: AsyncConnection, rows: Sequence[Any], currency: str | None
 ) -> list[ReturnRequest]:
-    from gateway.persistence.orders import orders
-
     if not rows:
         return []
     order_ids = list({r.order_id for r in rows})

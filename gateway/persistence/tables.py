@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 from gateway.persistence.columns import UtcDateTime
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a model (SQLModel declares ``__table__`` only at run time)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _utc(*, nullable: bool = False, index: bool = False) -> Column[datetime]:

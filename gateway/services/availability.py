@@ -5,7 +5,7 @@ Pure functions decide; ``AvailabilityService`` only fetches what they need. Arit
     available_to_promise = max(0, on_hand + restocked - reserved - held - safety_stock)
     kit ATP at a node    = min over components of floor(component ATP / quantity per kit)
 
-``held`` and ``restocked`` are the gateway's own ledger (gateway.services.ledger): holds it
+``held`` and ``restocked`` are the gateway's own ledger (gateway.domain.ledger): holds it
 has promised and returned units it has put back, for as long as the source's reading does
 not contain them yet.
 """
@@ -31,11 +31,11 @@ from gateway.domain import (
     StockReading,
     StockStatus,
 )
+from gateway.domain.ledger import NO_OVERLAY, Overlay, by_position, free_to_promise, overlay
 from gateway.domain.reservations import LedgerEntry
 from gateway.errors import BadUserInput, NotFound
 from gateway.geo import distance_km
 from gateway.ports import ErpPort, LedgerSource, LocationsProvider, PosPort
-from gateway.services.ledger import NO_OVERLAY, Overlay, by_position, overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +72,6 @@ def observed_at(reading: StockReading | None) -> datetime | None:
     if reading is None:
         return None
     return reading.fetched_at or reading.as_of
-
-
-def free_to_promise(on_hand: int, reserved: int, safety_stock: int, gateway: Overlay) -> int:
-    return max(0, on_hand + gateway.restocked - reserved - gateway.held - safety_stock)
 
 
 def node_availability(

@@ -37,8 +37,8 @@ async def browse_products(
     request has a bounded cost; the cursor then resumes where the scan stopped."""
     if in_stock_near is None:
         page = await catalog.page(offset=offset, limit=first, search=search, category=category)
-        entries = [BrowseEntry(sku, page.start_offset + i + 1) for i, sku in enumerate(page.skus)]
-        return BrowseResult(entries, page.has_next_page, page.next_offset)
+        listed = [BrowseEntry(sku, page.start_offset + i + 1) for i, sku in enumerate(page.skus)]
+        return BrowseResult(listed, page.has_next_page, page.next_offset)
 
     nearby = [
         loc for loc, _ in select_locations(await availability.all_locations(), near=in_stock_near)

@@ -96,7 +96,7 @@ class CachedErp:
 
 def stamped(readings: Sequence[StockReading], started: datetime) -> list[StockReading]:
     """Mark when the gateway asked. A write the gateway saw confirmed before that moment is
-    in the reading, whatever the backend's own clock says (gateway.services.ledger)."""
+    in the reading, whatever the backend's own clock says (gateway.domain.ledger)."""
     return [replace(r, fetched_at=started) for r in readings]
 
 

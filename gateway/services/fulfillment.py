@@ -32,9 +32,7 @@ from gateway.domain import (
 )
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput, NotFound
-from gateway.persistence.database import Database
-from gateway.persistence.routing import units_routed_since, units_sold_since
-from gateway.ports import Clock
+from gateway.ports import Clock, UnitOfWorkFactory
 from gateway.routing import (
     CandidateNode,
     FulfillmentPlan,
@@ -185,13 +183,13 @@ def candidate_node(
 class FulfillmentPlanner:
     def __init__(
         self,
-        db: Database,
+        unit_of_work: UnitOfWorkFactory,
         availability: AvailabilityService,
         catalog: CatalogService,
         clock: Clock,
         settings: RoutingSettings,
     ) -> None:
-        self._db = db
+        self._uow = unit_of_work
         self._availability = availability
         self._catalog = catalog
         self._clock = clock
@@ -216,9 +214,9 @@ class FulfillmentPlanner:
         by_node = await self._availability.by_node(skus, location_ids=[x.id for x in locations])
         days = {loc.id: self._pick_day(loc, now) for loc in locations}
         window = self._settings.demand_window_days
-        async with self._db.transaction() as conn:
-            routed = await units_routed_since(conn, {i: d.began for i, d in days.items()})
-            sold = await units_sold_since(conn, skus, now - timedelta(days=window))
+        async with self._uow() as uow:
+            routed = await uow.routing.units_routed_since({i: d.began for i, d in days.items()})
+            sold = await uow.routing.units_sold_since(skus, now - timedelta(days=window))
         nodes = tuple(
             candidate_node(
                 loc,

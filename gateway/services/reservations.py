@@ -1,8 +1,8 @@
 """Holds on stock: reserve, extend, confirm, release, and the sweeper that expires them.
 
-Every mutation is idempotent on its key (gateway.persistence.idempotency). A hold lowers
-availability for every reader as soon as its transaction commits, because availability
-reads the ledger from the database on every request; ``on_change`` then drops derived
+Every mutation goes through the one command path (gateway.services.commands). A hold lowers
+availability for every reader as soon as its unit of work commits, because availability
+reads the ledger from the database on every request; the command path then drops derived
 caches (the whole-response micro-cache) so nobody is served an answer from before it.
 """
 
@@ -13,36 +13,21 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gateway.domain import Channel, Location, NodeAvailability
+from gateway.domain.idempotency import validate_key
 from gateway.domain.reservations import (
     HoldPlan,
+    HoldRequest,
     Reservation,
     ReservationLine,
     ReservationStatus,
-)
-from gateway.errors import BadUserInput, IdempotencyKeyReused, IllegalTransition, NotFound
-from gateway.persistence import idempotency, pg_holds
-from gateway.persistence.database import Database
-from gateway.persistence.hold_batcher import HoldBatcher
-from gateway.persistence.outbox import enqueue
-from gateway.persistence.reservations import (
-    get_reservation,
-    holds,
-    insert_reservation,
-    reservations,
-)
-from gateway.ports import Clock
-from gateway.services.availability import AvailabilityService, serves_channel
-from gateway.services.holds import (
     needed_by_sku,
-    normalise_lines,
-    per_sku,
-    plan_holds,
-    take_holds,
 )
+from gateway.errors import BadUserInput, IllegalTransition, NotFound
+from gateway.ports import Clock, Reserver, UnitOfWork, UnitOfWorkFactory
+from gateway.services.availability import AvailabilityService, serves_channel
+from gateway.services.commands import Command, Commands
+from gateway.services.holds import normalise_lines, plan_holds
 from gateway.services.source_writes import commit_messages, undo_messages
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
@@ -61,9 +46,6 @@ class ReserveRequest:
 class HoldPolicy:
     default_ttl: timedelta = timedelta(minutes=15)
     max_ttl: timedelta = timedelta(days=7)
-    # Readings older than this are never used (stock cache TTL plus slack), so a movement
-    # the source applied before it is in every reading and leaves the ledger.
-    ledger_horizon: timedelta = timedelta(minutes=5)
     erp_customer: str = "WooCommerce Web Customer"
 
 
@@ -82,18 +64,40 @@ def ttl_for(request_ttl: int | None, policy: HoldPolicy) -> timedelta:
     return timedelta(seconds=request_ttl)
 
 
+def as_seen_at(reservation: Reservation, now: datetime) -> Reservation:
+    # The sweeper may not have run yet; a hold past its time is expired for the reader.
+    if reservation.status is ReservationStatus.ACTIVE and reservation.expires_at <= now:
+        return replace(reservation, status=ReservationStatus.EXPIRED)
+    return reservation
+
+
+def require_active(found: Reservation, now: datetime, action: str) -> None:
+    if found.status is ReservationStatus.ACTIVE and found.expires_at > now:
+        return
+    status = as_seen_at(found, now).status
+    raise IllegalTransition(
+        f"Cannot {action} reservation {found.id}: it is {status.value}", status=status.value
+    )
+
+
+ReservationChange = Callable[[UnitOfWork, Reservation, datetime], Awaitable[None]]
+
+
 class ReservationService:
     def __init__(
         self,
-        db: Database,
+        unit_of_work: UnitOfWorkFactory,
+        commands: Commands,
         availability: AvailabilityService,
         clock: Clock,
         policy: HoldPolicy,
         on_change: OnChange,
-        batcher: HoldBatcher | None = None,
+        batched: Reserver | None = None,
     ) -> None:
-        self._db = db
-        self._batcher = batcher
+        self._uow = unit_of_work
+        self._commands = commands
+        # PostgreSQL decides the reserves one process receives together in one call.
+        self._batched = batched
         self._availability = availability
         self._clock = clock
         self._policy = policy
@@ -102,20 +106,14 @@ class ReservationService:
     # --- reading -----------------------------------------------------------------------
 
     async def get(self, reservation_id: str) -> Reservation:
-        async with self._db.transaction() as conn:
-            found = await get_reservation(conn, reservation_id)
+        async with self._uow() as uow:
+            return await self._load(uow, reservation_id)
+
+    async def _load(self, uow: UnitOfWork, reservation_id: str) -> Reservation:
+        found = await uow.reservations.get(reservation_id)
         if found is None:
             raise NotFound(f"No reservation {reservation_id!r}", field="id")
-        return self._as_seen_now(found)
-
-    def _as_seen_now(self, reservation: Reservation) -> Reservation:
-        # The sweeper may not have run yet; a hold past its time is expired for the reader.
-        if (
-            reservation.status is ReservationStatus.ACTIVE
-            and reservation.expires_at <= self._clock.now()
-        ):
-            return replace(reservation, status=ReservationStatus.EXPIRED)
-        return reservation
+        return as_seen_at(found, self._clock.now())
 
     # --- reserve -----------------------------------------------------------------------
 
@@ -123,8 +121,32 @@ class ReservationService:
         now = self._clock.now()
         lines = normalise_lines(request.lines)
         ttl = ttl_for(request.ttl_seconds, self._policy)
-        fingerprint = idempotency.request_hash(
+        validate_key(key)  # a bad key is refused before any backend is asked
+        location = await self._availability.location(request.location_id)
+        if not serves_channel(location, request.channel):
+            raise BadUserInput(
+                f"{location.name} does not serve channel {request.channel.value}",
+                field="channel",
+            )
+        plans = tuple(await self.plans_for(lines))
+        hold = HoldRequest(
+            Reservation(
+                id=new_id("res"),
+                status=ReservationStatus.ACTIVE,
+                location_id=location.id,
+                channel=request.channel,
+                customer_ref=request.customer_ref,
+                lines=lines,
+                created_at=now,
+                expires_at=now + ttl,
+            ),
+            plans,
+            location,
+            await self.source_figures(plans, location),
+        )
+        command = Command(
             "reserve",
+            key,
             {
                 "lines": [(line.sku, line.quantity) for line in lines],
                 "location": request.location_id,
@@ -132,117 +154,34 @@ class ReservationService:
                 "ttl": request.ttl_seconds,
                 "customer": request.customer_ref,
             },
+            hold.reservation.id,
+            self._load,
+            skus=lambda _: needed_by_sku(plans),
         )
-        idempotency.validate_key(key)
-        # A retry is recognised inside the transaction below (the key's record is written
-        # first there); checking before would cost a transaction on every first attempt.
-        location = await self._availability.location(request.location_id)
-        if not serves_channel(location, request.channel):
-            raise BadUserInput(
-                f"{location.name} does not serve channel {request.channel.value}",
-                field="channel",
+        # A retry is recognised when the key is claimed, together with the hold: checking
+        # first would cost a transaction on every first attempt.
+        if self._batched is not None:
+            batched = self._batched
+            return await self._commands.run_claimed(
+                command, lambda claim: batched.reserve(claim, hold), lambda: hold.reservation
             )
-        plans = plan_holds(lines, await self._availability.kits([line.sku for line in lines]))
-        source = await self.source_figures(plans, location)
-        reservation = Reservation(
-            id=new_id("res"),
-            status=ReservationStatus.ACTIVE,
-            location_id=location.id,
-            channel=request.channel,
-            customer_ref=request.customer_ref,
-            lines=lines,
-            created_at=now,
-            expires_at=now + ttl,
-        )
-        if self._batcher is not None:
-            replayed = await self._reserve_in_database(
-                reservation, plans, location, source, now, (key, "reserve", fingerprint)
-            )
-            if replayed is not None:
-                return replayed
-        else:
-            async with self._db.transaction() as conn:
-                replay = await idempotency.claim(
-                    conn,
-                    key=key,
-                    operation="reserve",
-                    fingerprint=fingerprint,
-                    resource_id=reservation.id,
-                    now=now,
-                )
-                if replay is not None:
-                    found = await get_reservation(conn, replay.resource_id)
-                    assert found is not None
-                    return self._as_seen_now(found)
-                await self.hold(conn, reservation, plans, location, source, now)
-        await self._on_change(list(needed_by_sku(plans)))
-        return reservation
 
-    async def _reserve_in_database(
-        self,
-        reservation: Reservation,
-        plans: Sequence[HoldPlan],
-        location: Location,
-        source: Mapping[str, NodeAvailability],
-        now: datetime,
-        claim: tuple[str, str, str],
-    ) -> Reservation | None:
-        """PostgreSQL: claim, lock, check and write in one database call, together with the
-        other reserves of this process that arrive meanwhile (HoldBatcher). Returns the
-        first request's reservation when this one is a retry."""
-        assert self._batcher is not None
-        first = await self._batcher.take(reservation, plans, location, source, claim=claim)
-        if first is None:
-            return None
-        if (first.operation, first.request_hash) != claim[1:]:
-            raise IdempotencyKeyReused(
-                f"idempotencyKey {claim[0]!r} was already used for a different request",
-                operation=first.operation,
-            )
-        async with self._db.transaction() as conn:
-            found = await get_reservation(conn, first.resource_id)
-        assert found is not None
-        return self._as_seen_now(found)
+        async def take(uow: UnitOfWork, now: datetime) -> Reservation:
+            await uow.holds.take(hold, now=now)
+            return hold.reservation
+
+        return await self._commands.run(command, take)
 
     async def source_figures(
         self, plans: Sequence[HoldPlan], location: Location
     ) -> dict[str, NodeAvailability]:
+        """The source's figures for the held SKUs at ``location``, without the gateway's
+        ledger (the hold taker reads that under its lock)."""
         skus = sorted({p.sku for p in plans})
         by_node = await self._availability.by_node(
             skus, with_ledger=False, location_ids=[location.id]
         )
         return {sku: by_node[sku][location.id] for sku in skus if location.id in by_node[sku]}
-
-    async def hold(
-        self,
-        conn: AsyncConnection,
-        reservation: Reservation,
-        plans: Sequence[HoldPlan],
-        location: Location,
-        source: Mapping[str, NodeAvailability],
-        now: datetime,
-    ) -> None:
-        """Take the holds and write the reservation, in the caller's transaction."""
-        if conn.dialect.name == "postgresql":
-            await pg_holds.take_holds(
-                conn,
-                reservation,
-                plans,
-                location,
-                source,
-                now=now,
-                applied_after=now - self._policy.ledger_horizon,
-            )
-            return
-        await take_holds(
-            conn,
-            plans,
-            location,
-            source,
-            now=now,
-            applied_after=now - self._policy.ledger_horizon,
-        )
-        await insert_reservation(conn, reservation, plans, now)
 
     async def plans_for(self, lines: Sequence[ReservationLine]) -> list[HoldPlan]:
         return plan_holds(lines, await self._availability.kits([line.sku for line in lines]))
@@ -252,14 +191,16 @@ class ReservationService:
     async def extend(self, reservation_id: str, ttl_seconds: int, key: str) -> Reservation:
         ttl = ttl_for(ttl_seconds, self._policy)
 
-        async def change(conn: AsyncConnection, found: Reservation, now: datetime) -> None:
-            self._require_active(found, now, "extend")
-            await self._set(conn, found.id, now, expires_at=now + ttl)
+        async def change(uow: UnitOfWork, found: Reservation, now: datetime) -> None:
+            require_active(found, now, "extend")
+            await uow.reservations.update(found.id, now, expires_at=now + ttl)
 
-        return await self._transition(reservation_id, key, "extend", {"ttl": ttl_seconds}, change)
+        return await self._transition(
+            "extendReservation", reservation_id, key, {"ttl": ttl_seconds}, change
+        )
 
     async def release(self, reservation_id: str, key: str) -> Reservation:
-        async def change(conn: AsyncConnection, found: Reservation, now: datetime) -> None:
+        async def change(uow: UnitOfWork, found: Reservation, now: datetime) -> None:
             if found.status is ReservationStatus.RELEASED:
                 return
             if found.order_id is not None:
@@ -267,130 +208,80 @@ class ReservationService:
                     f"Reservation {found.id} belongs to order {found.order_id}: cancel the order",
                     status=found.status.value,
                 )
-            if found.status is ReservationStatus.ACTIVE and found.expires_at <= now:
-                raise IllegalTransition(f"Reservation {found.id} has expired", status="EXPIRED")
-            if found.status is ReservationStatus.EXPIRED:
+            if as_seen_at(found, now).status is ReservationStatus.EXPIRED:
                 raise IllegalTransition(f"Reservation {found.id} has expired", status="EXPIRED")
             if found.status is ReservationStatus.CONFIRMED:
-                await self._undo_commitment(conn, found, now)
-            await self._set(conn, found.id, now, status=ReservationStatus.RELEASED)
-
-        return await self._transition(reservation_id, key, "release", {}, change)
-
-    async def confirm(self, reservation_id: str, key: str) -> Reservation:
-        async def change(conn: AsyncConnection, found: Reservation, now: datetime) -> None:
-            if found.status is ReservationStatus.CONFIRMED:
-                return
-            self._require_active(found, now, "confirm")
-            location = await self._availability.location(found.location_id)
-            plans = await self.plans_for(found.lines)
-            await enqueue(
-                conn,
-                commit_messages(
+                location, plans = await self._held_at(found)
+                undo = undo_messages(
                     ordering_key=found.id,
                     reference=found.id,
                     location=location,
-                    plans=per_sku(plans),
-                    customer=self._policy.erp_customer,
+                    plans=plans,
                     now=now,
-                ),
-                now,
-            )
-            await self._set(conn, found.id, now, status=ReservationStatus.CONFIRMED)
+                )
+                await uow.outbox.add(undo, now)
+            await uow.reservations.update(found.id, now, status=ReservationStatus.RELEASED)
 
-        return await self._transition(reservation_id, key, "confirm", {}, change)
+        return await self._transition("releaseReservation", reservation_id, key, {}, change)
 
-    async def _undo_commitment(
-        self, conn: AsyncConnection, found: Reservation, now: datetime
-    ) -> None:
-        location = await self._availability.location(found.location_id)
-        plans = await self.plans_for(found.lines)
-        await enqueue(
-            conn,
-            undo_messages(
+    async def confirm(self, reservation_id: str, key: str) -> Reservation:
+        async def change(uow: UnitOfWork, found: Reservation, now: datetime) -> None:
+            if found.status is ReservationStatus.CONFIRMED:
+                return
+            require_active(found, now, "confirm")
+            location, plans = await self._held_at(found)
+            commit = commit_messages(
                 ordering_key=found.id,
                 reference=found.id,
                 location=location,
-                plans=per_sku(plans),
+                plans=plans,
+                customer=self._policy.erp_customer,
                 now=now,
-            ),
-            now,
-        )
+            )
+            await uow.outbox.add(commit, now)
+            await uow.reservations.update(found.id, now, status=ReservationStatus.CONFIRMED)
 
-    def _require_active(self, found: Reservation, now: datetime, action: str) -> None:
-        if found.status is ReservationStatus.ACTIVE and found.expires_at > now:
-            return
-        status = (
-            ReservationStatus.EXPIRED if found.status is ReservationStatus.ACTIVE else found.status
-        )
-        raise IllegalTransition(
-            f"Cannot {action} reservation {found.id}: it is {status.value}",
-            status=status.value,
+        return await self._transition("confirmReservation", reservation_id, key, {}, change)
+
+    async def _held_at(self, found: Reservation) -> tuple[Location, list[HoldPlan]]:
+        """The node a reservation holds at, and what it holds there."""
+        return await self._availability.location(found.location_id), await self.plans_for(
+            found.lines
         )
 
     async def _transition(
         self,
+        operation: str,
         reservation_id: str,
         key: str,
-        operation: str,
-        arguments: dict[str, object],
-        change: Callable[[AsyncConnection, Reservation, datetime], Awaitable[None]],
+        arguments: Mapping[str, object],
+        change: ReservationChange,
     ) -> Reservation:
-        now = self._clock.now()
-        fingerprint = idempotency.request_hash(operation, {"id": reservation_id, **arguments})
-        async with self._db.transaction() as conn:
-            replay = await idempotency.claim(
-                conn,
-                key=key,
-                operation=f"reservation.{operation}",
-                fingerprint=fingerprint,
-                resource_id=reservation_id,
-                now=now,
-            )
-            found = await get_reservation(conn, reservation_id, for_update=True)
+        async def changed(uow: UnitOfWork, now: datetime) -> Reservation:
+            found = await uow.reservations.get(reservation_id, for_update=True)
             if found is None:
                 raise NotFound(f"No reservation {reservation_id!r}", field="id")
-            if replay is None:
-                await change(conn, found, now)
-                found = await get_reservation(conn, reservation_id)
-                assert found is not None
-        await self._on_change([line.sku for line in found.lines])
-        return self._as_seen_now(found)
+            await change(uow, found, now)
+            return await self._load(uow, reservation_id)
 
-    async def _set(
-        self, conn: AsyncConnection, reservation_id: str, now: datetime, **values: object
-    ) -> None:
-        await conn.execute(
-            update(reservations)
-            .where(reservations.c.id == reservation_id)
-            .values(updated_at=now, **values)
+        command = Command(
+            operation,
+            key,
+            {"id": reservation_id, **arguments},
+            reservation_id,
+            self._load,
+            skus=lambda r: [line.sku for line in r.lines],
         )
+        return await self._commands.run(command, changed)
 
     # --- sweeper -------------------------------------------------------------------------
 
     async def expire_due(self, limit: int = 500) -> int:
         """Mark ACTIVE holds past their time EXPIRED. Safe to run in every process."""
         now = self._clock.now()
-        async with self._db.transaction() as conn:
-            due = select(reservations.c.id).where(
-                reservations.c.status == ReservationStatus.ACTIVE,
-                reservations.c.expires_at <= now,
-            )
-            if conn.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            ids = [r.id for r in await conn.execute(due.limit(limit))]
-            if not ids:
-                return 0
-            await conn.execute(
-                update(reservations)
-                .where(reservations.c.id.in_(ids))
-                .values(status=ReservationStatus.EXPIRED, updated_at=now)
-            )
-            skus = [
-                r.sku
-                for r in await conn.execute(
-                    select(holds.c.sku).where(holds.c.reservation_id.in_(ids)).distinct()
-                )
-            ]
-        await self._on_change(skus)
-        return len(ids)
+        async with self._uow() as uow:
+            count, skus = await uow.reservations.expire_due(now, limit)
+            await uow.commit()
+        if count:
+            await self._on_change(skus)
+        return count

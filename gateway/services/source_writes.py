@@ -8,7 +8,7 @@ that source sees it too:
 * a Square store gets an IN_STOCK -> SOLD adjustment (Square's reserved state is read-only,
   so the unit is recorded as sold at once; a cancellation puts it back NONE -> IN_STOCK).
 
-Each write becomes an outbox message (gateway.persistence.outbox) whose ``reference`` is
+Each write becomes an outbox message (gateway.domain.outbox) whose ``reference`` is
 also the backend's idempotency key. All functions here are pure.
 """
 

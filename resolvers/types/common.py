@@ -8,13 +8,18 @@ import strawberry
 
 from gateway import domain
 
-Channel = strawberry.enum(domain.Channel, description="Where the customer gets the goods.")
-NodeType = strawberry.enum(domain.NodeType)
-Capability = strawberry.enum(domain.Capability)
-StockStatus = strawberry.enum(domain.StockStatus)
-SourceSystem = strawberry.enum(
-    domain.SourceSystem, description="The system a figure or field came from."
-)
+# strawberry.enum registers a domain enum as it is (it returns the same class), so fields
+# are annotated with the domain type itself and type checkers follow them.
+Channel = domain.Channel
+strawberry.enum(Channel, description="Where the customer gets the goods.")
+NodeType = domain.NodeType
+strawberry.enum(NodeType)
+Capability = domain.Capability
+strawberry.enum(Capability)
+StockStatus = domain.StockStatus
+strawberry.enum(StockStatus)
+SourceSystem = domain.SourceSystem
+strawberry.enum(SourceSystem, description="The system a figure or field came from.")
 
 
 @strawberry.type(description="An amount of money: exact decimal plus integer minor units.")

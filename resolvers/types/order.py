@@ -13,8 +13,10 @@ from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
 from resolvers.types.routing import RoutingDecision, RoutingStrategy
 
-OrderStatus = strawberry.enum(domain.OrderStatus)
-OrderOrigin = strawberry.enum(domain.OrderOrigin)
+OrderStatus = domain.OrderStatus
+strawberry.enum(OrderStatus)
+OrderOrigin = domain.OrderOrigin
+strawberry.enum(OrderOrigin)
 
 
 @strawberry.input
@@ -63,7 +65,7 @@ class PlaceOrderInput:
     customer: CustomerInput
     delivery: DeliveryInput | None = None
     pickup: PickupInput | None = None
-    strategy: RoutingStrategy | None = strawberry.field(  # type: ignore[valid-type]
+    strategy: RoutingStrategy | None = strawberry.field(
         default=None, description="Default: PICKUP for a pickup, else the online default."
     )
     deliver_by: date | None = strawberry.field(

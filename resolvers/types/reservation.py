@@ -10,7 +10,8 @@ from gateway.domain import reservations as domain
 from resolvers.types.common import Channel
 from resolvers.types.location import Location
 
-ReservationStatus = strawberry.enum(domain.ReservationStatus)
+ReservationStatus = domain.ReservationStatus
+strawberry.enum(ReservationStatus)
 
 
 @strawberry.input

@@ -12,11 +12,16 @@ from gateway.domain.outbox import Delivery as DomainDelivery
 from gateway.domain.outbox import DeliveryStatus as DomainDeliveryStatus
 from resolvers.types.common import Money
 
-ReturnReason = strawberry.enum(domain.ReturnReason)
-ItemCondition = strawberry.enum(domain.ItemCondition)
-Disposition = strawberry.enum(domain.Disposition)
-ReturnStatus = strawberry.enum(domain.ReturnStatus)
-DeliveryStatus = strawberry.enum(DomainDeliveryStatus, name="DeliveryStatus")
+ReturnReason = domain.ReturnReason
+strawberry.enum(ReturnReason)
+ItemCondition = domain.ItemCondition
+strawberry.enum(ItemCondition)
+Disposition = domain.Disposition
+strawberry.enum(Disposition)
+ReturnStatus = domain.ReturnStatus
+strawberry.enum(ReturnStatus)
+DeliveryStatus = DomainDeliveryStatus
+strawberry.enum(DeliveryStatus, name="DeliveryStatus")
 
 
 @strawberry.input

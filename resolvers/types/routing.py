@@ -4,7 +4,6 @@ with the inputs it was taken on and a replay through today's engine."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,16 +16,17 @@ from gateway.routing.snapshot import load_plan
 from resolvers.types.common import Money
 from resolvers.types.reservation import LineInput
 
-RoutingStrategy = strawberry.enum(
-    domain.Strategy,
+RoutingStrategy = domain.Strategy
+strawberry.enum(
+    RoutingStrategy,
     name="RoutingStrategy",
     description="COST: cheapest plan keeping the promise. SPEED: earliest delivery, then "
     "cost. SINGLE_NODE: one shipment unless impossible. PICKUP: collect at the chosen store.",
 )
-RoutingRejection = strawberry.enum(
-    domain.Rejection, name="RoutingRejection", description="Why a node was not used."
-)
-CandidateVerdict = strawberry.enum(domain.Verdict, name="CandidateVerdict")
+RoutingRejection = domain.Rejection
+strawberry.enum(RoutingRejection, name="RoutingRejection", description="Why a node was not used.")
+CandidateVerdict = domain.Verdict
+strawberry.enum(CandidateVerdict, name="CandidateVerdict")
 
 
 def _money(minor: int, currency: str) -> Money:
@@ -44,7 +44,7 @@ class FulfillmentPlanInput:
     lines: list[LineInput]
     destination: DestinationInput | None = None
     pickup_location_id: strawberry.ID | None = None
-    strategy: RoutingStrategy | None = strawberry.field(  # type: ignore[valid-type]
+    strategy: RoutingStrategy | None = strawberry.field(
         default=None, description="Default: PICKUP for a pickup, else the online default."
     )
     deliver_by: date | None = strawberry.field(
@@ -119,13 +119,13 @@ class PlanCost:
 class CandidateScore:
     location_id: strawberry.ID
     location_name: str
-    verdict: CandidateVerdict  # type: ignore[valid-type]
+    verdict: CandidateVerdict
     distance_km: float | None
     units_available: int = strawberry.field(description="Of the order's units, how many.")
     score: Money | None = strawberry.field(
         description="What it would cost to ship those units alone (eligible nodes)."
     )
-    rejection: RoutingRejection | None  # type: ignore[valid-type]
+    rejection: RoutingRejection | None
     detail: str
 
 
@@ -150,7 +150,7 @@ class RoutingExplanation:
     def candidates(
         self,
         verdict: CandidateVerdict | None = None,
-        first: int = 50,  # type: ignore[valid-type]
+        first: int = 50,
     ) -> list[CandidateScore]:
         chosen = [c for c in self._candidates if verdict is None or c.verdict == verdict]
         return [
@@ -170,7 +170,7 @@ class RoutingExplanation:
 
 @strawberry.type(description="Where an order's units come from, what it costs, and why.")
 class FulfillmentPlan:
-    strategy: RoutingStrategy  # type: ignore[valid-type]
+    strategy: RoutingStrategy
     complete: bool = strawberry.field(description="Every line can be filled.")
     promised_date: date | None = strawberry.field(
         description="When the last shipment arrives (or the pickup is ready)."
@@ -239,7 +239,7 @@ class RoutingReplay:
 @strawberry.type(description="The routing decision an order was placed on.")
 class RoutingDecision:
     decided_at: datetime
-    strategy: RoutingStrategy  # type: ignore[valid-type]
+    strategy: RoutingStrategy
     snapshot_version: int
     _stored: strawberry.Private[StoredDecision]
 
@@ -252,8 +252,7 @@ class RoutingDecision:
         "rates, policy and the clock."
     )
     def inputs(self) -> JSON:
-        stored: dict[str, Any] = self._stored.request
-        return stored
+        return JSON(self._stored.request)
 
     @strawberry.field(description="The same inputs through today's engine, compared.")
     def replay(self) -> RoutingReplay:

@@ -19,7 +19,7 @@ from gateway.domain import Money
 from gateway.domain.documents import PostalAddress, WebRefundDraft, WebRefundLine, WebTax
 from gateway.errors import BackendRejected, NotFound
 from gateway.ports import StorefrontPort, WebOrdersPort
-from gateway.services.web_orders import refund_share, web_refund_line
+from gateway.services.orders.web_orders import refund_share, web_refund_line
 from sandbox.woocommerce import create_app
 from sandbox.woocommerce.order_payloads import refund_payload
 from tests.woocommerce_support import API, KEY, SECRET, contract, dataset

@@ -209,10 +209,10 @@ async def test_given_a_pickup_order_left_on_the_shelf_when_its_window_ends_then_
         )
         await stack.drain()
         await ok(stack.gql, READY, id=order["id"], key="no-show-ready")
-        assert await stack.services.orders.cancel_no_shows() == 0  # still within its window
+        assert await stack.services.order_sync.cancel_no_shows() == 0  # still within its window
 
         await asyncio.sleep(0.5)
-        assert await stack.services.orders.cancel_no_shows() == 1
+        assert await stack.services.order_sync.cancel_no_shows() == 1
 
         seen = (await ok(stack.gql, ORDER, id=order["id"]))["order"]
         assert seen["status"] == "CANCELLED"
@@ -221,7 +221,7 @@ async def test_given_a_pickup_order_left_on_the_shelf_when_its_window_ends_then_
         assert square_in_stock(stack.apps, SHOE, ref) == square_before
         after = await position(stack.gql, SHOE, BERLIN_STORE)
         assert (after["held"], after["availableToPromise"]) == (0, before["availableToPromise"])
-        assert await stack.services.orders.cancel_no_shows() == 0
+        assert await stack.services.order_sync.cancel_no_shows() == 0
 
 
 # --- f: a WooCommerce web order ------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,10 +18,12 @@ from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.domain import NodeAvailability
 from gateway.domain.outbox import Delivery
-from gateway.persistence import outbox
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
-from resolvers.context import Services
+from gateway.persistence.pg_holds import PostgresHoldTaker
+from gateway.persistence.sqlite_holds import SqliteHoldTaker
+from gateway.persistence.unit_of_work import SqlStorage, SqlUnitOfWork
+from gateway.services.container import Services
 from tests.fakes import FakeErp, FakeOms, FakePos, FakeStorefront, small_retailer
 from tests.pg import temporary_database
 
@@ -68,9 +72,14 @@ class World:
     async def atp(self, sku: str, location_id: str) -> int:
         return (await self.node(sku, location_id)).available_to_promise
 
+    def uow(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
+        """A unit of work on the world's database, as the services open them."""
+        taker = PostgresHoldTaker if self.db.dialect == "postgresql" else SqliteHoldTaker
+        return SqlStorage(self.db, partial(taker, horizon=timedelta(minutes=5))).unit_of_work()
+
     async def deliveries(self, ordering_key: str) -> list[Delivery]:
-        async with self.db.transaction() as conn:
-            return await outbox.for_key(conn, ordering_key)
+        async with self.uow() as uow:
+            return await uow.outbox.for_key(ordering_key)
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from gateway.domain import Channel
 from gateway.domain.outbox import DeliveryStatus
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BackendRejected, BackendUnavailable, NotFound
-from gateway.persistence import outbox
-from gateway.services.outbox_admin import OutboxAdmin
+from gateway.services.commands import Commands
+from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.reservations import ReserveRequest
 
 SHOE = "SHOE-42"
@@ -153,15 +153,17 @@ async def test_a_late_failure_report_does_not_undo_a_delivery_completed_meanwhil
     # Given a message a slow worker leased, whose lease ran out, and that a second worker
     # then claimed and delivered
     held = await confirmed_hold(world)
-    async with world.db.transaction() as conn:
-        [slow] = await outbox.claim_due(
-            conn, now=world.clock.now(), lease=timedelta(seconds=1), limit=10
+    async with world.uow() as uow:
+        [slow] = await uow.outbox.claim_due(
+            now=world.clock.now(), lease=timedelta(seconds=1), limit=10
         )
+        await uow.commit()
     world.clock.advance(2)
     await world.services.worker.drain()
     # When the slow worker finally reports its timeout
-    async with world.db.transaction() as conn:
-        await outbox.mark_failed(conn, slow.id, "ReadTimeout", retry_at=None)
+    async with world.uow() as uow:
+        await uow.outbox.mark_failed(slow.id, "ReadTimeout", retry_at=None)
+        await uow.commit()
     # Then the message stays delivered and is not in the dead-letter list
     [delivery] = await world.deliveries(held.id)
     assert delivery.status is DeliveryStatus.DELIVERED
@@ -178,7 +180,8 @@ async def test_reviving_a_dead_delivery_wakes_the_worker_and_drops_cached_answer
     async def on_change(skus):
         changed.append(list(skus))
 
-    admin = OutboxAdmin(world.db, world.clock, lambda: woken.append(True), on_change)
+    commands = Commands(world.uow, world.clock, on_change, lambda: woken.append(True))
+    admin = OutboxAdmin(world.uow, commands)
     await admin.retry(dead.id, "retry-1")
     assert woken == [True] and changed == [[]]
     assert await admin.failures(10) == []

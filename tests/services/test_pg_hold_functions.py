@@ -1,6 +1,8 @@
-"""The PostgreSQL hold functions (migrations 0003, 0004) serialise on the position: a
-second caller waits for the first to commit and then sees its holds. Deterministic, with a
-transaction held open, so it does not depend on two requests happening to overlap."""
+"""The PostgreSQL hold function (gw_take_holds_batch, migrations 0004 and 0006) serialises
+on the position: a second caller waits for the first to commit and then sees its holds.
+Deterministic, with a transaction held open, so it does not depend on two requests
+happening to overlap. Reserves call it with a batch of keyed items; an order calls it with
+one item without a key inside its own transaction (the "single" path)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from tests.pg import pg_url  # noqa: F401  (fixture)
 
 NOW = datetime.now(UTC)
 BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
-SINGLE = "SELECT gw_take_holds($1, 'reserve', 'h', $2::jsonb, $3::jsonb, $4::jsonb, $5, $6)"
 
 
 def item(n: int, quantity: int, on_hand: int = 5) -> dict:
@@ -71,15 +72,21 @@ async def connections(pg_url):  # noqa: F811
 
 
 async def call_single(conn, it: dict):
-    return await conn.fetchval(
-        SINGLE,
-        it["key"],
-        json.dumps(it["reservation"]),
-        json.dumps(it["positions"]),
-        json.dumps(it["holds"]),
-        NOW,
-        NOW - timedelta(minutes=5),
-    )
+    """An order's holds: one item, its key claimed by the order's own transaction."""
+    keyless = {**it, "key": None, "operation": None, "request_hash": None}
+    async with conn.transaction():
+        [answer] = json.loads(
+            await conn.fetchval(BATCH, json.dumps([keyless]), NOW, NOW - timedelta(minutes=5))
+        )
+        if "short" in answer:
+            raise Refused(answer["short"])  # the order's transaction rolls back
+        return answer
+
+
+class Refused(Exception):
+    def __init__(self, short: list[dict]) -> None:
+        super().__init__(short)
+        self.short = short
 
 
 @pytest.mark.parametrize("second_call", ["batch", "single"])
@@ -113,10 +120,9 @@ async def test_a_second_caller_waits_for_the_first_and_then_sees_its_holds(
             "short": [{"sku": "SHOE-42", "locationId": "ST-MITTE", "requested": 2, "available": 1}]
         }
     else:
-        with pytest.raises(asyncpg.PostgresError) as raised:
+        with pytest.raises(Refused) as raised:
             await pending
-        assert raised.value.sqlstate == "GW001"
-        assert json.loads(raised.value.detail)[0]["available"] == 1
+        assert raised.value.short[0]["available"] == 1
     # A refused request leaves nothing behind, not even its idempotency key.
     assert await second.fetchval("SELECT count(*) FROM idempotency_record WHERE key = 'key-2'") == 0
     assert await second.fetchval("SELECT coalesce(sum(quantity), 0) FROM hold") == 4
@@ -156,7 +162,8 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
     """A client that disconnects cancels its wait; the requests batched with it must still
     be answered."""
     from gateway.domain import Channel, Location, NodeType, SourceSystem
-    from gateway.domain.reservations import HoldPlan, Reservation, ReservationStatus
+    from gateway.domain.idempotency import Claim
+    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
     from gateway.persistence.hold_batcher import HoldBatcher
 
     db = Database(create_engine(pg_url))
@@ -174,10 +181,10 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
             f"res-{n}", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
             NOW, NOW + timedelta(hours=1),
         )  # fmt: skip
-        return batcher.take(
-            reservation, [HoldPlan("SHOE-42", 1, "SHOE-42", 1)], store, {},
-            claim=(f"key-{n}", "reserve", "h"),
-        )  # fmt: skip
+        return batcher.reserve(
+            Claim(f"key-{n}", "reserve", "h", reservation.id),
+            HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
+        )
 
     # No stock figures given: every request is refused, which is an answer all the same.
     first = asyncio.ensure_future(reserve(1))

@@ -21,7 +21,6 @@ from gateway.domain.orders import (
     ReturnRequest,
     ReturnStatus,
 )
-from gateway.persistence import orders, returns
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -31,7 +30,7 @@ def eur(amount: str) -> Money:
 
 
 async def test_given_ten_orders_with_returns_then_they_load_in_three_queries(world):
-    async with world.db.transaction() as conn:
+    async with world.uow() as uow:
         for n in range(10):
             order = Order(
                 id=f"ord-{n}",
@@ -45,10 +44,9 @@ async def test_given_ten_orders_with_returns_then_they_load_in_three_queries(wor
                 created_at=NOW,
                 updated_at=NOW,
             )
-            await orders.insert_order(conn, order)
+            await uow.orders.add(order)
             for r in range(2):
-                await returns.insert_return(
-                    conn,
+                await uow.returns.add(
                     ReturnRequest(
                         id=f"ret-{n}-{r}",
                         order_id=order.id,
@@ -69,6 +67,7 @@ async def test_given_ten_orders_with_returns_then_they_load_in_three_queries(wor
                         updated_at=NOW,
                     ),
                 )
+        await uow.commit()
 
     statements: list[str] = []
 

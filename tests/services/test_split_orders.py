@@ -12,7 +12,7 @@ from gateway.config import NodeTermsSettings, RoutingSettings
 from gateway.domain import Channel, GeoPoint
 from gateway.domain.documents import PostalAddress
 from gateway.domain.reservations import ReservationLine
-from gateway.services.order_placement import PlaceOrderRequest
+from gateway.services.orders.draft import PlaceOrderRequest
 from tests.pg import temporary_database
 from tests.services.conftest import World
 
@@ -39,7 +39,7 @@ async def test_a_split_order_holds_at_both_nodes_and_cancelling_returns_both(wor
     before = {n: await world.atp("SHOE-42", n) for n in ("ST-MITTE", "WH-CENTRAL")}
     assert before["ST-MITTE"] < 3  # the store alone cannot ship 3
 
-    order = await world.services.orders.place(
+    order = await world.services.placement.place(
         PlaceOrderRequest(
             lines=(ReservationLine("SHOE-42", 3),),
             channel=Channel.ONLINE,
@@ -60,7 +60,7 @@ async def test_a_split_order_holds_at_both_nodes_and_cancelling_returns_both(wor
     (decision,) = (await world.services.orders.routing_decisions([order.id])).values()
     assert {s["node_id"] for s in decision.plan["shipments"]} == set(held)
 
-    await world.services.orders.cancel(order.id, key="split-1-cancel")
+    await world.services.lifecycle.cancel(order.id, key="split-1-cancel")
 
     for node in held:
         assert await world.atp("SHOE-42", node) == before[node]

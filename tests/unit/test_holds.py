@@ -12,17 +12,17 @@ from gateway.domain import (
     SourceSystem,
     StockReading,
 )
-from gateway.domain.reservations import HoldPlan, LedgerEntry, LedgerKind, ReservationLine
+from gateway.domain.ledger import shortfalls
+from gateway.domain.reservations import (
+    HoldPlan,
+    LedgerEntry,
+    LedgerKind,
+    ReservationLine,
+    needed_by_sku,
+)
 from gateway.errors import BadUserInput
 from gateway.services.availability import node_availability
-from gateway.services.holds import (
-    MAX_QUANTITY,
-    needed_by_sku,
-    normalise_lines,
-    per_sku,
-    plan_holds,
-    shortfalls,
-)
+from gateway.services.holds import MAX_QUANTITY, normalise_lines, per_sku, plan_holds
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 STORE = Location("ST-A", "A Store", NodeType.STORE, SourceSystem.POS, "LA", safety_stock=1)

@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.domain.ledger import Overlay, by_position, free_to_promise, overlay, pending_against
 from gateway.domain.reservations import LedgerEntry, LedgerKind
-from gateway.services.availability import free_to_promise
-from gateway.services.ledger import Overlay, by_position, overlay, pending_against
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""What placing an order writes, decided without I/O (gateway.services.order_placement)."""
+"""What placing an order writes, decided without I/O (gateway.services.orders.draft)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from gateway.domain import Capability, Channel, GeoPoint, Location, Money, NodeType, SourceSystem
 from gateway.domain.orders import OrderStatus
 from gateway.domain.reservations import HoldPlan, ReservationLine, ReservationStatus
-from gateway.services.order_placement import Allocation, PlaceOrderRequest, draft_placement
+from gateway.services.orders.draft import Allocation, PlaceOrderRequest, draft_placement
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WAREHOUSE = Location(

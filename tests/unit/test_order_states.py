@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from gateway.domain import Channel
 from gateway.domain.orders import OrderStatus
 from gateway.errors import IllegalTransition
-from gateway.services.order_states import (
+from gateway.services.orders.states import (
     ALLOWED,
     CANCELLABLE,
     PROGRESS,

@@ -16,7 +16,7 @@ from gateway.domain.orders import (
     ReturnReason,
 )
 from gateway.errors import BadUserInput, IllegalTransition
-from gateway.services.returns import (
+from gateway.services.returns.rules import (
     DEFAULT_RULES,
     ReturnLineRequest,
     decide_disposition,

@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 from gateway.domain import Money
 from gateway.domain.documents import WebOrder, WebOrderLine, WebTax
 from gateway.domain.orders import ItemCondition, ReturnReason
-from gateway.services.returns import DEFAULT_RULES, ReturnLineRequest, plan_return
-from gateway.services.web_orders import (
+from gateway.services.orders.web_orders import (
     canonical_from_web,
     prorate,
     refund_share,
     split_by_rate,
     web_refund_line,
 )
+from gateway.services.returns.rules import DEFAULT_RULES, ReturnLineRequest, plan_return
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ A reserve then costs one statement (autocommit) instead of seven round trips. SQ
 the Python path; tests run the reservation service on both and expect the same answers.
 
 The ledger rule lives in gw_free_to_promise, shared with the batch form (0004), and must
-match gateway/services/ledger.py: a movement counts against a reading unless the source
+match gateway/domain/ledger.py: a movement counts against a reading unless the source
 applied it at or before the moment the reading was observed.
 """
 

@@ -6,6 +6,11 @@ gateway takes lowers what can be promised until the source records the same move
 pickup); from then on the source's own figure carries it. So a hold is subtracted from a
 reading exactly when the reading is older than the moment the source applied it, and never
 twice: reserve -> confirm -> source decrement leaves availability where the hold put it.
+
+    available_to_promise = max(0, on_hand + restocked - reserved - held - safety_stock)
+
+This is the one Python copy of the rule; PostgreSQL's copy is ``gw_free_to_promise``
+(migration 0003). The service tests run on both databases and expect the same answers.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.domain.catalog import Location, NodeAvailability
 from gateway.domain.reservations import LedgerEntry, LedgerKind
 
 
@@ -55,3 +61,43 @@ def by_position(
     for entry in entries:
         grouped[(entry.sku, entry.location_id)].append(entry)
     return grouped
+
+
+def free_to_promise(on_hand: int, reserved: int, safety_stock: int, gateway: Overlay) -> int:
+    return max(0, on_hand + gateway.restocked - reserved - gateway.held - safety_stock)
+
+
+def shortfalls(
+    needed: Mapping[str, int],
+    source: Mapping[str, NodeAvailability],
+    entries: Iterable[LedgerEntry],
+    location: Location,
+) -> list[dict[str, object]]:
+    """Positions at ``location`` that cannot give what is asked, with what they can still
+    give: ``source`` are the source's figures (no ledger applied), ``entries`` the ledger."""
+    by_sku: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.location_id == location.id:
+            by_sku[entry.sku].append(entry)
+    short: list[dict[str, object]] = []
+    for sku, quantity in needed.items():
+        row = source.get(sku)
+        if row is None:
+            available = 0
+        else:
+            available = free_to_promise(
+                row.on_hand,
+                row.reserved,
+                row.safety_stock,
+                overlay(by_sku[sku], row.fetched_at or row.as_of),
+            )
+        if available < quantity:
+            short.append(
+                {
+                    "sku": sku,
+                    "locationId": location.id,
+                    "requested": quantity,
+                    "available": available,
+                }
+            )
+    return short

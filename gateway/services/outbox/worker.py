@@ -24,13 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gateway.domain.outbox import Delivery
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
-from gateway.persistence import outbox
-from gateway.persistence.database import Database
-from gateway.ports import Clock
+from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +37,7 @@ ResultLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 class OperationHandler:
     deliver: Callable[[Delivery, ResultLookup], Awaitable[dict[str, Any]]]
     # Records the answer; returns the SKUs whose cached figures it changed.
-    apply: Callable[[AsyncConnection, Delivery, dict[str, Any], datetime], Awaitable[Sequence[str]]]
+    apply: Callable[[UnitOfWork, Delivery, dict[str, Any], datetime], Awaitable[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +62,7 @@ OnChange = Callable[[Sequence[str]], Awaitable[None]]
 class OutboxWorker:
     def __init__(
         self,
-        db: Database,
+        unit_of_work: UnitOfWorkFactory,
         handlers: Mapping[str, OperationHandler],
         clock: Clock,
         policy: RetryPolicy,
@@ -75,7 +71,7 @@ class OutboxWorker:
         batch_size: int = 20,
         rng: random.Random | None = None,
     ) -> None:
-        self._db = db
+        self._uow = unit_of_work
         self._handlers = handlers
         self._clock = clock
         self._policy = policy
@@ -90,10 +86,11 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many messages were attempted."""
-        async with self._db.transaction() as conn:
-            claimed = await outbox.claim_due(
-                conn, now=self._clock.now(), lease=self._policy.lease, limit=self._batch
+        async with self._uow() as uow:
+            claimed = await uow.outbox.claim_due(
+                now=self._clock.now(), lease=self._policy.lease, limit=self._batch
             )
+            await uow.commit()
         # Messages of one ordering key must go in order; different keys may go together.
         by_key: dict[str, list[Delivery]] = {}
         for delivery in claimed:
@@ -134,9 +131,10 @@ class OutboxWorker:
             await self._failed(delivery, exc)
             return False
         now = self._clock.now()
-        async with self._db.transaction() as conn:
-            changed = await handler.apply(conn, delivery, result, now)
-            await outbox.mark_delivered(conn, delivery.id, result, now)
+        async with self._uow() as uow:
+            changed = await handler.apply(uow, delivery, result, now)
+            await uow.outbox.mark_delivered(delivery.id, result, now)
+            await uow.commit()
         # Even with no stock figure changed, the delivery's own state did: answers cached
         # in front of the database (deliveryFailures, orderDeliveries, the order's
         # timeline) must not be served from before it.
@@ -155,12 +153,13 @@ class OutboxWorker:
         retry_at = None
         if not permanent and delivery.attempts < self._policy.max_attempts:
             retry_at = self._clock.now() + self._policy.delay(delivery.attempts, self._rng)
-        async with self._db.transaction() as conn:
-            await outbox.mark_failed(conn, delivery.id, message, retry_at=retry_at)
+        async with self._uow() as uow:
+            await uow.outbox.mark_failed(delivery.id, message, retry_at=retry_at)
+            await uow.commit()
         await self._on_change([])  # the dead-letter list and attempt counts changed
         if retry_at is None:
             log.warning("outbox delivery %s is dead: %s", delivery.id, message)
 
     async def _result_of(self, reference: str) -> dict[str, Any] | None:
-        async with self._db.transaction() as conn:
-            return await outbox.result_of(conn, reference)
+        async with self._uow() as uow:
+            return await uow.outbox.result_of(reference)

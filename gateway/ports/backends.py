@@ -1,4 +1,4 @@
-"""Small interfaces the services depend on. Adapters implement them; tests use fakes.
+"""The backends behind small interfaces. Adapters implement them; tests use fakes.
 
 Every read is batched by SKU list: one call for N SKUs, whatever N is, so a page of
 products costs one request per backend endpoint. A SKU a backend does not know is simply

@@ -2,7 +2,7 @@
 
 The importer reads orders changed since its last run and keeps one canonical order per web
 order: new ones are recorded with their mapped status, known ones move forward when
-WooCommerce reports progress (gateway.services.order_states). A WooCommerce status that
+WooCommerce reports progress (gateway.services.orders.states). A WooCommerce status that
 would move an order backwards is put on the timeline, not applied.
 
 Money. A canonical line's unit price is what the customer paid per unit including tax,
@@ -31,16 +31,15 @@ from gateway.domain import Channel, Money, SourceSystem
 from gateway.domain.documents import WebOrder, WebOrderLine, WebRefundLine, WebTax
 from gateway.domain.orders import (
     Order,
+    OrderChanges,
     OrderEvent,
     OrderLine,
     OrderOrigin,
     ReturnLine,
     SystemRecord,
 )
-from gateway.persistence import orders as repo
-from gateway.persistence.database import Database
-from gateway.ports import Clock, WebOrdersPort
-from gateway.services.order_states import advance, woocommerce_status
+from gateway.ports import Clock, UnitOfWorkFactory, WebOrdersPort
+from gateway.services.orders.states import advance, woocommerce_status
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
 CENT = Decimal("0.01")
@@ -133,7 +132,7 @@ def web_refund_lines(
 
 def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
     """The canonical order of a web order; its lines' WooCommerce figures are stored beside
-    it (``repo.insert_order(..., web_lines=web.lines)``) for exact refunds."""
+    it (``UnitOfWork.orders.add(..., web_lines=web.lines)``) for exact refunds."""
     status = woocommerce_status(web.status, Channel.ONLINE)
     if status is None:
         return None  # a checkout draft is not an order yet
@@ -174,8 +173,10 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
 
 
 class WebOrderImporter:
-    def __init__(self, db: Database, web: WebOrdersPort, clock: Clock, on_change: OnChange) -> None:
-        self._db = db
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, web: WebOrdersPort, clock: Clock, on_change: OnChange
+    ) -> None:
+        self._uow = unit_of_work
         self._web = web
         self._clock = clock
         self._on_change = on_change
@@ -197,13 +198,14 @@ class WebOrderImporter:
 
     async def _upsert(self, web: WebOrder) -> int:
         now = self._clock.now()
-        async with self._db.transaction() as conn:
-            known = await repo.find_by_web_order(conn, web.id)
+        async with self._uow() as uow:
+            known = await uow.orders.find_by_web_order(web.id)
             if known is None:
                 order = canonical_from_web(web, now)
                 if order is None:
                     return 0
-                await repo.insert_order(conn, order, web_lines=web.lines)
+                await uow.orders.add(order, web_lines=web.lines)
+                await uow.commit()
                 return 1
             previous = next(
                 (s.status for s in known.systems if s.system is SourceSystem.STOREFRONT), None
@@ -212,10 +214,12 @@ class WebOrderImporter:
                 return 0
             reported = woocommerce_status(web.status, known.channel)
             target = advance(known.status, reported)
+            web_status = OrderChanges(
+                systems=(SystemRecord(SourceSystem.STOREFRONT, None, web.status),)
+            )
             if target is None:
-                await repo.set_fields(conn, known.id, now, web_status=web.status)
-                await repo.add_event(
-                    conn,
+                await uow.orders.update(known.id, now, web_status)
+                await uow.orders.add_event(
                     known.id,
                     OrderEvent(
                         now,
@@ -225,14 +229,14 @@ class WebOrderImporter:
                     ),
                 )
             else:
-                await repo.move_status(
-                    conn,
-                    known.id,
+                event = OrderEvent(
+                    now,
+                    "STATUS_CHANGED",
+                    SourceSystem.STOREFRONT,
                     known.status,
                     target,
-                    at=now,
-                    source=SourceSystem.STOREFRONT,
-                    detail=f"WooCommerce status {web.status}",
-                    web_status=web.status,
+                    f"WooCommerce status {web.status}",
                 )
+                await uow.orders.move_status(known.id, event, web_status)
+            await uow.commit()
             return 1

@@ -17,7 +17,7 @@ from gateway.domain.outbox import OutboxMessage
 from gateway.domain.reservations import HoldPlan, Reservation, ReservationLine, ReservationStatus
 from gateway.errors import BadUserInput, InsufficientStock, NotFound
 from gateway.routing import FulfillmentPlan, Strategy
-from gateway.services.order_writes import create_oms_order
+from gateway.services.orders.writes import create_oms_order
 from gateway.services.source_writes import commit_messages
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -12,65 +12,34 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from gateway.domain import SourceSystem
 from gateway.domain.documents import OmsOrder
-from gateway.domain.orders import OrderEvent
+from gateway.domain.orders import NO_CHANGES, OrderChanges, OrderEvent, ReturnStatus, SystemRecord
 from gateway.domain.outbox import Delivery
 from gateway.errors import BackendRejected
-from gateway.persistence import orders as order_repo
-from gateway.persistence import returns as return_repo
-from gateway.persistence.reservations import holds, reservations
-from gateway.ports import ErpOrdersPort, OmsPort, PosStockWritesPort, WebOrdersPort
-from gateway.services import order_writes, return_writes, source_writes
-from gateway.services.order_writes import OMS_DRAFT, TRACKING
-from gateway.services.outbox_worker import OperationHandler, ResultLookup
-from gateway.services.return_writes import RECEIPT_LINE, REFUND, RETURN_LINES
+from gateway.ports import ErpOrdersPort, OmsPort, PosStockWritesPort, UnitOfWork, WebOrdersPort
+from gateway.services import source_writes
+from gateway.services.orders import writes as order_writes
+from gateway.services.orders.writes import OMS_DRAFT, TRACKING
+from gateway.services.outbox.worker import OperationHandler, ResultLookup
+from gateway.services.returns import writes as return_writes
+from gateway.services.returns.writes import RECEIPT_LINE, REFUND, RETURN_LINES
 from gateway.services.source_writes import SALES_ORDER
 
 
-async def _settle_holds(
-    conn: AsyncConnection, owner: str, location_id: str, now: datetime, sku: str | None = None
-) -> list[str]:
-    """The source now carries these holds: readings taken from now on include them."""
-    owned = select(reservations.c.id).where(
-        or_(reservations.c.id == owner, reservations.c.order_id == owner)
-    )
-    query = (
-        update(holds)
-        .where(
-            holds.c.reservation_id.in_(owned),
-            holds.c.location_id == location_id,
-            holds.c.applied_at.is_(None),
-        )
-        .values(applied_at=now)
-        .returning(holds.c.sku)
-    )
-    if sku is not None:
-        query = query.where(holds.c.sku == sku)
-    return [r.sku for r in await conn.execute(query)]
-
-
-async def _held_skus(conn: AsyncConnection, owner: str) -> list[str]:
-    owned = select(reservations.c.id).where(
-        or_(reservations.c.id == owner, reservations.c.order_id == owner)
-    )
-    query = select(holds.c.sku).where(holds.c.reservation_id.in_(owned)).distinct()
-    return sorted(r.sku for r in await conn.execute(query))
-
-
 async def _order_event(
-    conn: AsyncConnection, order_id: str, now: datetime, kind: str, detail: str, **fields: Any
+    uow: UnitOfWork,
+    order_id: str,
+    now: datetime,
+    kind: str,
+    detail: str,
+    changes: OrderChanges = NO_CHANGES,
 ) -> None:
-    if await order_repo.get_order(conn, order_id) is None:
+    if not await uow.orders.exists(order_id):
         return  # a standalone reservation, not an order
-    if fields:
-        await order_repo.set_fields(conn, order_id, now, **fields)
-    await order_repo.add_event(
-        conn, order_id, OrderEvent(now, kind, _source_of(kind), detail=detail)
-    )
+    if changes != NO_CHANGES:
+        await uow.orders.update(order_id, now, changes)
+    await uow.orders.add_event(order_id, OrderEvent(now, kind, _source_of(kind), detail=detail))
 
 
 def _source_of(kind: str) -> SourceSystem:
@@ -117,18 +86,19 @@ def build_handlers(
         return {"name": so.name, "status": so.status}
 
     async def sales_order_submitted(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         owner = d.payload["hold_reference"]
-        skus = await _settle_holds(conn, owner, d.payload["location_id"], now)
+        skus = await uow.reservations.settle_holds(owner, d.payload["location_id"], now)
         await _order_event(
-            conn,
+            uow,
             owner,
             now,
             "ERP_SALES_ORDER",
             f"Sales Order {result['name']} submitted, stock reserved in the ERP",
-            erp_sales_order=result["name"],
-            erp_status=result["status"],
+            OrderChanges(
+                systems=(SystemRecord(SourceSystem.ERP, result["name"], result["status"]),)
+            ),
         )
         return skus
 
@@ -138,20 +108,20 @@ def build_handlers(
         return {"name": so.name, "status": so.status}
 
     async def sales_order_cancelled(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         owner = d.ordering_key
         await _order_event(
-            conn,
+            uow,
             owner,
             now,
             "ERP_SALES_ORDER_CANCELLED",
             f"Sales Order {result['name']} cancelled, ERP reservation released",
-            erp_status=result["status"],
+            OrderChanges(systems=(SystemRecord(SourceSystem.ERP, None, result["status"]),)),
         )
         # The Bins gave the units back: a reading cached before that still counts them
         # reserved, and the released holds no longer say so, so fetch afresh.
-        return await _held_skus(conn, owner)
+        return await uow.reservations.held_skus(owner)
 
     async def receive_stock(d: Delivery, _: ResultLookup) -> dict[str, Any]:
         name = await erp.receive_stock(
@@ -174,12 +144,14 @@ def build_handlers(
         return deliver
 
     async def sale_recorded(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         p = d.payload
-        skus = await _settle_holds(conn, p["hold_reference"], p["location_id"], now, p["sku"])
+        skus = await uow.reservations.settle_holds(
+            p["hold_reference"], p["location_id"], now, p["sku"]
+        )
         await _order_event(
-            conn,
+            uow,
             p["hold_reference"],
             now,
             "POS_SALE",
@@ -188,14 +160,14 @@ def build_handlers(
         return skus
 
     async def restocked(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         line_id = d.payload.get("return_line_id")
         if line_id is not None:
-            await return_repo.mark_lines_applied(conn, [line_id], now)
+            await uow.returns.mark_lines_applied([line_id], now)
         sku = d.payload["sku"] if "sku" in d.payload else d.payload["line"]["sku"]
         await _order_event(
-            conn,
+            uow,
             d.ordering_key,
             now,
             "POS_RESTOCK" if "sku" in d.payload else "ERP_STOCK_RECEIPT",
@@ -208,17 +180,18 @@ def build_handlers(
         return _oms_summary(await oms.create_order(OMS_DRAFT.validate_python(d.payload["draft"])))
 
     async def oms_order_created(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         await _order_event(
-            conn,
+            uow,
             d.payload["order_id"],
             now,
             "OMS_ORDER_CREATED",
             f"OMS order {result['name']} with {len(result['fulfillment_orders'])} fulfillment "
             "order(s)",
-            oms_order_id=result["id"],
-            oms_status=_oms_status(result),
+            OrderChanges(
+                systems=(SystemRecord(SourceSystem.OMS, result["id"], _oms_status(result)),)
+            ),
         )
         return []
 
@@ -242,16 +215,16 @@ def build_handlers(
         return _oms_summary(refreshed)
 
     async def oms_status_changed(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
         kind = "OMS_CANCELLED" if d.operation == order_writes.CANCEL_OMS_ORDER else "OMS_FULFILLED"
         await _order_event(
-            conn,
+            uow,
             d.payload["order_id"],
             now,
             kind,
             f"OMS fulfillment orders now {_oms_status(result)}",
-            oms_status=_oms_status(result),
+            OrderChanges(systems=(SystemRecord(SourceSystem.OMS, None, _oms_status(result)),)),
         )
         return []
 
@@ -263,11 +236,11 @@ def build_handlers(
         return {"id": opened.id, "name": opened.name, "status": opened.status}
 
     async def oms_return_opened(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
-        await return_repo.set_fields(conn, d.payload["return_id"], now, oms_return_id=result["id"])
+        await uow.returns.update(d.payload["return_id"], now, oms_return_id=result["id"])
         await _order_event(
-            conn,
+            uow,
             d.ordering_key,
             now,
             "OMS_RETURN",
@@ -281,9 +254,9 @@ def build_handlers(
         return {"id": closed.id, "status": closed.status}
 
     async def return_closed(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
-        await return_repo.set_fields(conn, d.payload["return_id"], now, status="CLOSED")
+        await uow.returns.update(d.payload["return_id"], now, status=ReturnStatus.CLOSED)
         return []
 
     # --- Storefront --------------------------------------------------------------------
@@ -294,13 +267,13 @@ def build_handlers(
         return {"id": refund.id, "amount": str(refund.amount.amount)}
 
     async def web_refunded(
-        conn: AsyncConnection, d: Delivery, result: dict[str, Any], now: datetime
+        uow: UnitOfWork, d: Delivery, result: dict[str, Any], now: datetime
     ) -> Sequence[str]:
-        await return_repo.set_fields(
-            conn, d.payload["return_id"], now, status="CLOSED", web_refund_id=result["id"]
+        await uow.returns.update(
+            d.payload["return_id"], now, status=ReturnStatus.CLOSED, web_refund_id=result["id"]
         )
         await _order_event(
-            conn,
+            uow,
             d.ordering_key,
             now,
             "WEB_REFUND",

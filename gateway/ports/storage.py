@@ -1,0 +1,255 @@
+"""The gateway's own records behind small ports: a unit of work and one repository per
+aggregate. ``gateway/persistence/`` implements them over SQLAlchemy (PostgreSQL, SQLite);
+services speak only these.
+
+A unit of work is one transaction. Everything a change writes (the change itself, the
+idempotency claim, the outbox messages it owes) goes through the repositories of one unit of
+work and is committed together by ``commit()``; leaving the block without committing rolls
+it all back, so a request that fails half-way records nothing.
+
+    async with uow_factory() as uow:
+        order = await uow.orders.get(order_id, for_update=True)
+        ...
+        await uow.outbox.add(messages, now)
+        await uow.commit()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from gateway.domain.documents import WebOrderLine
+from gateway.domain.idempotency import Claim, FirstUse
+from gateway.domain.orders import (
+    Order,
+    OrderChanges,
+    OrderEvent,
+    OrderFilter,
+    ReturnRequest,
+    ReturnStatus,
+    StoredDecision,
+)
+from gateway.domain.outbox import Delivery, OutboxMessage
+from gateway.domain.reservations import HoldRequest, Reservation, ReservationStatus
+
+# (created_at, id) of the last order a page ended on.
+OrderCursor = tuple[datetime, str]
+
+
+class IdempotencyStore(Protocol):
+    async def claim(self, claim: Claim, now: datetime) -> FirstUse | None:
+        """Record the claim, or return the key's first use when it was claimed before. Two
+        concurrent claims of one key: the second waits for the first to commit or roll
+        back, so exactly one of them goes on."""
+        ...
+
+    async def first_use(self, key: str) -> FirstUse | None:
+        """A read-only look, before expensive work: a retried request returns at once."""
+        ...
+
+
+class HoldTaker(Protocol):
+    """Takes holds without ever promising a unit twice (PostgreSQL and SQLite each have
+    their own; ``gateway/app.py`` chooses)."""
+
+    async def take(self, hold: HoldRequest, *, now: datetime) -> None:
+        """Lock the (SKU, node) positions, read the ledger under the lock, refuse what is
+        not there (InsufficientStock), and write the reservation and its holds."""
+        ...
+
+
+class Reservations(Protocol):
+    async def get(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None: ...
+
+    async def confirmed_of_order(self, order_id: str) -> list[Reservation]: ...
+
+    async def update(
+        self,
+        reservation_id: str,
+        now: datetime,
+        *,
+        status: ReservationStatus | None = None,
+        expires_at: datetime | None = None,
+    ) -> None: ...
+
+    async def release_order(self, order_id: str, now: datetime) -> None:
+        """Every hold of the order given back."""
+        ...
+
+    async def expire_due(self, now: datetime, limit: int) -> tuple[int, list[str]]:
+        """ACTIVE holds past their time become EXPIRED: how many, and the SKUs they held.
+        Rows another process is expiring meanwhile are skipped, not waited for."""
+        ...
+
+    async def settle_holds(
+        self, owner: str, location_id: str, now: datetime, sku: str | None = None
+    ) -> list[str]:
+        """The source now carries the holds of ``owner`` (a reservation or an order) at
+        ``location_id`` (of ``sku`` alone if given): stamp them applied; their SKUs."""
+        ...
+
+    async def held_skus(self, owner: str) -> list[str]: ...
+
+
+class Orders(Protocol):
+    async def add(self, order: Order, *, web_lines: Sequence[WebOrderLine] = ()) -> None:
+        """``web_lines``: the WooCommerce lines of an imported web order, kept beside the
+        canonical lines that point at them, for exact refunds."""
+        ...
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    async def exists(self, order_id: str) -> bool: ...
+
+    async def find_by_web_order(self, web_order_id: int) -> Order | None: ...
+
+    async def page(
+        self, where: OrderFilter, *, first: int, after: OrderCursor | None
+    ) -> tuple[list[Order], bool]:
+        """Newest first; whether more follow."""
+        ...
+
+    async def due_no_shows(self, now: datetime, limit: int) -> list[str]: ...
+
+    async def move_status(self, order_id: str, event: OrderEvent, changes: OrderChanges) -> None:
+        """The order becomes ``event.to_status`` with ``changes``; the event joins its
+        timeline."""
+        ...
+
+    async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None: ...
+
+    async def add_event(self, order_id: str, event: OrderEvent) -> None: ...
+
+    async def web_lines(self, order_id: str) -> dict[int, WebOrderLine]:
+        """The WooCommerce figures of an order's web lines, by line item id."""
+        ...
+
+
+class Returns(Protocol):
+    async def add(self, request: ReturnRequest) -> None: ...
+
+    async def get(
+        self, return_id: str, *, currency: str | None = None, for_update: bool = False
+    ) -> ReturnRequest | None: ...
+
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[ReturnRequest]]:
+        """Every return of each order, oldest first, in a fixed number of queries."""
+        ...
+
+    async def line_ids(self, return_id: str) -> list[int]:
+        """The ids of a return's lines, in the order of its lines."""
+        ...
+
+    async def mark_received(self, return_id: str, at: datetime) -> None: ...
+
+    async def received_by_sku(self, order_id: str) -> dict[str, int]:
+        """Units of an order already back at a node, per SKU."""
+        ...
+
+    async def mark_lines_applied(self, line_ids: Sequence[int], at: datetime) -> None: ...
+
+    async def update(
+        self,
+        return_id: str,
+        at: datetime,
+        *,
+        status: ReturnStatus | None = None,
+        oms_return_id: str | None = None,
+        web_refund_id: int | None = None,
+    ) -> None: ...
+
+
+class RoutingDecisions(Protocol):
+    async def add(self, decision: StoredDecision) -> None: ...
+
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, StoredDecision]: ...
+
+    async def units_routed_since(self, since: Mapping[str, datetime]) -> dict[str, int]:
+        """Per node, units of live orders routed to it since ``since[node]``."""
+        ...
+
+    async def units_sold_since(
+        self, skus: Sequence[str], since: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Per (SKU, node), units of live orders since ``since``."""
+        ...
+
+
+class Outbox(Protocol):
+    """Writes owed to backends (gateway.domain.outbox), committed with the change that owes
+    them and delivered by the outbox worker."""
+
+    async def add(self, messages: Sequence[OutboxMessage], now: datetime) -> None: ...
+
+    @property
+    def owed(self) -> int:
+        """How many messages this unit of work made due (added or revived): once it
+        commits, the outbox worker has work."""
+        ...
+
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` due messages whose predecessors (same ordering key) are done."""
+        ...
+
+    async def mark_delivered(
+        self, delivery_id: int, result: Mapping[str, object], now: datetime
+    ) -> None: ...
+
+    async def mark_failed(self, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:
+        """Back to PENDING until ``retry_at``, or DEAD without one; only while in flight."""
+        ...
+
+    async def revive(self, delivery_id: int, now: datetime) -> Delivery | None:
+        """A DEAD message back to PENDING with a fresh retry budget; None if not dead."""
+        ...
+
+    async def get(self, delivery_id: int) -> Delivery | None: ...
+
+    async def result_of(self, reference: str) -> dict[str, Any] | None:
+        """What the backend answered to the delivered message with this reference."""
+        ...
+
+    async def dead(self, *, limit: int, ordering_key: str | None = None) -> list[Delivery]: ...
+
+    async def for_key(self, ordering_key: str) -> list[Delivery]: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def holds(self) -> HoldTaker: ...
+
+    @property
+    def reservations(self) -> Reservations: ...
+
+    @property
+    def orders(self) -> Orders: ...
+
+    @property
+    def returns(self) -> Returns: ...
+
+    @property
+    def routing(self) -> RoutingDecisions: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+
+
+class Reserver(Protocol):
+    """Reserves taken alone, outside any other change: claim the key, take the holds and
+    write the reservation, committed together (PostgreSQL decides many in one call)."""
+
+    async def reserve(self, claim: Claim, hold: HoldRequest) -> FirstUse | None:
+        """None once held; the key's first use if it was claimed before. InsufficientStock
+        when a position is short (nothing is recorded, not even the claim)."""
+        ...

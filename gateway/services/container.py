@@ -1,0 +1,39 @@
+"""Every service one gateway process runs, as the composition root (gateway.app) wires
+them; resolvers and the background loops reach the services through this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.config import Settings
+from gateway.ports import ErpPort
+from gateway.services.availability import AvailabilityService
+from gateway.services.catalog import CatalogService
+from gateway.services.fulfillment import FulfillmentPlanner
+from gateway.services.orders.book import OrderBook
+from gateway.services.orders.lifecycle import OrderLifecycle
+from gateway.services.orders.placement import OrderPlacement
+from gateway.services.orders.sync import OrderSync
+from gateway.services.orders.web_orders import WebOrderImporter
+from gateway.services.outbox.admin import OutboxAdmin
+from gateway.services.outbox.worker import OutboxWorker
+from gateway.services.reservations import ReservationService
+from gateway.services.returns.service import ReturnService
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    catalog: CatalogService
+    availability: AvailabilityService
+    erp: ErpPort
+    reservations: ReservationService
+    fulfillment: FulfillmentPlanner
+    orders: OrderBook
+    placement: OrderPlacement
+    lifecycle: OrderLifecycle
+    order_sync: OrderSync
+    returns: ReturnService
+    outbox: OutboxAdmin
+    worker: OutboxWorker
+    web_orders: WebOrderImporter
