@@ -1,0 +1,1 @@
+"""Orders: placing them, their lifecycle, following the backends, reading them."""

@@ -1,0 +1,1 @@
+"""Returns: the rules that decide (``rules``) and the service that records (``service``)."""
