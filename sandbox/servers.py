@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from sandbox.erpnext.wire import (
     permission_error,
     validation_error,
 )
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 
 RATE_LIMITED = "You hit the rate limit because of too many requests. Please try after sometime."
 _NGINX_503 = (

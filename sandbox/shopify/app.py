@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.shopify import fulfillment
 from sandbox.shopify.catalog import gid
 from sandbox.shopify.cost import MAX_QUERY_COST, Bucket, CostCalculator, actual_cost

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.sample_data import CURRENCY
+from sandbox.retailer import CURRENCY
 from sandbox.shopify.catalog import Location, iso
 from sandbox.shopify.search import matches, parse_query
 from sandbox.shopify.store import FulfillmentOrder, FulfillmentOrderLine, LineItem, Order, Shop

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.square.catalog import Catalog
 from sandbox.square.changes import batch_change
 from sandbox.square.inventory import Inventory

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sandbox.sample_data import CURRENCY, Dataset, PosItem
+from sandbox.retailer import CURRENCY, Dataset, PosItem
 from sandbox.square.wire import decode_cursor, fingerprint, invalid, page, rfc3339
 
 OBJECT_TYPES = frozenset(

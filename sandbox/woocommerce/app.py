@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.woocommerce.args import (
     PRODUCT_LIST_ARGS,
     PRODUCT_WRITE_ARGS,
