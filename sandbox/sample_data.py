@@ -397,9 +397,9 @@ def generate(seed: int = 42, skus: int = 500, stores: int = 12) -> Dataset:
             )
 
         members = family if len(family) == 1 else family[1:]
-        variations = []
+        variations: list[tuple[str, str, str, int]] = []
         for member in members:
-            vid = {
+            variation_id = {
                 "SOCK-MER-CREW-M": "VJ6R3KTW2XQ8ML5CH4PN7ZBY",
                 "SHOE-TRAIL-42": "H7CY2PB5WK3XQ9TN6RMZ4LDV",
                 "SHOE-TRAIL-43": "R2ML6XV8TQ4NC7ZK3PBY5WHD",
@@ -407,7 +407,7 @@ def generate(seed: int = 42, skus: int = 500, stores: int = 12) -> Dataset:
             label = member.attributes[0][1] if member.attributes else "Regular"
             # Store prices sometimes differ from the list price (local promotions).
             price = member.list_price if rng.random() < 0.9 else member.list_price - Decimal(2)
-            variations.append((vid, label, member.sku, int(price * 100)))
+            variations.append((variation_id, label, member.sku, int(price * 100)))
         item_id = {
             "SOCK-MER-CREW-M": "2XQKBYV6TM4ZLPFH7NC3R5WD",
             "SHOE-TRAIL": "N4TZ7WQ2KX6BR3YL5HVC8MDP",

@@ -17,6 +17,7 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLFormattedError,
     GraphQLSchema,
     OperationDefinitionNode,
     execute_sync,
@@ -129,7 +130,7 @@ class Simulator:
     def _answer(
         self,
         data: Any = None,
-        errors: list[dict[str, Any]] | None = None,
+        errors: list[GraphQLFormattedError] | None = None,
         *,
         requested: int = 0,
         actual: int | None = 0,
@@ -164,7 +165,7 @@ def _root_fields(operation: OperationDefinitionNode) -> list[str]:
     ]
 
 
-def _shopify_validation_error(error: GraphQLError) -> dict[str, Any]:
+def _shopify_validation_error(error: GraphQLError) -> GraphQLFormattedError:
     """Shopify's wording for the commonest mistake; other messages are graphql-core's."""
     formatted = error.formatted
     match = _UNDEFINED_FIELD.search(error.message)

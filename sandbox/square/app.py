@@ -120,7 +120,7 @@ async def _locations(request: Request, sim: Simulator) -> dict[str, Any]:
 
 async def _catalog_list(request: Request, sim: Simulator) -> dict[str, Any]:
     params = request.query_params
-    return sim.catalog.list(params.get("types"), params.get("cursor"))
+    return sim.catalog.list_objects(params.get("types"), params.get("cursor"))
 
 
 async def _catalog_search(request: Request, sim: Simulator) -> dict[str, Any]:

@@ -215,7 +215,7 @@ class Catalog:
 
     # --- ListCatalog -------------------------------------------------------------------------
 
-    def list(self, types_param: str | None, cursor: str | None) -> dict[str, Any]:
+    def list_objects(self, types_param: str | None, cursor: str | None) -> dict[str, Any]:
         types = parse_types(types_param.split(",") if types_param else None, "types")
         refs = self.refs(types)
         query = fingerprint("list", sorted(types))
