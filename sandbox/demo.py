@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.config import Settings
@@ -107,7 +108,7 @@ def demo_settings(
     )
 
 
-def _server(app: object, host: str, port: int) -> uvicorn.Server:
+def _server(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sandbox.sample_data import Dataset
+from starlette.applications import Starlette
+
+from sandbox.retailer import Dataset
 
 
 @dataclass(frozen=True)
@@ -18,16 +19,17 @@ class SimulatorPorts:
 
 def simulator_apps(
     dataset: Dataset, *, latency_ms: float = 0.0, error_rate: float = 0.0
-) -> dict[str, Any]:
+) -> dict[str, Starlette]:
     """The four simulator ASGI apps keyed by backend name."""
     from sandbox import erpnext, shopify, square, woocommerce
 
-    knobs = {"latency_ms": latency_ms, "error_rate": error_rate}
     return {
-        "erp": erpnext.create_app(dataset, **knobs),
-        "woocommerce": woocommerce.create_app(dataset, **knobs),
-        "square": square.create_app(dataset, **knobs),
-        "oms": shopify.create_app(dataset, **knobs),
+        "erp": erpnext.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),
+        "woocommerce": woocommerce.create_app(
+            dataset, latency_ms=latency_ms, error_rate=error_rate
+        ),
+        "square": square.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),
+        "oms": shopify.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),
     }
 
 

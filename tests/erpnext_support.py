@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 from adapters.erpnext import ErpNextAdapter, build_erpnext_client
 from gateway.config import Settings
 from sandbox.erpnext import create_app
-from sandbox.sample_data import Dataset, generate
+from sandbox.retailer import Dataset
+from sandbox.sample_data import generate
 from tests.contracts import load_contract
 
 KEY, SECRET = "sandbox-key", "sandbox-secret"

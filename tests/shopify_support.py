@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 
 from adapters.shopify import ShopifyAdapter, build_shopify_client
 from gateway.config import Settings
-from sandbox.sample_data import Dataset, generate
+from sandbox.retailer import Dataset
+from sandbox.sample_data import generate
 from sandbox.shopify import create_app
 from tests.contracts import load_contract
 

@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 
 from adapters.square import build_square_client
 from gateway.config import Settings
-from sandbox.sample_data import Dataset, generate
+from sandbox.retailer import Dataset
+from sandbox.sample_data import generate
 from sandbox.square import create_app
 from tests.contracts import load_contract
 

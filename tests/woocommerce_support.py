@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 from woocommerce.oauth import OAuth
 
-from sandbox.sample_data import Dataset, generate
+from sandbox.retailer import Dataset
+from sandbox.sample_data import generate
 from tests.contracts import load_contract
 
 API = "/wp-json/wc/v3"

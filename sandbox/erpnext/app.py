@@ -15,16 +15,15 @@ submitted Sales Order as a Delivery Note would (see selling.SalesOrders.deliver)
 Every request is counted in ``app.state.calls`` under ``"METHOD /api/resource/<Doctype>"``
 (``.../<Doctype>/{name}`` for one document), ``"METHOD /api/method/<method>"`` or
 ``"POST /_sandbox/sales_orders/{name}/deliver"``, injected faults and refused requests included.
+``app.state.faults`` (sandbox.faults) holds the latency and failure knobs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
 import json
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -53,14 +52,10 @@ from sandbox.erpnext.wire import (
     permission_error,
     validation_error,
 )
-from sandbox.sample_data import Dataset
+from sandbox.faults import NGINX_503_PAGE, Faults
+from sandbox.retailer import Dataset
 
 RATE_LIMITED = "You hit the rate limit because of too many requests. Please try after sometime."
-_NGINX_503 = (
-    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
-    "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
-    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-)
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[Any]]
 
@@ -94,7 +89,9 @@ def create_app(
         "Stock Entry": StockEntries(site, bins),
     }
     calls: Counter[str] = Counter()
-    faults = random.Random(rng_seed)
+    faults = Faults(
+        "ERPNext", _FAULTS, latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed
+    )
 
     def authenticate(request: Request, guest_message: str) -> None:
         header = request.headers.get("authorization", "")
@@ -120,30 +117,6 @@ def create_app(
         ):
             raise authentication_error()
 
-    def injected_fault() -> Response | None:
-        if error_rate <= 0 or faults.random() >= error_rate:
-            return None
-        kind = faults.choice(("500", "503", "429"))
-        if kind == "503":
-            return HTMLResponse(_NGINX_503, status_code=503)
-        if kind == "429":
-            error = FrappeError(429, "TooManyRequestsError", RATE_LIMITED)
-            headers = {
-                "Retry-After": "1",
-                "X-RateLimit-Limit": "600000000",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": "1",
-            }
-            return JSONResponse(error.body(), status_code=429, headers=headers)
-        error = FrappeError(
-            500,
-            "OperationalError",
-            "(2013, 'Lost connection to MySQL server during query')",
-            module="pymysql.err",
-        )
-        body = {**error.body(), "exc": json.dumps(["Traceback (most recent call last): ..."])}
-        return JSONResponse(body, status_code=500)
-
     def writer(doctype: str) -> Submittable:
         store.table(doctype)  # an unknown doctype is a 404
         if doctype not in writers:
@@ -156,10 +129,9 @@ def create_app(
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             async def run(request: Request) -> Response:
                 calls[f"{request.method} {key(request)}"] += 1
-                if latency_ms > 0:
-                    await asyncio.sleep(latency_ms / 1000)
+                await faults.delay()
                 # Sandbox controls are the test's hands, not the backend: no faults, no auth.
-                fault = None if sandbox else injected_fault()
+                fault = None if sandbox else faults.next_failure()
                 if fault is not None:
                     return fault
                 try:
@@ -279,10 +251,40 @@ def create_app(
     routes.append(Route("/_sandbox/sales_orders/{name}/deliver", deliver, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.calls = calls
+    app.state.faults = faults
     app.state.store = store
     app.state.dataset = dataset
     return app
 
+
+def _lost_database() -> Response:
+    error = FrappeError(
+        500,
+        "OperationalError",
+        "(2013, 'Lost connection to MySQL server during query')",
+        module="pymysql.err",
+    )
+    body = {**error.body(), "exc": json.dumps(["Traceback (most recent call last): ..."])}
+    return JSONResponse(body, status_code=500)
+
+
+def _nginx_unavailable() -> Response:
+    return HTMLResponse(NGINX_503_PAGE, status_code=503)
+
+
+def _rate_limited() -> Response:
+    error = FrappeError(429, "TooManyRequestsError", RATE_LIMITED)
+    headers = {
+        "Retry-After": "1",
+        "X-RateLimit-Limit": "600000000",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": "1",
+    }
+    return JSONResponse(error.body(), status_code=429, headers=headers)
+
+
+# The canned failures, in the order the seeded pick draws from.
+_FAULTS = {500: _lost_database, 503: _nginx_unavailable, 429: _rate_limited}
 
 _METHODS = ("frappe.client.get_count", "frappe.client.get_list", "frappe.client.get")
 _WRITE_METHODS = ("frappe.client.insert", "frappe.client.submit", "frappe.client.cancel")

@@ -144,9 +144,9 @@ class _Plan:
     def _tree(self, doctype: str, column: str, operator: str, value: Any) -> tuple[str, Any]:
         meta = META[doctype]
         tree = meta.name if column == "name" and meta.tree_parent else _TREE_LINKS.get(column)
-        if tree is None:
+        parent_field = None if tree is None else META[tree].tree_parent
+        if tree is None or parent_field is None:
             raise validation_error(f"{column} of {doctype} is not a tree field")
-        parent_field = META[tree].tree_parent
         parents = {r["name"]: r[parent_field] for r in self.store.table(tree).rows()}
 
         def chain(name: str | None) -> Iterator[str]:
@@ -346,9 +346,9 @@ def _text_predicate(operator: str, target: Any) -> Callable[[Any], bool]:
         if len(high) == 10:  # a date bound on a datetime column covers the whole day
             high += " 23:59:59.999999"
         return lambda v: v is not None and low <= fold(v) <= high
-    wanted = fold(target if target is not None else "")
+    folded = fold(target if target is not None else "")
     compare = _COMPARE[operator]
-    return lambda v: compare(fold(v if v is not None else ""), wanted)
+    return lambda v: compare(fold(v if v is not None else ""), folded)
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {

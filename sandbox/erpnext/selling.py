@@ -27,7 +27,7 @@ from sandbox.erpnext.bins import BinLedger
 from sandbox.erpnext.documents import Rows, Site, Submittable
 from sandbox.erpnext.store import SELLING
 from sandbox.erpnext.wire import FrappeError, cint, validation_error
-from sandbox.sample_data import COMPANY, COMPANY_ABBR, CURRENCY, Item
+from sandbox.retailer import COMPANY, COMPANY_ABBR, CURRENCY, Item
 
 SRE = "Stock Reservation Entry"
 WEB_CUSTOMER = "WooCommerce Web Customer"

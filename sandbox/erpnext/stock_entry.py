@@ -15,7 +15,7 @@ from sandbox.erpnext.bins import BinLedger
 from sandbox.erpnext.documents import Rows, Site, Submittable
 from sandbox.erpnext.selling import getdate, link_error, mandatory_error, money, quantity_errors
 from sandbox.erpnext.wire import FrappeError, validation_error
-from sandbox.sample_data import COMPANY
+from sandbox.retailer import COMPANY
 
 RECEIPT = "Material Receipt"
 

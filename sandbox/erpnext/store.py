@@ -17,7 +17,7 @@ from typing import Any
 from sandbox.erpnext.meta import META, OTHER_BIN_QUANTITIES, PARENT_OF, projected_qty
 from sandbox.erpnext.tables import Table, growing_table
 from sandbox.erpnext.wire import not_found, site_datetime
-from sandbox.sample_data import COMPANY, COMPANY_ABBR, CURRENCY, Dataset, Item
+from sandbox.retailer import COMPANY, COMPANY_ABBR, CURRENCY, Dataset, Item
 
 SELLING = "Standard Selling"
 BUYING = "Standard Buying"

@@ -4,20 +4,20 @@ and one sandbox-only route that plays a warehouse app starting to pick an order.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import re
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLFormattedError,
     GraphQLSchema,
     OperationDefinitionNode,
     execute_sync,
@@ -29,7 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.sample_data import Dataset
+from sandbox.faults import Faults
+from sandbox.retailer import Dataset
 from sandbox.shopify import fulfillment
 from sandbox.shopify.catalog import gid
 from sandbox.shopify.cost import MAX_QUERY_COST, Bucket, CostCalculator, actual_cost
@@ -42,41 +43,18 @@ _VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 _UNDEFINED_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'")
 _RATE_DOC = "https://shopify.dev/api/usage/rate-limits"
 
-_FAULTS: dict[int, tuple[str, dict[str, str]]] = {
-    500: ("Internal Server Error", {}),
-    502: ("Bad Gateway", {}),
-    503: ("Service Unavailable", {}),
-    429: (
+# The canned failures, in the order the seeded pick draws from.
+_FAULTS: dict[int, Callable[[], ShopifyHttpError]] = {
+    429: partial(
+        ShopifyHttpError,
+        429,
         "Exceeded 2 calls per second for api client. Reduce request rates.",
         {"Retry-After": "1.0"},
     ),
+    500: partial(ShopifyHttpError, 500, "Internal Server Error"),
+    502: partial(ShopifyHttpError, 502, "Bad Gateway"),
+    503: partial(ShopifyHttpError, 503, "Service Unavailable"),
 }
-
-
-class Faults:
-    """Injected failures: a seeded random share of requests (``error_rate``), plus a script
-    of HTTP statuses to answer next for tests that need an exact sequence."""
-
-    def __init__(self, error_rate: float, rng_seed: int) -> None:
-        self.error_rate = error_rate
-        self._rng = random.Random(rng_seed)
-        self._script: deque[int] = deque()
-
-    def script(self, *statuses: int) -> None:
-        unknown = set(statuses) - set(_FAULTS)
-        if unknown:
-            raise ValueError(f"no canned Shopify failure for {sorted(unknown)}")
-        self._script.extend(statuses)
-
-    def next_failure(self) -> ShopifyHttpError | None:
-        if self._script:
-            status = self._script.popleft()
-        elif self.error_rate > 0 and self._rng.random() < self.error_rate:
-            status = self._rng.choice(sorted(_FAULTS))
-        else:
-            return None
-        message, headers = _FAULTS[status]
-        return ShopifyHttpError(status, message, headers)
 
 
 class Simulator:
@@ -87,13 +65,11 @@ class Simulator:
         dataset: Dataset,
         *,
         access_token: str,
-        latency_ms: float,
-        faults: Faults,
+        faults: Faults[ShopifyHttpError],
         clock: Callable[[], datetime],
         bucket: Bucket,
     ) -> None:
         self.access_token = access_token
-        self.latency_ms = latency_ms
         self.faults = faults
         self.shop = Shop(dataset, clock)
         self.schema: GraphQLSchema = executable_schema(self.shop)
@@ -154,7 +130,7 @@ class Simulator:
     def _answer(
         self,
         data: Any = None,
-        errors: list[dict[str, Any]] | None = None,
+        errors: list[GraphQLFormattedError] | None = None,
         *,
         requested: int = 0,
         actual: int | None = 0,
@@ -189,7 +165,7 @@ def _root_fields(operation: OperationDefinitionNode) -> list[str]:
     ]
 
 
-def _shopify_validation_error(error: GraphQLError) -> dict[str, Any]:
+def _shopify_validation_error(error: GraphQLError) -> GraphQLFormattedError:
     """Shopify's wording for the commonest mistake; other messages are graphql-core's."""
     formatted = error.formatted
     match = _UNDEFINED_FIELD.search(error.message)
@@ -216,8 +192,7 @@ def _graphql_endpoint(sim: Simulator) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         version = request.path_params["version"]
         sim.calls[GRAPHQL_ROUTE] += 1
-        if sim.latency_ms > 0:
-            await asyncio.sleep(sim.latency_ms / 1000)
+        await sim.faults.delay()
         failure = sim.faults.next_failure()
         if failure is not None:
             raise failure
@@ -275,8 +250,9 @@ def create_app(
     sim = Simulator(
         dataset,
         access_token=access_token,
-        latency_ms=latency_ms,
-        faults=Faults(error_rate, rng_seed),
+        faults=Faults(
+            "Shopify", _FAULTS, latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed
+        ),
         clock=clock or (lambda: datetime.now(UTC)),
         bucket=Bucket(bucket_size, restore_rate, monotonic),
     )

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 
 # The contract's two variants; every other SKU gets a number from VARIANT_BASE on.
 PINNED_VARIANTS = {

@@ -91,7 +91,7 @@ class CostCalculator:
         return 1 + children
 
     def _first(self, node: FieldNode) -> int:
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value != "first":
                 continue
             value = argument.value

@@ -158,13 +158,13 @@ def fulfil(shop: Shop, data: dict[str, Any]) -> Payload:
         return {"fulfillment": None, "userErrors": errors}
 
     order, location = touched[0].order, touched[0].location
-    lines = []
+    fulfilled: list[FulfillmentLine] = []
     for line, quantity in picked:
         line.remaining_quantity -= quantity
         line.line_item.fulfilled += quantity
         fl = FulfillmentLine(shop.new_id("FulfillmentLineItem"), line.line_item, quantity)
         shop.fulfillment_lines[fl.id] = fl
-        lines.append(fl)
+        fulfilled.append(fl)
     fulfillment = Fulfillment(
         id=shop.new_id("Fulfillment"),
         name=f"{order.name}.{len(order.fulfillments) + 1}",
@@ -172,7 +172,7 @@ def fulfil(shop: Shop, data: dict[str, Any]) -> Payload:
         location=location,
         created_at=shop.now(),
         tracking_info=_tracking(data.get("trackingInfo")),
-        lines=lines,
+        lines=fulfilled,
     )
     shop.fulfillments[fulfillment.id] = fulfillment
     order.fulfillments.append(fulfillment)

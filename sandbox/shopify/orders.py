@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.sample_data import CURRENCY
+from sandbox.retailer import CURRENCY
 from sandbox.shopify.catalog import Location, iso
 from sandbox.shopify.search import matches, parse_query
 from sandbox.shopify.store import FulfillmentOrder, FulfillmentOrderLine, LineItem, Order, Shop
@@ -201,7 +201,7 @@ def cancel_order(shop: Shop, order_id: str, args: dict[str, Any]) -> dict[str, A
         fo.updated_at = now
     order.cancelled_at = now
     order.cancel_reason = str(args["reason"])
-    job = {"id": shop.new_id("Job"), "done": True}
+    job: dict[str, Any] = {"id": shop.new_id("Job"), "done": True}
     shop.jobs[job["id"]] = job
     return {"job": job, "orderCancelUserErrors": [], "userErrors": []}
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.shopify.catalog import (
     FIRST_ORDER_NUMBER,
     ID_STARTS,

@@ -3,13 +3,12 @@ the per-route call counter tests and benchmarks read (``app.state.calls``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.sample_data import Dataset
+from sandbox.faults import Faults
+from sandbox.retailer import Dataset
 from sandbox.square.catalog import Catalog
 from sandbox.square.changes import batch_change
 from sandbox.square.inventory import Inventory
@@ -29,40 +29,26 @@ from sandbox.square.wire import INVALID_REQUEST, SquareError, invalid
 DEFAULT_VERSION = "2025-08-20"  # the version the (simulated) app is pinned to in its console
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-_FAULTS: dict[int, tuple[str, str, str]] = {
-    500: (
+# The canned failures, in the order the seeded pick draws from.
+_FAULTS: dict[int, Callable[[], SquareError]] = {
+    429: partial(
+        SquareError, 429, "RATE_LIMIT_ERROR", "RATE_LIMITED", "Request rate limit exceeded."
+    ),
+    500: partial(
+        SquareError,
+        500,
         "API_ERROR",
         "INTERNAL_SERVER_ERROR",
         "An internal error has occurred, and the API was unable to service your request.",
     ),
-    503: ("API_ERROR", "SERVICE_UNAVAILABLE", "The service is temporarily unavailable."),
-    429: ("RATE_LIMIT_ERROR", "RATE_LIMITED", "Request rate limit exceeded."),
+    503: partial(
+        SquareError,
+        503,
+        "API_ERROR",
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable.",
+    ),
 }
-
-
-class Faults:
-    """Injected failures: a seeded random share of requests (``error_rate``), plus a script
-    of statuses to answer next, for tests that need an exact sequence."""
-
-    def __init__(self, error_rate: float, rng_seed: int) -> None:
-        self.error_rate = error_rate
-        self._rng = random.Random(rng_seed)
-        self._script: deque[int] = deque()
-
-    def script(self, *statuses: int) -> None:
-        unknown = set(statuses) - set(_FAULTS)
-        if unknown:
-            raise ValueError(f"no canned Square failure for {sorted(unknown)}")
-        self._script.extend(statuses)
-
-    def next_failure(self) -> SquareError | None:
-        if self._script:
-            status = self._script.popleft()
-        elif self.error_rate > 0 and self._rng.random() < self.error_rate:
-            status = self._rng.choice(sorted(_FAULTS))
-        else:
-            return None
-        return SquareError(status, *_FAULTS[status])
 
 
 class Simulator:
@@ -73,13 +59,11 @@ class Simulator:
         dataset: Dataset,
         *,
         access_token: str,
-        latency_ms: float,
-        faults: Faults,
+        faults: Faults[SquareError],
         clock: Callable[[], datetime],
     ) -> None:
         self.dataset = dataset
         self.access_token = access_token
-        self.latency_ms = latency_ms
         self.faults = faults
         self.catalog = Catalog(dataset)
         self.inventory = Inventory(self.catalog, clock)
@@ -136,7 +120,7 @@ async def _locations(request: Request, sim: Simulator) -> dict[str, Any]:
 
 async def _catalog_list(request: Request, sim: Simulator) -> dict[str, Any]:
     params = request.query_params
-    return sim.catalog.list(params.get("types"), params.get("cursor"))
+    return sim.catalog.list_objects(params.get("types"), params.get("cursor"))
 
 
 async def _catalog_search(request: Request, sim: Simulator) -> dict[str, Any]:
@@ -174,8 +158,7 @@ def _route(method: str, template: str, handler: Handler, sim: Simulator) -> Rout
 
     async def endpoint(request: Request) -> Response:
         sim.calls[key] += 1
-        if sim.latency_ms > 0:
-            await asyncio.sleep(sim.latency_ms / 1000)
+        await sim.faults.delay()
         failure = sim.faults.next_failure()
         if failure is not None:
             raise failure
@@ -219,8 +202,9 @@ def create_app(
     sim = Simulator(
         dataset,
         access_token=access_token,
-        latency_ms=latency_ms,
-        faults=Faults(error_rate, rng_seed),
+        faults=Faults(
+            "Square", _FAULTS, latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed
+        ),
         clock=clock or (lambda: datetime.now(UTC)),
     )
     app = Starlette(

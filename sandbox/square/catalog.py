@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sandbox.sample_data import CURRENCY, Dataset, PosItem
+from sandbox.retailer import CURRENCY, Dataset, PosItem
 from sandbox.square.wire import decode_cursor, fingerprint, invalid, page, rfc3339
 
 OBJECT_TYPES = frozenset(
@@ -215,7 +215,7 @@ class Catalog:
 
     # --- ListCatalog -------------------------------------------------------------------------
 
-    def list(self, types_param: str | None, cursor: str | None) -> dict[str, Any]:
+    def list_objects(self, types_param: str | None, cursor: str | None) -> dict[str, Any]:
         types = parse_types(types_param.split(",") if types_param else None, "types")
         refs = self.refs(types)
         query = fingerprint("list", sorted(types))

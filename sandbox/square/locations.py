@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.sample_data import CURRENCY, Dataset, Store
+from sandbox.retailer import CURRENCY, Dataset, Store
 
 MERCHANT_ID = "ML4ZP8Q3R2XKT"
 BUSINESS_NAME = "Northtrail"

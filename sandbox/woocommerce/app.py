@@ -2,13 +2,13 @@
 and orders with their refunds (sandbox.woocommerce.order_routes).
 
 Requests pass the host first (sandbox.woocommerce.host: call recording, latency, faults,
-authentication). Endpoints then run WordPress's order: validate the arguments (400), check
-the permission (401 when anonymous), then act on the simulator's own mutable catalog.
+authentication; ``app.state.faults`` holds the fault knobs). Endpoints then run WordPress's
+order: validate the arguments (400), check the permission (401 when anonymous), then act on
+the simulator's own mutable catalog.
 """
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.woocommerce.args import (
     PRODUCT_LIST_ARGS,
     PRODUCT_WRITE_ARGS,
@@ -29,7 +29,7 @@ from sandbox.woocommerce.args import (
 )
 from sandbox.woocommerce.auth import Authenticator
 from sandbox.woocommerce.catalog import Catalog, Record
-from sandbox.woocommerce.host import FrontDoor
+from sandbox.woocommerce.host import FrontDoor, HostFaults
 from sandbox.woocommerce.incoming import api_base, params, require_user
 from sandbox.woocommerce.listing import paginate, pagination_headers, select
 from sandbox.woocommerce.order_book import OrderBook
@@ -78,6 +78,7 @@ def create_app(
         exception_handlers={WPError: _wp_error_handler, HTTPException: _http_error_handler},
     )
     app.state.calls = Counter()
+    app.state.faults = HostFaults(latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed)
     app.state.catalog = shop.catalog
     app.state.orders = desk.book
     app.add_middleware(
@@ -85,9 +86,7 @@ def create_app(
         routes=routes,
         calls=app.state.calls,
         authenticator=Authenticator(consumer_key, consumer_secret),
-        latency_ms=latency_ms,
-        error_rate=error_rate,
-        rng=random.Random(rng_seed),
+        faults=app.state.faults,
     )
     return app
 

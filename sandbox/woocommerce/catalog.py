@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.sample_data import Dataset, WebProduct
+from sandbox.retailer import Dataset, WebProduct
 from sandbox.woocommerce.wire import WPError
 
 # Term ids of the product_cat taxonomy; Socks and Footwear as in the contract fixtures.

@@ -1,11 +1,10 @@
 """The host in front of WooCommerce: every request is recorded (``calls``), delayed
 (``latency_ms``), failed at ``error_rate`` the way a struggling host fails (seeded, so a test
-run is repeatable), and finally authenticated by WooCommerce before reaching a route."""
+run is repeatable; sandbox.faults), and finally authenticated by WooCommerce before reaching a
+route."""
 
 from __future__ import annotations
 
-import asyncio
-import random
 import re
 from collections import Counter
 
@@ -13,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sandbox.faults import NGINX_503_PAGE, Faults
 from sandbox.woocommerce.auth import Authenticator, RequestFacts
 from sandbox.woocommerce.wire import WPError, error_response, parse_query, wp_response
 
@@ -25,13 +25,34 @@ _FATAL = {
     "data": {"status": 500},
     "additional_errors": [],
 }
-_PROXY_503 = (
-    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
-    "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
-    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-)
 
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
+
+
+def _php_fatal() -> Response:
+    return wp_response(_FATAL, 500)
+
+
+def _proxy_unavailable() -> Response:
+    return Response(NGINX_503_PAGE, 503, {"Retry-After": "1"}, media_type="text/html")
+
+
+class HostFaults(Faults[Response]):
+    """A host in trouble fails with a PHP fatal as often as with the proxy's page. The pick
+    is one ``random()`` draw against a half rather than the shared ``choice``: that is what
+    this host's seeded runs have always drawn, so a seed still gives the same sequence."""
+
+    def __init__(self, *, latency_ms: float, error_rate: float, rng_seed: int) -> None:
+        super().__init__(
+            "WooCommerce",
+            {500: _php_fatal, 503: _proxy_unavailable},
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+            rng_seed=rng_seed,
+        )
+
+    def _pick(self) -> int:
+        return 500 if self._rng.random() < 0.5 else 503
 
 
 class FrontDoor:
@@ -44,23 +65,21 @@ class FrontDoor:
         routes: list[BaseRoute],
         calls: Counter[str],
         authenticator: Authenticator,
-        latency_ms: float,
-        error_rate: float,
-        rng: random.Random,
+        faults: Faults[Response],
     ) -> None:
         self.app, self.routes, self.calls = app, routes, calls
         self.authenticator = authenticator
-        self.latency_ms, self.error_rate, self.rng = latency_ms, error_rate, rng
+        self.faults = faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         self.calls[self._route_key(scope)] += 1
-        if self.latency_ms > 0:
-            await asyncio.sleep(self.latency_ms / 1000)
-        if self.error_rate > 0 and self.rng.random() < self.error_rate:
-            await self._fault()(scope, receive, send)
+        await self.faults.delay()
+        failure = self.faults.next_failure()
+        if failure is not None:
+            await failure(scope, receive, send)
             return
         if scope["path"].startswith("/wp-json/wc/"):
             try:
@@ -78,11 +97,6 @@ class FrontDoor:
                 template = _CONVERTER.sub(r"{\1}", route.path)
                 return f"{scope['method']} {template}"
         return f"{scope['method']} {scope['path']}"
-
-    def _fault(self) -> Response:
-        if self.rng.random() < 0.5:
-            return wp_response(_FATAL, 500)
-        return Response(_PROXY_503, 503, {"Retry-After": "1"}, media_type="text/html")
 
 
 def _facts(scope: Scope) -> RequestFacts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sandbox.sample_data import SHOP_URL
+from sandbox.retailer import SHOP_URL
 from sandbox.woocommerce.catalog import ATTRIBUTE_IDS, slugify
 from sandbox.woocommerce.orders import (
     TAX_LABEL,

@@ -18,7 +18,7 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from sandbox.woocommerce.catalog import Catalog, Record
 from sandbox.woocommerce.order_book import BILLING_FIELDS, SHIPPING_FIELDS, order_key
 from sandbox.woocommerce.orders import (

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.sample_data import SHOP_URL
+from sandbox.retailer import SHOP_URL
 from sandbox.woocommerce.catalog import ATTRIBUTE_IDS, CATEGORY_IDS, Catalog, Record, slugify
 
 SITE_TIMEZONE = ZoneInfo("Europe/Berlin")

@@ -15,7 +15,7 @@ import tenacity
 from adapters.erpnext import ErpNextAdapter, build_erpnext_client
 from gateway.domain import Kit, KitComponent, Money, SourceSystem
 from gateway.errors import BackendAuthError, BackendRejected, BackendUnavailable
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from tests.erpnext_support import (
     KEY,
     SECRET,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from sandbox.sample_data import Dataset
+from sandbox.retailer import Dataset
 from tests.erpnext_support import contract, dataset, raw_client, simulator
 
 ALL = {"limit_page_length": 0}
