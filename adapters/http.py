@@ -1,9 +1,11 @@
 """The one HTTP policy every adapter shares: client construction, retries, error mapping.
 
 Retries only what is safe to retry: connection errors, timeouts, 429 and 502/503/504, with
-capped exponential backoff and jitter (tenacity). Each adapter passes its own function that
-turns the backend's error body into the project's typed error; this module decides only
-*whether* a response is an error and whether to try again.
+capped exponential backoff and jitter (tenacity; ``backoff``, which adapters.look_then_create
+waits with too). A create a backend cannot de-duplicate is sent with ``max_retries=0`` and
+retried by look_then_create instead. Each adapter passes its own function that turns the
+backend's error body into the project's typed error; this module decides only *whether* a
+response is an error and whether to try again.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.wait import wait_base
 
 from gateway.config import Settings
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+WAIT_INITIAL_SECONDS = 0.05
+WAIT_MAX_SECONDS = 1.0
 
 ErrorParser = Callable[[httpx.Response], BackendError]
 
@@ -81,8 +86,8 @@ async def send(
     parse_error: ErrorParser,
     *,
     max_retries: int,
-    wait_initial: float = 0.05,
-    wait_max: float = 1.0,
+    wait_initial: float = WAIT_INITIAL_SECONDS,
+    wait_max: float = WAIT_MAX_SECONDS,
 ) -> httpx.Response:
     """Run ``call`` with the retry policy; return a 2xx response or raise a typed error."""
 
@@ -111,9 +116,7 @@ async def send(
     retrying = AsyncRetrying(
         retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
         stop=stop_after_attempt(max_retries + 1),
-        # Jitter as large as the first wait spreads retries of concurrent callers without
-        # turning a 50 ms backoff into a second (tenacity's default jitter is 1 s).
-        wait=wait_exponential_jitter(multiplier=wait_initial, max=wait_max, jitter=wait_initial),
+        wait=backoff(wait_initial, wait_max),
         reraise=True,
     )
     try:
@@ -123,6 +126,14 @@ async def send(
     except _Retryable as exhausted:
         raise exhausted.error from exhausted.__cause__
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def backoff(initial: float = WAIT_INITIAL_SECONDS, maximum: float = WAIT_MAX_SECONDS) -> wait_base:
+    """The wait before try n+1: ``initial * 2**(n-1)`` plus up to ``initial``, capped at
+    ``maximum``; between in-call retries here and between look_then_create's rounds."""
+    # Jitter as large as the first wait spreads retries of concurrent callers without
+    # turning a 50 ms backoff into a second (tenacity's default jitter is 1 s).
+    return wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
