@@ -184,7 +184,8 @@ class ShopifyAdapter:
         rejected = wire.user_errors(
             "orderCancel", {"userErrors": payload.get("orderCancelUserErrors")}
         )
-        job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
+        job_answer = payload.get("job")
+        job: dict[str, Any] = job_answer if isinstance(job_answer, dict) else {}
         for attempt in range(_JOB_POLLS):
             raw = await self._raw_order(order_id)
             if raw.get("cancelledAt"):
