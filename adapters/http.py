@@ -10,18 +10,19 @@ response is an error and whether to try again.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception,
+    retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
+from tenacity.wait import WaitBaseT, wait_base
 
 from gateway.config import Settings
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
@@ -31,6 +32,7 @@ WAIT_INITIAL_SECONDS = 0.05
 WAIT_MAX_SECONDS = 1.0
 
 ErrorParser = Callable[[httpx.Response], BackendError]
+T = TypeVar("T")
 
 
 def build_client(
@@ -63,7 +65,10 @@ def build_client(
     )
 
 
-class _Retryable(Exception):
+class Retryable(Exception):
+    """A failure worth another try, carrying the error to raise when the tries run out.
+    Raise it ``from`` what caused that error: the cause is kept when it is unwrapped."""
+
     def __init__(self, error: BackendError) -> None:
         super().__init__(error.message)
         self.error = error
@@ -95,9 +100,9 @@ async def send(
         try:
             response = await call()
         except httpx.TimeoutException as exc:
-            raise _Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
+            raise Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
         except httpx.TransportError as exc:
-            raise _Retryable(
+            raise Retryable(
                 BackendUnavailable(f"{backend} unreachable: {exc!r}", backend=backend)
             ) from exc
         if response.is_success:
@@ -110,20 +115,35 @@ async def send(
                 if retry_after > wait_max:
                     # The backend asked for longer than a caller can wait: say so now.
                     raise error
-            raise _Retryable(error)
+            raise Retryable(error)
         raise error
 
+    return await with_retries(
+        attempt, max_retries=max_retries, wait=backoff(wait_initial, wait_max)
+    )
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    max_retries: int,
+    wait: WaitBaseT,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """``attempt`` again, after ``wait``, while it raises Retryable, at most ``max_retries``
+    times more; then the error it carries. Anything else it raises goes straight through."""
     retrying = AsyncRetrying(
-        retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+        retry=retry_if_exception_type(Retryable),
         stop=stop_after_attempt(max_retries + 1),
-        wait=backoff(wait_initial, wait_max),
+        wait=wait,
+        sleep=sleep,
         reraise=True,
     )
     try:
         async for attempt_state in retrying:
             with attempt_state:
                 return await attempt()
-    except _Retryable as exhausted:
+    except Retryable as exhausted:
         raise exhausted.error from exhausted.__cause__
     raise AssertionError("unreachable")  # pragma: no cover
 

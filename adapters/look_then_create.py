@@ -23,21 +23,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import WaitBaseT
 
-from adapters.http import backoff
+from adapters.http import Retryable, backoff, with_retries
 from gateway.errors import BackendRejected, BackendUnavailable
 
 T = TypeVar("T")
-
-
-class _OutcomeUnknown(Exception):
-    """The create failed without saying whether it happened: the one reason for a round."""
-
-    def __init__(self, error: BackendUnavailable) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 async def look_then_create(
@@ -57,24 +48,17 @@ async def look_then_create(
         try:
             return await create()
         except BackendUnavailable as error:
-            raise _OutcomeUnknown(error) from error
+            # The create's outcome is unknown: the one failure that earns another round.
+            raise Retryable(error) from error.__cause__
         except BackendRejected:
             found = await look()
             if found is not None:
                 return found
             raise
 
-    rounds = AsyncRetrying(
-        retry=retry_if_exception_type(_OutcomeUnknown),
-        stop=stop_after_attempt(max_retries + 1),
+    return await with_retries(
+        one_round,
+        max_retries=max_retries,
         wait=backoff() if wait is None else wait,
         sleep=sleep,
-        reraise=True,
     )
-    try:
-        async for attempt in rounds:
-            with attempt:
-                return await one_round()
-    except _OutcomeUnknown as exhausted:
-        raise exhausted.error from exhausted.error.__cause__
-    raise AssertionError("unreachable")  # pragma: no cover
