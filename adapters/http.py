@@ -1,31 +1,38 @@
 """The one HTTP policy every adapter shares: client construction, retries, error mapping.
 
 Retries only what is safe to retry: connection errors, timeouts, 429 and 502/503/504, with
-capped exponential backoff and jitter (tenacity). Each adapter passes its own function that
-turns the backend's error body into the project's typed error; this module decides only
-*whether* a response is an error and whether to try again.
+capped exponential backoff and jitter (tenacity; ``backoff``, which adapters.look_then_create
+waits with too). A create a backend cannot de-duplicate is sent with ``max_retries=0`` and
+retried by look_then_create instead. Each adapter passes its own function that turns the
+backend's error body into the project's typed error; this module decides only *whether* a
+response is an error and whether to try again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception,
+    retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.wait import WaitBaseT, wait_base
 
 from gateway.config import Settings
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+WAIT_INITIAL_SECONDS = 0.05
+WAIT_MAX_SECONDS = 1.0
 
 ErrorParser = Callable[[httpx.Response], BackendError]
+T = TypeVar("T")
 
 
 def build_client(
@@ -58,7 +65,10 @@ def build_client(
     )
 
 
-class _Retryable(Exception):
+class Retryable(Exception):
+    """A failure worth another try, carrying the error to raise when the tries run out.
+    Raise it ``from`` what caused that error: the cause is kept when it is unwrapped."""
+
     def __init__(self, error: BackendError) -> None:
         super().__init__(error.message)
         self.error = error
@@ -81,8 +91,8 @@ async def send(
     parse_error: ErrorParser,
     *,
     max_retries: int,
-    wait_initial: float = 0.05,
-    wait_max: float = 1.0,
+    wait_initial: float = WAIT_INITIAL_SECONDS,
+    wait_max: float = WAIT_MAX_SECONDS,
 ) -> httpx.Response:
     """Run ``call`` with the retry policy; return a 2xx response or raise a typed error."""
 
@@ -90,9 +100,9 @@ async def send(
         try:
             response = await call()
         except httpx.TimeoutException as exc:
-            raise _Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
+            raise Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
         except httpx.TransportError as exc:
-            raise _Retryable(
+            raise Retryable(
                 BackendUnavailable(f"{backend} unreachable: {exc!r}", backend=backend)
             ) from exc
         if response.is_success:
@@ -105,24 +115,45 @@ async def send(
                 if retry_after > wait_max:
                     # The backend asked for longer than a caller can wait: say so now.
                     raise error
-            raise _Retryable(error)
+            raise Retryable(error)
         raise error
 
+    return await with_retries(
+        attempt, max_retries=max_retries, wait=backoff(wait_initial, wait_max)
+    )
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    max_retries: int,
+    wait: WaitBaseT,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """``attempt`` again, after ``wait``, while it raises Retryable, at most ``max_retries``
+    times more; then the error it carries. Anything else it raises goes straight through."""
     retrying = AsyncRetrying(
-        retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+        retry=retry_if_exception_type(Retryable),
         stop=stop_after_attempt(max_retries + 1),
-        # Jitter as large as the first wait spreads retries of concurrent callers without
-        # turning a 50 ms backoff into a second (tenacity's default jitter is 1 s).
-        wait=wait_exponential_jitter(multiplier=wait_initial, max=wait_max, jitter=wait_initial),
+        wait=wait,
+        sleep=sleep,
         reraise=True,
     )
     try:
         async for attempt_state in retrying:
             with attempt_state:
                 return await attempt()
-    except _Retryable as exhausted:
+    except Retryable as exhausted:
         raise exhausted.error from exhausted.__cause__
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def backoff(initial: float = WAIT_INITIAL_SECONDS, maximum: float = WAIT_MAX_SECONDS) -> wait_base:
+    """The wait before try n+1: ``initial * 2**(n-1)`` plus up to ``initial``, capped at
+    ``maximum``; between in-call retries here and between look_then_create's rounds."""
+    # Jitter as large as the first wait spreads retries of concurrent callers without
+    # turning a 50 ms backoff into a second (tenacity's default jitter is 1 s).
+    return wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:

@@ -2,10 +2,11 @@
 
 Idempotency: ERPNext takes no idempotency key, so each write carries the gateway's reference
 in a field it can be found by (a Sales Order's ``po_no``, a Stock Entry's ``remarks``) and is
-preceded by a look-up. The insert itself is sent once (a POST retried after a lost answer
-would make a second document); on a connection failure or 5xx/429 the whole look-up-then-insert
-is tried again, so the look-up finds what a lost first answer made. A draft found by the
-look-up (inserted, but the submit never arrived) is submitted rather than duplicated.
+preceded by a look-up (adapters.look_then_create). The insert itself is sent once (a POST
+retried after a lost answer would make a second document); on a connection failure or
+5xx/429 the whole look-up-then-insert is tried again after a backoff, so the look-up finds
+what a lost first answer made. A draft found by the look-up (inserted, but the submit never
+arrived) is submitted rather than duplicated.
 
 Wire details: dates are sent as ERPNext stores them, plain ``YYYY-MM-DD`` in the site's
 calendar (a SalesOrderDraft's dates are already site dates); rates are exact JSON numbers from
@@ -23,6 +24,7 @@ import httpx
 
 from adapters.erpnext.rest import FrappeRest
 from adapters.erpnext.wire import decimal, whole
+from adapters.look_then_create import look_then_create
 from gateway.domain.documents import (
     SalesOrder,
     SalesOrderDraft,
@@ -71,7 +73,7 @@ class ErpNextOrders(FrappeRest):
             doc = await self._write("POST", path, self._sales_order_body(draft), retries=0)
             return _sales_order(doc) if doc else await self._require(find)
 
-        return await self._look_up_then_create(find, create)
+        return await look_then_create(find, create, max_retries=self._max_retries)
 
     async def sales_order(self, name: str) -> SalesOrder | None:
         doc = await self._document(SALES_ORDER, name)
@@ -153,30 +155,9 @@ class ErpNextOrders(FrappeRest):
             doc = await self._write("POST", path, body, retries=0)
             return str(doc["name"]) if doc else await self._require(find)
 
-        return await self._look_up_then_create(find, create)
+        return await look_then_create(find, create, max_retries=self._max_retries)
 
     # --- helpers -------------------------------------------------------------------------
-
-    async def _look_up_then_create(
-        self, find: Callable[[], Awaitable[T | None]], create: Callable[[], Awaitable[T]]
-    ) -> T:
-        for attempt in range(self._max_retries + 1):
-            found = await find()
-            if found is not None:
-                return found
-            try:
-                return await create()
-            except BackendUnavailable:
-                if attempt == self._max_retries:
-                    raise
-            except BackendRejected:
-                # A concurrent call may have made it first (ERPNext refuses a second open
-                # order per po_no): what the look-up now finds is the answer, else the refusal.
-                found = await find()
-                if found is not None:
-                    return found
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _require(self, find: Callable[[], Awaitable[T | None]]) -> T:
         found = await find()

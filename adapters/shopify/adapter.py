@@ -1,7 +1,9 @@
 """OmsPort over the Shopify Admin GraphQL API (pinned 2026-10).
 
 Idempotency. Shopify has no idempotency key on these mutations, so every write looks before
-it acts, keyed on the draft's ``reference``:
+it acts, keyed on the draft's ``reference``. ``orderCreate`` and ``returnRequest`` are sent
+once, with no in-call retry; when their answer does not arrive, the look runs again before
+another try (adapters.look_then_create), so a lost answer does not make a second document:
 
 * create_order: ``orders(query: "source_identifier:<ref>")`` first (the filter key is the
   simulator's; the contract flags Shopify's key as unconfirmed), ``orderCreate`` only if
@@ -33,6 +35,7 @@ from typing import Any
 import httpx
 
 from adapters.http import build_client, json_body, send
+from adapters.look_then_create import look_then_create
 from adapters.shopify import documents as doc
 from adapters.shopify import wire
 from adapters.shopify.plan import plan_moves
@@ -100,18 +103,22 @@ class ShopifyAdapter:
 
     async def create_order(self, draft: OmsOrderDraft) -> OmsOrder:
         query = f"source_identifier:{wire.search_value(draft.reference)}"
-        found = await self._call(doc.ORDER_BY_REFERENCE, {"query": query, "after": None})
-        existing = wire.nodes(found.get("orders"))
-        if existing:
-            raw = existing[0]
-        else:
+
+        async def look() -> dict[str, Any] | None:
+            found = await self._call(doc.ORDER_BY_REFERENCE, {"query": query, "after": None})
+            existing = wire.nodes(found.get("orders"))
+            return existing[0] if existing else None
+
+        async def create() -> dict[str, Any]:
             variables = {
                 "order": await self._order_input(draft),
                 "options": _OPTIONS,
                 "after": None,
             }
-            payload = await self._mutate(doc.ORDER_CREATE, variables, "orderCreate")
-            raw = payload["order"]
+            payload = await self._mutate(doc.ORDER_CREATE, variables, "orderCreate", max_retries=0)
+            return payload["order"]
+
+        raw = await look_then_create(look, create, max_retries=self._max_retries)
         fulfillment_orders = await self._all_fulfillment_orders(raw)
         current = wire.order(raw, fulfillment_orders)
         movable = {fo["id"] for fo in fulfillment_orders if "MOVE" in wire.actions(fo)}
@@ -177,7 +184,8 @@ class ShopifyAdapter:
         rejected = wire.user_errors(
             "orderCancel", {"userErrors": payload.get("orderCancelUserErrors")}
         )
-        job = payload.get("job") if isinstance(payload.get("job"), dict) else {}
+        job_answer = payload.get("job")
+        job: dict[str, Any] = job_answer if isinstance(job_answer, dict) else {}
         for attempt in range(_JOB_POLLS):
             raw = await self._raw_order(order_id)
             if raw.get("cancelledAt"):
@@ -206,17 +214,55 @@ class ShopifyAdapter:
         self, order_id: str, lines: Sequence[OmsReturnLine], reference: str
     ) -> OmsReturn:
         marker = return_marker(reference)
-        data = await self._call(doc.ORDER_RETURNS, {"id": order_id})
-        raw_order = data.get("order")
-        if not isinstance(raw_order, dict):
-            raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
-        for ret in wire.nodes(raw_order.get("returns")):
-            notes = [
-                str(n.get("customerNote") or "") for n in wire.nodes(ret.get("returnLineItems"))
-            ]
-            if any(marker in note for note in notes):
-                return await self._approved(ret)
 
+        async def look() -> OmsReturn | None:
+            data = await self._call(doc.ORDER_RETURNS, {"id": order_id})
+            raw_order = data.get("order")
+            if not isinstance(raw_order, dict):
+                raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
+            for ret in wire.nodes(raw_order.get("returns")):
+                notes = [
+                    str(n.get("customerNote") or "") for n in wire.nodes(ret.get("returnLineItems"))
+                ]
+                if any(marker in note for note in notes):
+                    return await self._approved(ret)
+            return None
+
+        async def create() -> OmsReturn:
+            items = await self._return_line_items(order_id, lines, marker)
+            payload = await self._mutate(
+                doc.RETURN_REQUEST,
+                {"input": {"orderId": order_id, "returnLineItems": items}},
+                "returnRequest",
+                max_retries=0,
+            )
+            return await self._approved(payload["return"])
+
+        return await look_then_create(look, create, max_retries=self._max_retries)
+
+    async def close_return(self, return_id: str) -> OmsReturn:
+        data = await self._call(doc.RETURN, {"id": return_id})
+        raw = data.get("return")
+        if not isinstance(raw, dict):
+            raise NotFound(f"no Shopify return {return_id}", return_id=return_id)
+        if raw.get("status") != "CLOSED":
+            raw = (await self._mutate(doc.RETURN_CLOSE, {"id": return_id}, "returnClose"))["return"]
+        return wire.oms_return(raw)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _approved(self, raw: dict[str, Any]) -> OmsReturn:
+        if raw.get("status") == "REQUESTED":
+            payload = await self._mutate(
+                doc.RETURN_APPROVE, {"input": {"id": raw["id"]}}, "returnApproveRequest"
+            )
+            raw = payload["return"]
+        return wire.oms_return(raw)
+
+    async def _return_line_items(
+        self, order_id: str, lines: Sequence[OmsReturnLine], marker: str
+    ) -> list[dict[str, Any]]:
+        """``returnRequest``'s lines: each line taken from the fulfilled lines still returnable."""
         returnable = await self._call(doc.RETURNABLE, {"orderId": order_id})
         available: list[tuple[str, str, int]] = [  # (sku, fulfillment line gid, quantity)
             (
@@ -256,31 +302,7 @@ class ShopifyAdapter:
                     backend=BACKEND,
                     sku=line.sku,
                 )
-        payload = await self._mutate(
-            doc.RETURN_REQUEST,
-            {"input": {"orderId": order_id, "returnLineItems": items}},
-            "returnRequest",
-        )
-        return await self._approved(payload["return"])
-
-    async def close_return(self, return_id: str) -> OmsReturn:
-        data = await self._call(doc.RETURN, {"id": return_id})
-        raw = data.get("return")
-        if not isinstance(raw, dict):
-            raise NotFound(f"no Shopify return {return_id}", return_id=return_id)
-        if raw.get("status") != "CLOSED":
-            raw = (await self._mutate(doc.RETURN_CLOSE, {"id": return_id}, "returnClose"))["return"]
-        return wire.oms_return(raw)
-
-    # --- steps ------------------------------------------------------------------------------
-
-    async def _approved(self, raw: dict[str, Any]) -> OmsReturn:
-        if raw.get("status") == "REQUESTED":
-            payload = await self._mutate(
-                doc.RETURN_APPROVE, {"input": {"id": raw["id"]}}, "returnApproveRequest"
-            )
-            raw = payload["return"]
-        return wire.oms_return(raw)
+        return items
 
     async def _reasons(self) -> dict[str, str]:
         if self._reason_ids is None:
@@ -366,8 +388,15 @@ class ShopifyAdapter:
 
     # --- transport --------------------------------------------------------------------------
 
-    async def _mutate(self, document: str, variables: dict[str, Any], name: str) -> dict[str, Any]:
-        payload = (await self._call(document, variables)).get(name)
+    async def _mutate(
+        self,
+        document: str,
+        variables: dict[str, Any],
+        name: str,
+        *,
+        max_retries: int | None = None,
+    ) -> dict[str, Any]:
+        payload = (await self._call(document, variables, max_retries=max_retries)).get(name)
         if not isinstance(payload, dict):
             raise BackendUnavailable(
                 f"{BACKEND} {name} answered without a payload", backend=BACKEND
@@ -377,14 +406,19 @@ class ShopifyAdapter:
             raise rejected
         return payload
 
-    async def _call(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async def _call(
+        self, document: str, variables: dict[str, Any], *, max_retries: int | None = None
+    ) -> dict[str, Any]:
+        """The query's ``data``; ``max_retries=0`` for a create that must be sent once."""
+
         async def post() -> httpx.Response:
             response = await self._client.post(
                 GRAPHQL_PATH, json={"query": document, "variables": variables}
             )
             return wire.throttled_as_429(response)
 
-        response = await send(BACKEND, post, wire.parse_error, max_retries=self._max_retries)
+        retries = self._max_retries if max_retries is None else max_retries
+        response = await send(BACKEND, post, wire.parse_error, max_retries=retries)
         body = json_body(response)
         if not isinstance(body, dict):
             raise BackendUnavailable(

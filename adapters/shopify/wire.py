@@ -73,7 +73,7 @@ def parse_error(response: httpx.Response) -> BackendError:
         message = f"{BACKEND}: {errors[0].get('message')}"
     else:
         return default_error(BACKEND, response)
-    code = (graphql_codes(body) or [None])[0]
+    code = next(iter(graphql_codes(body)), None)
     if status in (401, 403):
         return BackendAuthError(message, backend=BACKEND, status=status, backend_code=code)
     if status == 429 or status >= 500 or code == THROTTLED:
@@ -85,7 +85,7 @@ def graphql_error(body: dict[str, Any], status: int) -> BackendError:
     """Top-level ``errors`` on a 200: a document the API refused, or a scope it lacks."""
     errors = [e for e in body.get("errors", []) if isinstance(e, dict)]
     message = f"{BACKEND}: " + "; ".join(str(e.get("message")) for e in errors)
-    code = (graphql_codes(body) or [None])[0]
+    code = next(iter(graphql_codes(body)), None)
     kind: type[BackendError] = BackendAuthError if code == "ACCESS_DENIED" else BackendRejected
     if code == THROTTLED:
         kind = BackendUnavailable

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import httpx
@@ -50,9 +51,7 @@ class WooCommerceConnection:
         url: httpx.URL | str | None = path
         query: Mapping[str, str | int] | None = params
         while url is not None:
-            response = await self.send(
-                lambda url=url, query=query: self.client.get(url, params=query)
-            )
+            response = await self.send(partial(self.client.get, url, params=query))
             items.extend(i for i in decode(response, list) if isinstance(i, dict))
             url, query = self._next_page(response), None
         return items

@@ -13,12 +13,12 @@
 * ``refund`` is idempotent on the draft's reference, written into the refund's reason as
   ``[ref:<reference>]``: the refunds already made are read first, and a refund carrying the
   tag is returned instead of making a second one. The POST itself is never blindly retried:
-  after a failure that may or may not have created the refund, the list is read again.
+  after a failure that may or may not have created the refund, the list is read again
+  (adapters.look_then_create).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from adapters.http import json_body
+from adapters.look_then_create import look_then_create
 from adapters.woocommerce.connection import (
     BACKEND,
     PER_PAGE,
@@ -48,7 +49,7 @@ from gateway.domain.documents import (
     WebRefundLine,
     WebTax,
 )
-from gateway.errors import BackendError, BackendRejected, BackendUnavailable, NotFound
+from gateway.errors import BackendError, BackendRejected, NotFound
 
 CENT = Decimal("0.01")
 _EPOCH = datetime.min.replace(tzinfo=UTC)
@@ -95,30 +96,24 @@ class WebOrders:
         tag = reference_tag(draft.reference)
         body = refund_body(draft)
         client = self._connection.client
-        attempts = self._connection.max_retries + 1
-        for attempt in range(attempts):
-            existing = await self._tagged_refund(order_id, tag)
-            if existing is not None:
-                return existing
-            try:
-                response = await self._connection.send(
-                    lambda: client.post(f"orders/{order_id}/refunds", json=body),
-                    parse_error=refund_error,
-                    max_retries=0,
-                )
-            except BackendUnavailable:
-                if attempt + 1 == attempts:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-                continue
-            except BackendRejected as error:
-                if error.status == 404:
-                    raise NotFound(
-                        f"WooCommerce has no order {order_id}", order_id=order_id
-                    ) from error
-                raise
+
+        async def look() -> WebRefund | None:
+            return await self._tagged_refund(order_id, tag)
+
+        async def create() -> WebRefund:
+            response = await self._connection.send(
+                lambda: client.post(f"orders/{order_id}/refunds", json=body),
+                parse_error=refund_error,
+                max_retries=0,
+            )
             return to_web_refund(decode(response, dict), self._currency_of(draft))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        try:
+            return await look_then_create(look, create, max_retries=self._connection.max_retries)
+        except BackendRejected as error:
+            if error.status == 404:
+                raise NotFound(f"WooCommerce has no order {order_id}", order_id=order_id) from error
+            raise
 
     async def _tagged_refund(self, order_id: int, tag: str) -> WebRefund | None:
         refunds = await self._connection.get_all(

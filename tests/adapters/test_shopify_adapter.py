@@ -115,6 +115,39 @@ async def test_a_retry_finishes_the_routing_an_interrupted_first_call_did_not_re
     assert app.state.calls["fulfillmentOrderMove"] == 1
 
 
+class LoseFirstAnswerTo(httpx.AsyncBaseTransport):
+    """Shopify runs the first ``mutation`` call, but its answer is lost (a proxy's 503)."""
+
+    def __init__(self, app: Any, mutation: str) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._mutation = mutation
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        query = json.loads(request.content)["query"]
+        if f"{self._mutation}(" in query and not self.lost:
+            self.lost += 1
+            await response.aread()
+            return httpx.Response(503, text="<html><body>503 nginx</body></html>")
+        return response
+
+
+def adapter_losing(app: Any, mutation: str) -> tuple[ShopifyAdapter, LoseFirstAnswerTo]:
+    transport = LoseFirstAnswerTo(app, mutation)
+    return ShopifyAdapter(build_shopify_client(settings(), transport=transport)), transport
+
+
+async def test_given_a_lost_order_create_answer_then_the_retry_finds_it_instead_of_a_second():
+    app = simulator()
+    oms, transport = adapter_losing(app, "orderCreate")
+    order = await oms.create_order(draft())
+    assert transport.lost == 1
+    assert order.reference == "gw-order-1"
+    assert app.state.calls["orderCreate"] == 1
+    assert len(app.state.shop.orders) == 1
+
+
 async def test_an_unknown_sku_is_rejected_before_anything_is_written() -> None:
     app = simulator()
     bad = OmsOrderDraft("gw-x", "a@example.org", "A B", "EUR", (DocumentLine("NOPE-1", 1),), ())
@@ -314,6 +347,18 @@ async def test_a_return_is_requested_approved_and_closed_once_however_often_aske
     assert (await oms.close_return(opened.id)) == closed
     assert closed.status == "CLOSED"
     assert app.state.calls["returnClose"] == 1
+
+
+async def test_given_a_lost_return_request_answer_then_the_retry_finds_it_and_approves_it():
+    app = simulator()
+    order = await adapter(app).create_order(draft())
+    await adapter(app).fulfill(order.fulfillment_orders[0].id, None)
+    oms, transport = adapter_losing(app, "returnRequest")
+    opened = await oms.open_return(order.id, [OmsReturnLine(SOCK, 1, "OTHER")], "rma-9")
+    assert transport.lost == 1
+    assert opened.status == "OPEN"
+    assert app.state.calls["returnRequest"] == 1
+    assert list(app.state.shop.returns) == [opened.id]
 
 
 async def test_returning_more_than_was_shipped_is_rejected() -> None:
