@@ -161,7 +161,7 @@ def _root_fields(operation: OperationDefinitionNode) -> list[str]:
     return [
         selection.name.value
         for selection in operation.selection_set.selections
-        if hasattr(selection, "name") and selection.name is not None  # type: ignore[attr-defined]
+        if hasattr(selection, "name") and selection.name is not None
     ]
 
 
