@@ -48,7 +48,10 @@ from gateway.services.orders.placement import OrderPlacement
 from gateway.services.orders.sync import OrderSync
 from gateway.services.orders.web_orders import WebOrderImporter
 from gateway.services.outbox.admin import OutboxAdmin
-from gateway.services.outbox.handlers import build_handlers
+from gateway.services.outbox.erp import ErpWrites
+from gateway.services.outbox.oms import OmsWrites
+from gateway.services.outbox.pos import PosWrites
+from gateway.services.outbox.storefront import StorefrontWrites
 from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
@@ -152,12 +155,12 @@ def build_services(
     uow = storage.unit_of_work
     worker = OutboxWorker(
         uow,
-        build_handlers(
-            backends.erp,
-            backends.pos,
-            backends.oms,
-            backends.storefront,
-        ),
+        [
+            ErpWrites(backends.erp),
+            PosWrites(backends.pos),
+            OmsWrites(backends.oms),
+            StorefrontWrites(backends.storefront),
+        ],
         clock,
         RetryPolicy(
             max_attempts=settings.outbox_max_attempts,

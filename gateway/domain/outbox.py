@@ -1,15 +1,282 @@
-"""The outbox as the rest of the gateway sees it: writes owed to backends and their state.
+"""Writes owed to backends (the transactional outbox): one type per write, and their state.
 
-States: PENDING -> IN_FLIGHT (leased to one worker) -> DELIVERED, or back to PENDING with a
-later ``next_attempt_at`` after a failure, or DEAD once the retry budget is spent.
+Every message names its backend (``target``), says what to write, and carries two keys:
+``ordering_key``, the order or reservation it belongs to (messages of one key are delivered
+in the order they were owed: a Sales Order is never cancelled before it was posted), and
+``reference``, the backend's idempotency key (a second delivery of the same write is
+recognised by the backend and changes nothing).
+
+An outbox row stores a message's ``kind``, its two keys and the rest as JSON
+(``payload()``); ``read_message`` gives the typed message back. A row that no longer reads
+as any message (written by another version, or edited by hand) comes back as
+``UnreadableMessage`` and is dead-lettered with the reason, never retried for ever.
+
+Delivery states: PENDING -> IN_FLIGHT (leased to one worker) -> DELIVERED, or back to
+PENDING with a later ``next_attempt_at`` after a failure, or DEAD once the retry budget is
+spent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError
+
+from gateway.domain.catalog import SourceSystem
+from gateway.domain.documents import (
+    OmsOrder,
+    OmsOrderDraft,
+    OmsReturnLine,
+    SalesOrderDraft,
+    StockReceiptLine,
+    Tracking,
+    WebRefundDraft,
+)
+
+# Stored as Python's isoformat ("+00:00"), as the first outbox rows were.
+IsoDatetime = Annotated[
+    datetime, PlainSerializer(lambda at: at.isoformat(), return_type=str, when_used="json")
+]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    target: ClassVar[SourceSystem]
+    kind: str
+    ordering_key: str
+    reference: str
+
+    def payload(self) -> dict[str, Any]:
+        """What the outbox row keeps besides the kind and the two keys."""
+        return self.model_dump(mode="json", exclude={"kind", "ordering_key", "reference"})
+
+
+# --- ERP (ERPNext) ---------------------------------------------------------------------
+
+
+class SubmitSalesOrder(_Message):
+    """A submitted Sales Order with ``reserve_stock``: the ERP takes over the holds of
+    ``hold_reference`` (a reservation or an order) at the warehouse ``location_id``."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.submit_sales_order"] = "erp.submit_sales_order"
+    draft: SalesOrderDraft
+    location_id: str
+    hold_reference: str
+
+
+class CancelSalesOrder(_Message):
+    """The Sales Order ``submit_reference`` made, cancelled: the ERP gives its units back."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.cancel_sales_order"] = "erp.cancel_sales_order"
+    submit_reference: str
+
+
+class ReceiveStock(_Message):
+    """A Material Receipt: a returned unit back on a warehouse shelf."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.receive_stock"] = "erp.receive_stock"
+    line: StockReceiptLine
+    return_line_id: int
+
+
+# --- POS (Square) ----------------------------------------------------------------------
+
+
+class RecordSale(_Message):
+    """IN_STOCK -> SOLD at a store: the POS takes over the hold of ``hold_reference``."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.POS
+    kind: Literal["pos.record_sale"] = "pos.record_sale"
+    sku: str
+    location_ref: str
+    location_id: str
+    quantity: int
+    occurred_at: IsoDatetime
+    hold_reference: str
+
+
+class RecordRestock(_Message):
+    """NONE -> IN_STOCK at a store: a cancelled sale, or a returned unit (``return_line_id``),
+    back on the shelf."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.POS
+    kind: Literal["pos.record_restock"] = "pos.record_restock"
+    sku: str
+    location_ref: str
+    location_id: str
+    quantity: int
+    occurred_at: IsoDatetime
+    return_line_id: int | None = Field(default=None, exclude_if=lambda line: line is None)
+
+
+# --- OMS (Shopify) ---------------------------------------------------------------------
+
+
+class CreateOmsOrder(_Message):
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.create_order"] = "oms.create_order"
+    order_id: str
+    draft: OmsOrderDraft
+
+
+class CancelOmsOrder(_Message):
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.cancel_order"] = "oms.cancel_order"
+    order_id: str
+    create_reference: str
+
+
+class FulfillOmsOrder(_Message):
+    """Everything still open on the order's fulfillment orders, fulfilled."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.fulfill"] = "oms.fulfill"
+    order_id: str
+    create_reference: str
+    tracking: Tracking | None
+
+
+class OpenOmsReturn(_Message):
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.open_return"] = "oms.open_return"
+    return_id: str
+    create_reference: str
+    lines: tuple[OmsReturnLine, ...]
+
+
+class CloseOmsReturn(_Message):
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.close_return"] = "oms.close_return"
+    return_id: str
+    open_reference: str
+
+
+# --- Storefront (WooCommerce) ----------------------------------------------------------
+
+
+class RefundWebOrder(_Message):
+    target: ClassVar[SourceSystem] = SourceSystem.STOREFRONT
+    kind: Literal["web.refund"] = "web.refund"
+    return_id: str
+    web_order_id: int
+    draft: WebRefundDraft
+
+
+ErpWrite = SubmitSalesOrder | CancelSalesOrder | ReceiveStock
+PosWrite = RecordSale | RecordRestock
+OmsWrite = CreateOmsOrder | CancelOmsOrder | FulfillOmsOrder | OpenOmsReturn | CloseOmsReturn
+StorefrontWrite = RefundWebOrder
+OutboxMessage = Annotated[
+    ErpWrite | PosWrite | OmsWrite | StorefrontWrite, Field(discriminator="kind")
+]
+_MESSAGE: TypeAdapter[OutboxMessage] = TypeAdapter(OutboxMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableMessage:
+    """An outbox row that reads as no message: it is shown as it is stored, and dead."""
+
+    target: SourceSystem
+    kind: str
+    ordering_key: str
+    reference: str
+    stored: dict[str, Any]
+    error: str
+
+    def payload(self) -> dict[str, Any]:
+        return self.stored
+
+
+def read_message(
+    target: SourceSystem, kind: str, ordering_key: str, reference: str, payload: dict[str, Any]
+) -> OutboxMessage | UnreadableMessage:
+    try:
+        message = _MESSAGE.validate_python(
+            {**payload, "kind": kind, "ordering_key": ordering_key, "reference": reference}
+        )
+    except ValidationError as error:
+        return UnreadableMessage(target, kind, ordering_key, reference, payload, str(error))
+    if message.target is not target:
+        return UnreadableMessage(
+            target, kind, ordering_key, reference, payload, f"{kind} is not for {target}"
+        )
+    return message
+
+
+# --- What backends answered --------------------------------------------------------------
+# Kept with the delivered message; a later write that depends on it reads it back (a cancel
+# needs the id the create was given).
+
+
+class WriteResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SalesOrderWritten(WriteResult):
+    name: str
+    status: str
+
+
+class ReceiptWritten(WriteResult):
+    name: str
+
+
+class AdjustmentWritten(WriteResult):
+    """Square answers an adjustment with nothing a later write needs."""
+
+
+class FulfillmentOrderState(WriteResult):
+    id: str
+    status: str
+    location: str | None
+
+
+class OmsOrderWritten(WriteResult):
+    id: str
+    name: str
+    fulfillment_orders: tuple[FulfillmentOrderState, ...]
+    tracking: tuple[Tracking, ...]
+
+    @classmethod
+    def of(cls, order: OmsOrder) -> OmsOrderWritten:
+        return cls(
+            id=order.id,
+            name=order.name,
+            fulfillment_orders=tuple(
+                FulfillmentOrderState(id=fo.id, status=fo.status, location=fo.location_ref)
+                for fo in order.fulfillment_orders
+            ),
+            tracking=tuple(t for fo in order.fulfillment_orders for t in fo.tracking),
+        )
+
+    @property
+    def status(self) -> str:
+        """The statuses of its fulfillment orders, as the order's OMS status."""
+        return ",".join(sorted({fo.status for fo in self.fulfillment_orders})) or "NONE"
+
+
+class OmsReturnOpened(WriteResult):
+    id: str
+    name: str
+    status: str
+
+
+class OmsReturnClosed(WriteResult):
+    id: str
+    status: str
+
+
+class RefundWritten(WriteResult):
+    id: int
+    amount: Decimal
 
 
 class DeliveryStatus(StrEnum):
@@ -20,26 +287,12 @@ class DeliveryStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    ordering_key: str
-    target: str
-    operation: str
-    reference: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
-    ordering_key: str
-    target: str
-    operation: str
-    reference: str
-    payload: dict[str, Any]
+    message: OutboxMessage | UnreadableMessage
     status: DeliveryStatus
     attempts: int
     last_error: str | None
     created_at: datetime
     next_attempt_at: datetime
     delivered_at: datetime | None
-    result: dict[str, Any] | None

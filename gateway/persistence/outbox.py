@@ -10,7 +10,7 @@ Sales Order is never cancelled before it was posted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,14 @@ from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from gateway.domain.outbox import Delivery, DeliveryStatus, OutboxMessage
+from gateway.domain import SourceSystem
+from gateway.domain.outbox import (
+    Delivery,
+    DeliveryStatus,
+    OutboxMessage,
+    WriteResult,
+    read_message,
+)
 from gateway.persistence.tables import OutboxRow, table
 
 outbox = table(OutboxRow)
@@ -42,9 +49,9 @@ class SqlOutbox:
                 {
                     "ordering_key": m.ordering_key,
                     "target": m.target,
-                    "operation": m.operation,
+                    "operation": m.kind,
                     "reference": m.reference,
-                    "payload": m.payload,
+                    "payload": m.payload(),
                     "status": DeliveryStatus.PENDING,
                     "attempts": 0,
                     "next_attempt_at": now,
@@ -84,9 +91,7 @@ class SqlOutbox:
         )
         return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
-    async def mark_delivered(
-        self, delivery_id: int, result: Mapping[str, object], now: datetime
-    ) -> None:
+    async def mark_delivered(self, delivery_id: int, result: WriteResult, now: datetime) -> None:
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == delivery_id)
@@ -95,7 +100,7 @@ class SqlOutbox:
                 delivered_at=now,
                 lease_until=None,
                 last_error=None,
-                result=dict(result),
+                result=result.model_dump(mode="json"),
             )
         )
 
@@ -157,16 +162,13 @@ class SqlOutbox:
 def _delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id,
-        ordering_key=row.ordering_key,
-        target=row.target,
-        operation=row.operation,
-        reference=row.reference,
-        payload=row.payload,
+        message=read_message(
+            SourceSystem(row.target), row.operation, row.ordering_key, row.reference, row.payload
+        ),
         status=DeliveryStatus(row.status),
         attempts=row.attempts,
         last_error=row.last_error,
         created_at=row.created_at,
         next_attempt_at=row.next_attempt_at,
         delivered_at=row.delivered_at,
-        result=row.result,
     )

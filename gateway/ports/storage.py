@@ -32,7 +32,7 @@ from gateway.domain.orders import (
     ReturnStatus,
     StoredDecision,
 )
-from gateway.domain.outbox import Delivery, OutboxMessage
+from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
 from gateway.domain.reservations import HoldRequest, Reservation, ReservationStatus
 
 # (created_at, id) of the last order a page ended on.
@@ -195,7 +195,7 @@ class Outbox(Protocol):
         ...
 
     async def mark_delivered(
-        self, delivery_id: int, result: Mapping[str, object], now: datetime
+        self, delivery_id: int, result: WriteResult, now: datetime
     ) -> None: ...
 
     async def mark_failed(self, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:
@@ -209,7 +209,8 @@ class Outbox(Protocol):
     async def get(self, delivery_id: int) -> Delivery | None: ...
 
     async def result_of(self, reference: str) -> dict[str, Any] | None:
-        """What the backend answered to the delivered message with this reference."""
+        """What the backend answered to the delivered message with this reference, as
+        stored (a WriteResult's JSON)."""
         ...
 
     async def dead(self, *, limit: int, ordering_key: str | None = None) -> list[Delivery]: ...

@@ -8,30 +8,26 @@ that source sees it too:
 * a Square store gets an IN_STOCK -> SOLD adjustment (Square's reserved state is read-only,
   so the unit is recorded as sold at once; a cancellation puts it back NONE -> IN_STOCK).
 
-Each write becomes an outbox message (gateway.domain.outbox) whose ``reference`` is
-also the backend's idempotency key. All functions here are pure.
+Each write is a typed outbox message (gateway.domain.outbox) whose ``reference`` is also
+the backend's idempotency key. All functions here are pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import TypeAdapter
 
 from gateway.domain import Location, Money, SourceSystem
 from gateway.domain.documents import SalesOrderDraft, SalesOrderLine
-from gateway.domain.outbox import OutboxMessage
+from gateway.domain.outbox import (
+    CancelSalesOrder,
+    OutboxMessage,
+    RecordRestock,
+    RecordSale,
+    SubmitSalesOrder,
+)
 from gateway.domain.reservations import HoldPlan
 from gateway.services.holds import per_sku
-
-SALES_ORDER = TypeAdapter(SalesOrderDraft)
-
-SUBMIT_SALES_ORDER = "erp.submit_sales_order"
-CANCEL_SALES_ORDER = "erp.cancel_sales_order"
-RECORD_SALE = "pos.record_sale"
-RECORD_RESTOCK = "pos.record_restock"
 
 
 def commit_messages(
@@ -63,26 +59,25 @@ def commit_messages(
                 for p in plans
             ),
         )
-        payload: dict[str, Any] = {
-            "draft": SALES_ORDER.dump_python(draft, mode="json"),
-            "location_id": location.id,
-            "hold_reference": ordering_key,
-        }
-        return [OutboxMessage(ordering_key, "ERP", SUBMIT_SALES_ORDER, reference, payload)]
+        return [
+            SubmitSalesOrder(
+                ordering_key=ordering_key,
+                reference=reference,
+                draft=draft,
+                location_id=location.id,
+                hold_reference=ordering_key,
+            )
+        ]
     return [
-        OutboxMessage(
-            ordering_key,
-            "POS",
-            RECORD_SALE,
-            f"{reference}:sale:{p.sku}",
-            {
-                "sku": p.sku,
-                "location_ref": location.source_ref,
-                "location_id": location.id,
-                "quantity": p.quantity,
-                "occurred_at": now.isoformat(),
-                "hold_reference": ordering_key,
-            },
+        RecordSale(
+            ordering_key=ordering_key,
+            reference=f"{reference}:sale:{p.sku}",
+            sku=p.sku,
+            location_ref=location.source_ref,
+            location_id=location.id,
+            quantity=p.quantity,
+            occurred_at=now,
+            hold_reference=ordering_key,
         )
         for p in plans
     ]
@@ -97,30 +92,23 @@ def undo_messages(
     now: datetime,
 ) -> list[OutboxMessage]:
     """The compensating writes for ``commit_messages`` with the same ``reference``."""
-    plans = per_sku(plans)
     if location.source is SourceSystem.ERP:
         return [
-            OutboxMessage(
-                ordering_key,
-                "ERP",
-                CANCEL_SALES_ORDER,
-                f"{reference}:cancel",
-                {"submit_reference": reference},
+            CancelSalesOrder(
+                ordering_key=ordering_key,
+                reference=f"{reference}:cancel",
+                submit_reference=reference,
             )
         ]
     return [
-        OutboxMessage(
-            ordering_key,
-            "POS",
-            RECORD_RESTOCK,
-            f"{reference}:restock:{p.sku}",
-            {
-                "sku": p.sku,
-                "location_ref": location.source_ref,
-                "location_id": location.id,
-                "quantity": p.quantity,
-                "occurred_at": now.isoformat(),
-            },
+        RecordRestock(
+            ordering_key=ordering_key,
+            reference=f"{reference}:restock:{p.sku}",
+            sku=p.sku,
+            location_ref=location.source_ref,
+            location_id=location.id,
+            quantity=p.quantity,
+            occurred_at=now,
         )
-        for p in plans
+        for p in per_sku(plans)
     ]

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert
 
 from gateway.domain import Channel
 from gateway.domain.outbox import DeliveryStatus
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BackendRejected, BackendUnavailable, NotFound
+from gateway.persistence.outbox import outbox as outbox_rows
 from gateway.services.commands import Commands
 from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.reservations import ReserveRequest
@@ -68,7 +70,11 @@ async def test_a_refused_write_goes_dead_at_once_and_is_delivered_after_a_retry(
     await world.services.worker.drain()
 
     [dead] = await world.services.outbox.failures(10)
-    assert (dead.status, dead.attempts, dead.ordering_key) == (DeliveryStatus.DEAD, 1, held.id)
+    assert (dead.status, dead.attempts, dead.message.ordering_key) == (
+        DeliveryStatus.DEAD,
+        1,
+        held.id,
+    )
     assert "Customer is disabled" in dead.last_error
     assert world.erp.calls["submit_sales_order"] == 1  # refused once, not hammered
 
@@ -145,7 +151,11 @@ async def test_the_retry_budget_ends_in_the_dead_letter_list(make_world):
         await world.services.worker.drain()
         world.clock.advance(3600)
     [dead] = await world.services.outbox.failures(10)
-    assert (dead.ordering_key, dead.attempts, dead.status) == (held.id, 3, DeliveryStatus.DEAD)
+    assert (dead.message.ordering_key, dead.attempts, dead.status) == (
+        held.id,
+        3,
+        DeliveryStatus.DEAD,
+    )
     assert world.erp.calls["submit_sales_order"] == 3
 
 
@@ -185,3 +195,31 @@ async def test_reviving_a_dead_delivery_wakes_the_worker_and_drops_cached_answer
     await admin.retry(dead.id, "retry-1")
     assert woken == [True] and changed == [[]]
     assert await admin.failures(10) == []
+
+
+async def test_a_row_that_reads_as_no_message_is_dead_lettered_with_the_reason(world):
+    # Given an outbox row no handler can read (another version wrote it, or a person edited
+    # it), owed before an ordinary write of another order
+    async with world.db.transaction() as conn:
+        await conn.execute(
+            insert(outbox_rows).values(
+                ordering_key="ord_unknown",
+                target="OMS",
+                operation="oms.teleport",
+                reference="ord_unknown:teleport",
+                payload={"to": "moon"},
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=world.clock.now(),
+                created_at=world.clock.now(),
+            )
+        )
+    held = await confirmed_hold(world)
+    # When the worker runs
+    await world.services.worker.drain()
+    # Then the unreadable row is dead at once, saying why and showing what it holds,
+    [dead] = await world.services.outbox.failures(10)
+    assert (dead.message.kind, dead.attempts) == ("oms.teleport", 1)
+    assert "reads as no message" in dead.last_error and dead.message.payload() == {"to": "moon"}
+    # and the other order's write went out as usual.
+    assert [d.status for d in await world.deliveries(held.id)] == [DeliveryStatus.DELIVERED]

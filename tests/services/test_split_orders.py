@@ -54,7 +54,7 @@ async def test_a_split_order_holds_at_both_nodes_and_cancelling_returns_both(wor
     assert held == {"ST-MITTE": before["ST-MITTE"], "WH-CENTRAL": 3 - before["ST-MITTE"]}
     for node, units in held.items():
         assert await world.atp("SHOE-42", node) == before[node] - units
-    owed = {d.operation: d.reference for d in await world.deliveries(order.id)}
+    owed = {d.message.kind: d.message.reference for d in await world.deliveries(order.id)}
     assert owed["erp.submit_sales_order"] == f"{order.id}@WH-CENTRAL"
     assert owed["pos.record_sale"] == f"{order.id}@ST-MITTE:sale:SHOE-42"
     (decision,) = (await world.services.orders.routing_decisions([order.id])).values()

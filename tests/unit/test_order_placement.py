@@ -61,14 +61,14 @@ def test_given_a_warehouse_order_then_a_reserving_sales_order_and_an_oms_order_a
     (reservation,) = placed.reservations
     assert reservation.status is ReservationStatus.CONFIRMED
     assert reservation.order_id == "ord_1"
-    assert [m.operation for m in placed.messages] == ["erp.submit_sales_order", "oms.create_order"]
-    sales_order = placed.messages[0].payload["draft"]
+    assert [m.kind for m in placed.messages] == ["erp.submit_sales_order", "oms.create_order"]
+    sales_order = placed.messages[0].payload()["draft"]
     assert sales_order["reference"] == "ord_1"
     assert [(x["sku"], x["quantity"], x["warehouse"]) for x in sales_order["lines"]] == [
         ("SHOE", 1, "Central - NTR"),
         ("SOCK", 2, "Central - NTR"),
     ]
-    allocations = placed.messages[1].payload["draft"]["allocations"]
+    allocations = placed.messages[1].payload()["draft"]["allocations"]
     assert {a["location_ref"] for a in allocations} == {"gid://shopify/Location/1"}
 
 
@@ -82,8 +82,8 @@ def test_given_a_store_order_then_one_pos_sale_per_sku_is_owed():
     ]
     placed = draft(STORE, lines, plans, {"KIT": eur("139.00"), "SOCK": eur("14.99")})
 
-    sales = [m for m in placed.messages if m.operation == "pos.record_sale"]
-    assert sorted((m.payload["sku"], m.payload["quantity"]) for m in sales) == [
+    sales = [m for m in placed.messages if m.kind == "pos.record_sale"]
+    assert sorted((m.payload()["sku"], m.payload()["quantity"]) for m in sales) == [
         ("SHOE", 1),
         ("SOCK", 2),
     ]
@@ -94,7 +94,7 @@ def test_given_a_node_the_oms_does_not_know_then_no_oms_order_is_owed():
     lines = [ReservationLine("SOCK", 1)]
     placed = draft(UNMAPPED_STORE, lines, [HoldPlan("SOCK", 1, "SOCK", 1)], {"SOCK": eur("9.99")})
 
-    assert [m.operation for m in placed.messages] == ["pos.record_sale"]
+    assert [m.kind for m in placed.messages] == ["pos.record_sale"]
 
 
 def test_given_a_split_plan_then_each_node_holds_its_part_under_its_own_reference():
@@ -136,10 +136,10 @@ def test_given_a_split_plan_then_each_node_holds_its_part_under_its_own_referenc
         ("res_w", "WH-CENTRAL"),
         ("res_s", "ST-MITTE"),
     ]
-    by_operation = {m.operation: m for m in placed.messages}
+    by_operation = {m.kind: m for m in placed.messages}
     assert by_operation["erp.submit_sales_order"].reference == "ord_2@WH-CENTRAL"
     assert by_operation["pos.record_sale"].reference == "ord_2@ST-MITTE:sale:SOCK"
-    allocations = by_operation["oms.create_order"].payload["draft"]["allocations"]
+    allocations = by_operation["oms.create_order"].payload()["draft"]["allocations"]
     assert sorted((a["location_ref"], a["sku"], a["quantity"]) for a in allocations) == [
         ("gid://shopify/Location/1", "SHOE", 1),
         ("gid://shopify/Location/1", "SOCK", 1),

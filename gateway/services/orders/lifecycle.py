@@ -33,7 +33,7 @@ from gateway.domain.orders import (
     OrderOrigin,
     OrderStatus,
 )
-from gateway.domain.outbox import OutboxMessage
+from gateway.domain.outbox import CreateOmsOrder, OutboxMessage
 from gateway.errors import BadUserInput, NotFound
 from gateway.ports import UnitOfWork
 from gateway.services.availability import AvailabilityService
@@ -41,7 +41,7 @@ from gateway.services.commands import Command, Commands
 from gateway.services.orders.draft import source_reference
 from gateway.services.orders.placement import load_order, order_skus
 from gateway.services.orders.states import CANCELLABLE, require_transition
-from gateway.services.orders.writes import CREATE_OMS_ORDER, cancel_oms_order, fulfill_oms_order
+from gateway.services.orders.writes import cancel_oms_order, fulfill_oms_order
 from gateway.services.reservations import ReservationService
 from gateway.services.source_writes import undo_messages
 
@@ -211,7 +211,7 @@ class OrderLifecycle:
             elif owed is Owed.OMS_CANCELLATION:
                 # Only an order the OMS was told about is cancelled there.
                 told = await uow.outbox.for_key(order.id)
-                if any(d.operation == CREATE_OMS_ORDER for d in told):
+                if any(isinstance(d.message, CreateOmsOrder) for d in told):
                     messages.append(cancel_oms_order(order.id))
         return messages
 

@@ -10,26 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from pydantic import TypeAdapter
-
 from gateway.domain import Location
 from gateway.domain.documents import DocumentLine, OmsAllocation, OmsOrderDraft, Tracking
 from gateway.domain.orders import Order
-from gateway.domain.outbox import OutboxMessage
-
-OMS_DRAFT = TypeAdapter(OmsOrderDraft)
-TRACKING = TypeAdapter(Tracking)
-
-CREATE_OMS_ORDER = "oms.create_order"
-CANCEL_OMS_ORDER = "oms.cancel_order"
-FULFILL_OMS_ORDER = "oms.fulfill"
+from gateway.domain.outbox import CancelOmsOrder, CreateOmsOrder, FulfillOmsOrder
 
 
 def oms_create_reference(order_id: str) -> str:
     return f"{order_id}:oms"
 
 
-def create_oms_order(order: Order, locations: Mapping[str, Location]) -> OutboxMessage | None:
+def create_oms_order(order: Order, locations: Mapping[str, Location]) -> CreateOmsOrder | None:
     """None when no chosen node is known to the OMS (no Shopify location configured)."""
     per_location: dict[tuple[str, str], int] = defaultdict(int)
     for line in order.lines:
@@ -50,34 +41,28 @@ def create_oms_order(order: Order, locations: Mapping[str, Location]) -> OutboxM
         shipping_address=order.delivery,
         tags=("commerce-gateway", order.channel.value.lower()),
     )
-    return OutboxMessage(
-        order.id,
-        "OMS",
-        CREATE_OMS_ORDER,
-        oms_create_reference(order.id),
-        {"order_id": order.id, "draft": OMS_DRAFT.dump_python(draft, mode="json")},
+    return CreateOmsOrder(
+        ordering_key=order.id,
+        reference=oms_create_reference(order.id),
+        order_id=order.id,
+        draft=draft,
     )
 
 
-def cancel_oms_order(order_id: str) -> OutboxMessage:
-    return OutboxMessage(
-        order_id,
-        "OMS",
-        CANCEL_OMS_ORDER,
-        f"{order_id}:oms-cancel",
-        {"order_id": order_id, "create_reference": oms_create_reference(order_id)},
+def cancel_oms_order(order_id: str) -> CancelOmsOrder:
+    return CancelOmsOrder(
+        ordering_key=order_id,
+        reference=f"{order_id}:oms-cancel",
+        order_id=order_id,
+        create_reference=oms_create_reference(order_id),
     )
 
 
-def fulfill_oms_order(order_id: str, tracking: Tracking | None, step: str) -> OutboxMessage:
-    return OutboxMessage(
-        order_id,
-        "OMS",
-        FULFILL_OMS_ORDER,
-        f"{order_id}:oms-fulfill:{step}",
-        {
-            "order_id": order_id,
-            "create_reference": oms_create_reference(order_id),
-            "tracking": None if tracking is None else TRACKING.dump_python(tracking, mode="json"),
-        },
+def fulfill_oms_order(order_id: str, tracking: Tracking | None, step: str) -> FulfillOmsOrder:
+    return FulfillOmsOrder(
+        ordering_key=order_id,
+        reference=f"{order_id}:oms-fulfill:{step}",
+        order_id=order_id,
+        create_reference=oms_create_reference(order_id),
+        tracking=tracking,
     )

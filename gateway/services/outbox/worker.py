@@ -1,11 +1,11 @@
 """Delivers the outbox: at least once to the backend, exactly once in effect.
 
-Each operation has a handler: ``deliver`` calls the backend through its port with the
-message's ``reference`` as the idempotency key, and ``apply`` records what came back in
-the same transaction that marks the message delivered (the Sales Order's name, the moment
-the source took over a hold). A worker killed between the backend's answer and that commit
-leaves the message leased; when the lease runs out it is delivered again, the backend
-recognises the reference, and ``apply`` records the same answer.
+Each backend has a handler (gateway.services.outbox.handler): it makes the write through the
+backend's port with the message's ``reference`` as the idempotency key, and what came back
+is recorded in the same unit of work that marks the message delivered (the Sales Order's
+name, the moment the source took over a hold). A worker killed between the backend's
+answer and that commit leaves the message leased; when the lease runs out it is delivered
+again, the backend recognises the reference, and the same answer is recorded.
 
 Failures: a backend that is down or slow is retried with capped exponential backoff and
 jitter; a backend that refuses the write (validation, unknown id) will refuse it again, so
@@ -19,25 +19,17 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from gateway.domain.outbox import Delivery
+from gateway.domain.outbox import Delivery, UnreadableMessage
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
-from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from gateway.ports import Clock, UnitOfWorkFactory
+from gateway.services.outbox.handler import BackendWrites, EarlierResults
 
 log = logging.getLogger(__name__)
-
-ResultLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
-
-
-@dataclass(frozen=True, slots=True)
-class OperationHandler:
-    deliver: Callable[[Delivery, ResultLookup], Awaitable[dict[str, Any]]]
-    # Records the answer; returns the SKUs whose cached figures it changed.
-    apply: Callable[[UnitOfWork, Delivery, dict[str, Any], datetime], Awaitable[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +55,7 @@ class OutboxWorker:
     def __init__(
         self,
         unit_of_work: UnitOfWorkFactory,
-        handlers: Mapping[str, OperationHandler],
+        handlers: Sequence[BackendWrites[Any]],
         clock: Clock,
         policy: RetryPolicy,
         on_change: OnChange,
@@ -72,7 +64,8 @@ class OutboxWorker:
         rng: random.Random | None = None,
     ) -> None:
         self._uow = unit_of_work
-        self._handlers = handlers
+        self._handlers = {handler.target: handler for handler in handlers}
+        self._earlier = EarlierResults(unit_of_work)
         self._clock = clock
         self._policy = policy
         self._on_change = on_change
@@ -94,7 +87,7 @@ class OutboxWorker:
         # Messages of one ordering key must go in order; different keys may go together.
         by_key: dict[str, list[Delivery]] = {}
         for delivery in claimed:
-            by_key.setdefault(delivery.ordering_key, []).append(delivery)
+            by_key.setdefault(delivery.message.ordering_key, []).append(delivery)
         await asyncio.gather(*(self._deliver_in_order(group) for group in by_key.values()))
         return len(claimed)
 
@@ -122,18 +115,21 @@ class OutboxWorker:
                 return  # later messages of this key wait for this one
 
     async def _deliver(self, delivery: Delivery) -> bool:
-        handler = self._handlers.get(delivery.operation)
+        message = delivery.message
         try:
+            if isinstance(message, UnreadableMessage):
+                raise BadUserInput(f"the outbox row reads as no message: {message.error}")
+            handler = self._handlers.get(message.target)
             if handler is None:
-                raise BadUserInput(f"no handler for operation {delivery.operation!r}")
-            result = await handler.deliver(delivery, self._result_of)
+                raise BadUserInput(f"no handler for {message.target} writes")
+            delivered = await handler.deliver(message, self._earlier)
         except Exception as exc:  # every failure is recorded on the message, none is lost
             await self._failed(delivery, exc)
             return False
         now = self._clock.now()
         async with self._uow() as uow:
-            changed = await handler.apply(uow, delivery, result, now)
-            await uow.outbox.mark_delivered(delivery.id, result, now)
+            changed = await delivered.record(uow, now)
+            await uow.outbox.mark_delivered(delivery.id, delivered.result, now)
             await uow.commit()
         # Even with no stock figure changed, the delivery's own state did: answers cached
         # in front of the database (deliveryFailures, orderDeliveries, the order's
@@ -159,7 +155,3 @@ class OutboxWorker:
         await self._on_change([])  # the dead-letter list and attempt counts changed
         if retry_at is None:
             log.warning("outbox delivery %s is dead: %s", delivery.id, message)
-
-    async def _result_of(self, reference: str) -> dict[str, Any] | None:
-        async with self._uow() as uow:
-            return await uow.outbox.result_of(reference)

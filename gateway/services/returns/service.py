@@ -16,7 +16,7 @@ from gateway.domain.orders import (
     ReturnRequest,
     ReturnStatus,
 )
-from gateway.domain.outbox import OutboxMessage
+from gateway.domain.outbox import CloseOmsReturn, OutboxMessage, RefundWebOrder
 from gateway.errors import IllegalTransition, NotFound
 from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
@@ -32,8 +32,6 @@ from gateway.services.returns.rules import (
     status_after_receipt,
 )
 from gateway.services.returns.writes import (
-    CLOSE_OMS_RETURN,
-    REFUND_WEB_ORDER,
     close_oms_return,
     open_oms_return,
     refund_web_order,
@@ -207,6 +205,6 @@ class ReturnService:
             messages.append(close_oms_return(order.id, found.id))
         # The refund or the OMS close marks the return CLOSED once delivered; with neither
         # owed, receiving it is the end.
-        if not any(m.operation in (REFUND_WEB_ORDER, CLOSE_OMS_RETURN) for m in messages):
+        if not any(isinstance(m, RefundWebOrder | CloseOmsReturn) for m in messages):
             await uow.returns.update(found.id, now, status=ReturnStatus.CLOSED)
         await uow.outbox.add(messages, now)

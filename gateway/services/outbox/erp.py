@@ -1,0 +1,94 @@
+"""ERPNext's writes: Sales Orders that take over holds at a warehouse, their cancellation,
+and Material Receipts for returned units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from gateway.domain import SourceSystem
+from gateway.domain.orders import OrderChanges, SystemRecord
+from gateway.domain.outbox import (
+    CancelSalesOrder,
+    ErpWrite,
+    ReceiptWritten,
+    ReceiveStock,
+    SalesOrderWritten,
+    SubmitSalesOrder,
+)
+from gateway.ports import ErpOrdersPort, UnitOfWork
+from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
+
+ERP = SourceSystem.ERP
+
+
+class ErpWrites:
+    target: ClassVar[SourceSystem] = ERP
+
+    def __init__(self, erp: ErpOrdersPort) -> None:
+        self._erp = erp
+
+    async def deliver(self, message: ErpWrite, earlier: EarlierResults) -> Delivered:
+        match message:
+            case SubmitSalesOrder():
+                so = await self._erp.submit_sales_order(message.draft)
+                submitted = SalesOrderWritten(name=so.name, status=so.status)
+                return Delivered(submitted, _submitted(message, submitted))
+            case CancelSalesOrder():
+                first = await earlier.of(message.submit_reference, SalesOrderWritten)
+                so = await self._erp.cancel_sales_order(first.name)
+                cancelled = SalesOrderWritten(name=so.name, status=so.status)
+                return Delivered(cancelled, _cancelled(message, cancelled))
+            case ReceiveStock():
+                name = await self._erp.receive_stock(message.reference, [message.line])
+                return Delivered(ReceiptWritten(name=name), _received(message))
+
+
+def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        owner = message.hold_reference
+        skus = await uow.reservations.settle_holds(owner, message.location_id, now)
+        await note_on_order(
+            uow,
+            owner,
+            now,
+            ERP,
+            "ERP_SALES_ORDER",
+            f"Sales Order {so.name} submitted, stock reserved in the ERP",
+            OrderChanges(systems=(SystemRecord(ERP, so.name, so.status),)),
+        )
+        return skus
+
+    return record
+
+
+def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        owner = message.ordering_key
+        await note_on_order(
+            uow,
+            owner,
+            now,
+            ERP,
+            "ERP_SALES_ORDER_CANCELLED",
+            f"Sales Order {so.name} cancelled, ERP reservation released",
+            OrderChanges(systems=(SystemRecord(ERP, None, so.status),)),
+        )
+        # The Bins gave the units back: a reading cached before that still counts them
+        # reserved, and the released holds no longer say so, so fetch afresh.
+        return await uow.reservations.held_skus(owner)
+
+    return record
+
+
+def _received(message: ReceiveStock) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        await uow.returns.mark_lines_applied([message.return_line_id], now)
+        sku = message.line.sku
+        await note_on_order(
+            uow, message.ordering_key, now, ERP, "ERP_STOCK_RECEIPT", f"{sku} back in stock"
+        )
+        return [sku]
+
+    return record

@@ -1,0 +1,72 @@
+"""Square's writes: a held unit recorded as sold at its store (Square's reserved state is
+read-only), and a unit put back (a cancelled sale, a returned unit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from gateway.domain import SourceSystem
+from gateway.domain.outbox import AdjustmentWritten, PosWrite, RecordRestock, RecordSale
+from gateway.ports import PosStockWritesPort, UnitOfWork
+from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
+
+POS = SourceSystem.POS
+
+
+class PosWrites:
+    target: ClassVar[SourceSystem] = POS
+
+    def __init__(self, pos: PosStockWritesPort) -> None:
+        self._pos = pos
+
+    async def deliver(self, message: PosWrite, earlier: EarlierResults) -> Delivered:
+        match message:
+            case RecordSale():
+                await self._pos.record_sale(
+                    message.reference,
+                    message.sku,
+                    message.location_ref,
+                    message.quantity,
+                    message.occurred_at,
+                )
+                return Delivered(AdjustmentWritten(), _sold(message))
+            case RecordRestock():
+                await self._pos.record_restock(
+                    message.reference,
+                    message.sku,
+                    message.location_ref,
+                    message.quantity,
+                    message.occurred_at,
+                )
+                return Delivered(AdjustmentWritten(), _restocked(message))
+
+
+def _sold(message: RecordSale) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        owner = message.hold_reference
+        skus = await uow.reservations.settle_holds(owner, message.location_id, now, message.sku)
+        await note_on_order(
+            uow,
+            owner,
+            now,
+            POS,
+            "POS_SALE",
+            f"{message.quantity}x {message.sku} recorded as sold at {message.location_id}",
+        )
+        return skus
+
+    return record
+
+
+def _restocked(message: RecordRestock) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        if message.return_line_id is not None:
+            await uow.returns.mark_lines_applied([message.return_line_id], now)
+        await note_on_order(
+            uow, message.ordering_key, now, POS, "POS_RESTOCK", f"{message.sku} back in stock"
+        )
+        return [message.sku]
+
+    return record
