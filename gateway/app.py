@@ -35,6 +35,7 @@ from gateway.persistence.pg_holds import PostgresHoldTaker
 from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
 from gateway.ports import Clock, ErpBackend, OmsPort, PosBackend, StorefrontBackend
+from gateway.response_cache import ResponseMicroCache
 from gateway.services.availability import AvailabilityService
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
@@ -57,7 +58,6 @@ from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
 from gateway.services.returns.service import ReturnService
 from resolvers.context import GatewayContext
-from resolvers.response_cache import ResponseMicroCache
 from resolvers.schema import build_schema
 
 

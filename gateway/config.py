@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     cache_ttl_stock_seconds: int = 15
     cache_ttl_locations_seconds: int = 600
     cache_ttl_kits_seconds: int = 600
-    # Whole-response micro-cache for identical queries (resolvers/response_cache.py); 0 = off.
+    # Whole-response micro-cache for identical queries (gateway/response_cache.py); 0 = off.
     response_cache_seconds: float = 1.0
 
     nodes_file: Path | None = None

@@ -1,6 +1,6 @@
 """Telling every gateway process on one PostgreSQL that cached answers are stale.
 
-Whole answers are cached per process (resolvers/response_cache.py) under the cache's
+Whole answers are cached per process (gateway/response_cache.py) under the cache's
 generation. With Redis the generation lives there and every process reads the same one.
 Without it each process has its own; then each process announces its changes with
 PostgreSQL's NOTIFY and LISTENs for the others', so a hold taken through one process shows

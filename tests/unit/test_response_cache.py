@@ -2,7 +2,7 @@ import json
 
 import httpx
 
-from resolvers.response_cache import ResponseMicroCache
+from gateway.response_cache import ResponseMicroCache
 
 
 async def _now(value: str) -> str:
