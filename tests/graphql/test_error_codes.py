@@ -28,8 +28,6 @@ from adapters.square import api as square_api
 from adapters.woocommerce import connection as woocommerce_connection
 from gateway import errors
 from gateway.barcodes import check_digit, validate_gtin
-from gateway.domain.orders import OrderStatus
-from gateway.services.order_states import require_transition
 from resolvers.error_table import error_table
 from resolvers.errors import to_client_error
 from resolvers.schema import build_schema
@@ -123,7 +121,6 @@ def real_errors() -> list[errors.GatewayError]:
         raised(lambda: validate_gtin("40063813339X8")),
         raised(lambda: validate_gtin("4006381")),
         raised(lambda: validate_gtin(body + wrong)),
-        raised(lambda: require_transition("o-1", OrderStatus.CANCELLED, OrderStatus.SHIPPED)),
         http.default_error("erpnext", response(401)),
         http.default_error("erpnext", response(503)),
         http.default_error("erpnext", response(404)),
@@ -298,12 +295,32 @@ async def test_introspection_lists_every_error_code_with_its_description(gql):
 async def test_errors_over_the_wire_carry_only_what_their_codes_type_declares(
     gql, document, variables, code
 ):
-    # When a client gets an error
     body = await gql(document, **variables)
+    await assert_fits_as_introspection_says(gql, body, code)
+
+
+async def test_an_illegal_transition_over_the_wire_fits_its_type(gql):
+    # Given a hold that was released
+    reserve = """mutation ($input: ReserveInput!) { reserve(input: $input, idempotencyKey: "r") { id } }"""
+    lines = [{"sku": "SHOE-42", "quantity": 1}]
+    held = await gql(
+        reserve, input={"lines": lines, "locationId": "WH-CENTRAL", "channel": "ONLINE"}
+    )
+    hold = held["data"]["reserve"]["id"]
+    await gql(f'mutation {{ releaseReservation(id: "{hold}", idempotencyKey: "x") {{ id }} }}')
+    # When it is extended
+    body = await gql(
+        f'mutation {{ extendReservation(id: "{hold}", ttlSeconds: 600, idempotencyKey: "e") {{ id }} }}'
+    )
+    # Then the error is ILLEGAL_TRANSITION and fits the type its code names
+    await assert_fits_as_introspection_says(gql, body, "ILLEGAL_TRANSITION")
+
+
+async def assert_fits_as_introspection_says(gql, body, code):
     [error] = body["errors"]
     extensions = error["extensions"]
     assert extensions["code"] == code
-    # Then the type its code's description names, asked by introspection, declares every key
+    # The type the code's description names, asked by introspection, declares every key
     codes = (await gql(INTROSPECT_CODES))["data"]["__type"]["enumValues"]
     description = next(v["description"] for v in codes if v["name"] == code)
     named = NAMED.search(description)
