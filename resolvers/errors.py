@@ -6,12 +6,13 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError
+from gateway.errors import ErrorCode, GatewayError
 
 UNEXPECTED_MESSAGE = "Unexpected error. It has been logged."
 
 
-def _camel(name: str) -> str:
+def wire_key(name: str) -> str:
+    """A detail's key as ``extensions`` carries it: ``backend_code`` -> ``backendCode``."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
@@ -19,8 +20,8 @@ def _camel(name: str) -> str:
 def to_client_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GatewayError):
-        extensions: dict[str, Any] = {"code": original.code}
-        extensions.update({_camel(k): v for k, v in original.details.items() if v is not None})
+        extensions: dict[str, Any] = {"code": original.code.value}
+        extensions.update({wire_key(k): v for k, v in original.details.items() if v is not None})
         return GraphQLError(
             original.message,
             error.nodes,
@@ -33,12 +34,12 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
     if original is None:
         # graphql-core's own errors: syntax, validation, variable coercion. Safe to show.
         code = (
-            "GRAPHQL_PARSE_FAILED"
+            ErrorCode.GRAPHQL_PARSE_FAILED
             if error.message.startswith("Syntax Error")
             else (
-                "BAD_USER_INPUT"
+                ErrorCode.BAD_USER_INPUT
                 if error.message.startswith("Variable")
-                else "GRAPHQL_VALIDATION_FAILED"
+                else ErrorCode.GRAPHQL_VALIDATION_FAILED
             )
         )
         return GraphQLError(
@@ -47,7 +48,7 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
             error.source,
             error.positions,
             error.path,
-            extensions={**(error.extensions or {}), "code": code},
+            extensions={**(error.extensions or {}), "code": code.value},
         )
     return GraphQLError(
         UNEXPECTED_MESSAGE,
@@ -55,5 +56,5 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         error.source,
         error.positions,
         error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR"},
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
     )

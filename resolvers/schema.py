@@ -16,6 +16,7 @@ from resolvers.commerce_queries import CommerceQuery
 from resolvers.errors import to_client_error
 from resolvers.mutations import Mutation
 from resolvers.queries import Query as CatalogQuery
+from resolvers.types.errors import ERROR_TYPES
 
 Query = merge_types("Query", (CatalogQuery, CommerceQuery))
 
@@ -45,6 +46,9 @@ def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        # The error codes and each code's extensions: no field returns them, so they are
+        # named here to be introspectable.
+        types=ERROR_TYPES,
         extensions=[
             # Parsing and validation dominate strawberry's cost for small queries, and a
             # client sends the same few documents over and over. Both caches live at
