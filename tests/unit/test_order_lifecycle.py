@@ -1,0 +1,74 @@
+"""The lifecycle commands as one table (gateway.services.orders.lifecycle), checked against
+the state machine (gateway.services.orders.states) for every status and channel."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.domain import Channel, Money
+from gateway.domain.orders import Order, OrderOrigin, OrderStatus
+from gateway.errors import BadUserInput, IllegalTransition
+from gateway.services.orders.lifecycle import LIFECYCLE, Owed, check_step
+from gateway.services.orders.states import ALLOWED
+
+S = OrderStatus
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def order(status: OrderStatus, channel: Channel) -> Order:
+    return Order(
+        id="ord_1",
+        origin=OrderOrigin.GATEWAY,
+        channel=channel,
+        status=status,
+        customer_email="kim@example.com",
+        customer_name="Kim",
+        total=Money(Decimal("10.00"), "EUR"),
+        lines=(),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+@pytest.mark.parametrize("operation", sorted(LIFECYCLE))
+def test_each_command_starts_where_the_state_machine_allows_its_target(operation):
+    step = LIFECYCLE[operation]
+    assert step.start == {s for s, targets in ALLOWED.items() if step.to in targets}
+
+
+def test_the_table_names_the_mutations_and_what_each_owes():
+    assert {op: (step.to, step.channel, step.owes) for op, step in LIFECYCLE.items()} == {
+        "markReadyForPickup": (S.READY_FOR_PICKUP, Channel.PICKUP, ()),
+        "confirmPickup": (S.COLLECTED, Channel.PICKUP, (Owed.OMS_FULFILMENT,)),
+        "shipOrder": (S.SHIPPED, Channel.ONLINE, (Owed.OMS_FULFILMENT,)),
+        "confirmDelivery": (S.DELIVERED, None, ()),
+        "cancelOrder": (S.CANCELLED, None, (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION)),
+    }
+
+
+@given(
+    operation=st.sampled_from(sorted(LIFECYCLE)),
+    status=st.sampled_from(list(OrderStatus)),
+    channel=st.sampled_from(list(Channel)),
+)
+def test_a_command_moves_an_order_changes_nothing_or_says_why_not(operation, status, channel):
+    step = LIFECYCLE[operation]
+    try:
+        moves = check_step(step, order(status, channel))
+    except BadUserInput:
+        # Only a command for the other channel's orders is refused as bad input.
+        assert step.channel is not None and channel is not step.channel
+        return
+    except IllegalTransition as refused:
+        # Anything else it cannot do is an illegal transition naming where it can go.
+        assert status is not step.to and step.to not in ALLOWED[status]
+        assert refused.details == {"status": status.value, "requested": step.to.value}
+        return
+    assert step.channel in (None, channel)
+    # Already there: nothing changes (a retry of a command that succeeded is harmless).
+    assert moves is (status is not step.to)
+    if moves:
+        assert step.to in ALLOWED[status]
