@@ -101,14 +101,30 @@ def undo_messages(
             )
         ]
     return [
-        RecordRestock(
-            ordering_key=ordering_key,
-            reference=f"{reference}:restock:{p.sku}",
-            sku=p.sku,
-            location_ref=location.source_ref,
-            location_id=location.id,
-            quantity=p.quantity,
-            occurred_at=now,
+        restock_at_store(
+            ordering_key, f"{reference}:restock:{p.sku}", location, p.sku, p.quantity, now
         )
         for p in per_sku(plans)
     ]
+
+
+def restock_at_store(
+    ordering_key: str,
+    reference: str,
+    store: Location,
+    sku: str,
+    quantity: int,
+    now: datetime,
+    return_line_id: int | None = None,
+) -> RecordRestock:
+    """Units back on a store's shelf (a sale undone, or a return) as Square records them."""
+    return RecordRestock(
+        ordering_key=ordering_key,
+        reference=reference,
+        sku=sku,
+        location_ref=store.source_ref,
+        location_id=store.id,
+        quantity=quantity,
+        occurred_at=now,
+        return_line_id=return_line_id,
+    )

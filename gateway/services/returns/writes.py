@@ -14,6 +14,7 @@ from gateway.domain.outbox import (
     RecordRestock,
     RefundWebOrder,
 )
+from gateway.services.source_writes import restock_at_store
 
 
 def open_oms_return(
@@ -65,13 +66,6 @@ def restock_at_source(
             line=line,
             return_line_id=return_line_id,
         )
-    return RecordRestock(
-        ordering_key=ordering_key,
-        reference=reference,
-        sku=line.sku,
-        location_ref=location.source_ref,
-        location_id=location.id,
-        quantity=line.quantity,
-        occurred_at=now,
-        return_line_id=return_line_id,
+    return restock_at_store(
+        ordering_key, reference, location, line.sku, line.quantity, now, return_line_id
     )
