@@ -31,7 +31,7 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
             original_error=None,
             extensions=extensions,
         )
-    if original is None:
+    if original is None or _is_variable_coercion(error):
         # graphql-core's own errors: syntax, validation, variable coercion. Safe to show.
         code = (
             ErrorCode.GRAPHQL_PARSE_FAILED
@@ -58,3 +58,9 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         error.path,
         extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
     )
+
+
+def _is_variable_coercion(error: GraphQLError) -> bool:
+    """A variable's value that does not fit its declared type: graphql-core reports it
+    before anything runs (no path), with the scalar's own complaint as original_error."""
+    return error.path is None and error.message.startswith("Variable '$")
