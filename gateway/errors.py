@@ -72,7 +72,8 @@ _DESCRIPTIONS: Mapping[ErrorCode, str] = {
     ),
     ErrorCode.BAD_USER_INPUT: (
         "The request itself is wrong: a value out of range, a malformed cursor, a missing "
-        "or contradictory field; also a variable the document declares or uses wrongly."
+        "or contradictory field; a variable whose value does not fit its type, or that "
+        "the document declares or uses wrongly."
     ),
     ErrorCode.INVALID_BARCODE: (
         "A barcode that is not a GTIN-8/12/13/14: not digits, a wrong length, or a wrong "
