@@ -6,9 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.domain.orders import Order, OrderFilter, StoredDecision
-from gateway.ports import UnitOfWorkFactory
+from gateway.errors import NotFound
+from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.ports.storage import OrderCursor
-from gateway.services.orders.placement import load_order
+
+
+async def load_order(uow: UnitOfWork, order_id: str) -> Order:
+    found = await uow.orders.get(order_id)
+    if found is None:
+        raise NotFound(f"No order {order_id!r}", field="id")
+    return found
+
+
+def order_skus(order: Order) -> list[str]:
+    """The SKUs whose figures a change to ``order`` touches."""
+    return sorted({line.sku for line in order.lines})
 
 
 class OrderBook:

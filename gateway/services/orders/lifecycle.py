@@ -38,8 +38,8 @@ from gateway.errors import BadUserInput, NotFound
 from gateway.ports import UnitOfWork
 from gateway.services.availability import AvailabilityService
 from gateway.services.commands import Command, Commands
+from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.draft import source_reference
-from gateway.services.orders.placement import load_order, order_skus
 from gateway.services.orders.states import CANCELLABLE, require_transition
 from gateway.services.orders.writes import cancel_oms_order, fulfill_oms_order
 from gateway.services.reservations import ReservationService

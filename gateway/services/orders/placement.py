@@ -15,7 +15,7 @@ from datetime import datetime
 from gateway.domain import Money
 from gateway.domain.orders import Order, StoredDecision
 from gateway.domain.reservations import HoldRequest, ReservationLine
-from gateway.errors import BadUserInput, InsufficientStock, NotFound
+from gateway.errors import BadUserInput, InsufficientStock
 from gateway.ports import Clock, UnitOfWork
 from gateway.routing import FulfillmentPlan, RoutingRequest
 from gateway.routing.snapshot import SNAPSHOT_VERSION, dump_plan, dump_request
@@ -24,6 +24,7 @@ from gateway.services.catalog import CatalogService
 from gateway.services.commands import Command, Commands
 from gateway.services.fulfillment import FulfillmentPlanner, PlanQuery
 from gateway.services.holds import normalise_lines
+from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.draft import (
     Allocation,
     PlaceOrderRequest,
@@ -36,17 +37,6 @@ from gateway.services.reservations import HoldPolicy, ReservationService, new_id
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
 MAX_ROUTING_ATTEMPTS = 3
-
-
-async def load_order(uow: UnitOfWork, order_id: str) -> Order:
-    found = await uow.orders.get(order_id)
-    if found is None:
-        raise NotFound(f"No order {order_id!r}", field="id")
-    return found
-
-
-def order_skus(order: Order) -> list[str]:
-    return sorted({line.sku for line in order.lines})
 
 
 class OrderPlacement:

@@ -26,8 +26,8 @@ from gateway.domain.orders import (
 from gateway.errors import NotFound
 from gateway.ports import Clock, ErpOrdersPort, OmsPort, UnitOfWork, UnitOfWorkFactory
 from gateway.services.commands import Command, Commands
+from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.lifecycle import OrderLifecycle
-from gateway.services.orders.placement import load_order, order_skus
 from gateway.services.orders.states import advance, erpnext_status, shopify_status
 
 OnChange = Callable[[Sequence[str]], Awaitable[None]]
