@@ -24,7 +24,6 @@ from sandbox.sample_data import generate
 from sandbox.servers import simulator_apps
 from tests.asgi import GraphQLClient
 from tests.live_server import serve
-from tests.pg import pg_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +97,7 @@ def dataset():
 async def test_a_worker_killed_after_the_backend_wrote_leaves_exactly_one_write(
     dataset,
     tmp_path,
-    pg_url,  # noqa: F811
+    pg_url,
 ):
     apps = simulator_apps(dataset)
     square = StallFirstResponse(apps["square"], "/v2/inventory/changes/batch-create")
