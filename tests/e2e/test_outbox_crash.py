@@ -15,12 +15,10 @@ import time
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from adapters.square import SquareAdapter, build_square_client
 from gateway.app import create_app
 from gateway.config import Settings
-from sandbox.sample_data import generate
 from sandbox.servers import simulator_apps
 from tests.asgi import GraphQLClient
 from tests.live_server import serve
@@ -87,11 +85,6 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("condition not met in time")
-
-
-@pytest.fixture
-def dataset():
-    return generate(seed=42, skus=500, stores=12)
 
 
 async def test_a_worker_killed_after_the_backend_wrote_leaves_exactly_one_write(
