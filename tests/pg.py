@@ -40,9 +40,3 @@ async def temporary_database() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with temporary_database() as url:
-        yield url

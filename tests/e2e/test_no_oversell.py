@@ -19,7 +19,6 @@ import pytest
 from sandbox.sample_data import generate
 from sandbox.servers import simulator_apps
 from tests.live_server import free_port, serve
-from tests.pg import pg_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENDERS = 240
@@ -69,7 +68,7 @@ def dataset():
 async def test_two_gateways_and_240_concurrent_holds_promise_exactly_the_units_that_exist(
     dataset,
     tmp_path,
-    pg_url,  # noqa: F811
+    pg_url,
 ):
     apps = simulator_apps(dataset)
     nodes = tmp_path / "nodes.json"
@@ -194,7 +193,7 @@ async def held_in_database(url: str, sku: str, location: str) -> int:
 async def test_a_hold_taken_through_one_gateway_is_seen_at_once_by_the_other(
     dataset,
     tmp_path,
-    pg_url,  # noqa: F811
+    pg_url,
 ):
     """Each process keeps a one-second cache of whole answers; a hold taken through the
     other process must still show in the very next answer (no Redis configured)."""

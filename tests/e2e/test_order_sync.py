@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.test_orders_flow import Stack, dataset, ok, place, stack  # noqa: F401
+from tests.e2e.support import Stack, ok, place
 
 SYNC = """mutation ($id: ID!, $key: String!) { syncOrder(id: $id, idempotencyKey: $key) {
   status systems { system id status } tracking { company number }
@@ -36,7 +36,7 @@ async def mark_fulfillment_order(opened: Stack, fulfillment_order_id: str, statu
 
 
 async def test_given_the_oms_reports_picking_then_shipped_when_synced_then_the_order_follows(
-    stack: Stack,  # noqa: F811
+    stack: Stack,
 ):
     # Given a delivery order the OMS knows,
     order = await place(stack, "sync-1", email="sam@example.org", lines=[("SHOE-TRAIL-42", 1)])

@@ -7,28 +7,33 @@ test says so, which is how a test sees the moment before and after a backend wri
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
-from sandbox.sample_data import generate
 from tests.asgi import GraphQLClient
-from tests.e2e.test_stack import simulators
+from tests.e2e.support import (
+    BERLIN_STORE,
+    CANCEL,
+    CENTRAL_WAREHOUSE,
+    COLLECTED,
+    ORDER,
+    PLACE,
+    READY,
+    SHOE,
+    Stack,
+    error_of,
+    ok,
+    oms_orders_for,
+    order_input,
+    place,
+    position,
+    rows,
+    square_in_stock,
+    system,
+)
 
-SHOE = "SHOE-TRAIL-42"
-SOCKS = "SOCK-MER-CREW-M"
-BERLIN = {"lat": 52.52, "lng": 13.405}
-BERLIN_STORE = "ST-BERLIN-STORE"  # Square; PICKUP only
-CENTRAL_WAREHOUSE = "WH-CENTRAL-WAREHOUSE"  # ERP
-
-ROWS = """query ($sku: String!) { product(sku: $sku) { availability(near: {lat: 52.52, lng: 13.405}) {
-  locations { location { id type stockSource sourceRef capabilities } distanceKm
-              onHand reserved held incoming availableToPromise } } } }"""
 ONLINE_ROWS = """query ($sku: String!) { product(sku: $sku) {
   availability(near: {lat: 52.52, lng: 13.405}, channel: ONLINE) {
   locations { location { id stockSource } distanceKm availableToPromise } } } }"""
@@ -36,98 +41,12 @@ RESERVE = """mutation ($input: ReserveInput!, $key: String!) {
   reserve(input: $input, idempotencyKey: $key) { id status } }"""
 CONFIRM = """mutation ($id: ID!, $key: String!) {
   confirmReservation(id: $id, idempotencyKey: $key) { id status } }"""
-ORDER_FIELDS = """id status channel customerEmail pickupLocationId pickupDeadline createdAt
-  total { amount currency }
-  lines { sku quantity locationId returnedQuantity unitPrice { amount currency } }
-  fulfillmentLocationIds systems { system id status }
-  timeline { kind detail fromStatus toStatus }"""
-PLACE = f"""mutation ($input: PlaceOrderInput!, $key: String!) {{
-  placeOrder(input: $input, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
-ORDER = f"query ($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
-CANCEL = f"""mutation ($id: ID!, $key: String!) {{
-  cancelOrder(id: $id, idempotencyKey: $key, reason: "changed mind") {{ {ORDER_FIELDS} }} }}"""
-READY = f"""mutation ($id: ID!, $key: String!) {{
-  markReadyForPickup(id: $id, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
-COLLECTED = f"""mutation ($id: ID!, $key: String!) {{
-  confirmPickup(id: $id, idempotencyKey: $key) {{ {ORDER_FIELDS} }} }}"""
 ORDERS = """query ($email: String!, $first: Int!, $after: String) {
   orders(filter: {customerEmail: $email}, first: $first, after: $after) {
     edges { cursor node { id status } } pageInfo { hasNextPage endCursor } } }"""
 
 
-@pytest.fixture(scope="module")
-def dataset():
-    return generate(seed=42, skus=500, stores=12)
-
-
-@dataclass
-class Stack:
-    gql: GraphQLClient
-    apps: dict[str, Any]
-    settings: Any  # the Settings maker of tests.e2e.test_stack.simulators
-
-    @property
-    def services(self) -> Any:
-        return self.gql.app.state.services
-
-    async def drain(self) -> None:
-        await self.services.worker.drain()
-
-    @asynccontextmanager
-    async def another_gateway(self, **overrides: Any) -> AsyncIterator[GraphQLClient]:
-        """A second gateway process on the same database, with its own cache."""
-        async with GraphQLClient(create_app(self.settings(**quiet(overrides)))) as client:
-            yield client
-
-
-def quiet(overrides: dict[str, Any]) -> dict[str, Any]:
-    # No background loops (the test drains) and no whole-response micro-cache, so every
-    # answer is computed from the ledger and the cached source readings under test.
-    return {"run_workers": False, "response_cache_seconds": 0, **overrides}
-
-
-@asynccontextmanager
-async def gateway(dataset, tmp_path, **overrides: Any) -> AsyncIterator[Stack]:
-    with simulators(dataset, tmp_path) as (apps, settings):
-        async with GraphQLClient(create_app(settings(**quiet(overrides)))) as gql:
-            yield Stack(gql, apps, settings)
-
-
-@pytest.fixture
-async def stack(dataset, tmp_path) -> AsyncIterator[Stack]:
-    async with gateway(dataset, tmp_path) as opened:
-        yield opened
-
-
 # --- reading what users and backends see -------------------------------------------------
-
-
-async def ok(gql: GraphQLClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await gql(query, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
-async def error_of(gql: GraphQLClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await gql(query, **variables)
-    assert body.get("errors"), body
-    return body["errors"][0]["extensions"]
-
-
-async def rows(gql: GraphQLClient, sku: str) -> dict[str, dict[str, Any]]:
-    data = await ok(gql, ROWS, sku=sku)
-    return {r["location"]["id"]: r for r in data["product"]["availability"]["locations"]}
-
-
-async def position(gql: GraphQLClient, sku: str, location_id: str) -> dict[str, Any]:
-    return (await rows(gql, sku))[location_id]
-
-
-def square_in_stock(apps: dict[str, Any], sku: str, store_ref: str) -> int:
-    simulator = apps["square"].state.simulator
-    (vid,) = [v for v, variation in simulator.catalog.variations.items() if variation.sku == sku]
-    counts = simulator.inventory.counts(vid, store_ref)
-    return int(counts["IN_STOCK"][0]) if "IN_STOCK" in counts else 0
 
 
 def erp_bin(apps: dict[str, Any], sku: str, warehouse: str) -> tuple[int, int]:
@@ -148,46 +67,6 @@ async def ship_sales_order(stack: Stack, name: str) -> None:
             headers={"Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}"},
         )
     assert response.status_code == 200, response.text
-
-
-def oms_orders_for(apps: dict[str, Any], order_id: str) -> list[Any]:
-    return [o for o in apps["oms"].state.shop.orders.values() if o.source_identifier == order_id]
-
-
-def system(order: dict[str, Any], name: str) -> dict[str, Any] | None:
-    return next((s for s in order["systems"] if s["system"] == name), None)
-
-
-def delivery_to(email: str) -> dict[str, Any]:
-    return {
-        "lines": [],
-        "channel": "ONLINE",
-        "customer": {"email": email, "name": "Ann Example"},
-        "delivery": {
-            "address": {
-                "name": "Ann Example",
-                "line1": "Invalidenstrasse 44",
-                "city": "Berlin",
-                "postalCode": "10115",
-                "countryCode": "DE",
-                **BERLIN,
-            }
-        },
-    }
-
-
-def order_input(email: str, lines: list[tuple[str, int]], pickup: str | None = None) -> dict:
-    base = delivery_to(email)
-    base["lines"] = [{"sku": sku, "quantity": qty} for sku, qty in lines]
-    if pickup is not None:
-        del base["delivery"]
-        base["channel"] = "PICKUP"
-        base["pickup"] = {"locationId": pickup}
-    return base
-
-
-async def place(stack: Stack, key: str, **kwargs: Any) -> dict[str, Any]:
-    return (await ok(stack.gql, PLACE, input=order_input(**kwargs), key=key))["placeOrder"]
 
 
 # --- a: reserve -> confirm -> source write -> availability, never counted twice -----------

@@ -15,16 +15,13 @@ import time
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from adapters.square import SquareAdapter, build_square_client
 from gateway.app import create_app
 from gateway.config import Settings
-from sandbox.sample_data import generate
 from sandbox.servers import simulator_apps
 from tests.asgi import GraphQLClient
 from tests.live_server import serve
-from tests.pg import pg_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,15 +87,10 @@ async def wait_until(predicate, timeout: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-@pytest.fixture
-def dataset():
-    return generate(seed=42, skus=500, stores=12)
-
-
 async def test_a_worker_killed_after_the_backend_wrote_leaves_exactly_one_write(
     dataset,
     tmp_path,
-    pg_url,  # noqa: F811
+    pg_url,
 ):
     apps = simulator_apps(dataset)
     square = StallFirstResponse(apps["square"], "/v2/inventory/changes/batch-create")

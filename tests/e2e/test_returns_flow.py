@@ -1,5 +1,5 @@
 """Click-and-collect, no-shows and returns (gateway and WooCommerce web orders) through the
-real gateway over the four simulators. Helpers and the stack come from test_orders_flow."""
+real gateway over the four simulators (helpers in tests/e2e/support.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_orders_flow import (
+from tests.e2e.support import (
     BERLIN_STORE,
     CENTRAL_WAREHOUSE,
     COLLECTED,
@@ -19,7 +19,6 @@ from tests.e2e.test_orders_flow import (
     SHOE,
     SOCKS,
     Stack,
-    dataset,  # noqa: F401  (the module-scoped fixture)
     error_of,
     gateway,
     ok,
@@ -57,7 +56,7 @@ async def status_of(stack: Stack, order_id: str) -> str:
 
 
 @pytest.fixture
-async def stack(dataset, tmp_path):  # noqa: F811
+async def stack(dataset, tmp_path):
     async with gateway(dataset, tmp_path, returns_location_id=CENTRAL_WAREHOUSE) as opened:
         yield opened
 
@@ -197,7 +196,7 @@ async def test_given_a_collected_pickup_order_when_returned_then_restocked_units
 
 
 async def test_given_a_pickup_order_left_on_the_shelf_when_its_window_ends_then_stock_returns(
-    dataset,  # noqa: F811
+    dataset,
     tmp_path,
 ):
     async with gateway(dataset, tmp_path, pickup_window_hours=0.0001) as stack:  # 0.36 s

@@ -3,20 +3,16 @@ orders, pickup with a transfer, capacity taken by earlier orders, and bad questi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
 from gateway.config import NodeTermsSettings, RoutingSettings
-from tests.e2e.test_orders_flow import (
+from tests.e2e.support import (
     BERLIN,
     BERLIN_STORE,
     CANCEL,
     PLACE,
     SHOE,
     Stack,
-    dataset,  # noqa: F401  (the module-scoped fixture)
     error_of,
     gateway,
     ok,
@@ -42,19 +38,13 @@ ROUTED = """query ($id: ID!) { order(id: $id) { routing { strategy
   replay { samePlan } } } }"""
 
 
-@pytest.fixture
-async def stack(dataset, tmp_path) -> AsyncIterator[Stack]:  # noqa: F811
-    async with gateway(dataset, tmp_path) as opened:
-        yield opened
-
-
 # Warehouses made dear, so stores ship (and split) in these tests.
 STORES_SHIP = RoutingSettings(
     warehouse=NodeTermsSettings(daily_capacity=5000, cutoff="23:59", handling_per_order=10**7)
 )
 
 
-def shipped_by_two_stores(dataset) -> str:  # noqa: F811
+def shipped_by_two_stores(dataset) -> str:
     """A SKU at least two ship-from-store stores stock, so a split between them exists."""
     shippers = [s for s in dataset.stores if s.ship_from_store]
     for sku in dataset.sellable_skus:
@@ -116,7 +106,7 @@ async def test_the_checkout_dry_run_explains_every_node_and_holds_nothing(stack:
 
 
 async def test_given_stores_are_cheaper_when_no_store_has_enough_then_the_order_splits(
-    dataset,  # noqa: F811
+    dataset,
     tmp_path,
 ) -> None:
     sku = shipped_by_two_stores(dataset)
@@ -205,7 +195,7 @@ async def test_a_pickup_its_store_cannot_fill_needs_consent_to_a_transfer(stack:
     assert {s["transferTo"] for s in routing["plan"]["shipments"]} >= {BERLIN_STORE}
 
 
-async def test_units_routed_today_use_up_a_nodes_pick_capacity(dataset, tmp_path) -> None:  # noqa: F811
+async def test_units_routed_today_use_up_a_nodes_pick_capacity(dataset, tmp_path) -> None:
     tight = RoutingSettings(
         warehouse=STORES_SHIP.warehouse,
         store=NodeTermsSettings(daily_capacity=2, cutoff="23:59", handling_per_order=250),

@@ -5,52 +5,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
 
 from gateway.app import create_app
 from gateway.config import Settings
 from sandbox.demo import run_demo
-from sandbox.sample_data import generate
-from sandbox.servers import SimulatorPorts, simulator_apps
+from sandbox.servers import SimulatorPorts
 from tests.asgi import GraphQLClient
-from tests.live_server import free_port, serve
+from tests.e2e.support import simulators
+from tests.live_server import free_port
 
 
-@pytest.fixture(scope="module")
-def dataset():
-    return generate(seed=42, skus=500, stores=12)
-
-
-@contextmanager
-def simulators(dataset, tmp_path):
-    """The four simulators on loopback ports; yields them and a Settings maker for them."""
-    apps = simulator_apps(dataset)
-    nodes = tmp_path / "nodes.json"
-    nodes.write_text(json.dumps(dataset.nodes_config()))
-    with (
-        serve(apps["erp"]) as erp,
-        serve(apps["woocommerce"]) as woo,
-        serve(apps["square"]) as sq,
-        serve(apps["oms"]) as oms,
-    ):
-
-        def settings(**overrides) -> Settings:
-            values = {
-                "erp_base_url": erp,
-                "woo_base_url": woo,
-                "square_base_url": sq,
-                "oms_base_url": oms,
-                "nodes_file": nodes,
-                "redis_url": None,
-                **overrides,
-            }
-            return Settings(_env_file=None, **values)
-
-        yield apps, settings
-
-
+# Here the stack is the plain client and the simulator apps, not the conftest's Stack.
 @pytest.fixture
 async def stack(dataset, tmp_path):
     with simulators(dataset, tmp_path) as (apps, settings):

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -16,16 +12,11 @@ import pytest
 from gateway.app import Backends, build_services
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
-from gateway.domain import NodeAvailability
-from gateway.domain.outbox import Delivery
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.pg_holds import PostgresHoldTaker
-from gateway.persistence.sqlite_holds import SqliteHoldTaker
-from gateway.persistence.unit_of_work import SqlStorage, SqlUnitOfWork
-from gateway.services.container import Services
-from tests.fakes import FakeErp, FakeOms, FakePos, FakeStorefront, small_retailer
+from tests.fakes import FakeOms, small_retailer
 from tests.pg import temporary_database
+from tests.services.world import FakeClock, World
 
 NODES = {
     "nodes": [
@@ -40,46 +31,6 @@ NODES = {
         {"source": "POS", "ref": "LHAM", "id": "ST-HAMBURG", "capabilities": []},
     ]
 }
-
-
-class FakeClock:
-    """Starts at the wall clock's present (PostgreSQL's own now() is never consulted, but a
-    realistic start keeps the timestamps readable)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
-
-
-@dataclass
-class World:
-    services: Services
-    erp: FakeErp
-    web: FakeStorefront
-    pos: FakePos
-    oms: FakeOms
-    clock: FakeClock
-    db: Database
-
-    async def node(self, sku: str, location_id: str) -> NodeAvailability:
-        return (await self.services.availability.by_node([sku]))[sku][location_id]
-
-    async def atp(self, sku: str, location_id: str) -> int:
-        return (await self.node(sku, location_id)).available_to_promise
-
-    def uow(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
-        """A unit of work on the world's database, as the services open them."""
-        taker = PostgresHoldTaker if self.db.dialect == "postgresql" else SqliteHoldTaker
-        return SqlStorage(self.db, partial(taker, horizon=timedelta(minutes=5))).unit_of_work()
-
-    async def deliveries(self, ordering_key: str) -> list[Delivery]:
-        async with self.uow() as uow:
-            return await uow.outbox.for_key(ordering_key)
 
 
 @pytest.fixture

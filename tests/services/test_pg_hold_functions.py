@@ -15,7 +15,6 @@ import pytest
 
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
-from tests.pg import pg_url  # noqa: F401  (fixture)
 
 NOW = datetime.now(UTC)
 BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
@@ -58,7 +57,7 @@ def item(n: int, quantity: int, on_hand: int = 5) -> dict:
 
 
 @pytest.fixture
-async def connections(pg_url):  # noqa: F811
+async def connections(pg_url):
     db = Database(create_engine(pg_url))
     await upgrade(db)
     await db.close()
@@ -157,7 +156,7 @@ async def test_a_used_key_in_a_batch_answers_with_its_first_use(connections):
 
 
 async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its_batch(
-    pg_url,  # noqa: F811
+    pg_url,
 ):
     """A client that disconnects cancels its wait; the requests batched with it must still
     be answered."""

@@ -14,7 +14,7 @@ from gateway.domain.documents import PostalAddress
 from gateway.domain.reservations import ReservationLine
 from gateway.services.orders.draft import PlaceOrderRequest
 from tests.pg import temporary_database
-from tests.services.conftest import World
+from tests.services.world import World
 
 # Warehouses that can pick one unit a day: the Mitte store ships what it can, one
 # warehouse the rest.
