@@ -26,11 +26,9 @@ from gateway.domain.reservations import (
 from gateway.errors import BadUserInput, IllegalTransition, NotFound
 from gateway.ports import Clock, Reserver, UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService, serves_channel
-from gateway.services.commands import Command, Commands
+from gateway.services.commands import Command, Commands, OnChange
 from gateway.services.holds import normalise_lines, plan_holds
 from gateway.services.source_writes import commit_messages, undo_messages
-
-OnChange = Callable[[Sequence[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

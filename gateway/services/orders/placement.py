@@ -9,7 +9,6 @@ is decided by ``draft.draft_placement`` (pure).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from gateway.domain import Money
@@ -35,7 +34,6 @@ from gateway.services.orders.draft import (
 )
 from gateway.services.reservations import HoldPolicy, ReservationService, new_id
 
-OnChange = Callable[[Sequence[str]], Awaitable[None]]
 MAX_ROUTING_ATTEMPTS = 3
 
 

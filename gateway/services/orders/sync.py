@@ -9,7 +9,7 @@ Tracking numbers the OMS holds are copied onto the order.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,12 +25,10 @@ from gateway.domain.orders import (
 )
 from gateway.errors import NotFound
 from gateway.ports import Clock, ErpOrdersPort, OmsPort, UnitOfWork, UnitOfWorkFactory
-from gateway.services.commands import Command, Commands
+from gateway.services.commands import Command, Commands, OnChange
 from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.states import advance, erpnext_status, shopify_status
-
-OnChange = Callable[[Sequence[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

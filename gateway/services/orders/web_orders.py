@@ -23,7 +23,7 @@ never from the rounded unit price:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -39,9 +39,9 @@ from gateway.domain.orders import (
     SystemRecord,
 )
 from gateway.ports import Clock, UnitOfWorkFactory, WebOrdersPort
+from gateway.services.commands import OnChange
 from gateway.services.orders.states import advance, woocommerce_status
 
-OnChange = Callable[[Sequence[str]], Awaitable[None]]
 CENT = Decimal("0.01")
 
 

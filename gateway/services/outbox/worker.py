@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from gateway.domain.outbox import Delivery, UnreadableMessage
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
 from gateway.ports import Clock, UnitOfWorkFactory
+from gateway.services.commands import OnChange
 from gateway.services.outbox.handler import BackendWrites, EarlierResults
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ class RetryPolicy:
 
 PERMANENT = (BackendRejected, NotFound, BadUserInput)
 
-# Called after every state change of a delivery with the SKUs whose source figures it
-# changed (often none): it drops those cached figures and every cached whole answer.
-OnChange = Callable[[Sequence[str]], Awaitable[None]]
-
 
 class OutboxWorker:
     def __init__(
@@ -68,6 +65,8 @@ class OutboxWorker:
         self._earlier = EarlierResults(unit_of_work)
         self._clock = clock
         self._policy = policy
+        # Called after every state change of a delivery with the SKUs whose source figures
+        # it changed (often none): it drops those cached figures and every cached answer.
         self._on_change = on_change
         self._batch = batch_size
         self._rng = rng or random.Random()
