@@ -1,8 +1,11 @@
-"""The PostgreSQL hold function (gw_take_holds_batch, migrations 0004 and 0006) serialises
-on the position: a second caller waits for the first to commit and then sees its holds.
-Deterministic, with a transaction held open, so it does not depend on two requests
-happening to overlap. Reserves call it with a batch of keyed items; an order calls it with
-one item without a key inside its own transaction (the "single" path)."""
+"""The PostgreSQL hold functions (migrations 0003, 0004, 0006) serialise on the position: a
+second caller waits for the first to commit and then sees its holds. Deterministic, with a
+transaction held open, so it does not depend on two requests happening to overlap.
+
+gw_take_holds_batch decides: reserves call it with a batch of keyed items, an order with one
+item without a key inside its own transaction. gw_take_holds (the single call of the
+previous version, kept for processes still running it during an upgrade) hands its item to
+the batch function."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from gateway.persistence.migrate import upgrade
 
 NOW = datetime.now(UTC)
 BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
+SINGLE = "SELECT gw_take_holds($1, 'reserve', 'h', $2::jsonb, $3::jsonb, $4::jsonb, $5, $6)"
 
 
 def item(n: int, quantity: int, on_hand: int = 5) -> dict:
@@ -71,6 +75,18 @@ async def connections(pg_url):
 
 
 async def call_single(conn, it: dict):
+    return await conn.fetchval(
+        SINGLE,
+        it["key"],
+        json.dumps(it["reservation"]),
+        json.dumps(it["positions"]),
+        json.dumps(it["holds"]),
+        NOW,
+        NOW - timedelta(minutes=5),
+    )
+
+
+async def call_for_an_order(conn, it: dict):
     """An order's holds: one item, its key claimed by the order's own transaction."""
     keyless = {**it, "key": None, "operation": None, "request_hash": None}
     async with conn.transaction():
@@ -88,7 +104,7 @@ class Refused(Exception):
         self.short = short
 
 
-@pytest.mark.parametrize("second_call", ["batch", "single"])
+@pytest.mark.parametrize("second_call", ["batch", "single", "order"])
 async def test_a_second_caller_waits_for_the_first_and_then_sees_its_holds(
     connections, second_call
 ):
@@ -106,8 +122,10 @@ async def test_a_second_caller_waits_for_the_first_and_then_sees_its_holds(
         pending = asyncio.ensure_future(
             second.fetchval(BATCH, json.dumps([item(2, 2)]), NOW, NOW - timedelta(minutes=5))
         )
-    else:
+    elif second_call == "single":
         pending = asyncio.ensure_future(call_single(second, item(2, 2)))
+    else:
+        pending = asyncio.ensure_future(call_for_an_order(second, item(2, 2)))
     await asyncio.sleep(0.3)
     # then it waits on the position rather than deciding on stale figures,
     assert not pending.done()
@@ -118,6 +136,11 @@ async def test_a_second_caller_waits_for_the_first_and_then_sees_its_holds(
         assert refused == {
             "short": [{"sku": "SHOE-42", "locationId": "ST-MITTE", "requested": 2, "available": 1}]
         }
+    elif second_call == "single":
+        with pytest.raises(asyncpg.PostgresError) as raised:
+            await pending
+        assert raised.value.sqlstate == "GW001"
+        assert json.loads(raised.value.detail)[0]["available"] == 1
     else:
         with pytest.raises(Refused) as raised:
             await pending

@@ -1,4 +1,4 @@
-"""PostgreSQL: one function takes holds (gw_take_holds_batch); gw_take_holds is gone
+"""PostgreSQL: one function decides holds (gw_take_holds_batch); gw_take_holds delegates
 
 Revision ID: 0006
 Revises: 0005
@@ -7,8 +7,11 @@ Create Date: 2026-12-03
 An order's holds were taken by gw_take_holds (0003) and reserves by gw_take_holds_batch
 (0004): two copies of one decision. The batch function now also takes items without an
 idempotency key (an order's holds, whose key the order's own transaction claimed), so the
-gateway calls it for both, with one item inside the order's transaction, and gw_take_holds
-is dropped. The ledger rule stays in gw_free_to_promise (0003).
+gateway calls it for both, with one item inside the order's transaction. gw_take_holds
+stays, as a wrapper that hands its one item to the batch function and raises GW001 on a
+shortfall as before, for gateway processes of the previous version still running during a
+rolling upgrade; a later migration can drop it. The ledger rule stays in
+gw_free_to_promise (0003).
 """
 
 from __future__ import annotations
@@ -113,13 +116,41 @@ $fn$;
 """
 
 
-SINGLE_SIGNATURE = "gw_take_holds(text, text, text, jsonb, jsonb, jsonb, timestamptz, timestamptz)"
+SINGLE = r"""
+CREATE OR REPLACE FUNCTION gw_take_holds(
+    p_key text,
+    p_operation text,
+    p_request_hash text,
+    p_reservation jsonb,
+    p_positions jsonb,
+    p_holds jsonb,
+    p_now timestamptz,
+    p_applied_after timestamptz
+) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    v_answer jsonb;
+BEGIN
+    v_answer := gw_take_holds_batch(
+        jsonb_build_array(jsonb_build_object(
+            'key', p_key, 'operation', p_operation, 'request_hash', p_request_hash,
+            'reservation', p_reservation, 'positions', p_positions, 'holds', p_holds)),
+        p_now, p_applied_after) -> 0;
+    IF v_answer ? 'short' THEN
+        -- Raising undoes the caller's transaction, the idempotency claim included.
+        RAISE EXCEPTION 'INSUFFICIENT_STOCK' USING ERRCODE = 'GW001',
+            DETAIL = (v_answer->'short')::text;
+    END IF;
+    RETURN v_answer;
+END
+$fn$;
+"""
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(FUNCTION)
-        op.execute(f"DROP FUNCTION IF EXISTS {SINGLE_SIGNATURE}")
+        op.execute(SINGLE)
 
 
 def downgrade() -> None:
