@@ -24,6 +24,8 @@ from gateway.domain.catalog import (
     StockReading,
     StockStatus,
     WebListing,
+    WebStockUpdate,
+    WebStockWritten,
 )
 
 __all__ = [
@@ -46,4 +48,6 @@ __all__ = [
     "StockReading",
     "StockStatus",
     "WebListing",
+    "WebStockUpdate",
+    "WebStockWritten",
 ]

@@ -100,6 +100,29 @@ class WebListing:
 
 
 @dataclass(frozen=True, slots=True)
+class WebStockUpdate:
+    """What one listing's stock fields should become. ``quantity`` sets a managed stock
+    quantity (and turns stock management on); ``stock_status`` sets the status of a listing
+    whose stock is not managed (a kit); ``backorders`` sets whether it may be oversold."""
+
+    sku: str
+    product_id: int
+    variation_id: int | None
+    quantity: int | None = None
+    stock_status: str | None = None
+    backorders: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebStockWritten:
+    """The storefront's answer for one update: the listing as saved, or why it was not."""
+
+    sku: str
+    listing: WebListing | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PosVariation:
     """The POS catalog's sellable variation of a SKU, with its store price(s)."""
 

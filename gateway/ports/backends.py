@@ -19,6 +19,8 @@ from gateway.domain import (
     PosVariation,
     StockReading,
     WebListing,
+    WebStockUpdate,
+    WebStockWritten,
 )
 from gateway.domain.documents import (
     OmsFulfillmentOrder,
@@ -66,6 +68,13 @@ class StorefrontPort(Protocol):
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]: ...
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing: ...
+
+    async def set_stock_levels(self, updates: Sequence[WebStockUpdate]) -> list[WebStockWritten]:
+        """Many listings at once through the batch endpoints (products/batch for simple
+        products, products/<id>/variations/batch per parent; at most 100 items a call), in
+        the order given. Absolute values, so a repeat changes nothing. An item the
+        storefront refuses comes back with its error; the others are saved."""
+        ...
 
 
 class PosPort(Protocol):

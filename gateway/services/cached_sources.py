@@ -20,6 +20,8 @@ from gateway.domain import (
     PosVariation,
     StockReading,
     WebListing,
+    WebStockUpdate,
+    WebStockWritten,
 )
 from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort
 
@@ -113,6 +115,11 @@ class CachedStorefront:
         listing = await self._inner.set_stock(sku, quantity)
         await self._cache.invalidate("web:listing", [sku])
         return listing
+
+    async def set_stock_levels(self, updates: Sequence[WebStockUpdate]) -> list[WebStockWritten]:
+        written = await self._inner.set_stock_levels(updates)
+        await self._cache.invalidate("web:listing", [u.sku for u in updates])
+        return written
 
 
 class CachedPos:
