@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gateway.domain import SourceSystem
+from gateway.domain import NodeType, SourceSystem
+from gateway.domain.truth import DiscrepancyKind, Enforcement, Severity
 from gateway.routing.model import Strategy
 
 # Which system wins for which product field, first that has a value wins. The ERP is the
@@ -105,6 +106,102 @@ class RoutingSettings(BaseModel, frozen=True):
     )
 
 
+class OwnerRule(BaseModel, frozen=True):
+    """Who owns a discrepancy: the first rule whose every given condition matches."""
+
+    owner: str = Field(min_length=1)
+    kinds: list[DiscrepancyKind] | None = None
+    categories: list[str] | None = None
+    location_types: list[NodeType] | None = None
+
+
+DEFAULT_OWNERS = [
+    OwnerRule(owner="inventory-control", kinds=[DiscrepancyKind.LEDGER_INCONSISTENCY]),
+    OwnerRule(owner="store-ops", location_types=[NodeType.STORE]),
+    OwnerRule(
+        owner="ecommerce",
+        kinds=[
+            DiscrepancyKind.OVERSELL_RISK,
+            DiscrepancyKind.LOST_SALES,
+            DiscrepancyKind.STATUS_MISMATCH,
+        ],
+    ),
+    OwnerRule(
+        owner="merchandising",
+        kinds=[
+            DiscrepancyKind.MAPPING_MISSING,
+            DiscrepancyKind.BARCODE_CONFLICT,
+            DiscrepancyKind.ITEM_MASTER_MISMATCH,
+            DiscrepancyKind.PRICE_CHANGED,
+        ],
+    ),
+]
+
+
+class TruthSettings(BaseModel, frozen=True):
+    """Which system is right about what, which copies must follow, and how disagreements are
+    queued and corrected. TRUTH__WEB_STOCK_BUFFER=2 and the like, or TRUTH='{...}' as JSON.
+    Money in minor units of ``currency``. gateway/truth/policy.py checks it at start."""
+
+    # Authorities: who is right about stock at each node type, and about the item master.
+    warehouse_stock: SourceSystem = SourceSystem.ERP
+    store_stock: SourceSystem = SourceSystem.POS
+    item_master: SourceSystem = SourceSystem.ERP
+    # The storefront's stock copy follows the ONLINE available-to-promise less this buffer.
+    web_stock_buffer: int = Field(default=0, ge=0)
+    # Whether a storefront listing may allow backorders (policy: no overselling).
+    web_backorders_allowed: bool = False
+    # Item master fields the storefront and the POS must spell as the ERP does.
+    item_master_fields: list[Literal["name"]] = Field(default_factory=lambda: ["name"])
+    # A price change of at least this many percent is flagged (smaller ones are recorded).
+    price_jump_percent: int = Field(default=50, ge=1)
+    # Changes the gateway made within this many seconds may not have reached a copy yet.
+    grace_seconds: int = Field(default=120, ge=0)
+    currency: str = "EUR"
+    # Severity from the money at stake (units x price): at least this much is MEDIUM, ...
+    severity_at_stake: dict[Severity, int] = Field(
+        default_factory=lambda: {
+            Severity.MEDIUM: 10_000,
+            Severity.HIGH: 100_000,
+            Severity.CRITICAL: 1_000_000,
+        }
+    )
+    # Severity of the kinds that put no money at stake directly.
+    severity_of_kind: dict[DiscrepancyKind, Severity] = Field(
+        default_factory=lambda: {
+            DiscrepancyKind.MAPPING_MISSING: Severity.MEDIUM,
+            DiscrepancyKind.BARCODE_CONFLICT: Severity.HIGH,
+            DiscrepancyKind.ITEM_MASTER_MISMATCH: Severity.LOW,
+            DiscrepancyKind.PRICE_CHANGED: Severity.HIGH,
+            DiscrepancyKind.LEDGER_INCONSISTENCY: Severity.HIGH,
+        }
+    )
+    # How long an owner has, per severity.
+    sla_hours: dict[Severity, float] = Field(
+        default_factory=lambda: {
+            Severity.CRITICAL: 1.0,
+            Severity.HIGH: 4.0,
+            Severity.MEDIUM: 24.0,
+            Severity.LOW: 72.0,
+        }
+    )
+    # Per kind: push the truth to the copy, or only queue it.
+    enforcement: dict[DiscrepancyKind, Enforcement] = Field(
+        default_factory=lambda: {
+            DiscrepancyKind.OVERSELL_RISK: Enforcement.ENFORCE,
+            DiscrepancyKind.LOST_SALES: Enforcement.ENFORCE,
+            DiscrepancyKind.STATUS_MISMATCH: Enforcement.ENFORCE,
+        }
+    )
+    owners: list[OwnerRule] = Field(default_factory=lambda: list(DEFAULT_OWNERS))
+    default_owner: str = "inventory-control"
+    # A scheduled reconcile every this many seconds in one gateway process at a time; 0 = off.
+    reconcile_seconds: float = Field(default=300.0, ge=0)
+    # SKUs a reconcile reads per page, and pages it works on at once.
+    page_size: int = Field(default=100, ge=1, le=100)
+    concurrency: int = Field(default=4, ge=1, le=32)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", frozen=True, env_nested_delimiter="__"
@@ -190,3 +287,4 @@ class Settings(BaseSettings):
     web_order_sync_seconds: float = 30.0
 
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    truth: TruthSettings = Field(default_factory=TruthSettings)
