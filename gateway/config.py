@@ -106,6 +106,13 @@ class RoutingSettings(BaseModel, frozen=True):
     )
 
 
+ItemMasterField = Literal["name"]
+
+
+def _names_only() -> list[ItemMasterField]:
+    return ["name"]
+
+
 class OwnerRule(BaseModel, frozen=True):
     """Who owns a discrepancy: the first rule whose every given condition matches."""
 
@@ -152,7 +159,7 @@ class TruthSettings(BaseModel, frozen=True):
     # Whether a storefront listing may allow backorders (policy: no overselling).
     web_backorders_allowed: bool = False
     # Item master fields the storefront and the POS must spell as the ERP does.
-    item_master_fields: list[Literal["name"]] = Field(default_factory=lambda: ["name"])
+    item_master_fields: list[ItemMasterField] = Field(default_factory=_names_only)
     # A price change of at least this many percent is flagged (smaller ones are recorded).
     price_jump_percent: int = Field(default=50, ge=1)
     # Changes the gateway made within this many seconds may not have reached a copy yet.
