@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Table, Text
+from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.persistence.columns import UtcDateTime
@@ -210,3 +210,98 @@ class RoutingDecisionRow(SQLModel, table=True):
     snapshot_version: int
     request: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     plan: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class DiscrepancyRow(SQLModel, table=True):
+    """One disagreement between a copy and its truth, and its place in the owned queue. One
+    row per key, ever: a disagreement seen again reopens its row."""
+
+    __tablename__ = "discrepancy"
+    __table_args__ = (
+        UniqueConstraint("kind", "sku", "location_id", "system", name="uq_discrepancy_key"),
+        Index("ix_discrepancy_queue", "status", "due_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=32)
+    sku: str = Field(max_length=120, index=True)
+    location_id: str = Field(max_length=80)  # "" when no node
+    system: str = Field(max_length=16)  # the copy's system
+    severity: str = Field(max_length=16)
+    truth_system: str = Field(max_length=16)
+    truth_value: str = Field(sa_column=Column(Text, nullable=False))
+    truth_as_of: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    copy_system: str = Field(max_length=16)
+    copy_value: str = Field(sa_column=Column(Text, nullable=False))
+    copy_as_of: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    rule: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=80, index=True)
+    due_at: datetime = Field(sa_column=_utc())
+    status: str = Field(max_length=16)
+    opened_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+    delta: int | None = None
+    at_stake_minor: int | None = None
+    at_stake_currency: str | None = Field(default=None, max_length=3)
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resolution: str | None = Field(default=None, max_length=16)
+
+
+class DiscrepancyEventRow(SQLModel, table=True):
+    """A discrepancy's history, append-only: ``seq`` is the entry's place in it."""
+
+    __tablename__ = "discrepancy_event"
+
+    discrepancy_id: str = Field(foreign_key="discrepancy.id", primary_key=True, max_length=40)
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=_utc())
+    action: str = Field(max_length=16)
+    actor: str = Field(max_length=120)
+    status: str = Field(max_length=16)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class DiscrepancySuspectRow(SQLModel, table=True):
+    """A difference seen once and no larger than what was in flight: a discrepancy if the
+    next read still sees it."""
+
+    __tablename__ = "discrepancy_suspect"
+
+    kind: str = Field(primary_key=True, max_length=32)
+    sku: str = Field(primary_key=True, max_length=120)
+    location_id: str = Field(primary_key=True, max_length=80)
+    system: str = Field(primary_key=True, max_length=16)
+    seen_at: datetime = Field(sa_column=_utc())
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """Every stock adjustment and price change the gateway makes or observes. Rows are only
+    ever inserted."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_sku_at", "sku", "at", "id"), Index("ix_audit_at", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_utc())
+    kind: str = Field(max_length=32)
+    system: str = Field(max_length=16)
+    actor: str = Field(max_length=120)
+    sku: str = Field(max_length=120)
+    location_id: str = Field(max_length=80)
+    field: str = Field(max_length=60)
+    before: str | None = Field(default=None, sa_column=Column(Text))
+    after: str | None = Field(default=None, sa_column=Column(Text))
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class ObservationRow(SQLModel, table=True):
+    """The last value read for one field of one SKU at one system and node."""
+
+    __tablename__ = "observation"
+
+    system: str = Field(primary_key=True, max_length=16)
+    sku: str = Field(primary_key=True, max_length=120)
+    location_id: str = Field(primary_key=True, max_length=80)
+    field: str = Field(primary_key=True, max_length=60)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    seen_at: datetime = Field(sa_column=_utc())

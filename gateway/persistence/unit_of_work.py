@@ -15,6 +15,7 @@ from gateway.persistence.outbox import SqlOutbox
 from gateway.persistence.reservations import SqlReservations
 from gateway.persistence.returns import SqlReturns
 from gateway.persistence.routing import SqlRoutingDecisions
+from gateway.persistence.truth import SqlAuditLog, SqlDiscrepancies, SqlObservations
 from gateway.ports.storage import HoldTaker
 
 # Builds the hold taker of one transaction (sqlite_holds or pg_holds).
@@ -33,6 +34,9 @@ class SqlUnitOfWork:
         self.returns = SqlReturns(conn)
         self.routing = SqlRoutingDecisions(conn)
         self.outbox = SqlOutbox(conn)
+        self.discrepancies = SqlDiscrepancies(conn)
+        self.audit = SqlAuditLog(conn)
+        self.observations = SqlObservations(conn)
 
     async def commit(self) -> None:
         await self._transaction.commit()

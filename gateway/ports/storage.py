@@ -16,11 +16,13 @@ it all back, so a request that fails half-way records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from gateway.domain import SourceSystem
 from gateway.domain.documents import WebOrderLine
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.orders import (
@@ -34,6 +36,16 @@ from gateway.domain.orders import (
 )
 from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
 from gateway.domain.reservations import HoldRequest, Reservation, ReservationStatus
+from gateway.domain.truth import (
+    AuditEntry,
+    AuditKind,
+    Discrepancy,
+    DiscrepancyKey,
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    Observation,
+    Severity,
+)
 
 # (created_at, id) of the last order a page ended on.
 OrderCursor = tuple[datetime, str]
@@ -218,6 +230,102 @@ class Outbox(Protocol):
     async def for_key(self, ordering_key: str) -> list[Delivery]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class DiscrepancyFilter:
+    status: Sequence[DiscrepancyStatus] | None = None  # None: any
+    kind: DiscrepancyKind | None = None
+    owner: str | None = None
+    severity: Severity | None = None
+    sku: str | None = None
+    overdue_at: datetime | None = None  # only records still open and due by then
+
+
+# (due_at, id) of the last discrepancy a page ended on; (at, id) of the last audit entry.
+QueueCursor = tuple[datetime, str]
+AuditCursor = tuple[datetime, int]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCounts:
+    """Open discrepancies by kind, owner and severity, those overdue, and the records
+    resolved within the window with how long each was open."""
+
+    by_kind: Mapping[DiscrepancyKind, int]
+    by_owner: Mapping[str, int]
+    by_severity: Mapping[Severity, int]
+    overdue: int
+    resolved: int
+    resolution_seconds: float  # the sum over ``resolved``
+
+
+class Discrepancies(Protocol):
+    async def of_skus(self, skus: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
+        """Every record of these SKUs, in any status, by key (one per key)."""
+        ...
+
+    async def get(self, discrepancy_id: str, *, for_update: bool = False) -> Discrepancy | None:
+        ...
+
+    async def add(self, records: Sequence[Discrepancy]) -> None: ...
+
+    async def save(self, records: Sequence[Discrepancy]) -> None:
+        """Store each record's fields and the history entries it has that are not stored
+        yet (history is only ever appended)."""
+        ...
+
+    async def page(
+        self, where: DiscrepancyFilter, *, first: int, after: QueueCursor | None
+    ) -> tuple[list[Discrepancy], bool]:
+        """The worklist: soonest due first; whether more follow."""
+        ...
+
+    async def counts(self, now: datetime, resolved_since: datetime) -> QueueCounts: ...
+
+    async def open_oversell_risks(self, skus: Sequence[str]) -> dict[str, str]:
+        """SKU -> id of its open OVERSELL_RISK, for SKUs that have one."""
+        ...
+
+    async def suspects(self, skus: Sequence[str]) -> set[DiscrepancyKey]: ...
+
+    async def replace_suspects(
+        self, checked: Iterable[DiscrepancyKey], suspects: Iterable[DiscrepancyKey], now: datetime
+    ) -> None:
+        """The suspects among ``checked`` are exactly ``suspects`` from now on."""
+        ...
+
+
+class AuditLog(Protocol):
+    async def add(self, entries: Sequence[AuditEntry]) -> None:
+        """Append; entries are never changed or removed."""
+        ...
+
+    async def page(
+        self,
+        *,
+        sku: str | None,
+        location_id: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        kinds: Sequence[AuditKind] | None,
+        first: int,
+        after: AuditCursor | None,
+    ) -> tuple[list[AuditEntry], bool]:
+        """Newest first; whether more follow."""
+        ...
+
+
+class Observations(Protocol):
+    async def of(
+        self, system: SourceSystem, skus: Sequence[str], fields: Sequence[str]
+    ) -> dict[tuple[str, str, str], Observation]:
+        """By (sku, location_id, field)."""
+        ...
+
+    async def record(self, observations: Sequence[Observation]) -> None:
+        """Replace the last seen value of each (system, sku, location, field)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyStore: ...
@@ -239,6 +347,15 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def discrepancies(self) -> Discrepancies: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def observations(self) -> Observations: ...
 
     async def commit(self) -> None: ...
 
