@@ -62,8 +62,11 @@ async def test_a_record_keeps_one_row_per_key_and_its_history_only_grows(world):
     again = stored[record.key]
     assert (again.id, again.status, again.copy.value) == ("dsc_1", DiscrepancyStatus.OPEN, "14")
     assert [h.action.value for h in again.history] == [
-        "OPENED", "ACKNOWLEDGED", "RESOLVED", "REOPENED",
-    ]  # fmt: skip
+        "OPENED",
+        "ACKNOWLEDGED",
+        "RESOLVED",
+        "REOPENED",
+    ]
     # The database itself refuses a second row for one key.
     with pytest.raises(IntegrityError):
         async with world.uow() as uow:
@@ -77,8 +80,9 @@ async def test_the_worklist_filters_pages_and_counts(world):
         queue.opened(finding(f"SKU-{n}", severity=severity), f"dsc_{next(counter)}", now, POLICY)
         for n, severity in enumerate([Severity.LOW, Severity.HIGH, Severity.CRITICAL, Severity.LOW])
     ]
-    records[3] = queue.resolved(records[3], Resolution.ACCEPTED, now + timedelta(hours=2),
-                                "kim", None)  # fmt: skip
+    records[3] = queue.resolved(
+        records[3], Resolution.ACCEPTED, now + timedelta(hours=2), "kim", None
+    )
     async with world.uow() as uow:
         await uow.discrepancies.add(records)
         await uow.commit()
@@ -124,7 +128,7 @@ async def test_the_audit_trail_pages_newest_first_by_sku_and_kind(world):
             "price",
             "191.99",
             "10.00",
-        )  # fmt: skip
+        )
         for n, (sku, kind) in enumerate(
             [
                 ("A", AuditKind.PRICE_CHANGED),
@@ -132,20 +136,30 @@ async def test_the_audit_trail_pages_newest_first_by_sku_and_kind(world):
                 ("A", AuditKind.STOCK_CHANGED),
                 ("A", AuditKind.PRICE_CHANGED),
             ]
-        )  # fmt: skip
+        )
     ]
     async with world.uow() as uow:
         await uow.audit.add(entries)
         await uow.commit()
     async with world.uow() as uow:
         page, more = await uow.audit.page(
-            sku="A", location_id=None, start=None, end=None,
-            kinds=[AuditKind.PRICE_CHANGED], first=1, after=None,
-        )  # fmt: skip
+            sku="A",
+            location_id=None,
+            start=None,
+            end=None,
+            kinds=[AuditKind.PRICE_CHANGED],
+            first=1,
+            after=None,
+        )
         rest, done = await uow.audit.page(
-            sku="A", location_id=None, start=None, end=None,
-            kinds=[AuditKind.PRICE_CHANGED], first=5, after=(page[0].at, page[0].id),
-        )  # fmt: skip
+            sku="A",
+            location_id=None,
+            start=None,
+            end=None,
+            kinds=[AuditKind.PRICE_CHANGED],
+            first=5,
+            after=(page[0].at, page[0].id),
+        )
     assert [e.at for e in page + rest] == [entries[3].at, entries[0].at]
     assert (more, done) == (True, False)
 
