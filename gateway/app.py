@@ -159,7 +159,8 @@ def build_services(
             ErpWrites(backends.erp),
             PosWrites(backends.pos),
             OmsWrites(backends.oms),
-            StorefrontWrites(backends.storefront),
+            # The raw adapter: a push compares with what the storefront shows now.
+            StorefrontWrites(backends.storefront, backends.storefront),
         ],
         clock,
         RetryPolicy(

@@ -170,10 +170,39 @@ class RefundWebOrder(_Message):
     draft: WebRefundDraft
 
 
+class WebStockItem(BaseModel):
+    """One listing's stock fields as they should become, and as they were when the gateway
+    decided so: the push goes out only if the listing still shows ``seen_*`` (compare
+    before set), so a correction never overwrites a newer change."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    product_id: int
+    variation_id: int | None
+    quantity: int | None = None  # a managed stock quantity
+    stock_status: str | None = None  # the status of a listing whose stock is not managed
+    backorders: str | None = None
+    seen_quantity: int | None
+    seen_status: str
+    seen_backorders: str
+    discrepancy_ids: tuple[str, ...] = ()  # closed once the storefront shows the truth
+
+
+class SetWebStock(_Message):
+    """The storefront's stock copy set to the truth: enforcing open discrepancies, or
+    following a change the gateway made (a hold, an order, a cancellation, a restock)."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.STOREFRONT
+    kind: Literal["web.set_stock"] = "web.set_stock"
+    reason: Literal["enforce", "sync"]
+    items: tuple[WebStockItem, ...]
+
+
 ErpWrite = SubmitSalesOrder | CancelSalesOrder | ReceiveStock
 PosWrite = RecordSale | RecordRestock
 OmsWrite = CreateOmsOrder | CancelOmsOrder | FulfillOmsOrder | OpenOmsReturn | CloseOmsReturn
-StorefrontWrite = RefundWebOrder
+StorefrontWrite = RefundWebOrder | SetWebStock
 OutboxMessage = Annotated[
     ErpWrite | PosWrite | OmsWrite | StorefrontWrite, Field(discriminator="kind")
 ]
@@ -277,6 +306,22 @@ class OmsReturnClosed(WriteResult):
 class RefundWritten(WriteResult):
     id: int
     amount: Decimal
+
+
+class WebStockOutcome(WriteResult):
+    """SET: re-read, the listing shows what was pushed; UNCONFIRMED: pushed, but the re-read
+    shows something else; SKIPPED: it no longer showed what the gateway saw, so nothing was
+    pushed; REFUSED: the storefront refused the item (``error``)."""
+
+    sku: str
+    outcome: Literal["SET", "UNCONFIRMED", "SKIPPED", "REFUSED"]
+    before: str  # the stock fields as the storefront showed them just before
+    after: str | None = None  # as it shows them after the push (re-read)
+    error: str | None = None
+
+
+class WebStockPushed(WriteResult):
+    items: tuple[WebStockOutcome, ...]
 
 
 class DeliveryStatus(StrEnum):

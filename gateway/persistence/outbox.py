@@ -152,6 +152,15 @@ class SqlOutbox:
         rows = await self._conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
         return [_delivery(r) for r in rows]
 
+    async def undelivered(self, kind: str) -> list[Delivery]:
+        rows = await self._conn.execute(
+            select(outbox).where(
+                outbox.c.operation == kind,
+                outbox.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT]),
+            )
+        )
+        return [_delivery(r) for r in rows]
+
     async def for_key(self, ordering_key: str) -> list[Delivery]:
         rows = await self._conn.execute(
             select(outbox).where(outbox.c.ordering_key == ordering_key).order_by(outbox.c.id)

@@ -6,7 +6,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -297,3 +308,14 @@ class SqlReservations:
     async def held_skus(self, owner: str) -> list[str]:
         query = select(holds.c.sku).where(holds.c.reservation_id.in_(_owned_by(owner))).distinct()
         return sorted(r.sku for r in await self._conn.execute(query))
+
+    async def units_changed_since(self, skus: Sequence[str], since: datetime) -> dict[str, int]:
+        if not skus:
+            return {}
+        rows = await self._conn.execute(
+            select(holds.c.sku, func.sum(holds.c.quantity))
+            .select_from(holds.join(reservations, reservations.c.id == holds.c.reservation_id))
+            .where(holds.c.sku.in_(list(skus)), reservations.c.updated_at >= since)
+            .group_by(holds.c.sku)
+        )
+        return {sku: int(units) for sku, units in rows}

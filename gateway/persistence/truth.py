@@ -110,6 +110,12 @@ class SqlDiscrepancies:
         found = await self._assemble(rows)
         return found[0] if found else None
 
+    async def by_ids(self, ids: Sequence[str]) -> list[Discrepancy]:
+        if not ids:
+            return []
+        query = select(discrepancies).where(discrepancies.c.id.in_(list(ids)))
+        return await self._assemble(list(await self._conn.execute(query)))
+
     async def add(self, records: Sequence[Discrepancy]) -> None:
         if not records:
             return

@@ -105,6 +105,11 @@ class Reservations(Protocol):
 
     async def held_skus(self, owner: str) -> list[str]: ...
 
+    async def units_changed_since(self, skus: Sequence[str], since: datetime) -> dict[str, int]:
+        """Per SKU, units of holds taken, confirmed, released or expired since ``since``: what
+        a copy of the stock figures may not show yet."""
+        ...
+
 
 class Orders(Protocol):
     async def add(self, order: Order, *, web_lines: Sequence[WebOrderLine] = ()) -> None:
@@ -229,6 +234,10 @@ class Outbox(Protocol):
 
     async def for_key(self, ordering_key: str) -> list[Delivery]: ...
 
+    async def undelivered(self, kind: str) -> list[Delivery]:
+        """Messages of one kind still to be delivered (pending or in flight)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class DiscrepancyFilter:
@@ -263,8 +272,9 @@ class Discrepancies(Protocol):
         """Every record of these SKUs, in any status, by key (one per key)."""
         ...
 
-    async def get(self, discrepancy_id: str, *, for_update: bool = False) -> Discrepancy | None:
-        ...
+    async def get(self, discrepancy_id: str, *, for_update: bool = False) -> Discrepancy | None: ...
+
+    async def by_ids(self, ids: Sequence[str]) -> list[Discrepancy]: ...
 
     async def add(self, records: Sequence[Discrepancy]) -> None: ...
 

@@ -226,10 +226,12 @@ class AvailabilityService:
         return [] if self._ledger is None else await self._ledger.entries(skus)
 
     async def _readings(
-        self, skus: Sequence[str]
+        self, skus: Sequence[str], store_refs: Sequence[str] | None
     ) -> tuple[list[StockReading], Mapping[str, PosVariation]]:
         erp_readings, pos_readings, variations = await asyncio.gather(
-            self._erp.stock(skus), self._pos.stock(skus), self._pos.variations_by_sku(skus)
+            self._erp.stock(skus),
+            self._pos.stock(skus, store_refs),
+            self._pos.variations_by_sku(skus),
         )
         return [*erp_readings, *pos_readings], variations
 
@@ -249,14 +251,17 @@ class AvailabilityService:
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
         kits, locations = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        store_refs = None
         if location_ids is not None:
             wanted = set(location_ids)
             locations = [loc for loc in locations if loc.id in wanted]
+            # Only the stores asked about: a source that filters by location reads less.
+            store_refs = [loc.source_ref for loc in locations if loc.source is SourceSystem.POS]
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
         (readings_list, thresholds), entries = await asyncio.gather(
-            self._readings(stock_skus),
+            self._readings(stock_skus, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
         )
         ledger = by_position(entries)

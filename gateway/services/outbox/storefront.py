@@ -1,17 +1,34 @@
 """WooCommerce's writes: the refund of a returned web order line by line, in exact
-decimals."""
+decimals, and the storefront's stock copy set to the truth.
+
+A stock push compares before it sets, as Shopify's ``inventorySetQuantities`` does with
+``changeFromQuantity``: it re-reads the listings, sets only those that still show what the
+gateway saw when it decided, and re-reads what it set. A listing that changed meanwhile is
+left alone (the next reconcile looks at it again), so a correction never overwrites a newer
+change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from gateway.domain import SourceSystem
+from gateway.domain import SourceSystem, WebListing, WebStockUpdate
 from gateway.domain.orders import ReturnStatus
-from gateway.domain.outbox import RefundWebOrder, RefundWritten, StorefrontWrite
-from gateway.ports import UnitOfWork, WebOrdersPort
+from gateway.domain.outbox import (
+    RefundWebOrder,
+    RefundWritten,
+    SetWebStock,
+    StorefrontWrite,
+    WebStockItem,
+    WebStockOutcome,
+    WebStockPushed,
+)
+from gateway.domain.truth import AuditEntry, AuditKind, Observation
+from gateway.ports import StorefrontPort, UnitOfWork, WebOrdersPort
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
+from gateway.truth.pushes import settle_pushed
 
 STOREFRONT = SourceSystem.STOREFRONT
 
@@ -19,13 +36,110 @@ STOREFRONT = SourceSystem.STOREFRONT
 class StorefrontWrites:
     target: ClassVar[SourceSystem] = STOREFRONT
 
-    def __init__(self, web: WebOrdersPort) -> None:
+    def __init__(self, web: WebOrdersPort, listings: StorefrontPort) -> None:
         self._web = web
+        self._listings = listings
 
     async def deliver(self, message: StorefrontWrite, earlier: EarlierResults) -> Delivered:
-        refund = await self._web.refund(message.web_order_id, message.draft)
-        refunded = RefundWritten(id=refund.id, amount=refund.amount.amount)
-        return Delivered(refunded, _refunded(message, refunded))
+        match message:
+            case RefundWebOrder():
+                refund = await self._web.refund(message.web_order_id, message.draft)
+                refunded = RefundWritten(id=refund.id, amount=refund.amount.amount)
+                return Delivered(refunded, _refunded(message, refunded))
+            case SetWebStock():
+                pushed = await self._push(message.items)
+                return Delivered(pushed, _stock_set(message, pushed))
+
+    async def _push(self, items: Sequence[WebStockItem]) -> WebStockPushed:
+        current = await self._listings.listings_by_sku([i.sku for i in items])
+        still = [i for i in items if i.sku in current and _shows(current[i.sku], i)]
+        written = await self._listings.set_stock_levels(
+            [
+                WebStockUpdate(
+                    i.sku, i.product_id, i.variation_id, i.quantity, i.stock_status, i.backorders
+                )
+                for i in still
+            ]
+        )
+        refused = {w.sku: w.error for w in written if w.error is not None}
+        pushed = [i.sku for i in still if i.sku not in refused]
+        after = await self._listings.listings_by_sku(pushed) if pushed else {}
+        return WebStockPushed(items=tuple(_outcome(i, current, after, refused) for i in items))
+
+
+def _outcome(
+    item: WebStockItem,
+    before: dict[str, WebListing],
+    after: dict[str, WebListing],
+    refused: Mapping[str, str],
+) -> WebStockOutcome:
+    shown = _shown(before[item.sku]) if item.sku in before else "no listing"
+    if item.sku in refused:
+        return WebStockOutcome(
+            sku=item.sku, outcome="REFUSED", before=shown, error=refused[item.sku]
+        )
+    read = after.get(item.sku)
+    if read is None:
+        return WebStockOutcome(sku=item.sku, outcome="SKIPPED", before=shown)
+    if _shows_target(read, item):
+        return WebStockOutcome(sku=item.sku, outcome="SET", before=shown, after=_shown(read))
+    return WebStockOutcome(sku=item.sku, outcome="UNCONFIRMED", before=shown, after=_shown(read))
+
+
+def _shows(listing: WebListing, item: WebStockItem) -> bool:
+    """The listing still shows what the gateway saw when it decided."""
+    return (listing.stock_quantity, listing.stock_status, listing.backorders) == (
+        item.seen_quantity,
+        item.seen_status,
+        item.seen_backorders,
+    )
+
+
+def _shows_target(listing: WebListing, item: WebStockItem) -> bool:
+    return (
+        (item.quantity is None or listing.stock_quantity == item.quantity)
+        and (item.stock_status is None or listing.stock_status == item.stock_status)
+        and (item.backorders is None or listing.backorders == item.backorders)
+    )
+
+
+def _shown(listing: WebListing) -> str:
+    quantity = "-" if listing.stock_quantity is None else str(listing.stock_quantity)
+    return f"{quantity} {listing.stock_status}, backorders {listing.backorders}"
+
+
+def _stock_set(message: SetWebStock, pushed: WebStockPushed) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        items = {i.sku: i for i in message.items}
+        entries, seen = [], []
+        for outcome in pushed.items:
+            if outcome.outcome not in ("SET", "UNCONFIRMED"):
+                continue
+            item = items[outcome.sku]
+            entries.append(
+                AuditEntry(
+                    now,
+                    AuditKind.STOREFRONT_STOCK_SET,
+                    STOREFRONT,
+                    "gateway",
+                    outcome.sku,
+                    "stock",
+                    outcome.before,
+                    outcome.after,
+                    reference=f"{message.reference} ({message.reason})",
+                )
+            )
+            if item.quantity is not None:
+                # The next reconcile sees this value as known, not as a change by someone.
+                seen.append(
+                    Observation(STOREFRONT, outcome.sku, "stock_quantity", str(item.quantity), now)
+                )
+        await uow.audit.add(entries)
+        await uow.observations.record(seen)
+        await settle_pushed(uow, message, pushed, now)
+        return [o.sku for o in pushed.items]
+
+    return record
 
 
 def _refunded(message: RefundWebOrder, refund: RefundWritten) -> Record:

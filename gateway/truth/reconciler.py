@@ -1,0 +1,421 @@
+"""The reconciler: every copy compared with its truth, page by page, and the queue, the
+audit trail and the storefront's stock brought up to date.
+
+A run streams the ERP's sellable items a page at a time (or reads the SKUs it is given),
+several pages at once (``TRUTH__CONCURRENCY``). For each page it reads, in one round, the
+storefront's listings, Square's variations and the ONLINE figures (ERPNext Bins and the
+ship-from-store stores' Square counts, straight from the sources, holds deducted), then in
+one unit of work: classifies (gateway.truth.rules), settles the queue (gateway.truth.queue),
+owes the storefront the truth where policy enforces it (outbox ``SetWebStock``), records
+what changed since the last read (audit trail, observations), and commits. Memory holds a
+few pages, whatever the catalogue's size; nothing is cached between pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from gateway.config import TruthSettings
+from gateway.domain import (
+    Channel,
+    ItemMaster,
+    Kit,
+    Location,
+    Money,
+    NodeAvailability,
+    PosVariation,
+    SourceSystem,
+    WebListing,
+)
+from gateway.domain.outbox import SetWebStock, WebStockItem
+from gateway.domain.truth import (
+    AuditEntry,
+    AuditKind,
+    Discrepancy,
+    DiscrepancyKey,
+    DiscrepancyKind,
+    Enforcement,
+    Finding,
+    Observation,
+)
+from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort, UnitOfWork, UnitOfWorkFactory
+from gateway.services.availability import AvailabilityService, serves_channel
+from gateway.truth import queue, rules
+from gateway.truth.rules import Evaluation, WebStockTruth
+
+K = DiscrepancyKind
+WEB, POS, ERP = SourceSystem.STOREFRONT, SourceSystem.POS, SourceSystem.ERP
+PUSH_ITEMS = 100  # WooCommerce's batch endpoints take at most 100 items a call
+STOCK_KINDS = (K.OVERSELL_RISK, K.LOST_SALES, K.STATUS_MISMATCH)
+WEB_STOCK_KIND = "web.set_stock"
+
+
+@dataclass
+class ReconcileReport:
+    started: datetime
+    pages: int = 0
+    skus: int = 0
+    findings: Counter[DiscrepancyKind] = field(default_factory=Counter)
+    opened: int = 0
+    changed: int = 0
+    auto_resolved: int = 0
+    pushed: int = 0  # listings the storefront is owed a push for
+    changes_seen: int = 0  # audit entries of changes seen between two reads
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    items: list[ItemMaster]
+    listings: Mapping[str, WebListing]
+    variations: Mapping[str, PosVariation]
+    kits: Mapping[str, Kit]
+    by_node: Mapping[str, Mapping[str, NodeAvailability]]
+    nodes: Sequence[Location]
+
+
+def new_discrepancy_id() -> str:
+    return f"dsc_{secrets.token_hex(10)}"
+
+
+class Reconciler:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWorkFactory,
+        erp: ErpPort,
+        web: StorefrontPort,
+        pos: PosPort,
+        availability: AvailabilityService,
+        clock: Clock,
+        policy: TruthSettings,
+        wake_worker: Callable[[], None],
+    ) -> None:
+        self._uow = unit_of_work
+        self._erp = erp
+        self._web = web
+        self._pos = pos
+        self._availability = availability
+        self._clock = clock
+        self._policy = policy
+        self._wake = wake_worker
+
+    async def run(
+        self,
+        skus: Sequence[str] | None = None,
+        progress: Callable[[ReconcileReport], None] | None = None,
+    ) -> ReconcileReport:
+        """Reconcile every sellable item, or only ``skus``."""
+        report = ReconcileReport(self._clock.now())
+        began = time.monotonic()
+        barcodes: dict[str, str] = {}  # barcode -> the SKU first seen with it in this run
+        pages = self._pages(skus)
+        lock = asyncio.Lock()
+
+        async def work() -> None:
+            while True:
+                async with lock:
+                    items = await anext(pages, None)
+                if items is None:
+                    return
+                await self._page(items, report, barcodes)
+                if progress is not None:
+                    progress(report)
+
+        await asyncio.gather(*(work() for _ in range(self._policy.concurrency)))
+        report.seconds = time.monotonic() - began
+        if report.pushed:
+            self._wake()
+        return report
+
+    async def _pages(self, skus: Sequence[str] | None) -> AsyncIterator[list[ItemMaster]]:
+        size = self._policy.page_size
+        if skus is not None:
+            wanted = list(dict.fromkeys(skus))
+            for start in range(0, len(wanted), size):
+                found = await self._erp.items_by_sku(wanted[start : start + size])
+                yield [found[s] for s in wanted[start : start + size] if s in found]
+            return
+        offset = 0
+        while True:
+            page = await self._erp.list_items(offset=offset, limit=size)
+            if page:
+                yield page
+            if len(page) < size:
+                return
+            offset += size
+
+    async def _page(
+        self, items: list[ItemMaster], report: ReconcileReport, barcodes: dict[str, str]
+    ) -> None:
+        if not items:
+            return
+        read = await self._read(items)
+        now = self._clock.now()
+        skus = [item.sku for item in items]
+        async with self._uow() as uow:
+            records = await uow.discrepancies.of_skus(skus)
+            suspects = await uow.discrepancies.suspects(skus)
+            in_flight, pushing = await self._in_flight(uow, skus, now)
+            evaluation = self._evaluate(read, records, suspects, in_flight, barcodes)
+            changes, seen = await self._changes(uow, read, now)
+            for change in changes.findings:
+                evaluation = evaluation + Evaluation(frozenset(), (change,))
+            settled = queue.settle(
+                evaluation.findings,
+                evaluation.checked,
+                records,
+                now,
+                self._policy,
+                new_discrepancy_id,
+            )
+            by_key = {**records, **{r.key: r for r in (*settled.new, *settled.changed)}}
+            pushes, enforced = self._pushes(read, evaluation.findings, by_key, pushing, now)
+            new_ids = {r.id for r in settled.new}
+            changed = {r.id: r for r in settled.changed}
+            changed.update((i, r) for i, r in enforced.items() if i not in new_ids)
+            await uow.discrepancies.add([enforced.get(r.id, r) for r in settled.new])
+            await uow.discrepancies.save(list(changed.values()))
+            await uow.discrepancies.replace_suspects(evaluation.checked, evaluation.suspects, now)
+            await uow.outbox.add(pushes, now)
+            await uow.audit.add(changes.entries)
+            await uow.observations.record(seen)
+            await uow.commit()
+        report.pages += 1
+        report.skus += len(items)
+        report.findings.update(f.key.kind for f in evaluation.findings)
+        report.opened += len(settled.new)
+        report.changed += len(settled.changed)
+        report.auto_resolved += sum(1 for r in settled.changed if not r.status.is_open)
+        report.pushed += sum(len(m.items) for m in pushes)
+        report.changes_seen += len(changes.entries)
+
+    async def _read(self, items: list[ItemMaster]) -> PageRead:
+        skus = [item.sku for item in items]
+        nodes = [
+            loc
+            for loc in await self._availability.all_locations()
+            if serves_channel(loc, Channel.ONLINE)
+        ]
+        listings, variations, kits, by_node = await asyncio.gather(
+            self._web.listings_by_sku(skus),
+            self._pos.variations_by_sku(skus),
+            self._availability.kits(skus),
+            self._availability.by_node(skus, location_ids=[n.id for n in nodes]),
+        )
+        return PageRead(items, listings, variations, kits, by_node, nodes)
+
+    async def _in_flight(
+        self, uow: UnitOfWork, skus: Sequence[str], now: datetime
+    ) -> tuple[dict[str, int], set[str]]:
+        """Per SKU, the units the gateway changed within the grace period or has a push on
+        its way for; and the SKUs with a push on its way."""
+        since = now - timedelta(seconds=self._policy.grace_seconds)
+        flight = Counter(await uow.reservations.units_changed_since(skus, since))
+        wanted, pushing = set(skus), set()
+        for delivery in await uow.outbox.undelivered(WEB_STOCK_KIND):
+            message = delivery.message
+            if isinstance(message, SetWebStock):
+                for item in message.items:
+                    if item.sku in wanted:
+                        pushing.add(item.sku)
+                        flight[item.sku] += abs((item.quantity or 0) - (item.seen_quantity or 0))
+        return dict(flight), pushing
+
+    def _evaluate(
+        self,
+        read: PageRead,
+        records: Mapping[DiscrepancyKey, Discrepancy],
+        suspects: set[DiscrepancyKey],
+        in_flight: Mapping[str, int],
+        barcodes: dict[str, str],
+    ) -> Evaluation:
+        policy = self._policy
+        total = rules.NOTHING
+        for item in read.items:
+            listing = read.listings.get(item.sku)
+            rows = read.by_node.get(item.sku, {})
+            # Seen before: at the previous read (a suspect), or open in the queue.
+            seen_before = frozenset(
+                kind
+                for kind in STOCK_KINDS
+                if (key := DiscrepancyKey(kind, item.sku, "", WEB)) in suspects
+                or (key in records and records[key].status.is_open)
+            )
+            truth = WebStockTruth(
+                item.sku,
+                sum(row.available_to_promise for row in rows.values()),
+                min((row.as_of for row in rows.values() if row.as_of), default=None),
+                _price(listing, item),
+                item.category,
+                kit=item.sku in read.kits,
+                in_flight=in_flight.get(item.sku, 0),
+                seen_before=seen_before,
+            )
+            total = total + rules.web_stock(truth, listing, policy)
+            total = total + rules.catalogue(
+                item,
+                listing,
+                read.variations.get(item.sku),
+                stock_item=item.is_stock_item and item.sku not in read.kits,
+                policy=policy,
+            )
+            total = total + rules.item_master(item, listing, policy)
+        total = total + rules.barcodes(read.items, read.variations, {}, barcodes, policy)
+        for item in read.items:
+            for code in item.barcodes:
+                barcodes.setdefault(code, item.sku)
+        return total
+
+    async def _changes(
+        self, uow: UnitOfWork, read: PageRead, now: datetime
+    ) -> tuple[Changes, list[Observation]]:
+        """What moved since the last read: audit entries, price jumps to flag, and the new
+        last-seen values."""
+        skus = [item.sku for item in read.items]
+        last: dict[SourceSystem, Mapping[tuple[str, str, str], Observation]] = {
+            WEB: await uow.observations.of(WEB, skus, ["price", "stock_quantity"]),
+            POS: await uow.observations.of(POS, skus, ["price", "on_hand"]),
+            ERP: await uow.observations.of(ERP, skus, ["name", "list_price", "on_hand"]),
+        }
+        changes = Changes()
+        seen: list[Observation] = []
+        nodes = {n.id: n for n in read.nodes}
+
+        def look(
+            system: SourceSystem, item: ItemMaster, name: str, value: str | None, kind: AuditKind
+        ) -> None:
+            if value is None:
+                return
+            before = last[system].get((item.sku, "", name))
+            seen.append(Observation(system, item.sku, name, value, now))
+            if before is None or before.value == value:
+                return  # the first read is the baseline; nothing moved
+            entry = AuditEntry(
+                now, kind, system, _actor(system), item.sku, name, before.value, value,
+                reference="reconcile",
+            )  # fmt: skip
+            changes.entries.append(entry)
+            if kind is AuditKind.PRICE_CHANGED:
+                before_price = Money(Decimal(before.value), self._policy.currency)
+                after_price = Money(Decimal(value), self._policy.currency)
+                jump = rules.price_jump(
+                    item.sku, system, before_price, after_price, now, self._policy, item.category
+                )
+                changes.findings.extend(jump.findings)
+
+        for item in read.items:
+            listing = read.listings.get(item.sku)
+            variation = read.variations.get(item.sku)
+            rows = read.by_node.get(item.sku, {})
+            if listing is not None:
+                look(WEB, item, "price", _amount(listing.price), AuditKind.PRICE_CHANGED)
+                if listing.manage_stock and listing.stock_quantity is not None:
+                    quantity = str(listing.stock_quantity)
+                    look(WEB, item, "stock_quantity", quantity, AuditKind.STOCK_CHANGED)
+            if variation is not None:
+                look(POS, item, "price", _amount(variation.price), AuditKind.PRICE_CHANGED)
+            look(ERP, item, "name", item.name, AuditKind.ITEM_CHANGED)
+            look(ERP, item, "list_price", _amount(item.list_price), AuditKind.PRICE_CHANGED)
+            if item.sku not in read.kits:
+                for system in (ERP, POS):
+                    on_hand = sum(
+                        row.on_hand
+                        for node_id, row in rows.items()
+                        if node_id in nodes and nodes[node_id].source is system
+                    )
+                    look(system, item, "on_hand", str(on_hand), AuditKind.STOCK_CHANGED)
+        return changes, seen
+
+    def _pushes(
+        self,
+        read: PageRead,
+        findings: Sequence[Finding],
+        records: Mapping[DiscrepancyKey, Discrepancy],
+        pushing: set[str],
+        now: datetime,
+    ) -> tuple[list[SetWebStock], dict[str, Discrepancy]]:
+        """The storefront owed the truth for every enforced finding, one item per listing
+        (none for a SKU whose last push is still on its way); and the records that say so."""
+        policy = self._policy
+        enforced_kinds = {k for k, e in policy.enforcement.items() if e is Enforcement.ENFORCE}
+        by_sku: dict[str, list[Finding]] = {}
+        for finding in findings:
+            if (
+                finding.key.kind in enforced_kinds
+                and finding.key.system is WEB
+                and finding.key.sku not in pushing
+            ):
+                by_sku.setdefault(finding.key.sku, []).append(finding)
+        items: list[WebStockItem] = []
+        enforced: dict[str, Discrepancy] = {}
+        for sku, found in by_sku.items():
+            listing = read.listings.get(sku)
+            if listing is None:
+                continue
+            rows = read.by_node.get(sku, {})
+            expected = rules.expected_web_quantity(
+                sum(row.available_to_promise for row in rows.values()), policy.web_stock_buffer
+            )
+            managed = listing.manage_stock and sku not in read.kits
+            ids = tuple(records[f.key].id for f in found if f.key in records)
+            items.append(
+                WebStockItem(
+                    sku=sku,
+                    product_id=listing.product_id,
+                    variation_id=listing.variation_id,
+                    quantity=expected if managed else None,
+                    stock_status=None if managed else ("instock" if expected else "outofstock"),
+                    backorders=None
+                    if policy.web_backorders_allowed or listing.backorders == "no"
+                    else "no",
+                    seen_quantity=listing.stock_quantity,
+                    seen_status=listing.stock_status,
+                    seen_backorders=listing.backorders,
+                    discrepancy_ids=ids,
+                )
+            )
+            for f in found:
+                record = records.get(f.key)
+                if record is not None:
+                    enforced[record.id] = queue.enforced(
+                        record, now, f"the storefront is owed {expected} (push queued)"
+                    )
+        messages = []
+        for start in range(0, len(items), PUSH_ITEMS):
+            reference = f"web-stock:{secrets.token_hex(8)}"
+            messages.append(
+                SetWebStock(
+                    ordering_key=reference,
+                    reference=reference,
+                    reason="enforce",
+                    items=tuple(items[start : start + PUSH_ITEMS]),
+                )
+            )
+        return messages, enforced
+
+
+@dataclass
+class Changes:
+    entries: list[AuditEntry] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _price(listing: WebListing | None, item: ItemMaster) -> Money | None:
+    if listing is not None and listing.price is not None:
+        return listing.price
+    return item.list_price
+
+
+def _amount(money: Money | None) -> str | None:
+    return None if money is None else str(money.amount)
+
+
+def _actor(system: SourceSystem) -> str:
+    return {WEB: "woocommerce", POS: "square", ERP: "erpnext"}.get(system, system.value.lower())
