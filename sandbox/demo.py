@@ -150,7 +150,7 @@ async def run_demo(
         print(
             f"Sample retailer: {len(dataset.sellable_skus)} SKUs, {len(dataset.stores)} stores, "
             f"{len(dataset.leaf_warehouses)} warehouses; the web stock of "
-            f"{len(dataset.drift_skus)} SKUs drifts from the ERP."
+            f"{len(dataset.drift_skus)} SKUs drifts from what the gateway can promise online."
         )
         print(
             f"Simulators: ERPNext :{ports.erp}  WooCommerce :{ports.woocommerce}  "

@@ -5,9 +5,10 @@ Stock figures are not stored: each one is drawn on demand from a hash of (seed, 
 location), so the 50,000 SKUs x 200 locations benchmark catalogue costs no memory for stock.
 Simulators keep their own mutable overrides on top (a sale, a stock update).
 
-The storefront's stock disagrees with the ERP on ``Dataset.drift_skus``: the drift the gateway
-exists to catch. Everywhere else the web figure is the ERP's warehouse stock less its
-reservations.
+The storefront's stock disagrees with what the gateway can promise online
+(``Dataset.online_sellable``) on ``Dataset.drift_skus``: the drift the gateway exists to
+catch. Everywhere else the web figure is that ONLINE available-to-promise: the ERP
+warehouses' stock less its reservations, plus what ship-from-store stores can spare.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ COMPANY = "Northtrail Retail Ltd"
 COMPANY_ABBR = "NTR"
 CURRENCY = "EUR"
 SHOP_URL = "https://shop.northtrail.example"
+# Units never promised at a store: mirrors the gateway's STORE_SAFETY_STOCK default, which
+# this retailer's node file (``Dataset.nodes_config``) does not override. Warehouses keep
+# none (WAREHOUSE_SAFETY_STOCK defaults to 0).
+STORE_SAFETY_STOCK = 1
 
 
 def draw(seed: int, *parts: object) -> int:
@@ -204,14 +209,34 @@ class Dataset:
                 total += max(0, b["actual_qty"] - max(b["reserved_qty"], b["reserved_stock"]))
         return total
 
+    def store_sellable(self, sku: str, store_id: str) -> int:
+        """Store stock the gateway may promise: Square's IN_STOCK (on hand is IN_STOCK plus
+        RESERVED_FOR_SALE, less the reserved), less the store safety stock."""
+        counts = self.store_count(sku, store_id)
+        if not counts:
+            return 0
+        reserved = counts.get("RESERVED_FOR_SALE", 0)
+        on_hand = counts["IN_STOCK"] + reserved
+        return max(0, on_hand - reserved - STORE_SAFETY_STOCK)
+
+    def online_sellable(self, sku: str) -> int:
+        """The ONLINE available-to-promise at seed time, as the gateway computes it: the
+        warehouses' sellable stock plus every active ship-from-store store's."""
+        stores = sum(
+            self.store_sellable(sku, s.id)
+            for s in self.stores
+            if s.ship_from_store and s.status == "ACTIVE"  # the gateway skips inactive ones
+        )
+        return self.erp_sellable(sku) + stores
+
     def web_stock(self, sku: str) -> int:
-        """The storefront's stock_quantity: the ERP figure, except on the drift SKUs."""
+        """The storefront's stock_quantity: the ONLINE figure, except on the drift SKUs."""
         if sku in self._web_stock_override:
             return self._web_stock_override[sku]
-        truth = self.erp_sellable(sku)
+        truth = self.online_sellable(sku)
         if sku in self.drift_skus:
             h = draw(self.seed, "drift", sku)
-            # Half read sold out while the ERP has stock, half promise more than exists.
+            # Half read sold out while stock exists, half promise more than exists.
             return 0 if h % 2 == 0 and truth > 0 else truth + 3 + h % 20
         return truth
 

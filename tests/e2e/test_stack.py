@@ -92,12 +92,13 @@ async def test_availability_reflects_each_source_of_truth(stack, dataset):
     )
 
 
-async def test_drift_is_visible_web_copy_against_warehouse_truth(stack, dataset):
+async def test_drift_is_visible_web_copy_against_online_truth(stack, dataset):
     gql, _ = stack
     sku = sorted(dataset.drift_skus)[0]
     body = await gql(
         "query ($sku: String!) { product(sku: $sku) { webListing { stockQuantity }"
-        " availability(channel: ONLINE) { locations { location { type } availableToPromise } } } }",
+        " availability(channel: ONLINE) { totalAvailable"
+        " locations { location { type } availableToPromise } } } }",
         sku=sku,
     )
     product = body["data"]["product"]
@@ -107,7 +108,9 @@ async def test_drift_is_visible_web_copy_against_warehouse_truth(stack, dataset)
         if r["location"]["type"] == "WAREHOUSE"
     )
     assert warehouses == dataset.erp_sellable(sku)
-    assert product["webListing"]["stockQuantity"] != warehouses
+    online = product["availability"]["totalAvailable"]
+    assert online == dataset.online_sellable(sku)
+    assert product["webListing"]["stockQuantity"] != online
 
 
 async def test_backend_down_is_backend_unavailable_not_a_trace(dataset, tmp_path):

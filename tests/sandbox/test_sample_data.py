@@ -1,3 +1,4 @@
+from sandbox.retailer import STORE_SAFETY_STOCK
 from sandbox.sample_data import generate, gtin_check_digit
 
 
@@ -21,11 +22,29 @@ def test_the_default_retailer_has_what_the_demo_and_tests_rely_on():
     assert all(len(b) in (12, 13) and b[-1] == gtin_check_digit(b[:-1]) for b in barcodes)
 
 
-def test_web_stock_drifts_from_the_erp_on_exactly_the_known_subset():
+def test_web_stock_drifts_from_the_online_figure_on_exactly_the_known_subset():
     d = generate()
-    drifting = {s for s in d.stock_skus if d.web_stock(s) != d.erp_sellable(s)}
+    drifting = {s for s in d.stock_skus if d.web_stock(s) != d.online_sellable(s)}
     assert drifting and drifting <= d.drift_skus
-    assert len(drifting) >= len(d.drift_skus) * 0.8  # a drift SKU with no ERP stock may read 0 too
+    assert len(drifting) >= len(d.drift_skus) * 0.8
+
+
+def test_the_online_figure_adds_what_ship_from_store_stores_spare_to_the_warehouses():
+    # Given the default retailer, whose node file sets no safety stock
+    d = generate()
+    shipping = [s for s in d.stores if s.ship_from_store]
+    assert shipping and len(shipping) < len(d.stores)
+    for sku in d.stock_skus:
+        # When the ONLINE figure is computed, then each ship-from-store store adds its
+        # Square IN_STOCK (RESERVED_FOR_SALE is spoken for) less the unit kept back, never
+        # below 0; other stores add nothing
+        stores = 0
+        for store in shipping:
+            counts = d.store_count(sku, store.id) or {"IN_STOCK": 0}
+            stores += max(0, counts["IN_STOCK"] - STORE_SAFETY_STOCK)
+        assert d.online_sellable(sku) == d.erp_sellable(sku) + stores
+    # And so for most SKUs the ONLINE figure is not the warehouses' alone
+    assert sum(d.online_sellable(s) != d.erp_sellable(s) for s in d.stock_skus) > 100
 
 
 def test_benchmark_size_is_cheap_because_stock_is_drawn_on_demand():
