@@ -7,6 +7,7 @@ same app over in-memory fakes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
+from gateway.persistence.locks import exclusively
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
 from gateway.persistence.pg_holds import PostgresHoldTaker
@@ -57,8 +59,17 @@ from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
 from gateway.services.returns.service import ReturnService
+from gateway.truth.policy import check as check_policy
+from gateway.truth.reconciler import Reconciler
+from gateway.truth.service import TruthService
+from gateway.truth.sync import StorefrontSync
 from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
+
+log = logging.getLogger(__name__)
+
+# The storefront follows the gateway's own changes within about this long.
+STOREFRONT_SYNC_SECONDS = 1.0
 
 
 @dataclass
@@ -139,13 +150,16 @@ def build_services(
 
     async def answers_changed(skus: Sequence[str]) -> None:
         # Holds are read from the database on every request; only whole answers cached
-        # in front of it (the response micro-cache) need to be told.
+        # in front of it (the response micro-cache) need to be told. The storefront's copy
+        # of these SKUs' stock follows (coalesced, pushed by the storefront-sync loop).
         await cache.bump_generation()
+        storefront_sync.note(skus)
 
     async def sources_changed(skus: Sequence[str]) -> None:
         # A source recorded one of our writes: fetch its figures afresh.
         await cache.invalidate("erp:stock", skus)
         await cache.invalidate("pos:stock", skus)
+        storefront_sync.note(skus)
 
     # The hold taker and the batched reserves each database gets.
     postgres = db.dialect == "postgresql"
@@ -171,6 +185,28 @@ def build_services(
         sources_changed,
     )
     commands = Commands(uow, clock, answers_changed, worker.wake)
+    storefront_sync = StorefrontSync(
+        uow, backends.storefront, availability, clock, settings.truth, worker.wake
+    )
+    # A reconcile reads the sources straight (a full one would fill any cache with the whole
+    # catalogue); it shares the node directory and the ledger.
+    sources = AvailabilityService(
+        backends.erp,
+        backends.pos,
+        directory,
+        low_stock_threshold=settings.low_stock_threshold,
+        ledger=DatabaseLedger(db, clock, horizon),
+    )
+    reconciler = Reconciler(
+        uow,
+        backends.erp,
+        backends.storefront,
+        backends.pos,
+        sources,
+        clock,
+        settings.truth,
+        worker.wake,
+    )
     hold_policy = HoldPolicy(
         default_ttl=timedelta(seconds=settings.hold_default_ttl_seconds),
         max_ttl=timedelta(seconds=settings.hold_max_ttl_seconds),
@@ -218,22 +254,49 @@ def build_services(
             settings.returns_location_id,
         ),
         outbox=OutboxAdmin(uow, commands),
+        truth=TruthService(uow, commands, reconciler, clock, settings),
+        reconciler=reconciler,
+        storefront_sync=storefront_sync,
         worker=worker,
         web_orders=WebOrderImporter(uow, backends.storefront, clock, answers_changed),
     )
 
 
 def background_tasks(
-    settings: Settings, services: Services
+    settings: Settings, services: Services, db: Database
 ) -> dict[str, Coroutine[Any, Any, None]]:
     async def sweep() -> None:
         await services.reservations.expire_due()
         await services.order_sync.cancel_no_shows()
 
+    async def reconcile() -> None:
+        # Every process schedules it; the one that takes the lock runs it.
+        async with exclusively(db, "reconcile") as mine:
+            if mine:
+                report = await services.reconciler.run()
+                log.info(
+                    "reconciled %d SKUs in %.1f s: %d findings, %d opened, %d closed, "
+                    "%d storefront pushes",
+                    report.skus,
+                    report.seconds,
+                    sum(report.findings.values()),
+                    report.opened,
+                    report.auto_resolved,
+                    report.pushed,
+                )
+
     tasks: dict[str, Coroutine[Any, Any, None]] = {
         "outbox": services.worker.run_forever(),
         "sweeper": background.every(settings.sweep_interval_seconds, sweep, "sweeper"),
+        "storefront-sync": background.every(
+            STOREFRONT_SYNC_SECONDS, services.storefront_sync.flush, "storefront sync"
+        ),
     }
+    if settings.truth.reconcile_seconds > 0:
+        # Not at start: a process that just started has better things to do, and several
+        # starting together would all ask for the lock at once.
+        period = settings.truth.reconcile_seconds
+        tasks["reconcile"] = background.every(period, reconcile, "reconcile", first_after=period)
     if settings.web_order_sync_seconds > 0:
         tasks["web-orders"] = background.every(
             settings.web_order_sync_seconds, services.web_orders.sync, "web order import"
@@ -270,6 +333,8 @@ def create_app(
     settings: Settings | None = None, *, backends: BackendsFactory | None = None
 ) -> Starlette:
     settings = settings or Settings()
+    # A source-of-truth policy the gateway cannot honour stops it here, saying why.
+    check_policy(settings.truth, settings.field_policy)
     make_backends = backends or http_backends
 
     @asynccontextmanager
@@ -291,7 +356,7 @@ def create_app(
             app.state.services = services
             app.state.cache = cache
             if settings.run_workers:
-                running = background.start(background_tasks(settings, services))
+                running = background.start(background_tasks(settings, services, db))
                 stack.push_async_callback(background.stop, running)
             yield
 

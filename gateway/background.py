@@ -12,7 +12,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+async def every(
+    seconds: float, job: Callable[[], Awaitable[object]], name: str, *, first_after: float = 0.0
+) -> None:
+    """Run ``job`` every ``seconds`` (the first time after ``first_after``)."""
+    await asyncio.sleep(first_after)
     while True:
         try:
             await job()

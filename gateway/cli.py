@@ -1,4 +1,4 @@
-"""``commerce-gateway``: demo, serve, migrate, worker, export-schema."""
+"""``commerce-gateway``: demo, serve, migrate, worker, reconcile, export-schema."""
 
 from __future__ import annotations
 
@@ -64,6 +64,12 @@ def _worker() -> int:
     return 0
 
 
+def _reconcile(skus: list[str] | None) -> int:
+    from gateway.reconcile_command import reconcile
+
+    return asyncio.run(reconcile(skus))
+
+
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place that wires the simulators in; gateway code never does.
     from sandbox.demo import run_demo
@@ -117,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring DATABASE_URL to the newest schema")
     sub.add_parser("worker", help="deliver the outbox and sweep holds, without serving")
 
+    reconcile = sub.add_parser(
+        "reconcile", help="compare every copy with the truth now; print what was found"
+    )
+    reconcile.add_argument("--skus", nargs="+", help="only these SKUs")
+
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o")
 
@@ -129,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate()
     if args.command == "worker":
         return _worker()
+    if args.command == "reconcile":
+        return _reconcile(args.skus)
     return _export_schema(args.output)
 
 

@@ -1,12 +1,14 @@
-"""``commerce-gateway worker``: the background loops without the HTTP server.
+"""Running the gateway's services without the HTTP server: ``commerce-gateway worker`` (the
+background loops until stopped) and the one-off commands (``reconcile``).
 
-It builds the same services as the app (composition root: gateway.app) and runs the
-outbox worker, the sweeper and the web-order import until stopped.
+It builds the same services as the app (composition root: gateway.app).
 """
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from gateway import background
 from gateway.app import background_tasks, build_services, http_backends, share_generation
@@ -14,12 +16,14 @@ from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
+from gateway.services.container import Services
+from gateway.truth.policy import check as check_policy
 
 
-async def run_worker(settings: Settings | None = None) -> None:
-    import asyncio
-
-    settings = settings or Settings()
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[tuple[Services, Database]]:
+    """The services over the configured backends and database, closed on the way out."""
+    check_policy(settings.truth, settings.field_policy)
     async with AsyncExitStack() as stack:
         backends = await http_backends(settings)
         for client in backends.clients:
@@ -31,7 +35,14 @@ async def run_worker(settings: Settings | None = None) -> None:
         if settings.migrate_on_start:
             await upgrade(db)
         await share_generation(stack, settings, db, cache)
-        services = build_services(settings, backends, cache, db)
-        tasks = background.start(background_tasks(settings, services))
-        stack.push_async_callback(background.stop, tasks)
-        await asyncio.gather(*tasks)
+        yield build_services(settings, backends, cache, db), db
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    async with opened(settings) as (services, db):
+        tasks = background.start(background_tasks(settings, services, db))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            await background.stop(tasks)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
-
 import strawberry
 
 from gateway.domain import GeoPoint
@@ -13,6 +10,7 @@ from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
 from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
+from resolvers.cursors import cursor, parse_cursor
 from resolvers.types.common import PageInfo
 from resolvers.types.order import Order, OrderConnection, OrderEdge, OrderFilter
 from resolvers.types.reservation import Reservation
@@ -22,18 +20,6 @@ from resolvers.types.routing import FulfillmentPlan, FulfillmentPlanInput
 Info = strawberry.Info[GatewayContext, None]
 
 MAX_FAILURES_PAGE = 500
-
-
-def order_cursor(created_at: datetime, order_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{order_id}".encode()).decode()
-
-
-def parse_order_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), order_id
-    except (ValueError, UnicodeDecodeError):
-        raise BadUserInput(f"{cursor!r} is not a cursor from this API", field="after") from None
 
 
 @strawberry.type
@@ -86,11 +72,10 @@ class CommerceQuery:
             created_after=filter.created_after if filter else None,
         )
         page, more = await info.context.services.orders.page(
-            where, first, None if after is None else parse_order_cursor(after)
+            where, first, None if after is None else parse_cursor(after)
         )
         edges = [
-            OrderEdge(cursor=order_cursor(o.created_at, o.id), node=Order.from_domain(o))
-            for o in page
+            OrderEdge(cursor=cursor(o.created_at, o.id), node=Order.from_domain(o)) for o in page
         ]
         return OrderConnection(
             edges=edges,

@@ -20,6 +20,7 @@ class GatewayContext:
     stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
     returns: DataLoader[str, list[ReturnRequest]] = field(init=False)
     routing: DataLoader[str, StoredDecision | None] = field(init=False)
+    oversell: DataLoader[str, str | None] = field(init=False)
     _locations: asyncio.Task[list[Location]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +46,11 @@ class GatewayContext:
             found = await s.orders.routing_decisions(order_ids)
             return [found.get(order_id) for order_id in order_ids]
 
+        async def load_oversell(skus: list[str]) -> list[str | None]:
+            found = await s.truth.open_oversell_risks(skus)
+            return [found.get(sku) for sku in skus]
+
+        self.oversell = DataLoader(load_fn=load_oversell)
         self.returns = DataLoader(load_fn=load_returns)
         self.routing = DataLoader(load_fn=load_routing)
         self.products = DataLoader(load_fn=load_products)

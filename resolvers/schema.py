@@ -14,11 +14,13 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from gateway.errors import GatewayError
 from resolvers.commerce_queries import CommerceQuery
 from resolvers.errors import to_client_error
-from resolvers.mutations import Mutation
+from resolvers.mutations import Mutation as CommerceMutation
 from resolvers.queries import Query as CatalogQuery
+from resolvers.truth import TruthMutation, TruthQuery
 from resolvers.types.errors import ERROR_TYPES
 
-Query = merge_types("Query", (CatalogQuery, CommerceQuery))
+Query = merge_types("Query", (CatalogQuery, CommerceQuery, TruthQuery))
+Mutation = merge_types("Mutation", (CommerceMutation, TruthMutation))
 
 logger = logging.getLogger("commerce_gateway.graphql")
 

@@ -19,6 +19,9 @@ from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.worker import OutboxWorker
 from gateway.services.reservations import ReservationService
 from gateway.services.returns.service import ReturnService
+from gateway.truth.reconciler import Reconciler
+from gateway.truth.service import TruthService
+from gateway.truth.sync import StorefrontSync
 
 
 @dataclass(frozen=True)
@@ -35,5 +38,8 @@ class Services:
     order_sync: OrderSync
     returns: ReturnService
     outbox: OutboxAdmin
+    truth: TruthService
+    reconciler: Reconciler
+    storefront_sync: StorefrontSync
     worker: OutboxWorker
     web_orders: WebOrderImporter

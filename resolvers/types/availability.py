@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from gateway import domain
 from resolvers.types.common import Channel, SourceSystem, StockStatus
 from resolvers.types.location import Location
+
+if TYPE_CHECKING:
+    from resolvers.context import GatewayContext
 
 
 @strawberry.type(description="One SKU at one node.")
@@ -49,12 +54,32 @@ class LocationAvailability:
         )
 
 
+@strawberry.enum(description="How far these figures can be trusted.")
+class Confidence(Enum):
+    HIGH = "HIGH"
+    LOW = "LOW"  # a channel shows more than can be promised (an open OVERSELL_RISK)
+
+
 @strawberry.type(description="Where a SKU can be had, and how many in total.")
 class ProductAvailability:
     sku: str
     channel: Channel | None
     total_available: int
     locations: list[LocationAvailability]
+
+    @strawberry.field(
+        description="LOW while an OVERSELL_RISK is open for this SKU: some channel shows more "
+        "than can be promised, so a promise made elsewhere may already be sold."
+    )
+    async def confidence(self, info: strawberry.Info[GatewayContext, None]) -> Confidence:
+        return Confidence.LOW if await info.context.oversell.load(self.sku) else Confidence.HIGH
+
+    @strawberry.field(description="The open OVERSELL_RISK that makes confidence LOW.")
+    async def open_discrepancy_id(
+        self, info: strawberry.Info[GatewayContext, None]
+    ) -> strawberry.ID | None:
+        found = await info.context.oversell.load(self.sku)
+        return None if found is None else strawberry.ID(found)
 
     @classmethod
     def from_domain(cls, availability: domain.Availability) -> ProductAvailability:

@@ -17,6 +17,7 @@ from gateway.domain.outbox import (
     SalesOrderWritten,
     SubmitSalesOrder,
 )
+from gateway.domain.truth import AuditEntry, AuditKind
 from gateway.ports import ErpOrdersPort, UnitOfWork
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
 
@@ -49,6 +50,23 @@ def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
     async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
         owner = message.hold_reference
         skus = await uow.reservations.settle_holds(owner, message.location_id, now)
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    AuditKind.STOCK_COMMITTED,
+                    ERP,
+                    "gateway",
+                    line.sku,
+                    "reserved",
+                    None,
+                    f"+{line.quantity} reserved by Sales Order {so.name}",
+                    location_id=message.location_id,
+                    reference=owner,
+                )
+                for line in message.draft.lines
+            ]
+        )
         await note_on_order(
             uow,
             owner,
@@ -66,6 +84,23 @@ def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
 def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
     async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
         owner = message.ordering_key
+        released = await uow.reservations.held_skus(owner)
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    AuditKind.STOCK_RELEASED,
+                    ERP,
+                    "gateway",
+                    sku,
+                    "reserved",
+                    None,
+                    f"released: Sales Order {so.name} cancelled",
+                    reference=owner,
+                )
+                for sku in released
+            ]
+        )
         await note_on_order(
             uow,
             owner,
@@ -77,7 +112,7 @@ def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
         )
         # The Bins gave the units back: a reading cached before that still counts them
         # reserved, and the released holds no longer say so, so fetch afresh.
-        return await uow.reservations.held_skus(owner)
+        return released
 
     return record
 
@@ -86,6 +121,21 @@ def _received(message: ReceiveStock) -> Record:
     async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
         await uow.returns.mark_lines_applied([message.return_line_id], now)
         sku = message.line.sku
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    AuditKind.RESTOCKED,
+                    ERP,
+                    "gateway",
+                    sku,
+                    "actual_qty",
+                    None,
+                    f"+{message.line.quantity} received into {message.line.warehouse}",
+                    reference=message.reference,
+                )
+            ]
+        )
         await note_on_order(
             uow, message.ordering_key, now, ERP, "ERP_STOCK_RECEIPT", f"{sku} back in stock"
         )

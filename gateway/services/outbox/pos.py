@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from gateway.domain import SourceSystem
 from gateway.domain.outbox import AdjustmentWritten, PosWrite, RecordRestock, RecordSale
+from gateway.domain.truth import AuditEntry, AuditKind
 from gateway.ports import PosStockWritesPort, UnitOfWork
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
 
@@ -47,6 +48,22 @@ def _sold(message: RecordSale) -> Record:
     async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
         owner = message.hold_reference
         skus = await uow.reservations.settle_holds(owner, message.location_id, now, message.sku)
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    AuditKind.STOCK_COMMITTED,
+                    POS,
+                    "gateway",
+                    message.sku,
+                    "IN_STOCK",
+                    None,
+                    f"-{message.quantity} IN_STOCK -> SOLD",
+                    location_id=message.location_id,
+                    reference=owner,
+                )
+            ]
+        )
         await note_on_order(
             uow,
             owner,
@@ -64,6 +81,23 @@ def _restocked(message: RecordRestock) -> Record:
     async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
         if message.return_line_id is not None:
             await uow.returns.mark_lines_applied([message.return_line_id], now)
+        kind = AuditKind.STOCK_RELEASED if message.return_line_id is None else AuditKind.RESTOCKED
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    kind,
+                    POS,
+                    "gateway",
+                    message.sku,
+                    "IN_STOCK",
+                    None,
+                    f"+{message.quantity} NONE -> IN_STOCK",
+                    location_id=message.location_id,
+                    reference=message.ordering_key,
+                )
+            ]
+        )
         await note_on_order(
             uow, message.ordering_key, now, POS, "POS_RESTOCK", f"{message.sku} back in stock"
         )
