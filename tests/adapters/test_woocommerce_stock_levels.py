@@ -1,7 +1,7 @@
 """Many listings' stock at once (set_stock_levels): simple products through products/batch,
 variations through one variations/batch per parent, at most 100 items a call, answers in the
 order asked, per-item errors beside saved items, against the contract fixtures and the
-simulator."""
+simulator; and the service tests' fake answers the same way."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from gateway.errors import BackendAuthError, BackendError, BackendRejected
 from sandbox.retailer import WebProduct
 from sandbox.woocommerce import create_app
 from tests.adapters.test_woocommerce_adapter import mock_adapter, settings, simulator_adapter
+from tests.fakes import FakeStorefront
 from tests.live_server import serve
 from tests.woocommerce_support import API, contract, dataset
 
@@ -391,3 +392,31 @@ async def test_given_the_same_updates_twice_then_the_second_changes_nothing():
     assert {s: replace(x, modified=None) for s, x in after_second.items()} == {
         s: replace(x, modified=None) for s, x in after_first.items()
     }
+
+
+# --- the fake the service tests use -----------------------------------------------------------
+
+
+async def test_the_fake_storefront_answers_as_the_adapter_does_on_the_simulator():
+    app = create_app(dataset())
+    adapter = simulator_adapter(app)
+    sock, boot = managed_simple_products()[:2]
+    updates = [
+        update(sock, quantity=0),
+        update(product(4821), quantity=2, backorders="notify"),
+        WebStockUpdate("GONE-1", 999999, None, quantity=1),
+        update(boot, quantity=0, backorders="notify"),
+        update(product(KIT), stock_status="outofstock"),
+        WebStockUpdate("GONE-2", 4820, 999998, quantity=1),
+    ]
+    known = [u.sku for u in updates if not u.sku.startswith("GONE")]
+    fake = FakeStorefront(listings=await adapter.listings_by_sku(known))
+
+    from_fake = await fake.set_stock_levels(updates)
+    from_adapter = await adapter.set_stock_levels(updates)
+
+    assert [(w.sku, w.error, stock_fields(w.listing)) for w in from_fake] == [
+        (w.sku, w.error, stock_fields(w.listing)) for w in from_adapter
+    ]
+    assert fake.calls["set_stock_levels"] == 1
+    assert fake.listings["KIT-0001"].stock_status == "outofstock"
