@@ -26,6 +26,8 @@ from gateway.domain import (
     SourceSystem,
     StockReading,
     WebListing,
+    WebStockUpdate,
+    WebStockWritten,
 )
 from gateway.domain.documents import (
     OmsFulfillmentLine,
@@ -211,6 +213,36 @@ class FakeStorefront:
         self.listings[sku] = replace(self.listings[sku], stock_quantity=quantity)
         return self.listings[sku]
 
+    async def set_stock_levels(self, updates: Sequence[WebStockUpdate]) -> list[WebStockWritten]:
+        """Applies each update to the listing with its ids, as WooCommerce saves it (a
+        managed stock's status follows the quantity); an unknown id is that item's error."""
+        self.calls["set_stock_levels"] += 1
+        self.writes.check()
+        by_ids = {(w.product_id, w.variation_id): key for key, w in self.listings.items()}
+        written: list[WebStockWritten] = []
+        for update in updates:
+            key = by_ids.get((update.product_id, update.variation_id))
+            if key is None:
+                code = (
+                    "woocommerce_rest_product_invalid_id"
+                    if update.variation_id is None
+                    else "woocommerce_rest_product_variation_invalid_id"
+                )
+                written.append(WebStockWritten(update.sku, None, error=f"{code}: Invalid ID."))
+                continue
+            listing = self.listings[key]
+            if update.quantity is not None:
+                listing = replace(listing, manage_stock=True, stock_quantity=update.quantity)
+            if update.backorders is not None:
+                listing = replace(listing, backorders=update.backorders)
+            if listing.manage_stock:
+                listing = replace(listing, stock_status=_stock_status(listing))
+            elif update.stock_status is not None:
+                listing = replace(listing, stock_status=update.stock_status)
+            self.listings[key] = listing
+            written.append(WebStockWritten(update.sku, listing))
+        return written
+
     # --- WebOrdersPort ---------------------------------------------------------------------
 
     async def web_orders(self, *, modified_after: datetime | None = None) -> list[WebOrder]:
@@ -244,6 +276,14 @@ class FakeStorefront:
         if sum(r.amount.amount for _, r in done) >= order.total.amount:
             self.orders[order_id] = replace(order, status="refunded")
         return refund
+
+
+def _stock_status(listing: WebListing) -> str:
+    """WooCommerce's status for a managed stock: in stock above zero, else backorderable or
+    out of stock."""
+    if (listing.stock_quantity or 0) > 0:
+        return "instock"
+    return "onbackorder" if listing.backorders != "no" else "outofstock"
 
 
 @dataclass

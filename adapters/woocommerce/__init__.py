@@ -1,8 +1,9 @@
 """WooCommerce (REST ``wc/v3``): the storefront's listings and its orders and refunds.
 
 ``auth`` builds the client (Basic over https, OAuth 1.0a over http), ``connection`` holds the
-shared retry, error and paging rules, ``listings`` and ``orders`` map the payloads, and
-``adapter`` puts both ports on one ``WooCommerceAdapter``.
+shared retry, error and paging rules, ``listings`` and ``orders`` map the payloads,
+``stock_levels`` writes many listings' stock through the batch endpoints, and ``adapter``
+puts both ports on one ``WooCommerceAdapter``.
 """
 
 from adapters.woocommerce.adapter import WooCommerceAdapter

@@ -1,5 +1,9 @@
 """WooCommerce (REST ``wc/v3``) as the gateway's StorefrontPort and WebOrdersPort: one
-adapter over one client, delegating to the listings and orders halves."""
+adapter over one client, delegating to the listings, stock levels and orders parts.
+
+Every stock write carries absolute values (``stock_quantity``, ``stock_status``,
+``backorders``), never a delta, so the connection retries them like reads: a repeat
+changes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ import httpx
 from adapters.woocommerce.connection import WooCommerceConnection
 from adapters.woocommerce.listings import WebListings
 from adapters.woocommerce.orders import WebOrders
-from gateway.domain import WebListing
+from adapters.woocommerce.stock_levels import WebStockLevels
+from gateway.domain import WebListing, WebStockUpdate, WebStockWritten
 from gateway.domain.documents import WebOrder, WebRefund, WebRefundDraft
 
 
@@ -24,6 +29,7 @@ class WooCommerceAdapter:
     ) -> None:
         connection = WooCommerceConnection(client, max_retries=max_retries, currency=currency)
         self._listings = WebListings(connection)
+        self._stock_levels = WebStockLevels(connection)
         self._orders = WebOrders(connection)
 
     # --- StorefrontPort ---------------------------------------------------------------------
@@ -33,6 +39,9 @@ class WooCommerceAdapter:
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing:
         return await self._listings.set_stock(sku, quantity)
+
+    async def set_stock_levels(self, updates: Sequence[WebStockUpdate]) -> list[WebStockWritten]:
+        return await self._stock_levels.set_stock_levels(updates)
 
     # --- WebOrdersPort ----------------------------------------------------------------------
 

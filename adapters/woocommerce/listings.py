@@ -3,7 +3,8 @@
 Listings are read with ``GET products?sku=A,B,...&per_page=100``: one request per 100 SKUs,
 following ``Link: rel="next"`` to the end. WooCommerce's sku filter also searches variations,
 so a variation's SKU comes back as the variation itself (``type: variation``, ``parent_id``).
-Stock is written with an absolute ``stock_quantity``, so a retried PUT cannot double-count.
+One listing's stock is written with an absolute ``stock_quantity``, so a retried PUT cannot
+double-count; many listings' go through the batch endpoints (adapters.woocommerce.stock_levels).
 """
 
 from __future__ import annotations
