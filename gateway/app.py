@@ -156,9 +156,11 @@ def build_services(
         storefront_sync.note(skus)
 
     async def sources_changed(skus: Sequence[str]) -> None:
-        # A source recorded one of our writes: fetch its figures afresh.
+        # A backend recorded one of our writes: fetch its figures afresh (the storefront's
+        # listing too, when the write was a stock push).
         await cache.invalidate("erp:stock", skus)
         await cache.invalidate("pos:stock", skus)
+        await cache.invalidate("web:listing", skus)
         storefront_sync.note(skus)
 
     # The hold taker and the batched reserves each database gets.

@@ -241,7 +241,13 @@ def item_master(item: ItemMaster, listing: WebListing | None, policy: TruthSetti
 
 
 def _same_name(erp: str, copy: str) -> bool:
-    return " ".join(erp.split()).casefold() == " ".join(copy.split()).casefold()
+    """Case, spacing and punctuation aside: WooCommerce names a variation "Shell - XL"
+    where the ERP names its variant "Shell-XL", and that is the same name."""
+    return _letters(erp) == _letters(copy)
+
+
+def _letters(name: str) -> str:
+    return "".join(c for c in name.casefold() if c.isalnum())
 
 
 def barcodes(
