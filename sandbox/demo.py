@@ -19,7 +19,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
-from gateway.config import Settings
+from gateway.config import Settings, TruthSettings
+from sandbox.demo_truth import SUMMARY_QUERY, stock_truth
 from sandbox.sample_data import generate
 from sandbox.servers import SimulatorPorts, simulator_apps
 
@@ -86,6 +87,9 @@ ROUTED_ORDER = """query ($id: ID!) { order(id: $id) { id status lines { sku quan
             replay { samePlan differences } } } }"""
 
 
+DEMO_RECONCILE_SECONDS = 30.0
+
+
 def demo_settings(
     host: str, port: int, ports: SimulatorPorts, nodes_file: Path, workdir: Path | None = None
 ) -> Settings:
@@ -104,6 +108,8 @@ def demo_settings(
         oms_base_url=f"http://127.0.0.1:{ports.oms}",
         nodes_file=nodes_file,
         redis_url=None,
+        # Reconcile often, so the seeded drift shows up in the queue within half a minute.
+        truth=TruthSettings(reconcile_seconds=DEMO_RECONCILE_SECONDS),
         **database,
     )
 
@@ -162,6 +168,11 @@ async def run_demo(
         print(f"\nAnd the checkout promise (a dry run that holds nothing):\n\n{PLAN_QUERY}\n")
         promise = await _ask(url, PLAN_QUERY)
         print("It answers:\n" + json.dumps(promise, indent=2)[:3000])
+        print(
+            f"\nA reconcile runs every {DEMO_RECONCILE_SECONDS:.0f} s (or ask for one with "
+            "reconcileNow): the drifting SKUs become owned discrepancies, WooCommerce is "
+            f"corrected and they close by themselves. See:\n\n{SUMMARY_QUERY}\n"
+        )
         if check:
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
             if not ok:
@@ -170,7 +181,10 @@ async def run_demo(
             routed = await route_and_replay(url)
             summary = await pickup_and_return(url)
             print("\n".join(routed.lines + summary.lines))
-            return 0 if routed.ok and summary.ok else 1
+            print("\nOne truth for stock:\n")
+            truth_ok, truth_lines = await stock_truth(url, dataset)
+            print("\n".join(truth_lines))
+            return 0 if routed.ok and summary.ok and truth_ok else 1
         print("\nCtrl-C to stop.")
         await asyncio.gather(*tasks)
         return 0
