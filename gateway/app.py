@@ -59,6 +59,7 @@ from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
 from gateway.services.returns.service import ReturnService
+from gateway.truth.ledger_check import LedgerCheck
 from gateway.truth.policy import check as check_policy
 from gateway.truth.reconciler import Reconciler
 from gateway.truth.service import TruthService
@@ -258,6 +259,9 @@ def build_services(
         outbox=OutboxAdmin(uow, commands),
         truth=TruthService(uow, commands, reconciler, clock, settings),
         reconciler=reconciler,
+        ledger_check=LedgerCheck(
+            uow, backends.erp, directory.locations, clock, settings.truth, settings.erp_customer
+        ),
         storefront_sync=storefront_sync,
         worker=worker,
         web_orders=WebOrderImporter(uow, backends.storefront, clock, answers_changed),

@@ -1,4 +1,5 @@
-"""``commerce-gateway``: demo, serve, migrate, worker, reconcile, export-schema."""
+"""``commerce-gateway``: demo, serve, migrate, worker, reconcile, check-ledger,
+export-schema."""
 
 from __future__ import annotations
 
@@ -65,9 +66,15 @@ def _worker() -> int:
 
 
 def _reconcile(skus: list[str] | None) -> int:
-    from gateway.reconcile_command import reconcile
+    from gateway.truth_cli import reconcile
 
     return asyncio.run(reconcile(skus))
+
+
+def _check_ledger() -> int:
+    from gateway.truth_cli import check_ledger
+
+    return asyncio.run(check_ledger())
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -128,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     reconcile.add_argument("--skus", nargs="+", help="only these SKUs")
 
+    sub.add_parser(
+        "check-ledger",
+        help="find holds and orders whose source writes disagree with the sources; "
+        "open LEDGER_INCONSISTENCY discrepancies with the compensations they need",
+    )
+
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o")
 
@@ -142,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return _worker()
     if args.command == "reconcile":
         return _reconcile(args.skus)
+    if args.command == "check-ledger":
+        return _check_ledger()
     return _export_schema(args.output)
 
 

@@ -152,6 +152,22 @@ class FakeErp:
         found = self.sales_orders.get(name)
         return None if found is None else found[0]
 
+    async def open_sales_orders(
+        self, customer: str, *, offset: int, limit: int
+    ) -> list[SalesOrder]:
+        self.calls["open_sales_orders"] += 1
+        found = sorted(
+            (
+                so
+                for so, draft in self.sales_orders.values()
+                if draft.customer == customer
+                and so.docstatus == 1
+                and so.status not in ("Completed", "Closed")
+            ),
+            key=lambda so: so.name,
+        )
+        return found[offset : offset + limit]
+
     async def cancel_sales_order(self, name: str) -> SalesOrder:
         self.calls["cancel_sales_order"] += 1
         self.writes.check()

@@ -79,6 +79,23 @@ class ErpNextOrders(FrappeRest):
         doc = await self._document(SALES_ORDER, name)
         return _sales_order(doc) if doc is not None else None
 
+    async def open_sales_orders(
+        self, customer: str, *, offset: int, limit: int
+    ) -> list[SalesOrder]:
+        rows = await self._page(
+            SALES_ORDER,
+            SALES_ORDER_FIELDS,
+            [
+                ["customer", "=", customer],
+                ["docstatus", "=", 1],
+                ["status", "not in", ["Completed", "Closed"]],
+            ],
+            start=offset,
+            length=limit,
+            order_by="name asc",
+        )
+        return [_sales_order(row) for row in rows]
+
     async def cancel_sales_order(self, name: str) -> SalesOrder:
         body = {"doctype": SALES_ORDER, "name": name}
         try:

@@ -71,11 +71,14 @@ class SubmitSalesOrder(_Message):
 
 
 class CancelSalesOrder(_Message):
-    """The Sales Order ``submit_reference`` made, cancelled: the ERP gives its units back."""
+    """The Sales Order ``submit_reference`` made (or the one named ``sales_order``: a ledger
+    check's compensation for one the gateway did not make), cancelled: the ERP gives its
+    units back."""
 
     target: ClassVar[SourceSystem] = SourceSystem.ERP
     kind: Literal["erp.cancel_sales_order"] = "erp.cancel_sales_order"
     submit_reference: str
+    sales_order: str | None = Field(default=None, exclude_if=lambda name: name is None)
 
 
 class ReceiveStock(_Message):

@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from gateway.domain.catalog import Money, SourceSystem
+from gateway.domain.outbox import OutboxMessage
 
 
 class DiscrepancyKind(StrEnum):
@@ -98,6 +99,8 @@ class Finding:
     at_stake: Money | None = None  # delta's worth at the SKU's price
     category: str | None = None  # the item's category, for owner rules
     location_type: str | None = None  # WAREHOUSE or STORE, for owner rules
+    # The compensating writes a ledger check proposes (applied by resolving COMPENSATE).
+    proposal: tuple[OutboxMessage, ...] = ()
 
 
 class HistoryAction(StrEnum):
@@ -138,6 +141,7 @@ class Discrepancy:
     resolved_at: datetime | None = None
     resolution: Resolution | None = None
     history: tuple[HistoryEntry, ...] = ()
+    proposal: tuple[OutboxMessage, ...] = ()
 
     def overdue(self, now: datetime) -> bool:
         return self.status.is_open and self.due_at <= now

@@ -152,6 +152,14 @@ class SqlOutbox:
         rows = await self._conn.execute(query.order_by(outbox.c.id.desc()).limit(limit))
         return [_delivery(r) for r in rows]
 
+    async def delivered(self, kind: str) -> list[tuple[Delivery, dict[str, Any]]]:
+        rows = await self._conn.execute(
+            select(outbox).where(
+                outbox.c.operation == kind, outbox.c.status == DeliveryStatus.DELIVERED
+            )
+        )
+        return [(_delivery(r), r.result or {}) for r in rows]
+
     async def undelivered(self, kind: str) -> list[Delivery]:
         rows = await self._conn.execute(
             select(outbox).where(

@@ -319,3 +319,20 @@ class SqlReservations:
             .group_by(holds.c.sku)
         )
         return {sku: int(units) for sku, units in rows}
+
+    async def live_owners(self, owners: Sequence[str]) -> set[str]:
+        if not owners:
+            return set()
+        wanted = list(owners)
+        rows = await self._conn.execute(
+            select(reservations.c.id, reservations.c.order_id).where(
+                reservations.c.status == ReservationStatus.CONFIRMED,
+                or_(reservations.c.id.in_(wanted), reservations.c.order_id.in_(wanted)),
+            )
+        )
+        live = set()
+        for row in rows:
+            live.add(row.id)
+            if row.order_id is not None:
+                live.add(row.order_id)
+        return live & set(wanted)

@@ -245,6 +245,9 @@ class DiscrepancyRow(SQLModel, table=True):
     at_stake_currency: str | None = Field(default=None, max_length=3)
     resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     resolution: str | None = Field(default=None, max_length=16)
+    # The compensating writes a ledger check proposes: [{kind, ordering_key, reference,
+    # payload}], as the outbox stores them.
+    proposal: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class DiscrepancyEventRow(SQLModel, table=True):

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money, SourceSystem
+from gateway.domain.outbox import OutboxMessage, UnreadableMessage, read_message
 from gateway.domain.truth import (
     AuditEntry,
     AuditKind,
@@ -70,6 +71,17 @@ def _columns(record: Discrepancy) -> dict[str, Any]:
         "at_stake_currency": None if record.at_stake is None else record.at_stake.currency,
         "resolved_at": record.resolved_at,
         "resolution": record.resolution,
+        "proposal": [
+            {
+                "target": m.target,
+                "kind": m.kind,
+                "ordering_key": m.ordering_key,
+                "reference": m.reference,
+                "payload": m.payload(),
+            }
+            for m in record.proposal
+        ]
+        or None,
     }
 
 
@@ -286,9 +298,23 @@ class SqlDiscrepancies:
                 resolved_at=r.resolved_at,
                 resolution=None if r.resolution is None else Resolution(r.resolution),
                 history=tuple(history[r.id]),
+                proposal=tuple(_proposed(p) for p in r.proposal or ()),
             )
             for r in rows
         ]
+
+
+def _proposed(stored: dict[str, Any]) -> OutboxMessage:
+    message = read_message(
+        SourceSystem(stored["target"]),
+        stored["kind"],
+        stored["ordering_key"],
+        stored["reference"],
+        stored["payload"],
+    )
+    if isinstance(message, UnreadableMessage):
+        raise ValueError(f"a stored proposal reads as no message: {message.error}")
+    return message
 
 
 class SqlAuditLog:

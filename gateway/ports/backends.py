@@ -149,6 +149,13 @@ class ErpOrdersPort(Protocol):
 
     async def sales_order(self, name: str) -> SalesOrder | None: ...
 
+    async def open_sales_orders(
+        self, customer: str, *, offset: int, limit: int
+    ) -> list[SalesOrder]:
+        """The customer's submitted Sales Orders not yet completed or closed (what still
+        reserves stock), by name."""
+        ...
+
     async def cancel_sales_order(self, name: str) -> SalesOrder:
         """frappe.client.cancel; already cancelled is not an error."""
         ...

@@ -105,6 +105,10 @@ class Reservations(Protocol):
 
     async def held_skus(self, owner: str) -> list[str]: ...
 
+    async def live_owners(self, owners: Sequence[str]) -> set[str]:
+        """The owners (reservation or order ids) that still hold confirmed units."""
+        ...
+
     async def units_changed_since(self, skus: Sequence[str], since: datetime) -> dict[str, int]:
         """Per SKU, units of holds taken, confirmed, released or expired since ``since``: what
         a copy of the stock figures may not show yet."""
@@ -233,6 +237,10 @@ class Outbox(Protocol):
     async def dead(self, *, limit: int, ordering_key: str | None = None) -> list[Delivery]: ...
 
     async def for_key(self, ordering_key: str) -> list[Delivery]: ...
+
+    async def delivered(self, kind: str) -> list[tuple[Delivery, dict[str, Any]]]:
+        """Messages of one kind the backend confirmed, with what it answered."""
+        ...
 
     async def undelivered(self, kind: str) -> list[Delivery]:
         """Messages of one kind still to be delivered (pending or in flight)."""

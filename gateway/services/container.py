@@ -19,6 +19,7 @@ from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.worker import OutboxWorker
 from gateway.services.reservations import ReservationService
 from gateway.services.returns.service import ReturnService
+from gateway.truth.ledger_check import LedgerCheck
 from gateway.truth.reconciler import Reconciler
 from gateway.truth.service import TruthService
 from gateway.truth.sync import StorefrontSync
@@ -40,6 +41,7 @@ class Services:
     outbox: OutboxAdmin
     truth: TruthService
     reconciler: Reconciler
+    ledger_check: LedgerCheck
     storefront_sync: StorefrontSync
     worker: OutboxWorker
     web_orders: WebOrderImporter

@@ -65,6 +65,7 @@ def opened(finding: Finding, id: str, now: datetime, policy: TruthSettings) -> D
         delta=finding.delta,
         at_stake=finding.at_stake,
         history=(HistoryEntry(now, HistoryAction.OPENED, RECONCILER, S.OPEN, finding.rule),),
+        proposal=finding.proposal,
     )
 
 
@@ -80,6 +81,7 @@ def seen_again(
         rule=finding.rule,
         delta=finding.delta,
         at_stake=finding.at_stake,
+        proposal=finding.proposal,
         updated_at=now,
     )
     if not record.status.is_open:

@@ -3,7 +3,7 @@ reconcile on demand, and the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,35 +88,37 @@ class TruthService:
             return await uow.discrepancies.open_oversell_risks(skus)
 
     async def acknowledge(self, discrepancy_id: str, note: str | None, key: str) -> Discrepancy:
+        async def acknowledged(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
+            return queue.acknowledged(record, now, API_CALLER, note)
+
         return await self._change(
-            "acknowledgeDiscrepancy",
-            discrepancy_id,
-            key,
-            {"note": note},
-            lambda record, now: queue.acknowledged(record, now, API_CALLER, note),
+            "acknowledgeDiscrepancy", discrepancy_id, key, {"note": note}, acknowledged
         )
 
     async def assign(
         self, discrepancy_id: str, owner: str, note: str | None, key: str
     ) -> Discrepancy:
+        async def assigned(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
+            return queue.assigned(record, owner, now, API_CALLER, note)
+
         return await self._change(
-            "assignDiscrepancy",
-            discrepancy_id,
-            key,
-            {"owner": owner, "note": note},
-            lambda record, now: queue.assigned(record, owner, now, API_CALLER, note),
+            "assignDiscrepancy", discrepancy_id, key, {"owner": owner, "note": note}, assigned
         )
 
     async def resolve(
         self, discrepancy_id: str, resolution: Resolution, note: str | None, key: str
     ) -> Discrepancy:
-        def resolved(record: Discrepancy, now: datetime) -> Discrepancy:
+        async def resolved(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
             if resolution is Resolution.COMPENSATE:
-                raise BadUserInput(
-                    f"Discrepancy {record.id} has no compensating write to apply; resolve it "
-                    "FIXED or ACCEPTED",
-                    field="resolution",
-                )
+                if not record.proposal:
+                    raise BadUserInput(
+                        f"Discrepancy {record.id} has no compensating write to apply; resolve "
+                        "it FIXED or ACCEPTED",
+                        field="resolution",
+                    )
+                if record.status.is_open:
+                    # The proposed writes go out through the outbox with the resolution.
+                    await uow.outbox.add(record.proposal, now)
             return queue.resolved(record, resolution, now, API_CALLER, note)
 
         return await self._change(
@@ -133,13 +135,13 @@ class TruthService:
         discrepancy_id: str,
         key: str,
         arguments: Mapping[str, object],
-        change: Callable[[Discrepancy, datetime], Discrepancy],
+        change: Callable[[UnitOfWork, Discrepancy, datetime], Awaitable[Discrepancy]],
     ) -> Discrepancy:
         async def changed(uow: UnitOfWork, now: datetime) -> Discrepancy:
             record = await uow.discrepancies.get(discrepancy_id, for_update=True)
             if record is None:
                 raise NotFound(f"No discrepancy {discrepancy_id!r}", field="id")
-            updated = change(record, now)
+            updated = await change(uow, record, now)
             if updated is not record:
                 await uow.discrepancies.save([updated])
             return updated

@@ -37,8 +37,10 @@ class ErpWrites:
                 submitted = SalesOrderWritten(name=so.name, status=so.status)
                 return Delivered(submitted, _submitted(message, submitted))
             case CancelSalesOrder():
-                first = await earlier.of(message.submit_reference, SalesOrderWritten)
-                so = await self._erp.cancel_sales_order(first.name)
+                name = message.sales_order
+                if name is None:
+                    name = (await earlier.of(message.submit_reference, SalesOrderWritten)).name
+                so = await self._erp.cancel_sales_order(name)
                 cancelled = SalesOrderWritten(name=so.name, status=so.status)
                 return Delivered(cancelled, _cancelled(message, cancelled))
             case ReceiveStock():

@@ -1,8 +1,7 @@
-"""``commerce-gateway reconcile [--skus A B ...]``: a reconcile from the command line, with a
-progress bar while it runs and a summary table at the end (rich).
-
-The storefront pushes it owes are delivered before it exits (the outbox worker would
-deliver them anyway; here the operator sees them done).
+"""The stock-truth commands: ``commerce-gateway reconcile [--skus A B ...]`` (a progress bar
+while it runs, a summary table at the end; the storefront pushes it owes are delivered
+before it exits) and ``commerce-gateway check-ledger`` (holds and orders against what their
+sources recorded). Tables and progress by rich.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gateway.config import Settings
+from gateway.truth.ledger_check import LedgerReport
 from gateway.truth.reconciler import ReconcileReport
 from gateway.worker import opened
 
@@ -55,6 +55,31 @@ def summary(report: ReconcileReport) -> Table:
         ("closed (the sides agree again)", report.auto_resolved),
         ("storefront listings pushed the truth", report.pushed),
         ("changes seen since the last read", report.changes_seen),
+    ):
+        table.add_row(label, str(value))
+    return table
+
+
+async def check_ledger(console: Console | None = None) -> int:
+    console = console or Console()
+    async with opened(Settings()) as (services, _):
+        with console.status("checking holds and orders against the sources"):
+            report = await services.ledger_check.run()
+    console.print(ledger_summary(report))
+    return 0
+
+
+def ledger_summary(report: LedgerReport) -> Table:
+    table = Table(title="Ledger consistency")
+    table.add_column("What")
+    table.add_column("How many", justify="right")
+    for label, value in (
+        ("Sales Orders of live holds and orders checked", report.commitments),
+        ("open Sales Orders at the ERP checked", report.sales_orders),
+        ("holds and orders with store sales checked", report.store_owners),
+        *((f"found: {rule}", n) for rule, n in sorted(report.findings.items())),
+        ("LEDGER_INCONSISTENCY discrepancies opened", report.opened),
+        ("closed (consistent again)", report.auto_resolved),
     ):
         table.add_row(label, str(value))
     return table
