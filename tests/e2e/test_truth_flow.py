@@ -11,7 +11,7 @@ from typing import Any
 
 from woocommerce import API
 
-from tests.e2e.support import SOCKS, Stack, error_of, ok, place
+from tests.e2e.support import SOCKS, Stack, error_of, gateway, ok, place
 
 RECONCILE = """mutation ($skus: [String!]!) { reconcileNow(skus: $skus) {
   skus opened autoResolved pushed findings { kind count } } }"""
@@ -199,3 +199,16 @@ async def test_the_policy_is_readable_and_bad_questions_get_codes(stack):
     assert (await error_of(stack.gql, RECONCILE, skus=[]))["code"] == "BAD_USER_INPUT"
     missing = await error_of(stack.gql, ONE, id="dsc_nope")
     assert missing["code"] == "NOT_FOUND"
+
+
+async def test_on_postgresql_too_the_drift_is_found_enforced_and_closed(dataset, tmp_path, pg_url):
+    async with gateway(dataset, tmp_path, database_url=pg_url) as stack:
+        report = await everything(stack, dataset)
+        drift = {
+            d["sku"] for d in await queue(stack) if d["kind"] in ("OVERSELL_RISK", "LOST_SALES")
+        }
+        assert drift == set(dataset.drift_skus) and report["opened"] >= len(drift)
+        await stack.drain()
+        assert not [d for d in await queue(stack) if d["kind"] in ("OVERSELL_RISK", "LOST_SALES")]
+        for sku in sorted(drift)[:5]:
+            assert await web_stock(stack, sku) == dataset.online_sellable(sku)
