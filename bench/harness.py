@@ -42,7 +42,7 @@ def wait_for_port(port: int, timeout: float = 120.0) -> None:
 @contextmanager
 def process(
     args: list[str], env: dict[str, str] | None = None, ports: list[int] = ()
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
@@ -57,7 +57,7 @@ def process(
             except RuntimeError:
                 proc.kill()
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "") from None
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -135,3 +135,9 @@ async def drive(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU a process (Linux) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

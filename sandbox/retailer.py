@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,8 +33,20 @@ STORE_SAFETY_STOCK = 1
 
 def draw(seed: int, *parts: object) -> int:
     """The seeded hash every on-demand figure is drawn from: the same parts, the same number."""
-    key = "|".join(str(p) for p in (seed, *parts)).encode()
+    key = "|".join(map(str, (seed, *parts))).encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def draws(seed: int, parts: Sequence[object], lasts: Iterable[str]) -> list[int]:
+    """``[draw(seed, *parts, last) for last in lasts]``, hashing the shared prefix once (four
+    times quicker: the 50,000-SKU x 200-store retailer draws millions of store counts)."""
+    prefix = hashlib.blake2b("|".join(map(str, (seed, *parts, ""))).encode(), digest_size=8)
+    result = []
+    for last in lasts:
+        h = prefix.copy()
+        h.update(last.encode())
+        result.append(int.from_bytes(h.digest(), "big"))
+    return result
 
 
 def slugify(text: str) -> str:
@@ -181,22 +194,24 @@ class Dataset:
 
     def store_count(self, sku: str, store_id: str) -> dict[str, int] | None:
         """Square counts by state for a variation at a location; None when never stocked."""
+        return self.store_counts(sku, [store_id])[store_id]
+
+    def store_counts(self, sku: str, store_ids: Sequence[str]) -> dict[str, dict[str, int] | None]:
+        """``store_count`` at each of ``store_ids``."""
         item = self.items.get(sku)
         if item is None or not item.sellable or not item.is_stock_item:
-            return None
-        h = draw(self.seed, "pos", sku, store_id)
-        if h % 100 >= 60:
-            return None
-        in_stock = (h >> 8) % 26
-        if (h >> 16) % 8 == 0:
-            in_stock = 0
-        counts = {"IN_STOCK": in_stock}
-        if in_stock and (h >> 24) % 6 == 0:
-            counts["RESERVED_FOR_SALE"] = 1 + (h >> 28) % 2
-        return counts
+            return dict.fromkeys(store_ids)
+        drawn = draws(self.seed, ("pos", sku), store_ids)
+        return {store_id: _counts_of(h) for store_id, h in zip(store_ids, drawn, strict=True)}
 
     def store_count_calculated_at(self, sku: str, store_id: str) -> datetime:
-        return self.base_time - timedelta(minutes=draw(self.seed, "posat", sku, store_id) % 240)
+        return self.store_counts_calculated_at(sku, [store_id])[0]
+
+    def store_counts_calculated_at(self, sku: str, store_ids: Sequence[str]) -> list[datetime]:
+        return [
+            self.base_time - timedelta(minutes=h % 240)
+            for h in draws(self.seed, ("posat", sku), store_ids)
+        ]
 
     def erp_sellable(self, sku: str) -> int:
         """Warehouse stock the web channel may sell: actual less soft and hard reservations."""
@@ -212,21 +227,17 @@ class Dataset:
     def store_sellable(self, sku: str, store_id: str) -> int:
         """Store stock the gateway may promise: Square's IN_STOCK (on hand is IN_STOCK plus
         RESERVED_FOR_SALE, less the reserved), less the store safety stock."""
-        counts = self.store_count(sku, store_id)
-        if not counts:
-            return 0
-        reserved = counts.get("RESERVED_FOR_SALE", 0)
-        on_hand = counts["IN_STOCK"] + reserved
-        return max(0, on_hand - reserved - STORE_SAFETY_STOCK)
+        return _sellable(self.store_count(sku, store_id))
 
     def online_sellable(self, sku: str) -> int:
         """The ONLINE available-to-promise at seed time, as the gateway computes it: the
         warehouses' sellable stock plus every active ship-from-store store's."""
-        stores = sum(
-            self.store_sellable(sku, s.id)
+        shipping = [
+            s.id
             for s in self.stores
             if s.ship_from_store and s.status == "ACTIVE"  # the gateway skips inactive ones
-        )
+        ]
+        stores = sum(map(_sellable, self.store_counts(sku, shipping).values()))
         return self.erp_sellable(sku) + stores
 
     def web_stock(self, sku: str) -> int:
@@ -292,3 +303,23 @@ class Dataset:
                 }
             )
         return {"nodes": nodes}
+
+
+def _counts_of(h: int) -> dict[str, int] | None:
+    if h % 100 >= 60:
+        return None
+    in_stock = (h >> 8) % 26
+    if (h >> 16) % 8 == 0:
+        in_stock = 0
+    counts = {"IN_STOCK": in_stock}
+    if in_stock and (h >> 24) % 6 == 0:
+        counts["RESERVED_FOR_SALE"] = 1 + (h >> 28) % 2
+    return counts
+
+
+def _sellable(counts: dict[str, int] | None) -> int:
+    if not counts:
+        return 0
+    reserved = counts.get("RESERVED_FOR_SALE", 0)
+    on_hand = counts["IN_STOCK"] + reserved
+    return max(0, on_hand - reserved - STORE_SAFETY_STOCK)

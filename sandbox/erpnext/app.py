@@ -53,6 +53,7 @@ from sandbox.erpnext.wire import (
     validation_error,
 )
 from sandbox.faults import NGINX_503_PAGE, Faults
+from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
 
 RATE_LIMITED = "You hit the rate limit because of too many requests. Please try after sometime."
@@ -138,7 +139,7 @@ def create_app(
                     if not sandbox:
                         authenticate(request, guest(request))
                     params = await _form_dict(request)
-                    return JSONResponse(await handler(request, params))
+                    return FastJSONResponse(await handler(request, params))
                 except FrappeError as error:
                     return JSONResponse(error.body(), error.status, headers=error.headers)
 

@@ -10,6 +10,7 @@ identical; datetimes are naive, in the site's time zone.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,6 +67,12 @@ class ErpStore:
             "Product Bundle Item": self._bundle_items,
         }
         self._default_warehouse = dataset.leaf_warehouses[0].name
+        # Ordered results of recent list queries, for the next page of the same query.
+        self.recent_lists: OrderedDict[str, tuple[int, list[Any]]] = OrderedDict()
+
+    def generation(self) -> int:
+        """Grows with every write to any table: a remembered result older than it is stale."""
+        return sum(table.version for table in self._tables.values())
 
     def table(self, doctype: str) -> Table:
         if doctype not in META:

@@ -77,6 +77,7 @@ class Table:
         self._index_of = index
         self._indexes: dict[str, dict[str, list[int]]] = {}
         self._overrides: dict[int, dict[str, Any]] = {}
+        self.version = 0  # bumped by every write, so remembered query results know they are stale
 
     def __len__(self) -> int:
         return len(self._keys) - len(self._removed)
@@ -147,11 +148,13 @@ class Table:
         if not positions:
             raise KeyError(name)
         self._overrides.setdefault(positions[0], {}).update(values)
+        self.version += 1
 
     def append(self, key: Any) -> None:
         """Add a row; indexes already built learn its position."""
         position = len(self._keys)
         self._keys.append(key)
+        self.version += 1
         for column, index in self._indexes.items():
             index.setdefault(fold(self._index_of[column](key)), []).append(position)
 
@@ -159,6 +162,7 @@ class Table:
         for position in self.positions("name", [name]):
             self._removed.add(position)
             self._overrides.pop(position, None)
+        self.version += 1
 
 
 def growing_table(meta: DocTypeMeta) -> Table:

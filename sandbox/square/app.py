@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.faults import Faults
+from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
 from sandbox.square.catalog import Catalog
 from sandbox.square.changes import batch_change
@@ -164,7 +165,7 @@ def _route(method: str, template: str, handler: Handler, sim: Simulator) -> Rout
             raise failure
         sim.authorize(request)
         sim.pin_version(request)
-        return JSONResponse(await handler(request, sim))
+        return FastJSONResponse(await handler(request, sim))
 
     return Route(template, endpoint, methods=[method])
 

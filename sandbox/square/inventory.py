@@ -11,6 +11,7 @@ where they belong, as Square does.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +60,8 @@ GET_PAGE_SIZE = 100
 # Sorting by calculated_at needs every candidate count in hand; past this many
 # (variation, location) pairs an unfiltered scan streams in catalogue order instead.
 SORT_LIMIT = 200_000
+# Sorted results kept for the cursors that page through them.
+RECENT_QUERIES = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 Count = tuple[Decimal, datetime]  # quantity, calculated_at
@@ -82,21 +85,40 @@ class Inventory:
         # idempotency key -> (request fingerprint, the first answer)
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sequence = itertools.count()
+        self.version = 0  # bumped by every write
+        self._sorted: OrderedDict[str, tuple[int, list[Row]]] = OrderedDict()
 
     # --- reading -----------------------------------------------------------------------------
 
     def counts(self, vid: str, location: str) -> dict[str, Count]:
         """Tracked and untracked counts of one variation at one location, by state."""
-        current = self._current.get((vid, location))
-        if current is not None:
-            return current
-        dataset = self.catalog.dataset
-        sku = self.catalog.variations[vid].sku
-        drawn = dataset.store_count(sku, location)
-        if not drawn:
-            return {}
-        at = dataset.store_count_calculated_at(sku, location)
-        return {state: (Decimal(qty), at) for state, qty in drawn.items()}
+        return self.counts_at(vid, [location])[location]
+
+    def counts_at(self, vid: str, locations: list[str]) -> dict[str, dict[str, Count]]:
+        """``counts`` of one variation at each of ``locations``, drawn in one batch."""
+        result: dict[str, dict[str, Count]] = {}
+        drawn_at: list[str] = []
+        for location in locations:
+            current = self._current.get((vid, location))
+            if current is None:
+                drawn_at.append(location)
+            else:
+                result[location] = current
+        if drawn_at:
+            dataset = self.catalog.dataset
+            sku = self.catalog.variations[vid].sku
+            drawn = dataset.store_counts(sku, drawn_at)
+            stocked = [location for location in drawn_at if drawn[location]]
+            at = dataset.store_counts_calculated_at(sku, stocked)
+            times = dict(zip(stocked, at, strict=True))
+            for location in drawn_at:
+                figures = drawn[location]
+                result[location] = (
+                    {state: (Decimal(qty), times[location]) for state, qty in figures.items()}
+                    if figures
+                    else {}
+                )
+        return result
 
     def _rows(
         self,
@@ -106,8 +128,9 @@ class Inventory:
         updated_after: datetime | None,
     ) -> Iterator[Row]:
         for vid in objects:
+            by_location = self.counts_at(vid, locations)
             for location in locations:
-                for state, (qty, at) in self.counts(vid, location).items():
+                for state, (qty, at) in by_location[location].items():
                     if state in UNTRACKED or (states is not None and state not in states):
                         continue
                     if updated_after is not None and at <= updated_after:
@@ -144,8 +167,15 @@ class Inventory:
         offset = decode_cursor(body.get("cursor"), query)
         rows = self._rows(objects, locations, states, updated_after)
         if len(objects) * len(locations) <= SORT_LIMIT:
-            # Newest first; the sort is stable, so ties stay in request order.
-            chunk, cursor = page(sorted(rows, key=_newest_first), offset, limit, query)
+            # Newest first; the sort is stable, so ties stay in request order. The sorted
+            # result is kept for the query's next pages until the next write.
+            remembered = self._sorted.get(query)
+            if remembered is None or remembered[0] != self.version or not offset:
+                remembered = (self.version, sorted(rows, key=_newest_first))
+                self._sorted[query] = remembered
+                while len(self._sorted) > RECENT_QUERIES:
+                    self._sorted.popitem(last=False)
+            chunk, cursor = page(remembered[1], offset, limit, query)
         else:
             chunk = list(itertools.islice(rows, offset, offset + limit + 1))
             cursor = None
@@ -198,6 +228,7 @@ class Inventory:
         if pair not in self._history:
             seed = {state: qty for state, (qty, _) in self.counts(vid, location).items()}
             self._history[pair] = [Event(_EPOCH, -1, counts=seed)]
+        self.version += 1
         history = self._history[pair]
         history.append(event)
         history.sort(key=lambda e: (e.occurred_at, e.seq))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -93,6 +94,7 @@ def page(rows: list[Any], offset: int, size: int, query: str) -> tuple[list[Any]
 # --- times and quantities --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # counts share their calculated_at: format each once
 def rfc3339(moment: datetime) -> str:
     """Square's style: UTC, millisecond precision, trailing Z."""
     moment = moment.astimezone(UTC)

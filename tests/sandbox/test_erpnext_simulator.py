@@ -80,6 +80,19 @@ async def test_given_pages_by_limit_start_then_they_join_into_the_whole_ordered_
     assert whole == sorted(whole, key=str.casefold)
 
 
+async def test_given_a_write_between_pages_then_the_next_page_shows_it() -> None:
+    # Later pages of one list come from a remembered ordering; a write must not be hidden.
+    app = simulator()
+    page = {"fields": ["name", "actual_qty"], "order_by": "name asc", "limit_page_length": 10}
+    async with raw_client(app) as client:
+        before = await rows(client, "Bin", limit_start=10, **page)
+        target = before[3]["name"]
+        app.state.store.table("Bin").update(target, actual_qty=before[3]["actual_qty"] + 7)
+        after = await rows(client, "Bin", limit_start=10, **page)
+    assert [r["name"] for r in after] == [r["name"] for r in before]
+    assert after[3]["actual_qty"] == before[3]["actual_qty"] + 7
+
+
 async def test_given_fields_then_list_rows_carry_them_with_nulls_kept() -> None:
     fields = ["name", "item_code", "item_name", "variant_of", "valuation_rate", "has_variants"]
     async with raw_client(simulator()) as client:

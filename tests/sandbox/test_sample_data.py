@@ -1,4 +1,7 @@
-from sandbox.retailer import STORE_SAFETY_STOCK
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.retailer import STORE_SAFETY_STOCK, draw, draws
 from sandbox.sample_data import generate, gtin_check_digit
 
 
@@ -53,3 +56,13 @@ def test_benchmark_size_is_cheap_because_stock_is_drawn_on_demand():
     assert d.store_count(d.stock_skus[-1], d.stores[-1].id) == d.store_count(
         d.stock_skus[-1], d.stores[-1].id
     )
+
+
+@given(
+    st.integers(0, 2**32),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.lists(st.text(max_size=14), max_size=20),
+)
+def test_batched_draws_are_the_single_draws(seed, parts, lasts):
+    # The batch hashes the shared prefix once; the figures must not change by it.
+    assert draws(seed, parts, lasts) == [draw(seed, *parts, last) for last in lasts]

@@ -314,6 +314,21 @@ async def test_counts_cursor_walks_every_count_once_and_the_deprecated_path_agre
     assert app.state.calls["POST /v2/inventory/batch-retrieve-counts"] == 1
 
 
+async def test_a_sale_between_count_pages_shows_on_the_next_page() -> None:
+    # The next pages of a query come from a remembered, sorted result; a write must not be
+    # hidden: the sold count moves to the front (newest first), as a fresh query shows.
+    app = simulator()
+    ids = [v[0] for item in dataset().pos_items[:40] for v in item.variations] + [SHOE_42]
+    body: dict[str, Any] = {"catalog_object_ids": ids, "limit": 25}
+    async with raw_client(app) as client:
+        first = (await client.post(COUNTS, json=body)).json()
+        await client.post(CHANGES, json=sale("between-pages", "1"))
+        second = (await client.post(COUNTS, json={**body, "cursor": first["cursor"]})).json()
+        fresh = (await client.post(COUNTS, json={**body, "limit": 1000})).json()["counts"]
+    assert fresh[0]["catalog_object_id"] == SHOE_42 and fresh[0]["location_id"] == KIOSK
+    assert second["counts"] == fresh[25:50]
+
+
 async def test_counts_filters_by_state_and_location_and_refuses_a_limit_over_1000() -> None:
     async with raw_client(simulator()) as client:
         reserved = await client.post(
