@@ -26,6 +26,7 @@ from gateway.domain import SourceSystem, StockReading
 IDS_PER_COUNTS_CALL = 1000
 COUNTS_PAGE_LIMIT = 1000
 STOCK_STATES = ("IN_STOCK", "RESERVED_FOR_SALE", "ORDERED_FROM_VENDOR")
+_SLOT = {state: i for i, state in enumerate(STOCK_STATES)}
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UNKNOWN_TIME = datetime.fromtimestamp(0, UTC)
 
@@ -68,38 +69,57 @@ async def _counts(
 def _readings(
     counts: list[dict[str, Any]], sku_of: dict[str, str], wanted: list[str]
 ) -> list[StockReading]:
-    quantities: dict[tuple[str, str], dict[str, Decimal]] = {}
-    as_of: dict[tuple[str, str], datetime] = {}
+    # A full reconcile reads millions of counts, so this loop is lean: per SKU and location
+    # one list [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest calculated_at],
+    # quantities kept as ints while they are whole (nearly always), each distinct
+    # calculated_at parsed once.
+    per_sku: dict[str, dict[str, list[Any]]] = {}
+    times: dict[str, datetime | None] = {}
     for count in counts:
-        sku = sku_of.get(str(count.get("catalog_object_id")))
-        location, state = count.get("location_id"), count.get("state")
-        if sku is None or not isinstance(location, str) or state not in STOCK_STATES:
+        vid, location, state = (
+            count.get("catalog_object_id"), count.get("location_id"), count.get("state")
+        )  # fmt: skip
+        slot = _SLOT.get(state) if isinstance(state, str) else None
+        sku = sku_of.get(vid) if isinstance(vid, str) else None
+        if slot is None or sku is None or not isinstance(location, str):
             continue
-        pair = (sku, location)
-        by_state = quantities.setdefault(pair, {})
-        by_state[state] = by_state.get(state, Decimal(0)) + _quantity(count.get("quantity"))
-        moment = _time(count.get("calculated_at"))
-        if moment is not None and (pair not in as_of or moment > as_of[pair]):
-            as_of[pair] = moment
-    order = {sku: i for i, sku in enumerate(wanted)}
+        locations = per_sku.get(sku)
+        if locations is None:
+            locations = per_sku[sku] = {}
+        figures = locations.get(location)
+        if figures is None:
+            figures = locations[location] = [0, 0, 0, None]
+        raw_quantity = count.get("quantity")
+        if isinstance(raw_quantity, str) and raw_quantity.isdigit():
+            figures[slot] += int(raw_quantity)
+        else:
+            figures[slot] += _quantity(raw_quantity)
+        raw = count.get("calculated_at")
+        if not isinstance(raw, str):
+            continue
+        moment = times[raw] if raw in times else times.setdefault(raw, _time(raw))
+        if moment is not None and (figures[3] is None or moment > figures[3]):
+            figures[3] = moment
     readings = []
-    for (sku, location), by_state in sorted(
-        quantities.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])
-    ):
-        in_stock = _whole(by_state.get("IN_STOCK", Decimal(0)))
-        reserved = _whole(by_state.get("RESERVED_FOR_SALE", Decimal(0)))
-        readings.append(
-            StockReading(
-                sku=sku,
-                source=SourceSystem.POS,
-                location_ref=location,
-                on_hand=in_stock + reserved,
-                reserved=reserved,
-                # Square always sends calculated_at; without one the figure's age is unknown.
-                as_of=as_of.get((sku, location), _UNKNOWN_TIME),
-                incoming=_whole(by_state.get("ORDERED_FROM_VENDOR", Decimal(0))),
+    for sku in dict.fromkeys(wanted):
+        locations = per_sku.get(sku)
+        if not locations:
+            continue
+        for location in sorted(locations):
+            in_stock, reserved, incoming, as_of = locations[location]
+            reserved = _whole(reserved)
+            readings.append(
+                StockReading(
+                    sku=sku,
+                    source=SourceSystem.POS,
+                    location_ref=location,
+                    on_hand=_whole(in_stock) + reserved,
+                    reserved=reserved,
+                    # Square always sends calculated_at; without one the figure's age is unknown.
+                    as_of=_UNKNOWN_TIME if as_of is None else as_of,
+                    incoming=_whole(incoming),
+                )
             )
-        )
     return readings
 
 
@@ -110,17 +130,22 @@ def _quantity(raw: Any) -> Decimal:
         return Decimal(0)
 
 
-def _whole(quantity: Decimal) -> int:
+def _whole(quantity: int | Decimal) -> int:
     """Rounded down, as Square's POS shows decimal quantities (2.5 -> 2, -2.5 -> -3)."""
+    if isinstance(quantity, int):
+        return quantity
     return int(quantity.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def _time(raw: Any) -> datetime | None:
     if not isinstance(raw, str):
         return None
-    text = _FRACTION.sub(r"\1", raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(raw)  # Z, and any number of fraction digits
     except ValueError:
-        return None
+        text = _FRACTION.sub(r"\1", raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -160,14 +160,23 @@ class SqlOutbox:
         )
         return [(_delivery(r), r.result or {}) for r in rows]
 
-    async def undelivered(self, kind: str) -> list[Delivery]:
+    async def undelivered(self, kind: str, *, ids: Sequence[int] | None = None) -> list[Delivery]:
+        query = select(outbox).where(
+            outbox.c.operation == kind,
+            outbox.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT]),
+        )
+        if ids is not None:
+            query = query.where(outbox.c.id.in_(ids))
+        return [_delivery(r) for r in await self._conn.execute(query)]
+
+    async def undelivered_ids(self, kind: str) -> list[int]:
         rows = await self._conn.execute(
-            select(outbox).where(
+            select(outbox.c.id).where(
                 outbox.c.operation == kind,
                 outbox.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT]),
             )
         )
-        return [_delivery(r) for r in rows]
+        return [r.id for r in rows]
 
     async def for_key(self, ordering_key: str) -> list[Delivery]:
         rows = await self._conn.execute(

@@ -242,8 +242,13 @@ class Outbox(Protocol):
         """Messages of one kind the backend confirmed, with what it answered."""
         ...
 
-    async def undelivered(self, kind: str) -> list[Delivery]:
-        """Messages of one kind still to be delivered (pending or in flight)."""
+    async def undelivered(self, kind: str, *, ids: Sequence[int] | None = None) -> list[Delivery]:
+        """Messages of one kind still to be delivered (pending or in flight); only those of
+        ``ids`` when given."""
+        ...
+
+    async def undelivered_ids(self, kind: str) -> list[int]:
+        """The ids of ``undelivered(kind)``, without reading the messages."""
         ...
 
 

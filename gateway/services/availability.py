@@ -132,6 +132,78 @@ def kit_node_availability(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelTotal:
+    """One SKU over a channel's nodes: what ``by_node`` gives summed, without building a row
+    per node (a full reconcile sums 50,000 SKUs over 150 nodes)."""
+
+    available: int  # the sum of the nodes' available_to_promise
+    as_of: datetime | None  # the stalest figure it rests on
+    on_hand: Mapping[SourceSystem, int]  # per source system, restocks included (not for kits)
+
+
+def channel_totals(
+    skus: Sequence[str],
+    kits: Mapping[str, Kit],
+    locations: Sequence[Location],
+    readings: Iterable[StockReading],
+    ledger: Mapping[tuple[str, str], Sequence[LedgerEntry]],
+) -> dict[str, ChannelTotal]:
+    """Per SKU, ``sum(row.available_to_promise for row in by_node(...)[sku].values())`` over
+    ``locations`` with the same arithmetic (``free_to_promise`` after the ledger's overlay).
+    A node with neither a reading nor a ledger entry adds nothing, so only those are visited."""
+    node_of = {(loc.source, loc.source_ref): loc for loc in locations}
+    by_id = {loc.id: loc for loc in locations}
+    atp: dict[str, dict[str, int]] = {}
+    on_hand: dict[str, dict[SourceSystem, int]] = {}
+    stalest: dict[str, datetime] = {}
+    # (reading or None, node) per position: every reading at a channel node, then the ledger's
+    # positions no reading covers. One loop over millions of Square counts: kept plain.
+    positions: list[tuple[str, Location, StockReading | None]] = []
+    covered: set[tuple[str, str]] = set()
+    for reading in readings:
+        loc = node_of.get((reading.source, reading.location_ref))
+        if loc is not None:
+            positions.append((reading.sku, loc, reading))
+            if ledger:
+                covered.add((reading.sku, loc.id))
+    for sku, location_id in ledger:
+        loc = by_id.get(location_id)
+        if loc is not None and (sku, location_id) not in covered:
+            positions.append((sku, loc, None))
+    for sku, loc, position in positions:
+        entries = ledger.get((sku, loc.id)) if ledger else None
+        gateway = overlay(entries, observed_at(position)) if entries else NO_OVERLAY
+        source_on_hand = position.on_hand if position else 0
+        reserved = position.reserved if position else 0
+        by_node = atp.get(sku)
+        if by_node is None:
+            by_node = atp[sku] = {}
+            on_hand[sku] = {}
+        by_node[loc.id] = free_to_promise(source_on_hand, reserved, loc.safety_stock, gateway)
+        systems = on_hand[sku]
+        systems[loc.source] = systems.get(loc.source, 0) + source_on_hand + gateway.restocked
+        if position is not None and (sku not in stalest or position.as_of < stalest[sku]):
+            stalest[sku] = position.as_of
+
+    totals: dict[str, ChannelTotal] = {}
+    for sku in skus:
+        kit = kits.get(sku)
+        if kit is None:
+            totals[sku] = ChannelTotal(
+                sum(atp.get(sku, {}).values()), stalest.get(sku), on_hand.get(sku, {})
+            )
+            continue
+        first = atp.get(kit.components[0].sku, {}) if kit.components else {}
+        available = sum(
+            min(atp.get(c.sku, {}).get(node, 0) // c.quantity for c in kit.components)
+            for node in first
+        )
+        times = [stalest[c.sku] for c in kit.components if c.sku in stalest]
+        totals[sku] = ChannelTotal(available, min(times) if times else None, {})
+    return totals
+
+
 def serves_channel(location: Location, channel: Channel | None) -> bool:
     if channel is None:
         return True
@@ -304,3 +376,24 @@ class AvailabilityService:
                 for loc in locations
             }
         return result
+
+    async def channel_totals(
+        self, skus: Sequence[str], channel: Channel, *, kits: Mapping[str, Kit] | None = None
+    ) -> dict[str, ChannelTotal]:
+        """``by_node`` over the channel's nodes, summed per SKU (see ``channel_totals``);
+        ``kits`` when the caller has read them already."""
+        if kits is None:
+            kits = await self._erp.kits(skus)
+        locations = await self._locations.locations()
+        nodes = [loc for loc in locations if serves_channel(loc, channel)]
+        store_refs = [loc.source_ref for loc in nodes if loc.source is SourceSystem.POS]
+        stock_skus = sorted(
+            (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
+        )
+        erp_readings, pos_readings, entries = await asyncio.gather(
+            self._erp.stock(stock_skus),
+            self._pos.stock(stock_skus, store_refs),
+            self._ledger_entries(stock_skus),
+        )
+        readings = [*erp_readings, *pos_readings]
+        return channel_totals(skus, kits, nodes, readings, by_position(entries))

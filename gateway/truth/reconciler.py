@@ -27,9 +27,7 @@ from gateway.domain import (
     Channel,
     ItemMaster,
     Kit,
-    Location,
     Money,
-    NodeAvailability,
     PosVariation,
     SourceSystem,
     WebListing,
@@ -46,7 +44,7 @@ from gateway.domain.truth import (
     Observation,
 )
 from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort, UnitOfWork, UnitOfWorkFactory
-from gateway.services.availability import AvailabilityService, serves_channel
+from gateway.services.availability import AvailabilityService, ChannelTotal
 from gateway.truth import queue, rules
 from gateway.truth.rules import Evaluation, WebStockTruth
 
@@ -55,6 +53,7 @@ WEB, POS, ERP = SourceSystem.STOREFRONT, SourceSystem.POS, SourceSystem.ERP
 PUSH_ITEMS = 100  # WooCommerce's batch endpoints take at most 100 items a call
 STOCK_KINDS = (K.OVERSELL_RISK, K.LOST_SALES, K.STATUS_MISMATCH)
 WEB_STOCK_KIND = "web.set_stock"
+NOTHING_ONLINE = ChannelTotal(0, None, {})
 
 
 @dataclass
@@ -77,8 +76,7 @@ class PageRead:
     listings: Mapping[str, WebListing]
     variations: Mapping[str, PosVariation]
     kits: Mapping[str, Kit]
-    by_node: Mapping[str, Mapping[str, NodeAvailability]]
-    nodes: Sequence[Location]
+    online: Mapping[str, ChannelTotal]  # the truth the storefront's copy must follow
 
 
 def new_discrepancy_id() -> str:
@@ -115,6 +113,7 @@ class Reconciler:
         report = ReconcileReport(self._clock.now())
         began = time.monotonic()
         barcodes: dict[str, str] = {}  # barcode -> the SKU first seen with it in this run
+        queued: dict[int, tuple[WebStockItem, ...]] = {}  # undelivered pushes read so far
         pages = self._pages(skus)
         lock = asyncio.Lock()
 
@@ -124,7 +123,7 @@ class Reconciler:
                     items = await anext(pages, None)
                 if items is None:
                     return
-                await self._page(items, report, barcodes)
+                await self._page(items, report, barcodes, queued)
                 if progress is not None:
                     progress(report)
 
@@ -152,7 +151,11 @@ class Reconciler:
             offset += size
 
     async def _page(
-        self, items: list[ItemMaster], report: ReconcileReport, barcodes: dict[str, str]
+        self,
+        items: list[ItemMaster],
+        report: ReconcileReport,
+        barcodes: dict[str, str],
+        queued: dict[int, tuple[WebStockItem, ...]],
     ) -> None:
         if not items:
             return
@@ -162,11 +165,11 @@ class Reconciler:
         async with self._uow() as uow:
             records = await uow.discrepancies.of_skus(skus)
             suspects = await uow.discrepancies.suspects(skus)
-            in_flight, pushing = await self._in_flight(uow, skus, now)
+            in_flight, pushing = await self._in_flight(uow, skus, now, queued)
             evaluation = self._evaluate(read, records, suspects, in_flight, barcodes)
             changes, seen = await self._changes(uow, read, now)
-            for change in changes.findings:
-                evaluation = evaluation + Evaluation(frozenset(), (change,))
+            if changes.findings:
+                evaluation = evaluation + Evaluation(frozenset(), tuple(changes.findings))
             settled = queue.settle(
                 evaluation.findings,
                 evaluation.checked,
@@ -198,34 +201,49 @@ class Reconciler:
 
     async def _read(self, items: list[ItemMaster]) -> PageRead:
         skus = [item.sku for item in items]
-        nodes = [
-            loc
-            for loc in await self._availability.all_locations()
-            if serves_channel(loc, Channel.ONLINE)
-        ]
-        listings, variations, kits, by_node = await asyncio.gather(
-            self._web.listings_by_sku(skus),
-            self._pos.variations_by_sku(skus),
-            self._availability.kits(skus),
-            self._availability.by_node(skus, location_ids=[n.id for n in nodes]),
+
+        async def catalogue_then_stock() -> tuple[
+            dict[str, PosVariation], dict[str, Kit], dict[str, ChannelTotal]
+        ]:
+            # Square's variations first: the stock read then finds their ids remembered
+            # instead of searching the catalogue again; the kits are read once for both.
+            variations, kits = await asyncio.gather(
+                self._pos.variations_by_sku(skus), self._availability.kits(skus)
+            )
+            online = await self._availability.channel_totals(skus, Channel.ONLINE, kits=kits)
+            return variations, kits, online
+
+        listings, (variations, kits, online) = await asyncio.gather(
+            self._web.listings_by_sku(skus), catalogue_then_stock()
         )
-        return PageRead(items, listings, variations, kits, by_node, nodes)
+        return PageRead(items, listings, variations, kits, online)
 
     async def _in_flight(
-        self, uow: UnitOfWork, skus: Sequence[str], now: datetime
+        self,
+        uow: UnitOfWork,
+        skus: Sequence[str],
+        now: datetime,
+        queued: dict[int, tuple[WebStockItem, ...]],
     ) -> tuple[dict[str, int], set[str]]:
         """Per SKU, the units the gateway changed within the grace period or has a push on
-        its way for; and the SKUs with a push on its way."""
+        its way for; and the SKUs with a push on its way. ``queued`` keeps the undelivered
+        pushes already read in this run: each page reads only the new ones (a first run
+        queues hundreds, and every page would otherwise read them all again)."""
         since = now - timedelta(seconds=self._policy.grace_seconds)
         flight = Counter(await uow.reservations.units_changed_since(skus, since))
+        waiting = set(await uow.outbox.undelivered_ids(WEB_STOCK_KIND))
+        for gone in queued.keys() - waiting:
+            del queued[gone]
+        if unread := waiting - queued.keys():
+            for delivery in await uow.outbox.undelivered(WEB_STOCK_KIND, ids=sorted(unread)):
+                message = delivery.message
+                queued[delivery.id] = message.items if isinstance(message, SetWebStock) else ()
         wanted, pushing = set(skus), set()
-        for delivery in await uow.outbox.undelivered(WEB_STOCK_KIND):
-            message = delivery.message
-            if isinstance(message, SetWebStock):
-                for item in message.items:
-                    if item.sku in wanted:
-                        pushing.add(item.sku)
-                        flight[item.sku] += abs((item.quantity or 0) - (item.seen_quantity or 0))
+        for items in queued.values():
+            for item in items:
+                if item.sku in wanted:
+                    pushing.add(item.sku)
+                    flight[item.sku] += abs((item.quantity or 0) - (item.seen_quantity or 0))
         return dict(flight), pushing
 
     def _evaluate(
@@ -237,10 +255,10 @@ class Reconciler:
         barcodes: dict[str, str],
     ) -> Evaluation:
         policy = self._policy
-        total = rules.NOTHING
+        parts: list[Evaluation] = []
         for item in read.items:
             listing = read.listings.get(item.sku)
-            rows = read.by_node.get(item.sku, {})
+            online = read.online.get(item.sku, NOTHING_ONLINE)
             # Seen before: at the previous read (a suspect), or open in the queue.
             seen_before = frozenset(
                 kind
@@ -250,24 +268,27 @@ class Reconciler:
             )
             truth = WebStockTruth(
                 item.sku,
-                sum(row.available_to_promise for row in rows.values()),
-                min((row.as_of for row in rows.values() if row.as_of), default=None),
+                online.available,
+                online.as_of,
                 _price(listing, item),
                 item.category,
                 kit=item.sku in read.kits,
                 in_flight=in_flight.get(item.sku, 0),
                 seen_before=seen_before,
             )
-            total = total + rules.web_stock(truth, listing, policy)
-            total = total + rules.catalogue(
-                item,
-                listing,
-                read.variations.get(item.sku),
-                stock_item=item.is_stock_item and item.sku not in read.kits,
-                policy=policy,
+            parts.append(rules.web_stock(truth, listing, policy))
+            parts.append(
+                rules.catalogue(
+                    item,
+                    listing,
+                    read.variations.get(item.sku),
+                    stock_item=item.is_stock_item and item.sku not in read.kits,
+                    policy=policy,
+                )
             )
-            total = total + rules.item_master(item, listing, policy)
-        total = total + rules.barcodes(read.items, read.variations, {}, barcodes, policy)
+            parts.append(rules.item_master(item, listing, policy))
+        parts.append(rules.barcodes(read.items, read.variations, {}, barcodes, policy))
+        total = rules.every(parts)
         for item in read.items:
             for code in item.barcodes:
                 barcodes.setdefault(code, item.sku)
@@ -286,7 +307,6 @@ class Reconciler:
         }
         changes = Changes()
         seen: list[Observation] = []
-        nodes = {n.id: n for n in read.nodes}
 
         def look(
             system: SourceSystem, item: ItemMaster, name: str, value: str | None, kind: AuditKind
@@ -313,7 +333,7 @@ class Reconciler:
         for item in read.items:
             listing = read.listings.get(item.sku)
             variation = read.variations.get(item.sku)
-            rows = read.by_node.get(item.sku, {})
+            online = read.online.get(item.sku, NOTHING_ONLINE)
             if listing is not None:
                 look(WEB, item, "price", _amount(listing.price), AuditKind.PRICE_CHANGED)
                 if listing.manage_stock and listing.stock_quantity is not None:
@@ -325,12 +345,8 @@ class Reconciler:
             look(ERP, item, "list_price", _amount(item.list_price), AuditKind.PRICE_CHANGED)
             if item.sku not in read.kits:
                 for system in (ERP, POS):
-                    on_hand = sum(
-                        row.on_hand
-                        for node_id, row in rows.items()
-                        if node_id in nodes and nodes[node_id].source is system
-                    )
-                    look(system, item, "on_hand", str(on_hand), AuditKind.STOCK_CHANGED)
+                    on_hand = str(online.on_hand.get(system, 0))
+                    look(system, item, "on_hand", on_hand, AuditKind.STOCK_CHANGED)
         return changes, seen
 
     def _pushes(
@@ -359,10 +375,8 @@ class Reconciler:
             listing = read.listings.get(sku)
             if listing is None:
                 continue
-            rows = read.by_node.get(sku, {})
-            expected = rules.expected_web_quantity(
-                sum(row.available_to_promise for row in rows.values()), policy.web_stock_buffer
-            )
+            available = read.online.get(sku, NOTHING_ONLINE).available
+            expected = rules.expected_web_quantity(available, policy.web_stock_buffer)
             managed = listing.manage_stock and sku not in read.kits
             ids = tuple(records[f.key].id for f in found if f.key in records)
             items.append(

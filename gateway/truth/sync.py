@@ -12,13 +12,13 @@ reconcile.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from gateway.config import TruthSettings
-from gateway.domain import Channel, NodeAvailability, WebListing
+from gateway.domain import Channel, WebListing
 from gateway.domain.outbox import SetWebStock, WebStockItem
 from gateway.ports import Clock, StorefrontPort, UnitOfWorkFactory
-from gateway.services.availability import AvailabilityService, serves_channel
+from gateway.services.availability import AvailabilityService
 from gateway.truth.rules import expected_web_quantity
 
 BATCH = 100
@@ -27,15 +27,13 @@ BATCH = 100
 def sync_item(
     sku: str,
     listing: WebListing,
-    rows: Mapping[str, NodeAvailability],
+    online_available: int,
     kit: bool,
     policy: TruthSettings,
 ) -> WebStockItem | None:
     """The push that brings one listing to the truth; None when it shows it already. Only
     stock figures follow the gateway's changes; backorders are the reconciler's to flag."""
-    expected = expected_web_quantity(
-        sum(row.available_to_promise for row in rows.values()), policy.web_stock_buffer
-    )
+    expected = expected_web_quantity(online_available, policy.web_stock_buffer)
     if listing.manage_stock and not kit:
         if listing.stock_quantity == expected:
             return None
@@ -95,12 +93,7 @@ class StorefrontSync:
         return owed
 
     async def _sync(self, skus: Sequence[str]) -> int:
-        nodes = [
-            loc
-            for loc in await self._availability.all_locations()
-            if serves_channel(loc, Channel.ONLINE)
-        ]
-        by_node = await self._availability.by_node(skus, location_ids=[n.id for n in nodes])
+        online = await self._availability.channel_totals(skus, Channel.ONLINE)
         kits = await self._availability.kits(skus)
         listings = await self._web.listings_by_sku(skus)
         items = []
@@ -108,7 +101,8 @@ class StorefrontSync:
             listing = listings.get(sku)
             if listing is None:
                 continue
-            item = sync_item(sku, listing, by_node.get(sku, {}), sku in kits, self._policy)
+            available = online[sku].available if sku in online else 0
+            item = sync_item(sku, listing, available, sku in kits, self._policy)
             if item is not None:
                 items.append(item)
         if not items:

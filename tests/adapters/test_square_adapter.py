@@ -148,6 +148,37 @@ async def test_stock_maps_contract_counts_and_follows_the_cursor_to_the_end() ->
     assert second == first | {"cursor": counts["next_page_request_body"]["cursor"]}
 
 
+async def test_decimal_quantities_round_down_and_odd_counts_are_skipped_not_fatal() -> None:
+    # Square quantities are decimal strings and its times may carry nanoseconds; a count
+    # with a field of the wrong type is passed over, never the whole answer.
+    def count(state: str, quantity: Any, at: Any, **extra: Any) -> dict[str, Any]:
+        return {
+            "catalog_object_id": SHOE_42, "catalog_object_type": "ITEM_VARIATION",
+            "state": state, "location_id": DOWNTOWN, "quantity": quantity,
+            "calculated_at": at, **extra,
+        }  # fmt: skip
+
+    body = {
+        "counts": [
+            count("IN_STOCK", "2.5", "2026-11-20T09:16:41.123456789Z"),
+            count("IN_STOCK", "4", "2026-11-20T09:10:00Z"),  # two rows of one state add up
+            count("RESERVED_FOR_SALE", "0.75", ["not", "a", "time"]),
+            count("ORDERED_FROM_VENDOR", "12", None),
+            count("IN_STOCK", "7", "2026-11-20T09:00:00Z", location_id=["x"]),
+            count("SOLD", "9", "2026-11-20T10:00:00Z"),
+            {"catalog_object_id": {"odd": 1}, "state": "IN_STOCK", "location_id": DOWNTOWN},
+        ]
+    }
+    answers = {SEARCH: [ok(contract_variations())], COUNTS: [ok(body)]}
+    adapter = mock_adapter(routes(answers, []))
+
+    [reading] = await adapter.stock(["SHOE-TRAIL-42"], [DOWNTOWN])
+
+    # 6.5 IN_STOCK -> 6, 0.75 RESERVED_FOR_SALE -> 0; on hand is their sum, rounded down.
+    assert (reading.on_hand, reading.reserved, reading.incoming) == (6, 0, 12)
+    assert reading.as_of == datetime(2026, 11, 20, 9, 16, 41, 123456, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("status", "kind", "code"),
     [
