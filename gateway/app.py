@@ -63,6 +63,7 @@ from gateway.truth.ledger_check import LedgerCheck
 from gateway.truth.policy import check as check_policy
 from gateway.truth.reconciler import Reconciler
 from gateway.truth.service import TruthService
+from gateway.truth.store_counts import StoreCountCopy
 from gateway.truth.sync import StorefrontSync
 from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
@@ -209,6 +210,7 @@ def build_services(
         clock,
         settings.truth,
         worker.wake,
+        StoreCountCopy(uow, backends.pos, clock, settings.truth),
     )
     hold_policy = HoldPolicy(
         default_ttl=timedelta(seconds=settings.hold_default_ttl_seconds),

@@ -207,6 +207,11 @@ class TruthSettings(BaseModel, frozen=True):
     # SKUs a reconcile reads per page, and pages it works on at once.
     page_size: int = Field(default=100, ge=1, le=100)
     concurrency: int = Field(default=4, ge=1, le=32)
+    # The stores' counts a full reconcile adds up are kept and brought up to date by asking
+    # Square what changed, this often during a run (gateway.truth.store_counts); a SKU not
+    # read in full for this many hours is read in full again.
+    store_counts_delta_seconds: float = Field(default=5.0, gt=0)
+    store_counts_reread_hours: float = Field(default=24.0, gt=0)
 
 
 class Settings(BaseSettings):

@@ -24,6 +24,7 @@ from gateway.domain import (
     Money,
     PosVariation,
     SourceSystem,
+    StockChanges,
     StockReading,
     WebListing,
     WebStockUpdate,
@@ -310,6 +311,7 @@ class FakePos:
     calls: Counter[str] = field(default_factory=Counter)
     adjustments: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
     writes: FailureSwitch = field(default_factory=FailureSwitch)
+    changed_at: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (sku, store)
 
     async def locations(self) -> list[BackendLocation]:
         self.calls["locations"] += 1
@@ -329,19 +331,39 @@ class FakePos:
             if sku in skus and (location_refs is None or loc in location_refs)
         ]
 
+    async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
+        self.calls["stock_changes"] += 1
+        hits = {
+            pair: at
+            for pair, at in self.changed_at.items()
+            if at > since and pair[1] in location_refs
+        }
+        ids = frozenset(
+            self.variations[sku].variation_id for sku, _ in hits if sku in self.variations
+        )
+        return StockChanges(ids, max(hits.values(), default=None))
+
     # --- PosStockWritesPort ----------------------------------------------------------------
 
     async def record_sale(
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
-        self._adjust("record_sale", reference, sku, location_ref, -quantity)
+        self._adjust("record_sale", reference, sku, location_ref, -quantity, occurred_at)
 
     async def record_restock(
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
-        self._adjust("record_restock", reference, sku, location_ref, quantity)
+        self._adjust("record_restock", reference, sku, location_ref, quantity, occurred_at)
 
-    def _adjust(self, kind: str, reference: str, sku: str, location_ref: str, delta: int) -> None:
+    def _adjust(
+        self,
+        kind: str,
+        reference: str,
+        sku: str,
+        location_ref: str,
+        delta: int,
+        occurred_at: datetime,
+    ) -> None:
         """Square keeps an adjustment per idempotency_key: a repeat changes nothing."""
         self.calls[kind] += 1
         self.writes.check()
@@ -350,6 +372,7 @@ class FakePos:
         self.adjustments[reference] = (kind, sku, location_ref, delta)
         on_hand, reserved = self.counts.get((sku, location_ref), (0, 0))
         self.counts[(sku, location_ref)] = (on_hand + delta, reserved)
+        self.changed_at[(sku, location_ref)] = occurred_at
 
 
 @dataclass

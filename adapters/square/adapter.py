@@ -17,9 +17,9 @@ import httpx
 
 from adapters.square.api import SquareApi
 from adapters.square.catalog import SquareCatalog
-from adapters.square.inventory import read_stock
+from adapters.square.inventory import read_changes, read_stock
 from adapters.square.writes import RESTOCK, SALE, SquareStockWriter
-from gateway.domain import BackendLocation, PosVariation, StockReading
+from gateway.domain import BackendLocation, PosVariation, StockChanges, StockReading
 
 
 class SquareAdapter:
@@ -59,6 +59,11 @@ class SquareAdapter:
                 # Two SKUs spelled differently can name one variation; the first asked wins.
                 sku_of.setdefault(ids[sku], sku)
         return await read_stock(self._api, sku_of, wanted, location_refs)
+
+    async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
+        if not location_refs:
+            return StockChanges(frozenset(), None)
+        return await read_changes(self._api, since, location_refs)
 
     # --- PosStockWritesPort -------------------------------------------------------------------
 

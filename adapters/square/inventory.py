@@ -21,7 +21,8 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from adapters.square.api import SquareApi, dicts
-from gateway.domain import SourceSystem, StockReading
+from adapters.square.writes import rfc3339_utc
+from gateway.domain import SourceSystem, StockChanges, StockReading
 
 IDS_PER_COUNTS_CALL = 1000
 COUNTS_PAGE_LIMIT = 1000
@@ -63,6 +64,34 @@ async def _counts(
         cursor = answer.get("cursor")
         if not cursor:
             return counts
+        body = {**body, "cursor": cursor}
+
+
+async def read_changes(
+    api: SquareApi, since: datetime, location_refs: Sequence[str]
+) -> StockChanges:
+    """The variations whose counts at these locations Square calculated after ``since``:
+    one batch-retrieve with ``updated_after`` and no object filter, every page of it."""
+    body: dict[str, Any] = {
+        "location_ids": list(dict.fromkeys(location_refs)),
+        "states": list(STOCK_STATES),
+        "updated_after": rfc3339_utc(since),
+        "limit": COUNTS_PAGE_LIMIT,
+    }
+    changed: set[str] = set()
+    newest: datetime | None = None
+    while True:
+        answer = await api.call("POST", "/v2/inventory/counts/batch-retrieve", json=body)
+        for count in dicts(answer.get("counts")):
+            vid = count.get("catalog_object_id")
+            if isinstance(vid, str):
+                changed.add(vid)
+            moment = _time(count.get("calculated_at"))
+            if moment is not None and (newest is None or moment > newest):
+                newest = moment
+        cursor = answer.get("cursor")
+        if not cursor:
+            return StockChanges(frozenset(changed), newest)
         body = {**body, "cursor": cursor}
 
 

@@ -208,6 +208,25 @@ class StockReading:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSum:
+    """One SKU's stock over a set of stores, added up with no ledger applied: what its
+    readings there add to a channel's total (gateway.domain.ledger.store_sum)."""
+
+    available: int  # the stores' available_to_promise, summed
+    on_hand: int
+    as_of: datetime | None  # the stalest reading's
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanges:
+    """Which POS items' counts changed after a moment (Square's ``updated_after``), and the
+    newest change seen, in the POS's own time: where the next look may start."""
+
+    item_ids: frozenset[str]
+    newest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class NodeAvailability:
     sku: str
     location: Location

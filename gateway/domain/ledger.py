@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.domain.catalog import Location, NodeAvailability
+from gateway.domain.catalog import Location, NodeAvailability, StockReading, StoreSum
 from gateway.domain.reservations import LedgerEntry, LedgerKind
 
 
@@ -65,6 +65,23 @@ def by_position(
 
 def free_to_promise(on_hand: int, reserved: int, safety_stock: int, gateway: Overlay) -> int:
     return max(0, on_hand + gateway.restocked - reserved - gateway.held - safety_stock)
+
+
+def store_sum(readings: Iterable[StockReading], safety_stock: Mapping[str, int]) -> StoreSum:
+    """The readings at the stores in ``safety_stock`` (location ref -> units kept back),
+    each made available as ``free_to_promise`` does with nothing in the ledger, added up.
+    A channel total may take it instead of the readings while no ledger entry touches them."""
+    available = on_hand = 0
+    stalest: datetime | None = None
+    for reading in readings:
+        safety = safety_stock.get(reading.location_ref)
+        if safety is None:
+            continue
+        available += free_to_promise(reading.on_hand, reading.reserved, safety, NO_OVERLAY)
+        on_hand += reading.on_hand
+        if stalest is None or reading.as_of < stalest:
+            stalest = reading.as_of
+    return StoreSum(available, on_hand, stalest)
 
 
 def shortfalls(

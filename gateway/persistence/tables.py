@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.persistence.columns import UtcDateTime
@@ -308,3 +308,49 @@ class ObservationRow(SQLModel, table=True):
     field: str = Field(primary_key=True, max_length=60)
     value: str = Field(sa_column=Column(Text, nullable=False))
     seen_at: datetime = Field(sa_column=_utc())
+
+
+class StoreCountRow(SQLModel, table=True):
+    """The last Square counts the reconciler read for one SKU at one store: its copy of the
+    store stock the ONLINE truth adds up, kept current by reading only what changed."""
+
+    __tablename__ = "store_count"
+
+    sku: str = Field(primary_key=True, max_length=120)
+    location_ref: str = Field(primary_key=True, max_length=80)
+    on_hand: int
+    reserved: int
+    incoming: int
+    # calculated_at in microseconds since the epoch, UTC: a full reconcile reads millions of
+    # these, and an integer costs nothing to read back where a datetime column costs a parse.
+    as_of_us: int = Field(sa_type=BigInteger)
+
+
+class StoreCountSkuRow(SQLModel, table=True):
+    """When a SKU's store counts were last read in full, the POS item they belong to (what
+    a change Square reports names), and the counts added up (gateway.domain.StoreSum): a
+    page of a reconcile reads these 100 rows, not the 6,500 counts under them."""
+
+    __tablename__ = "store_count_sku"
+
+    sku: str = Field(primary_key=True, max_length=120)
+    variation_id: str | None = Field(default=None, max_length=80, index=True)
+    read_at: datetime = Field(sa_column=_utc())
+    available: int
+    on_hand: int
+    as_of_us: int | None = Field(default=None, sa_type=BigInteger)  # None: no counts
+    # Whether its counts are kept row by row (store_count) as well: only for SKUs a page
+    # needs one by one (kit components, SKUs held at a store); the rest are kept as sums,
+    # since writing 3.3 million rows nobody reads back cost the first reconcile a minute.
+    counts_kept: bool = False
+
+
+class SyncMarkRow(SQLModel, table=True):
+    """How far a delta read of a source has got, and over what (a fingerprint of the
+    locations read: another set of stores means another copy)."""
+
+    __tablename__ = "sync_mark"
+
+    name: str = Field(primary_key=True, max_length=60)
+    at: datetime = Field(sa_column=_utc())
+    fingerprint: str = Field(max_length=64)

@@ -15,6 +15,7 @@ from gateway.persistence.outbox import SqlOutbox
 from gateway.persistence.reservations import SqlReservations
 from gateway.persistence.returns import SqlReturns
 from gateway.persistence.routing import SqlRoutingDecisions
+from gateway.persistence.store_counts import SqlStoreCounts
 from gateway.persistence.truth import SqlAuditLog, SqlDiscrepancies, SqlObservations
 from gateway.ports.storage import HoldTaker
 
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.discrepancies = SqlDiscrepancies(conn)
         self.audit = SqlAuditLog(conn)
         self.observations = SqlObservations(conn)
+        self.store_counts = SqlStoreCounts(conn)
 
     async def commit(self) -> None:
         await self._transaction.commit()

@@ -17,6 +17,7 @@ from gateway.domain import (
     Kit,
     Location,
     PosVariation,
+    StockChanges,
     StockReading,
     WebListing,
     WebStockUpdate,
@@ -87,6 +88,11 @@ class PosPort(Protocol):
     async def stock(
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]: ...
+
+    async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
+        """The items whose stock at these locations changed after ``since`` (the POS's
+        time): a delta read, for a copy kept current without reading everything again."""
+        ...
 
 
 class LocationsProvider(Protocol):

@@ -16,13 +16,13 @@ it all back, so a request that fails half-way records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from gateway.domain import SourceSystem
+from gateway.domain import SourceSystem, StockReading, StoreSum
 from gateway.domain.documents import WebOrderLine
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.orders import (
@@ -349,6 +349,52 @@ class Observations(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SyncMark:
+    """How far a delta read has got (the source's own time) and over what."""
+
+    at: datetime
+    fingerprint: str
+
+
+class StoreCounts(Protocol):
+    """The reconciler's copy of the stores' counts (gateway.truth.store_counts): per SKU
+    and store, the last figures read; per SKU, when it was last read in full and its counts
+    added up."""
+
+    async def of(
+        self, skus: Sequence[str], *, read_since: datetime, one_by_one: Collection[str]
+    ) -> tuple[dict[str, list[StockReading]], dict[str, StoreSum]]:
+        """The SKUs read in full at or after ``read_since``: those in ``one_by_one`` as their
+        readings (an empty list: no store holds any), the others added up. SKUs absent
+        from both were never read, or too long ago, or are wanted one by one and were kept
+        as a sum only."""
+        ...
+
+    async def replace(
+        self,
+        readings: Mapping[str, Sequence[StockReading]],
+        sums: Mapping[str, StoreSum],
+        variation_ids: Mapping[str, str | None],
+        read_at: datetime,
+    ) -> None:
+        """The SKUs of ``sums`` as just read in full, instead of what was kept: their sums,
+        and the counts of those in ``readings`` (the ones wanted one by one) row by row."""
+        ...
+
+    async def skus_of(self, variation_ids: Collection[str]) -> set[str]:
+        """The SKUs whose POS item is one of these."""
+        ...
+
+    async def forget(self, skus: Collection[str] | None = None) -> None:
+        """Not known any more: read in full next time (all SKUs when None)."""
+        ...
+
+    async def mark(self, name: str) -> SyncMark | None: ...
+
+    async def set_mark(self, name: str, mark: SyncMark) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyStore: ...
@@ -379,6 +425,9 @@ class UnitOfWork(Protocol):
 
     @property
     def observations(self) -> Observations: ...
+
+    @property
+    def store_counts(self) -> StoreCounts: ...
 
     async def commit(self) -> None: ...
 

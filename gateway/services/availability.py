@@ -13,7 +13,7 @@ not contain them yet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -30,6 +30,7 @@ from gateway.domain import (
     SourceSystem,
     StockReading,
     StockStatus,
+    StoreSum,
 )
 from gateway.domain.ledger import NO_OVERLAY, Overlay, by_position, free_to_promise, overlay
 from gateway.domain.reservations import LedgerEntry
@@ -148,10 +149,18 @@ def channel_totals(
     locations: Sequence[Location],
     readings: Iterable[StockReading],
     ledger: Mapping[tuple[str, str], Sequence[LedgerEntry]],
+    store_sums: Mapping[str, StoreSum] | None = None,
 ) -> dict[str, ChannelTotal]:
     """Per SKU, ``sum(row.available_to_promise for row in by_node(...)[sku].values())`` over
     ``locations`` with the same arithmetic (``free_to_promise`` after the ledger's overlay).
-    A node with neither a reading nor a ledger entry adds nothing, so only those are visited."""
+    A node with neither a reading nor a ledger entry adds nothing, so only those are visited.
+
+    ``store_sums``: SKUs whose readings at the channel's stores come already added up
+    (``gateway.domain.ledger.store_sum``), in place of those readings. Only for SKUs with no
+    ledger entry at a channel store and in no kit: those need the stores one by one."""
+    sums = store_sums or {}
+    if sums:
+        _check_summable(sums, kits, locations, ledger)
     node_of = {(loc.source, loc.source_ref): loc for loc in locations}
     by_id = {loc.id: loc for loc in locations}
     atp: dict[str, dict[str, int]] = {}
@@ -190,9 +199,10 @@ def channel_totals(
     for sku in skus:
         kit = kits.get(sku)
         if kit is None:
-            totals[sku] = ChannelTotal(
+            total = ChannelTotal(
                 sum(atp.get(sku, {}).values()), stalest.get(sku), on_hand.get(sku, {})
             )
+            totals[sku] = _with_stores(total, sums[sku]) if sku in sums else total
             continue
         first = atp.get(kit.components[0].sku, {}) if kit.components else {}
         available = sum(
@@ -202,6 +212,28 @@ def channel_totals(
         times = [stalest[c.sku] for c in kit.components if c.sku in stalest]
         totals[sku] = ChannelTotal(available, min(times) if times else None, {})
     return totals
+
+
+def _with_stores(total: ChannelTotal, stores: StoreSum) -> ChannelTotal:
+    if stores.as_of is None:
+        return total  # no store holds a reading: nothing to add
+    on_hand = dict(total.on_hand)
+    on_hand[SourceSystem.POS] = on_hand.get(SourceSystem.POS, 0) + stores.on_hand
+    times = [t for t in (total.as_of, stores.as_of) if t is not None]
+    return ChannelTotal(total.available + stores.available, min(times, default=None), on_hand)
+
+
+def _check_summable(
+    sums: Mapping[str, StoreSum],
+    kits: Mapping[str, Kit],
+    locations: Sequence[Location],
+    ledger: Mapping[tuple[str, str], Sequence[LedgerEntry]],
+) -> None:
+    stores = {loc.id for loc in locations if loc.source is SourceSystem.POS}
+    components = {c.sku for kit in kits.values() for c in kit.components}
+    held = {sku for sku, location_id in ledger if location_id in stores}
+    if wrong := sums.keys() & (components | held):
+        raise ValueError(f"store counts of {sorted(wrong)} are needed one by one, not summed")
 
 
 def serves_channel(location: Location, channel: Channel | None) -> bool:
@@ -262,6 +294,14 @@ def availability_rows(
         if loc.id in by_node
     )
     return Availability(sku=sku, channel=channel, rows=rows)
+
+
+# Reads the stores' counts of SKUs at the given stores (location ref -> safety stock): the
+# readings of the SKUs asked for one by one, and the others' readings summed or read.
+StoreStock = Callable[
+    [Sequence[str], Mapping[str, int], Collection[str]],
+    Awaitable[tuple[list[StockReading], dict[str, StoreSum]]],
+]
 
 
 class AvailabilityService:
@@ -378,22 +418,43 @@ class AvailabilityService:
         return result
 
     async def channel_totals(
-        self, skus: Sequence[str], channel: Channel, *, kits: Mapping[str, Kit] | None = None
+        self,
+        skus: Sequence[str],
+        channel: Channel,
+        *,
+        kits: Mapping[str, Kit] | None = None,
+        store_stock: StoreStock | None = None,
     ) -> dict[str, ChannelTotal]:
         """``by_node`` over the channel's nodes, summed per SKU (see ``channel_totals``);
-        ``kits`` when the caller has read them already."""
+        ``kits`` when the caller has read them already; ``store_stock`` reads the stores'
+        counts instead of the POS (the reconciler's kept copy), summed where it can."""
         if kits is None:
             kits = await self._erp.kits(skus)
         locations = await self._locations.locations()
         nodes = [loc for loc in locations if serves_channel(loc, channel)]
-        store_refs = [loc.source_ref for loc in nodes if loc.source is SourceSystem.POS]
+        stores = [loc for loc in nodes if loc.source is SourceSystem.POS]
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        erp_readings, pos_readings, entries = await asyncio.gather(
-            self._erp.stock(stock_skus),
-            self._pos.stock(stock_skus, store_refs),
-            self._ledger_entries(stock_skus),
+
+        async def ledger_then_stores() -> tuple[
+            Mapping[tuple[str, str], Sequence[LedgerEntry]],
+            list[StockReading],
+            dict[str, StoreSum],
+        ]:
+            ledger = by_position(await self._ledger_entries(stock_skus))
+            if store_stock is None:
+                return ledger, await self._pos.stock(stock_skus, [s.source_ref for s in stores]), {}
+            store_ids = {s.id for s in stores}
+            one_by_one = {c.sku for k in kits.values() for c in k.components} | {
+                sku for sku, location_id in ledger if location_id in store_ids
+            }
+            safety = {s.source_ref: s.safety_stock for s in stores}
+            readings, sums = await store_stock(stock_skus, safety, one_by_one)
+            return ledger, readings, sums
+
+        erp_readings, (ledger, pos_readings, sums) = await asyncio.gather(
+            self._erp.stock(stock_skus), ledger_then_stores()
         )
         readings = [*erp_readings, *pos_readings]
-        return channel_totals(skus, kits, nodes, readings, by_position(entries))
+        return channel_totals(skus, kits, nodes, readings, ledger, sums)

@@ -18,6 +18,7 @@ from gateway.domain import (
     ItemMaster,
     Kit,
     PosVariation,
+    StockChanges,
     StockReading,
     WebListing,
     WebStockUpdate,
@@ -152,3 +153,7 @@ class CachedPos:
             for r in readings
             if wanted is None or r.location_ref in wanted
         ]
+
+    async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
+        # A delta read is only worth anything fresh: never from the cache.
+        return await self._inner.stock_changes(since, location_refs)

@@ -17,7 +17,7 @@ import asyncio
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +30,8 @@ from gateway.domain import (
     Money,
     PosVariation,
     SourceSystem,
+    StockReading,
+    StoreSum,
     WebListing,
 )
 from gateway.domain.outbox import SetWebStock, WebStockItem
@@ -47,6 +49,7 @@ from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort, UnitOfWork, U
 from gateway.services.availability import AvailabilityService, ChannelTotal
 from gateway.truth import queue, rules
 from gateway.truth.rules import Evaluation, WebStockTruth
+from gateway.truth.store_counts import StoreCountCopy
 
 K = DiscrepancyKind
 WEB, POS, ERP = SourceSystem.STOREFRONT, SourceSystem.POS, SourceSystem.ERP
@@ -68,6 +71,13 @@ class ReconcileReport:
     pushed: int = 0  # listings the storefront is owed a push for
     changes_seen: int = 0  # audit entries of changes seen between two reads
     seconds: float = 0.0
+
+
+@dataclass
+class _RunState:
+    full: bool  # every item: the stores' counts come from the kept copy
+    barcodes: dict[str, str] = field(default_factory=dict)  # barcode -> first SKU seen with it
+    queued: dict[int, tuple[WebStockItem, ...]] = field(default_factory=dict)  # pushes read
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +104,7 @@ class Reconciler:
         clock: Clock,
         policy: TruthSettings,
         wake_worker: Callable[[], None],
+        store_counts: StoreCountCopy,
     ) -> None:
         self._uow = unit_of_work
         self._erp = erp
@@ -103,6 +114,7 @@ class Reconciler:
         self._clock = clock
         self._policy = policy
         self._wake = wake_worker
+        self._store_counts = store_counts
 
     async def run(
         self,
@@ -112,8 +124,9 @@ class Reconciler:
         """Reconcile every sellable item, or only ``skus``."""
         report = ReconcileReport(self._clock.now())
         began = time.monotonic()
-        barcodes: dict[str, str] = {}  # barcode -> the SKU first seen with it in this run
-        queued: dict[int, tuple[WebStockItem, ...]] = {}  # undelivered pushes read so far
+        state = _RunState(full=skus is None)
+        if state.full:
+            self._store_counts.begin_run()
         pages = self._pages(skus)
         lock = asyncio.Lock()
 
@@ -123,7 +136,7 @@ class Reconciler:
                     items = await anext(pages, None)
                 if items is None:
                     return
-                await self._page(items, report, barcodes, queued)
+                await self._page(items, report, state)
                 if progress is not None:
                     progress(report)
 
@@ -154,19 +167,18 @@ class Reconciler:
         self,
         items: list[ItemMaster],
         report: ReconcileReport,
-        barcodes: dict[str, str],
-        queued: dict[int, tuple[WebStockItem, ...]],
+        state: _RunState,
     ) -> None:
         if not items:
             return
-        read = await self._read(items)
+        read = await self._read(items, state.full)
         now = self._clock.now()
         skus = [item.sku for item in items]
         async with self._uow() as uow:
             records = await uow.discrepancies.of_skus(skus)
             suspects = await uow.discrepancies.suspects(skus)
-            in_flight, pushing = await self._in_flight(uow, skus, now, queued)
-            evaluation = self._evaluate(read, records, suspects, in_flight, barcodes)
+            in_flight, pushing = await self._in_flight(uow, skus, now, state.queued)
+            evaluation = self._evaluate(read, records, suspects, in_flight, state.barcodes)
             changes, seen = await self._changes(uow, read, now)
             if changes.findings:
                 evaluation = evaluation + Evaluation(frozenset(), tuple(changes.findings))
@@ -199,7 +211,9 @@ class Reconciler:
         report.pushed += sum(len(m.items) for m in pushes)
         report.changes_seen += len(changes.entries)
 
-    async def _read(self, items: list[ItemMaster]) -> PageRead:
+    async def _read(self, items: list[ItemMaster], full: bool) -> PageRead:
+        """A page's copies and truths. In a full run the stores' counts come from the kept
+        copy (gateway.truth.store_counts); for named SKUs they are read live, and kept."""
         skus = [item.sku for item in items]
 
         async def catalogue_then_stock() -> tuple[
@@ -210,7 +224,22 @@ class Reconciler:
             variations, kits = await asyncio.gather(
                 self._pos.variations_by_sku(skus), self._availability.kits(skus)
             )
-            online = await self._availability.channel_totals(skus, Channel.ONLINE, kits=kits)
+            ids = {sku: v.variation_id for sku, v in variations.items()}
+
+            async def kept(
+                stock_skus: Sequence[str], safety: Mapping[str, int], one_by_one: Collection[str]
+            ) -> tuple[list[StockReading], dict[str, StoreSum]]:
+                return await self._store_counts.stock(stock_skus, safety, one_by_one, ids)
+
+            async def live(
+                stock_skus: Sequence[str], safety: Mapping[str, int], one_by_one: Collection[str]
+            ) -> tuple[list[StockReading], dict[str, StoreSum]]:
+                fresh = await self._store_counts.refresh(stock_skus, safety, ids, one_by_one)
+                return [reading for of_sku in fresh.values() for reading in of_sku], {}
+
+            online = await self._availability.channel_totals(
+                skus, Channel.ONLINE, kits=kits, store_stock=kept if full else live
+            )
             return variations, kits, online
 
         listings, (variations, kits, online) = await asyncio.gather(

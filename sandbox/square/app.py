@@ -199,7 +199,8 @@ def create_app(
     """A Square account over ``dataset``. ``app.state``: ``calls`` (Counter of
     "METHOD /v2/route-template"), ``versions`` (Square-Version values seen), ``faults``
     (``error_rate`` can be changed; ``script(503, 429)`` fails the next requests), and
-    ``simulator`` itself. ``clock`` stamps changes (default: the wall clock, UTC)."""
+    ``simulator`` itself. ``clock`` stamps changes (default: the wall clock, UTC).
+    ``GET /_sandbox/calls`` answers ``calls`` for a process that does not hold the app."""
     sim = Simulator(
         dataset,
         access_token=access_token,
@@ -208,8 +209,16 @@ def create_app(
         ),
         clock=clock or (lambda: datetime.now(UTC)),
     )
+
+    async def tally(request: Request) -> Response:
+        # Not Square's: how often each route was called, for benchmarks in other processes.
+        return JSONResponse(dict(sim.calls))
+
     app = Starlette(
-        routes=[_route(method, template, handler, sim) for method, template, handler in ROUTES],
+        routes=[
+            *(_route(method, template, handler, sim) for method, template, handler in ROUTES),
+            Route("/_sandbox/calls", tally, methods=["GET"]),
+        ],
         exception_handlers={SquareError: _square_error, 404: _no_route, 405: _no_route},
     )
     app.state.simulator = sim

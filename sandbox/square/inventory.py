@@ -137,6 +137,32 @@ class Inventory:
                         continue
                     yield vid, location, state, qty, at
 
+    def _written_rows(
+        self,
+        objects: list[str],
+        locations: list[str],
+        states: set[str] | None,
+        updated_after: datetime,
+    ) -> list[Row]:
+        """``_rows`` over the counts written through the API only, in the same order."""
+        object_at = {vid: i for i, vid in enumerate(objects)}
+        location_at = {loc: i for i, loc in enumerate(locations)}
+        pairs = sorted(
+            (pair for pair in self._current if pair[0] in object_at and pair[1] in location_at),
+            key=lambda pair: (object_at[pair[0]], location_at[pair[1]]),
+        )
+        return list(self._rows_of(pairs, states, updated_after))
+
+    def _rows_of(
+        self, pairs: list[tuple[str, str]], states: set[str] | None, updated_after: datetime
+    ) -> Iterator[Row]:
+        for vid, location in pairs:
+            for state, (qty, at) in self._current[(vid, location)].items():
+                if state in UNTRACKED or (states is not None and state not in states):
+                    continue
+                if at > updated_after:
+                    yield vid, location, state, qty, at
+
     def batch_retrieve(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = string_list(body, "catalog_object_ids")
         location_ids = string_list(body, "location_ids")
@@ -165,8 +191,13 @@ class Inventory:
         locations = self._known_locations(location_ids)
         query = fingerprint("counts", ids, location_ids, raw_states, after_raw)
         offset = decode_cursor(body.get("cursor"), query)
-        rows = self._rows(objects, locations, states, updated_after)
-        if len(objects) * len(locations) <= SORT_LIMIT:
+        if updated_after is not None and updated_after >= self.catalog.dataset.base_time:
+            # Every drawn count was calculated before the dataset's base time: only counts
+            # written since can be newer (Square's index on calculated_at, in effect).
+            written = self._written_rows(objects, locations, states, updated_after)
+            chunk, cursor = page(sorted(written, key=_newest_first), offset, limit, query)
+        elif len(objects) * len(locations) <= SORT_LIMIT:
+            rows = self._rows(objects, locations, states, updated_after)
             # Newest first; the sort is stable, so ties stay in request order. The sorted
             # result is kept for the query's next pages until the next write.
             remembered = self._sorted.get(query)
@@ -177,6 +208,7 @@ class Inventory:
                     self._sorted.popitem(last=False)
             chunk, cursor = page(remembered[1], offset, limit, query)
         else:
+            rows = self._rows(objects, locations, states, updated_after)
             chunk = list(itertools.islice(rows, offset, offset + limit + 1))
             cursor = None
             if len(chunk) > limit:

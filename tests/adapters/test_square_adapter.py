@@ -387,3 +387,67 @@ async def test_a_remembered_sku_mapping_expires_so_a_moved_sku_is_found_again() 
         clock[0] = 61.0
         await adapter.stock(["SOCK-MER-CREW-M"])
     assert app.state.calls[SEARCH] == 2
+
+
+async def test_stock_changes_name_the_items_sold_since_and_the_newest_change() -> None:
+    # Square's updated_after: only counts calculated after the moment come back, so a copy
+    # of the counts is brought up to date without reading them all again.
+    app = simulator()
+    stores = [DOWNTOWN, KIOSK]
+    sale = {
+        "idempotency_key": "till-7-receipt-2",
+        "changes": [
+            {
+                "type": "ADJUSTMENT",
+                "adjustment": {
+                    "catalog_object_id": SHOE_42,
+                    "from_state": "IN_STOCK",
+                    "to_state": "SOLD",
+                    "location_id": KIOSK,
+                    "quantity": "1",
+                    "occurred_at": (NOW - timedelta(seconds=30)).isoformat(),
+                },
+            }
+        ],
+    }
+    since = dataset().base_time  # every seeded count was calculated at or before it
+    async with adapter_client(app) as client, raw_client(app) as till:
+        adapter = SquareAdapter(client)
+        quiet = await adapter.stock_changes(since, stores)
+        assert (await till.post("/v2/inventory/changes/batch-create", json=sale)).is_success
+        changed = await adapter.stock_changes(since, stores)
+        elsewhere = await adapter.stock_changes(since, [DOWNTOWN])
+        later = await adapter.stock_changes(NOW, stores)
+        nowhere = await adapter.stock_changes(since, [])
+
+    assert quiet.item_ids == frozenset() and quiet.newest is None
+    assert changed.item_ids == {SHOE_42} and changed.newest == NOW
+    assert elsewhere.item_ids == frozenset()
+    assert later.item_ids == frozenset()  # calculated at NOW: not after it
+    assert nowhere.item_ids == frozenset()
+    assert app.state.calls[COUNTS] == 4  # no stores: no call
+
+
+async def test_stock_changes_ask_square_for_every_page_after_the_moment() -> None:
+    seen: list[httpx.Request] = []
+    count = {"catalog_object_id": SHOE_42, "state": "IN_STOCK", "location_id": DOWNTOWN}
+    answers = {
+        COUNTS: [
+            ok({"counts": [{**count, "calculated_at": "2026-11-20T10:26:41.311Z"}], "cursor": "c2"}),
+            ok({"counts": [{**count, "catalog_object_id": "OTHER", "calculated_at": "2026-11-20T10:20:00Z"}]}),
+        ]
+    }  # fmt: skip
+    adapter = mock_adapter(routes(answers, seen))
+
+    changes = await adapter.stock_changes(datetime(2026, 11, 20, 9, 0, 0, 123456, UTC), [DOWNTOWN])
+
+    assert changes.item_ids == {SHOE_42, "OTHER"}
+    assert changes.newest == NOW
+    first, second = (json.loads(r.content) for r in seen)
+    assert first == {
+        "location_ids": [DOWNTOWN],
+        "states": ["IN_STOCK", "RESERVED_FOR_SALE", "ORDERED_FROM_VENDOR"],
+        "updated_after": "2026-11-20T09:00:00.123Z",
+        "limit": 1000,
+    }
+    assert second == first | {"cursor": "c2"}

@@ -5,13 +5,14 @@ gateway's own orders make no drift; a price edited in WooCommerce is on the audi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from woocommerce import API
 
 from tests.e2e.support import SOCKS, Stack, error_of, gateway, ok, place
+from tests.square_support import raw_client
 
 RECONCILE = """mutation ($skus: [String!]!) { reconcileNow(skus: $skus) {
   skus opened autoResolved pushed findings { kind count } } }"""
@@ -212,3 +213,49 @@ async def test_on_postgresql_too_the_drift_is_found_enforced_and_closed(dataset,
         assert not [d for d in await queue(stack) if d["kind"] in ("OVERSELL_RISK", "LOST_SALES")]
         for sku in sorted(drift)[:5]:
             assert await web_stock(stack, sku) == dataset.online_sellable(sku)
+
+
+async def test_a_till_sale_between_full_reconciles_shows_in_the_next(stack, dataset):
+    # A full reconcile keeps the stores' counts and, the next time, asks Square only what
+    # changed: a sale rung up at a ship-from-store till must still lower the ONLINE truth.
+    shipping = [s for s in dataset.stores if s.ship_from_store and s.status == "ACTIVE"]
+    sku, store = next(
+        (sku, store)
+        for sku in dataset.stock_skus
+        if sku not in dataset.drift_skus and sku not in dataset.kits
+        for store in shipping
+        if (dataset.store_count(sku, store.id) or {}).get("IN_STOCK", 0) >= 3
+    )
+    await stack.services.reconciler.run()
+    await stack.drain()
+    assert not [d for d in await queue(stack, sku=sku) if d["kind"] == "OVERSELL_RISK"]
+    counts = stack.apps["square"].state.calls["POST /v2/inventory/counts/batch-retrieve"]
+
+    simulator = stack.apps["square"].state.simulator
+    (vid,) = [v for v, item in simulator.catalog.variations.items() if item.sku == sku]
+    sale = {
+        "idempotency_key": f"till-{sku}",
+        "changes": [
+            {
+                "type": "ADJUSTMENT",
+                "adjustment": {
+                    "catalog_object_id": vid,
+                    "from_state": "IN_STOCK",
+                    "to_state": "SOLD",
+                    "location_id": store.id,
+                    "quantity": "2",
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                },
+            }
+        ],
+    }
+    async with raw_client(stack.apps["square"]) as till:
+        assert (await till.post("/v2/inventory/changes/batch-create", json=sale)).is_success
+    report = await stack.services.reconciler.run()
+
+    [risk] = [d for d in await queue(stack, sku=sku) if d["kind"] == "OVERSELL_RISK"]
+    assert risk["delta"] == 2
+    # One look for what changed and one full read of that SKU, not every count again.
+    calls = stack.apps["square"].state.calls["POST /v2/inventory/counts/batch-retrieve"]
+    assert calls - counts <= 3
+    assert report.skus == len(dataset.sellable_skus)

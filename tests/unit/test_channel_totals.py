@@ -3,6 +3,7 @@ serves: the same sums, whatever the readings, holds, restocks and kits."""
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,8 +15,9 @@ from gateway.domain import (
     NodeType,
     SourceSystem,
     StockReading,
+    StoreSum,
 )
-from gateway.domain.ledger import by_position, overlay
+from gateway.domain.ledger import by_position, overlay, store_sum
 from gateway.domain.reservations import LedgerEntry, LedgerKind
 from gateway.services.availability import (
     channel_totals,
@@ -105,6 +107,41 @@ def test_totals_are_the_sums_of_the_served_rows(drawn, movements):
         for system in (SourceSystem.ERP, SourceSystem.POS):
             expected = sum(r.on_hand for r in rows[sku].values() if r.location.source is system)
             assert totals[sku].on_hand.get(system, 0) == expected
+
+
+@given(readings, entries)
+def test_store_readings_summed_ahead_give_the_same_totals(drawn, movements):
+    # The reconciler keeps each SKU's store counts added up; a SKU with no ledger entry at
+    # a store and in no kit may be given as that sum instead of its store readings.
+    stock = [
+        StockReading(
+            sku, loc.source, loc.source_ref, on_hand, reserved, T0 + timedelta(minutes=minutes)
+        )
+        for (sku, loc), (on_hand, reserved, minutes) in drawn.items()
+    ]
+    ledger = by_position(movements)
+    stores = [n for n in NODES if n.source is SourceSystem.POS]
+    held = {sku for sku, location_id in ledger if location_id in {s.id for s in stores}}
+    summable = {"C"} - held  # A and B are the kit's components
+    safety = {s.source_ref: s.safety_stock for s in stores}
+    at_stores = [r for r in stock if r.source is SourceSystem.POS]
+    sums = {sku: store_sum([r for r in at_stores if r.sku == sku], safety) for sku in summable}
+    rest = [r for r in stock if not (r.source is SourceSystem.POS and r.sku in summable)]
+    skus = [*SKUS, KIT.sku]
+
+    whole = channel_totals(skus, {KIT.sku: KIT}, NODES, stock, ledger)
+    summed = channel_totals(skus, {KIT.sku: KIT}, NODES, rest, ledger, sums)
+
+    assert summed == whole
+
+
+def test_a_kit_component_or_a_held_sku_cannot_come_summed():
+    total = StoreSum(3, 4, T0)
+    held = by_position([LedgerEntry("C", "ST-1", LedgerKind.HOLD, 1)])
+    with pytest.raises(ValueError, match="one by one"):
+        channel_totals(["A"], {KIT.sku: KIT}, NODES, [], {}, {"A": total})
+    with pytest.raises(ValueError, match="one by one"):
+        channel_totals(["C"], {}, NODES, [], held, {"C": total})
 
 
 def test_a_node_outside_the_channel_counts_for_nothing():

@@ -1,0 +1,142 @@
+"""The stores' counts a full reconcile adds up, kept current by reading only what changed.
+
+The ONLINE truth adds up every ship-from-store store's count of every SKU: for the 50,000-SKU
+x 200-store sample retailer that is 3.3 million Square counts, which a reconcile every few
+minutes cannot read again each time (nor could it from the real Square, 1,000 counts a
+call). So the reconciler keeps its own copy (``UnitOfWork.store_counts``, in the database,
+shared by every gateway process) and keeps it current the way Square's
+``updated_after`` is meant for: before a run, and every ``TRUTH__STORE_COUNTS_DELTA_SECONDS``
+during it, it asks which items' counts changed since the last look (with an overlap for
+clock skew), and forgets those SKUs, so their page reads them in full again. A SKU never
+read, or not read in full for ``TRUTH__STORE_COUNTS_REREAD_HOURS``, is read in full; another
+set of stores (a node file change) starts the copy afresh.
+
+Reconciling named SKUs (``reconcileNow``) reads them live and refreshes the copy with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import timedelta
+
+from gateway.config import TruthSettings
+from gateway.domain import StockReading, StoreSum
+from gateway.domain.ledger import store_sum
+from gateway.ports import Clock, PosPort, UnitOfWorkFactory
+from gateway.ports.storage import SyncMark
+
+MARK = "pos:store_counts"
+# Square's calculated_at is its own clock; a change may be indexed a little after it is
+# stamped. Each look starts this much before the newest change the last one saw.
+OVERLAP = timedelta(minutes=2)
+
+
+def fingerprint(safety_stock: Mapping[str, int]) -> str:
+    """The stores and what each keeps back: the kept sums hold for these only."""
+    stores = "\n".join(f"{ref}={units}" for ref, units in sorted(safety_stock.items()))
+    return hashlib.sha256(stores.encode()).hexdigest()
+
+
+class StoreCountCopy:
+    def __init__(
+        self,
+        unit_of_work: UnitOfWorkFactory,
+        pos: PosPort,
+        clock: Clock,
+        policy: TruthSettings,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow = unit_of_work
+        self._pos = pos
+        self._clock = clock
+        self._policy = policy
+        self._monotonic = monotonic
+        self._looked_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    def begin_run(self) -> None:
+        """A full run starts: its first read looks for changes whatever the interval."""
+        self._looked_at = None
+
+    async def catch_up(self, safety_stock: Mapping[str, int], *, force: bool = False) -> int:
+        """Forget the SKUs whose counts at these stores changed since the last look; how
+        many. Looks at most every ``store_counts_delta_seconds`` unless forced."""
+        async with self._lock:
+            now = self._monotonic()
+            due = self._policy.store_counts_delta_seconds
+            if not force and self._looked_at is not None and now - self._looked_at < due:
+                return 0
+            self._looked_at = now
+            stores = fingerprint(safety_stock)
+            async with self._uow() as uow:
+                mark = await uow.store_counts.mark(MARK)
+            if mark is None or mark.fingerprint != stores:
+                # Never looked, or over other stores: nothing kept can be trusted.
+                async with self._uow() as uow:
+                    await uow.store_counts.forget()
+                    await uow.store_counts.set_mark(MARK, SyncMark(self._clock.now(), stores))
+                    await uow.commit()
+                return 0
+            changes = await self._pos.stock_changes(mark.at - OVERLAP, list(safety_stock))
+            async with self._uow() as uow:
+                skus = await uow.store_counts.skus_of(changes.item_ids)
+                await uow.store_counts.forget(skus)
+                if changes.newest is not None and changes.newest > mark.at:
+                    await uow.store_counts.set_mark(MARK, SyncMark(changes.newest, stores))
+                await uow.commit()
+            return len(skus)
+
+    async def stock(
+        self,
+        skus: Sequence[str],
+        safety_stock: Mapping[str, int],
+        one_by_one: Collection[str],
+        variation_ids: Mapping[str, str | None],
+    ) -> tuple[list[StockReading], dict[str, StoreSum]]:
+        """The SKUs' counts at these stores (location ref -> safety stock): the readings of
+        those in ``one_by_one``, the others added up; kept ones where the copy has them, read
+        in full (and kept) where it does not. ``variation_ids``: each SKU's POS item."""
+        await self.catch_up(safety_stock)
+        read_since = self._clock.now() - timedelta(hours=self._policy.store_counts_reread_hours)
+        async with self._uow() as uow:
+            kept, sums = await uow.store_counts.of(
+                skus, read_since=read_since, one_by_one=one_by_one
+            )
+        missing = [sku for sku in skus if sku not in kept and sku not in sums]
+        if missing:
+            fresh = await self.refresh(missing, safety_stock, variation_ids, one_by_one)
+            for sku, readings in fresh.items():
+                if sku in one_by_one:
+                    kept[sku] = readings
+                else:
+                    sums[sku] = store_sum(readings, safety_stock)
+        return [reading for sku in skus for reading in kept.get(sku, ())], sums
+
+    async def refresh(
+        self,
+        skus: Sequence[str],
+        safety_stock: Mapping[str, int],
+        variation_ids: Mapping[str, str | None],
+        one_by_one: Collection[str],
+    ) -> dict[str, list[StockReading]]:
+        """Read the SKUs' counts in full and return them; keep their sums, and the counts
+        themselves of those in ``one_by_one``. The POS item of each is kept with them (a
+        change Square reports names the item): given, or looked up."""
+        read_at = self._clock.now()
+        items = {sku: variation_ids[sku] for sku in skus if sku in variation_ids}
+        if unknown := [sku for sku in skus if sku not in items]:  # kit components, mostly
+            found = await self._pos.variations_by_sku(unknown)
+            for sku in unknown:
+                items[sku] = found[sku].variation_id if sku in found else None
+        fresh: dict[str, list[StockReading]] = {sku: [] for sku in skus}
+        for reading in await self._pos.stock(skus, list(safety_stock)):
+            fresh[reading.sku].append(reading)
+        sums = {sku: store_sum(readings, safety_stock) for sku, readings in fresh.items()}
+        async with self._uow() as uow:
+            kept = {sku: fresh[sku] for sku in fresh if sku in one_by_one}
+            await uow.store_counts.replace(kept, sums, items, read_at)
+            await uow.commit()
+        return fresh
