@@ -20,7 +20,6 @@ a full reconcile in at most 60 s with memory bounded.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -31,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -125,7 +125,7 @@ async def run(args: argparse.Namespace) -> None:
         async with opened(settings) as (services, _):
             await services.availability.all_locations()  # the node directory, as in serving
             seconds_of = []
-            for number, label in enumerate(labels, start=1):
+            for number, label in enumerate(labels[: args.runs], start=1):
                 if number == 2:
                     await ring_up(settings, sales)
                 before = peak_rss_mb()
@@ -153,6 +153,8 @@ async def run(args: argparse.Namespace) -> None:
                 delivered = time.perf_counter()
                 await services.worker.drain(max_rounds=10_000)
                 print(f"  outbox delivered in {time.perf_counter() - delivered:.1f} s")
+        if len(seconds_of) < 2:
+            return
         print(
             f"\nTarget, a full reconcile in at most 60 s: first run {seconds_of[0]:.1f} s "
             f"({'met' if seconds_of[0] <= 60 else 'NOT MET'}), later runs "
@@ -176,9 +178,11 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=50_000)
     parser.add_argument("--stores", type=int, default=200)
     parser.add_argument("--sales", type=int, default=1000, help="till sales before run 2")
+    parser.add_argument("--runs", type=int, choices=(1, 2, 3), default=3, help="stop after")
     parser.add_argument("--concurrency", type=int, default=4, help="TRUTH__CONCURRENCY")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    asyncio.run(run(parser.parse_args()))
+    # The event loop commerce-gateway reconcile and serve run on (gateway.cli._run_loop).
+    uvloop.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

@@ -338,10 +338,13 @@ class FakePos:
             for pair, at in self.changed_at.items()
             if at > since and pair[1] in location_refs
         }
-        ids = frozenset(
-            self.variations[sku].variation_id for sku, _ in hits if sku in self.variations
+        return StockChanges(
+            frozenset(
+                (self.variations[sku].variation_id, location_ref, "IN_STOCK", at)
+                for (sku, location_ref), at in hits.items()
+                if sku in self.variations
+            )
         )
-        return StockChanges(ids, max(hits.values(), default=None))
 
     # --- PosStockWritesPort ----------------------------------------------------------------
 

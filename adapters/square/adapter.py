@@ -62,7 +62,7 @@ class SquareAdapter:
 
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         if not location_refs:
-            return StockChanges(frozenset(), None)
+            return StockChanges(frozenset())
         return await read_changes(self._api, since, location_refs)
 
     # --- PosStockWritesPort -------------------------------------------------------------------

@@ -78,39 +78,39 @@ async def read_changes(
         "updated_after": rfc3339_utc(since),
         "limit": COUNTS_PAGE_LIMIT,
     }
-    changed: set[str] = set()
-    newest: datetime | None = None
+    changed: set[tuple[str, str, str, datetime]] = set()
     while True:
         answer = await api.call("POST", "/v2/inventory/counts/batch-retrieve", json=body)
         for count in dicts(answer.get("counts")):
-            vid = count.get("catalog_object_id")
-            if isinstance(vid, str):
-                changed.add(vid)
+            vid, location, state = (
+                count.get("catalog_object_id"), count.get("location_id"), count.get("state")
+            )  # fmt: skip
             moment = _time(count.get("calculated_at"))
-            if moment is not None and (newest is None or moment > newest):
-                newest = moment
+            if isinstance(vid, str) and isinstance(location, str) and moment is not None:
+                changed.add((vid, location, str(state), moment))
         cursor = answer.get("cursor")
         if not cursor:
-            return StockChanges(frozenset(changed), newest)
+            return StockChanges(frozenset(changed))
         body = {**body, "cursor": cursor}
 
 
 def _readings(
     counts: list[dict[str, Any]], sku_of: dict[str, str], wanted: list[str]
 ) -> list[StockReading]:
-    # A full reconcile reads millions of counts, so this loop is lean: per SKU and location
-    # one list [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest calculated_at],
-    # quantities kept as ints while they are whole (nearly always), each distinct
-    # calculated_at parsed once.
+    # A first full reconcile reads millions of counts, so this loop is lean: per SKU and
+    # location one list [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest
+    # calculated_at], quantities kept as ints while they are whole (nearly always), each
+    # distinct calculated_at parsed once, a count that is not as documented skipped.
     per_sku: dict[str, dict[str, list[Any]]] = {}
     times: dict[str, datetime | None] = {}
     for count in counts:
-        vid, location, state = (
-            count.get("catalog_object_id"), count.get("location_id"), count.get("state")
-        )  # fmt: skip
-        slot = _SLOT.get(state) if isinstance(state, str) else None
-        sku = sku_of.get(vid) if isinstance(vid, str) else None
-        if slot is None or sku is None or not isinstance(location, str):
+        try:
+            slot = _SLOT[count["state"]]
+            sku = sku_of[count["catalog_object_id"]]
+            location = count["location_id"]
+        except (KeyError, TypeError):  # a state not read, an item not asked, no location
+            continue
+        if location.__class__ is not str:
             continue
         locations = per_sku.get(sku)
         if locations is None:
@@ -119,17 +119,24 @@ def _readings(
         if figures is None:
             figures = locations[location] = [0, 0, 0, None]
         raw_quantity = count.get("quantity")
-        if isinstance(raw_quantity, str) and raw_quantity.isdigit():
+        if raw_quantity.__class__ is str and raw_quantity.isdigit():
             figures[slot] += int(raw_quantity)
         else:
             figures[slot] += _quantity(raw_quantity)
         raw = count.get("calculated_at")
-        if not isinstance(raw, str):
+        if raw.__class__ is not str:
             continue
-        moment = times[raw] if raw in times else times.setdefault(raw, _time(raw))
-        if moment is not None and (figures[3] is None or moment > figures[3]):
+        moment = times.get(raw)
+        if moment is None:
+            if raw in times:
+                continue
+            moment = times[raw] = _time(raw)
+            if moment is None:
+                continue
+        if figures[3] is None or moment > figures[3]:
             figures[3] = moment
-    readings = []
+    readings: list[StockReading] = []
+    pos = SourceSystem.POS
     for sku in dict.fromkeys(wanted):
         locations = per_sku.get(sku)
         if not locations:
@@ -137,18 +144,15 @@ def _readings(
         for location in sorted(locations):
             in_stock, reserved, incoming, as_of = locations[location]
             reserved = _whole(reserved)
+            # Square always sends calculated_at; without one the figure's age is unknown.
+            as_of = _UNKNOWN_TIME if as_of is None else as_of
+            # Positional: a million of these are made in a first reconcile.
             readings.append(
                 StockReading(
-                    sku=sku,
-                    source=SourceSystem.POS,
-                    location_ref=location,
-                    on_hand=_whole(in_stock) + reserved,
-                    reserved=reserved,
-                    # Square always sends calculated_at; without one the figure's age is unknown.
-                    as_of=_UNKNOWN_TIME if as_of is None else as_of,
-                    incoming=_whole(incoming),
+                    sku, pos, location, _whole(in_stock) + reserved, reserved, as_of,
+                    _whole(incoming),
                 )
-            )
+            )  # fmt: skip
     return readings
 
 

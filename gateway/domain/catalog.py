@@ -219,11 +219,20 @@ class StoreSum:
 
 @dataclass(frozen=True, slots=True)
 class StockChanges:
-    """Which POS items' counts changed after a moment (Square's ``updated_after``), and the
-    newest change seen, in the POS's own time: where the next look may start."""
+    """The POS counts calculated after a moment (Square's ``updated_after``), each as
+    (item, location ref, state, calculated_at): what identifies one change, so a look that
+    overlaps the last one can tell the changes it has already seen."""
 
-    item_ids: frozenset[str]
-    newest: datetime | None
+    counts: frozenset[tuple[str, str, str, datetime]]
+
+    @property
+    def item_ids(self) -> frozenset[str]:
+        return frozenset(count[0] for count in self.counts)
+
+    @property
+    def newest(self) -> datetime | None:
+        """The newest change, in the POS's own time: where the next look may start."""
+        return max((count[3] for count in self.counts), default=None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,8 +178,9 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """The last value the gateway read for one field of one SKU at one system: the next
-    read that sees another value is a change worth recording."""
+    """The last value the gateway read for one field of one SKU at one system, and when it
+    first read it: the next read that sees another value is a change worth recording. A
+    read that sees the same value writes nothing (a full reconcile reads 400,000 of them)."""
 
     system: SourceSystem
     sku: str

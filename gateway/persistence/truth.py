@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -392,24 +392,32 @@ class SqlObservations:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def of(
-        self, system: SourceSystem, skus: Sequence[str], fields: Sequence[str]
-    ) -> dict[tuple[str, str, str], Observation]:
-        if not skus:
+    async def last_values(
+        self, skus: Sequence[str], fields: Mapping[SourceSystem, Collection[str]]
+    ) -> dict[tuple[SourceSystem, str, str, str], str]:
+        if not skus or not fields:
             return {}
+        # One statement for every system (a reconcile page asks for three); the fields are
+        # sorted out here.
         rows = await self._conn.execute(
-            select(observations).where(
-                observations.c.system == system,
+            select(
+                observations.c.system,
+                observations.c.sku,
+                observations.c.location_id,
+                observations.c.field,
+                observations.c.value,
+            ).where(
                 observations.c.sku.in_(list(skus)),
-                observations.c.field.in_(list(fields)),
+                observations.c.system.in_([system.value for system in fields]),
             )
         )
-        return {
-            (r.sku, r.location_id, r.field): Observation(
-                SourceSystem(r.system), r.sku, r.field, r.value, r.seen_at, r.location_id
-            )
-            for r in rows
-        }
+        systems = {system.value: system for system in fields}
+        found: dict[tuple[SourceSystem, str, str, str], str] = {}
+        for system_value, sku, location_id, field, value in rows:
+            system = systems[system_value]
+            if field in fields[system]:
+                found[(system, sku, location_id, field)] = value
+        return found
 
     async def record(self, seen: Sequence[Observation]) -> None:
         if not seen:

@@ -338,10 +338,11 @@ class AuditLog(Protocol):
 
 
 class Observations(Protocol):
-    async def of(
-        self, system: SourceSystem, skus: Sequence[str], fields: Sequence[str]
-    ) -> dict[tuple[str, str, str], Observation]:
-        """By (sku, location_id, field)."""
+    async def last_values(
+        self, skus: Sequence[str], fields: Mapping[SourceSystem, Collection[str]]
+    ) -> dict[tuple[SourceSystem, str, str, str], str]:
+        """The last value seen of these fields (per system) of these SKUs, by (system, sku,
+        location_id, field)."""
         ...
 
     async def record(self, observations: Sequence[Observation]) -> None:

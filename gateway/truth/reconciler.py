@@ -329,11 +329,14 @@ class Reconciler:
         """What moved since the last read: audit entries, price jumps to flag, and the new
         last-seen values."""
         skus = [item.sku for item in read.items]
-        last: dict[SourceSystem, Mapping[tuple[str, str, str], Observation]] = {
-            WEB: await uow.observations.of(WEB, skus, ["price", "stock_quantity"]),
-            POS: await uow.observations.of(POS, skus, ["price", "on_hand"]),
-            ERP: await uow.observations.of(ERP, skus, ["name", "list_price", "on_hand"]),
-        }
+        last = await uow.observations.last_values(
+            skus,
+            {
+                WEB: ("price", "stock_quantity"),
+                POS: ("price", "on_hand"),
+                ERP: ("name", "list_price", "on_hand"),
+            },
+        )
         changes = Changes()
         seen: list[Observation] = []
 
@@ -342,17 +345,19 @@ class Reconciler:
         ) -> None:
             if value is None:
                 return
-            before = last[system].get((item.sku, "", name))
+            before = last.get((system, item.sku, "", name))
+            if before == value:
+                return  # nothing moved: the kept value stands (and is not written again)
             seen.append(Observation(system, item.sku, name, value, now))
-            if before is None or before.value == value:
-                return  # the first read is the baseline; nothing moved
+            if before is None:
+                return  # the first read is the baseline
             entry = AuditEntry(
-                now, kind, system, _actor(system), item.sku, name, before.value, value,
+                now, kind, system, _actor(system), item.sku, name, before, value,
                 reference="reconcile",
             )  # fmt: skip
             changes.entries.append(entry)
             if kind is AuditKind.PRICE_CHANGED:
-                before_price = Money(Decimal(before.value), self._policy.currency)
+                before_price = Money(Decimal(before), self._policy.currency)
                 after_price = Money(Decimal(value), self._policy.currency)
                 jump = rules.price_jump(
                     item.sku, system, before_price, after_price, now, self._policy, item.category

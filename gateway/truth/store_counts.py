@@ -7,7 +7,9 @@ call). So the reconciler keeps its own copy (``UnitOfWork.store_counts``, in the
 shared by every gateway process) and keeps it current the way Square's
 ``updated_after`` is meant for: before a run, and every ``TRUTH__STORE_COUNTS_DELTA_SECONDS``
 during it, it asks which items' counts changed since the last look (with an overlap for
-clock skew), and forgets those SKUs, so their page reads them in full again. A SKU never
+clock skew), and forgets those SKUs, so their page reads them in full again (a change the
+last look saw already, reported again because of the overlap, is not news: its SKU was
+forgotten then, and read again since or still to be). A SKU never
 read, or not read in full for ``TRUTH__STORE_COUNTS_REREAD_HOURS``, is read in full; another
 set of stores (a node file change) starts the copy afresh.
 
@@ -20,7 +22,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from gateway.config import TruthSettings
 from gateway.domain import StockReading, StoreSum
@@ -55,6 +57,7 @@ class StoreCountCopy:
         self._policy = policy
         self._monotonic = monotonic
         self._looked_at: float | None = None
+        self._last_seen: frozenset[tuple[str, str, str, datetime]] = frozenset()
         self._lock = asyncio.Lock()
 
     def begin_run(self) -> None:
@@ -81,8 +84,10 @@ class StoreCountCopy:
                     await uow.commit()
                 return 0
             changes = await self._pos.stock_changes(mark.at - OVERLAP, list(safety_stock))
+            news = changes.counts - self._last_seen
+            self._last_seen = changes.counts
             async with self._uow() as uow:
-                skus = await uow.store_counts.skus_of(changes.item_ids)
+                skus = await uow.store_counts.skus_of({count[0] for count in news})
                 await uow.store_counts.forget(skus)
                 if changes.newest is not None and changes.newest > mark.at:
                     await uow.store_counts.set_mark(MARK, SyncMark(changes.newest, stores))

@@ -441,6 +441,10 @@ async def test_stock_changes_ask_square_for_every_page_after_the_moment() -> Non
 
     changes = await adapter.stock_changes(datetime(2026, 11, 20, 9, 0, 0, 123456, UTC), [DOWNTOWN])
 
+    assert changes.counts == {
+        (SHOE_42, DOWNTOWN, "IN_STOCK", NOW),
+        ("OTHER", DOWNTOWN, "IN_STOCK", datetime(2026, 11, 20, 10, 20, tzinfo=UTC)),
+    }
     assert changes.item_ids == {SHOE_42, "OTHER"}
     assert changes.newest == NOW
     first, second = (json.loads(r.content) for r in seen)

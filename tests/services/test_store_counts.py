@@ -112,6 +112,11 @@ async def test_the_copy_reads_a_sku_once_then_only_when_the_pos_says_it_changed(
     ticks.now += TruthSettings().store_counts_delta_seconds
     assert await read() == ([("LMITTE", 1), ("LPOTS", 8)], {})
     assert world.pos.calls["stock"] == 2
+    # The next look still reports that sale (it starts two minutes before the newest change
+    # seen): not news, so nothing is read again.
+    ticks.now += TruthSettings().store_counts_delta_seconds
+    assert await read() == ([("LMITTE", 1), ("LPOTS", 8)], {})
+    assert world.pos.calls["stock"] == 2 and world.pos.calls["stock_changes"] == 2
 
     # Other stores, or other safety stock: nothing kept is trusted. A day later: read again.
     copy.begin_run()

@@ -175,5 +175,7 @@ async def test_an_observation_is_replaced_by_the_next_read_of_the_same_field(wor
         )
         await uow.commit()
     async with world.uow() as uow:
-        seen = await uow.observations.of(SourceSystem.STOREFRONT, ["A"], ["price"])
-    assert {k: o.value for k, o in seen.items()} == {("A", "", "price"): "10.00"}
+        seen = await uow.observations.last_values(["A"], {SourceSystem.STOREFRONT: ["price"]})
+        not_asked = await uow.observations.last_values(["A"], {SourceSystem.POS: ["price"]})
+    assert seen == {(SourceSystem.STOREFRONT, "A", "", "price"): "10.00"}
+    assert not_asked == {}
