@@ -26,6 +26,7 @@ from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.heap import startup_heap_frozen
 from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.hold_batcher import HoldBatcher
@@ -363,6 +364,7 @@ def create_app(
             services = build_services(settings, opened, cache, db)
             app.state.services = services
             app.state.cache = cache
+            stack.enter_context(startup_heap_frozen())
             if settings.run_workers:
                 running = background.start(background_tasks(settings, services, db))
                 stack.push_async_callback(background.stop, running)

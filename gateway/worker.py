@@ -14,6 +14,7 @@ from gateway import background
 from gateway.app import background_tasks, build_services, http_backends, share_generation
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
+from gateway.heap import startup_heap_frozen
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
 from gateway.services.container import Services
@@ -35,7 +36,9 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Services, Database]]
         if settings.migrate_on_start:
             await upgrade(db)
         await share_generation(stack, settings, db, cache)
-        yield build_services(settings, backends, cache, db), db
+        services = build_services(settings, backends, cache, db)
+        stack.enter_context(startup_heap_frozen())
+        yield services, db
 
 
 async def run_worker(settings: Settings | None = None) -> None:
