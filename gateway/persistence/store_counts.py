@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import SourceSystem, StockReading, StoreSum
@@ -79,7 +79,10 @@ class SqlStoreCounts:
     ) -> None:
         if not sums:
             return
-        skus = list(sums)
+        # In one order (SKU, then store) in every transaction: two pages keeping one kit
+        # component's counts at once then wait for each other instead of deadlocking, and
+        # the second's upsert replaces what the first wrote.
+        skus = sorted(sums)
         for start in range(0, len(skus), _ROWS_PER_INSERT):
             chunk = skus[start : start + _ROWS_PER_INSERT]
             await self._conn.execute(delete(counts).where(counts.c.sku.in_(chunk)))
@@ -92,11 +95,19 @@ class SqlStoreCounts:
                 "incoming": r.incoming,
                 "as_of_us": _micros(r.as_of),
             }
-            for sku, of_sku in readings.items()
-            for r in of_sku
+            for sku in sorted(readings)
+            for r in sorted(readings[sku], key=lambda reading: reading.location_ref)
         ]
+        keep_counts = upsert_insert(self._conn, counts)
+        keep_counts = keep_counts.on_conflict_do_update(
+            index_elements=["sku", "location_ref"],
+            set_={
+                column: getattr(keep_counts.excluded, column)
+                for column in ("on_hand", "reserved", "incoming", "as_of_us")
+            },
+        )
         for start in range(0, len(rows), _ROWS_PER_INSERT):
-            await self._conn.execute(insert(counts), rows[start : start + _ROWS_PER_INSERT])
+            await self._conn.execute(keep_counts, rows[start : start + _ROWS_PER_INSERT])
         statement = upsert_insert(self._conn, skus_read)
         statement = statement.on_conflict_do_update(
             index_elements=["sku"],

@@ -3,6 +3,7 @@ changed (gateway.truth.store_counts), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from gateway.config import TruthSettings
@@ -75,6 +76,36 @@ async def test_kept_counts_come_back_as_read_or_summed_until_forgotten_or_too_ol
         summed_only = await uow.store_counts.of(["SHOE-42"], read_since=now, one_by_one=())
     assert wanted == ({}, {})
     assert summed_only == ({}, {"SHOE-42": StoreSum(6, 6, now)})
+
+
+async def test_two_pages_keeping_one_skus_counts_at_once_both_succeed(world):
+    # A kit component sits on several pages, which a reconcile works on side by side: both
+    # keep its counts in transactions that overlap (on PostgreSQL the second waited, then
+    # failed on the first's rows), and the copy ends as one of them read it.
+    now = world.clock.now()
+    first = [reading(world, "SOCK-M", "LMITTE", 3), reading(world, "SOCK-M", "LPOTS", 1)]
+    second = [reading(world, "SOCK-M", "LMITTE", 2), reading(world, "SOCK-M", "LPOTS", 1)]
+    gate = asyncio.Event()
+
+    async def keep(readings, wait: bool) -> None:
+        async with world.uow() as uow:
+            if wait:
+                await gate.wait()
+            await uow.store_counts.replace(
+                {"SOCK-M": readings}, {"SOCK-M": StoreSum(0, 4, now)}, {"SOCK-M": "VSOCK"}, now
+            )
+            if not wait:
+                gate.set()
+                await asyncio.sleep(0.2)  # the other writes while this one is still open
+            await uow.commit()
+
+    await asyncio.wait_for(asyncio.gather(keep(first, False), keep(second, True)), 30)
+    async with world.uow() as uow:
+        found, _ = await uow.store_counts.of(["SOCK-M"], read_since=now, one_by_one={"SOCK-M"})
+    assert sorted((r.location_ref, r.on_hand) for r in found["SOCK-M"]) == [
+        ("LMITTE", 2),
+        ("LPOTS", 1),
+    ]
 
 
 class Ticks:
