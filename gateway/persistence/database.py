@@ -4,10 +4,12 @@
 when the block ends and rolls back if it raises: a business change and the outbox messages
 it owes are written together or not at all.
 
-SQLite (the embedded default) serialises writers. Every transaction starts with
-``BEGIN IMMEDIATE`` so it takes the write lock up front; a deferred transaction that reads
-and then writes can deadlock with another doing the same, which SQLite reports as
-"database is locked" instead of waiting.
+SQLite (the embedded default) serialises writers. Every transaction that may write starts
+with ``BEGIN IMMEDIATE`` so it takes the write lock up front; a deferred transaction that
+reads and then writes can deadlock with another doing the same, which SQLite reports as
+"database is locked" instead of waiting. A connection with the ``READ_ONLY`` execution
+option begins a deferred transaction instead: in WAL mode it reads a snapshot while a writer
+works, and it never writes (the unit of work refuses to commit it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+# Execution option of a connection whose transactions only read (see above).
+READ_ONLY = "gateway_read_only"
 
 
 def async_url(url: str) -> str:
@@ -58,7 +63,8 @@ def _immediate_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 class Database:

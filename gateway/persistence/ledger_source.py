@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from gateway.domain.reservations import LedgerEntry
-from gateway.persistence.database import Database
+from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.reservations import ledger_entries
 from gateway.ports import Clock
 
@@ -23,6 +23,8 @@ class DatabaseLedger:
             return []
         now = self._clock.now()
         async with self._db.engine.connect() as conn:
+            # A read: on SQLite, not behind the write lock every hold and page takes.
+            await conn.execution_options(**{READ_ONLY: True})
             return await ledger_entries(
                 conn, list(skus), now=now, applied_after=now - self._horizon
             )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
-from gateway.persistence.database import Database
+from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.idempotency import SqlIdempotency
 from gateway.persistence.orders import SqlOrders
 from gateway.persistence.outbox import SqlOutbox
@@ -25,9 +25,15 @@ HoldTakerFactory = Callable[[AsyncConnection], HoldTaker]
 
 class SqlUnitOfWork:
     def __init__(
-        self, conn: AsyncConnection, transaction: AsyncTransaction, holds: HoldTakerFactory
+        self,
+        conn: AsyncConnection,
+        transaction: AsyncTransaction,
+        holds: HoldTakerFactory,
+        *,
+        read_only: bool = False,
     ) -> None:
         self._transaction = transaction
+        self._read_only = read_only
         self.idempotency = SqlIdempotency(conn)
         self.holds = holds(conn)
         self.reservations = SqlReservations(conn)
@@ -41,6 +47,10 @@ class SqlUnitOfWork:
         self.store_counts = SqlStoreCounts(conn)
 
     async def commit(self) -> None:
+        if self._read_only:
+            # On SQLite it did not take the write lock: a write in it could fail on a lock
+            # it cannot wait for. Refused, so the mistake shows in the first test.
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self._transaction.commit()
 
 
@@ -53,11 +63,13 @@ class SqlStorage:
         self._holds = holds
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def unit_of_work(self, *, read_only: bool = False) -> AsyncIterator[SqlUnitOfWork]:
         async with self._db.engine.connect() as conn:
+            if read_only:
+                await conn.execution_options(**{READ_ONLY: True})
             transaction = await conn.begin()
             try:
-                yield SqlUnitOfWork(conn, transaction, self._holds)
+                yield SqlUnitOfWork(conn, transaction, self._holds, read_only=read_only)
             finally:
                 # Not committed (an error, or a read): nothing of it stays.
                 if transaction.is_active:

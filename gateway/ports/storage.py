@@ -16,7 +16,7 @@ it all back, so a request that fails half-way records nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -433,7 +433,12 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work. ``read_only``: one that only reads and may not commit; on SQLite
+        it reads a snapshot without waiting for the write lock (a full reconcile's reads
+        otherwise queued behind every page's writes)."""
+        ...
 
 
 class Reserver(Protocol):

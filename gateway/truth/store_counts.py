@@ -74,7 +74,7 @@ class StoreCountCopy:
                 return 0
             self._looked_at = now
             stores = fingerprint(safety_stock)
-            async with self._uow() as uow:
+            async with self._uow(read_only=True) as uow:
                 mark = await uow.store_counts.mark(MARK)
             if mark is None or mark.fingerprint != stores:
                 # Never looked, or over other stores: nothing kept can be trusted.
@@ -106,7 +106,7 @@ class StoreCountCopy:
         in full (and kept) where it does not. ``variation_ids``: each SKU's POS item."""
         await self.catch_up(safety_stock)
         read_since = self._clock.now() - timedelta(hours=self._policy.store_counts_reread_hours)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             kept, sums = await uow.store_counts.of(
                 skus, read_since=read_since, one_by_one=one_by_one
             )

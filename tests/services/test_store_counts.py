@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from gateway.config import TruthSettings
 from gateway.domain import SourceSystem, StockReading, StoreSum
 from gateway.domain.truth import DiscrepancyKey, DiscrepancyKind
@@ -196,3 +198,29 @@ async def test_full_reconciles_read_the_stores_once_and_see_a_till_sale_after(wo
     await reconcile()
     assert world.pos.calls["stock"] == reads + 1
     assert await truth() == "8"
+
+
+async def test_a_read_only_unit_of_work_reads_while_a_page_writes_and_cannot_commit(world):
+    # A reconcile's reads (kept sums, the ledger) do not queue behind another page's
+    # writes: they read what was committed before it.
+    now = world.clock.now()
+    async with world.uow() as uow:
+        await uow.store_counts.replace({}, {"SHOE-42": StoreSum(5, 8, now)}, {}, now)
+        await uow.commit()
+    async with world.uow() as writer:
+        await writer.store_counts.replace({}, {"SHOE-42": StoreSum(1, 1, now)}, {}, now)
+
+        async def read() -> dict[str, StoreSum]:
+            async with world.uow(read_only=True) as reader:
+                return (await reader.store_counts.of(["SHOE-42"], read_since=now, one_by_one=()))[1]
+
+        assert await asyncio.wait_for(read(), 5) == {"SHOE-42": StoreSum(5, 8, now)}
+        await writer.commit()
+
+    async with world.uow(read_only=True) as reader:
+        await reader.store_counts.forget(["SHOE-42"])
+        with pytest.raises(RuntimeError, match="read-only"):
+            await reader.commit()
+    async with world.uow(read_only=True) as reader:
+        _, sums = await reader.store_counts.of(["SHOE-42"], read_since=now, one_by_one=())
+    assert sums == {"SHOE-42": StoreSum(1, 1, now)}  # the write in it was not kept

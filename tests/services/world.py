@@ -48,10 +48,11 @@ class World:
     async def atp(self, sku: str, location_id: str) -> int:
         return (await self.node(sku, location_id)).available_to_promise
 
-    def uow(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
+    def uow(self, *, read_only: bool = False) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """A unit of work on the world's database, as the services open them."""
         taker = PostgresHoldTaker if self.db.dialect == "postgresql" else SqliteHoldTaker
-        return SqlStorage(self.db, partial(taker, horizon=timedelta(minutes=5))).unit_of_work()
+        storage = SqlStorage(self.db, partial(taker, horizon=timedelta(minutes=5)))
+        return storage.unit_of_work(read_only=read_only)
 
     async def deliveries(self, ordering_key: str) -> list[Delivery]:
         async with self.uow() as uow:
