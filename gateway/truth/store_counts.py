@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from gateway.config import TruthSettings
-from gateway.domain import StockReading, StoreSum
+from gateway.domain import StockChanges, StockReading, StoreSum
 from gateway.domain.ledger import store_sum
 from gateway.ports import Clock, PosPort, UnitOfWorkFactory
 from gateway.ports.storage import SyncMark
@@ -84,10 +84,10 @@ class StoreCountCopy:
                     await uow.commit()
                 return 0
             changes = await self._pos.stock_changes(mark.at - OVERLAP, list(safety_stock))
-            news = changes.counts - self._last_seen
+            news = StockChanges(changes.counts - self._last_seen)
             self._last_seen = changes.counts
             async with self._uow() as uow:
-                skus = await uow.store_counts.skus_of({count[0] for count in news})
+                skus = await uow.store_counts.skus_of(news.item_ids)
                 await uow.store_counts.forget(skus)
                 if changes.newest is not None and changes.newest > mark.at:
                     await uow.store_counts.set_mark(MARK, SyncMark(changes.newest, stores))
