@@ -69,22 +69,22 @@ class TruthService:
     # --- the queue -----------------------------------------------------------------------
 
     async def get(self, discrepancy_id: str) -> Discrepancy:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await load_discrepancy(uow, discrepancy_id)
 
     async def page(
         self, where: DiscrepancyFilter, first: int, after: QueueCursor | None
     ) -> tuple[list[Discrepancy], bool]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.discrepancies.page(where, first=first, after=after)
 
     async def summary(self, window: timedelta) -> QueueSummary:
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return QueueSummary(await uow.discrepancies.counts(now, now - window), window)
 
     async def open_oversell_risks(self, skus: Sequence[str]) -> Mapping[str, str]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.discrepancies.open_oversell_risks(skus)
 
     async def acknowledge(self, discrepancy_id: str, note: str | None, key: str) -> Discrepancy:
@@ -181,7 +181,7 @@ class TruthService:
         first: int,
         after: AuditCursor | None,
     ) -> tuple[list[AuditEntry], bool]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.audit.page(
                 sku=sku,
                 location_id=location_id,
