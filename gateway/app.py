@@ -8,7 +8,7 @@ same app over in-memory fakes.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,7 +39,7 @@ from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
 from gateway.ports import Clock, ErpBackend, OmsPort, PosBackend, StorefrontBackend
 from gateway.response_cache import ResponseMicroCache
-from gateway.services.availability import AvailabilityService
+from gateway.services.availability import AvailabilityService, PromiseCap
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
 from gateway.services.commands import Commands
@@ -142,12 +142,25 @@ def build_services(
     # A reading is never older than the stock TTL, so a movement its source applied
     # longer ago than this is in every reading still in use.
     horizon = timedelta(seconds=max(300, 4 * settings.cache_ttl_stock_seconds))
+    # The hold taker and the batched reserves each database gets.
+    postgres = db.dialect == "postgresql"
+    storage = SqlStorage(
+        db, holds=partial(PostgresHoldTaker if postgres else SqliteHoldTaker, horizon=horizon)
+    )
+    uow = storage.unit_of_work
+
+    async def oversell_risks(skus: Sequence[str]) -> Collection[str]:
+        async with uow(read_only=True) as reading:
+            return (await reading.discrepancies.open_oversell_risks(skus)).keys()
+
+    cap = settings.truth.oversell_risk_promise_cap
     availability = AvailabilityService(
         erp,
         pos,
         directory,
         low_stock_threshold=settings.low_stock_threshold,
         ledger=DatabaseLedger(db, clock, horizon),
+        promise_cap=None if cap is None else PromiseCap(cap, oversell_risks),
     )
     catalog = CatalogService(erp, storefront, pos, settings.field_policy)
 
@@ -166,12 +179,6 @@ def build_services(
         await cache.invalidate("web:listing", skus)
         storefront_sync.note(skus)
 
-    # The hold taker and the batched reserves each database gets.
-    postgres = db.dialect == "postgresql"
-    storage = SqlStorage(
-        db, holds=partial(PostgresHoldTaker if postgres else SqliteHoldTaker, horizon=horizon)
-    )
-    uow = storage.unit_of_work
     worker = OutboxWorker(
         uow,
         [

@@ -162,6 +162,9 @@ class TruthSettings(BaseModel, frozen=True):
     item_master_fields: list[ItemMasterField] = Field(default_factory=_names_only)
     # A price change of at least this many percent is flagged (smaller ones are recorded).
     price_jump_percent: int = Field(default=50, ge=1)
+    # While a SKU has an open OVERSELL_RISK, each node promises at most this many units of it
+    # (holds outstanding included; 0 stops promising it); unset, promises are not capped.
+    oversell_risk_promise_cap: int | None = Field(default=None, ge=0)
     # Changes the gateway made within this many seconds may not have reached a copy yet.
     grace_seconds: int = Field(default=120, ge=0)
     currency: str = "EUR"

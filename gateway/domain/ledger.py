@@ -67,6 +67,17 @@ def free_to_promise(on_hand: int, reserved: int, safety_stock: int, gateway: Ove
     return max(0, on_hand + gateway.restocked - reserved - gateway.held - safety_stock)
 
 
+def kept_back(on_hand: int, reserved: int, safety_stock: int, promise_cap: int | None) -> int:
+    """Units a node keeps back from what it may promise: its safety stock, or, under a
+    promise cap, whatever of the source's free figure lies above the cap. With it in place of
+    the safety stock, ``free_to_promise`` gives at most ``promise_cap + restocked - held``:
+    the cap bounds the holds outstanding, not each hold, and both databases' hold takers
+    (which take the safety stock from the source figures) keep to it under their locks."""
+    if promise_cap is None:
+        return safety_stock
+    return max(safety_stock, on_hand - reserved - promise_cap)
+
+
 def store_sum(readings: Iterable[StockReading], safety_stock: Mapping[str, int]) -> StoreSum:
     """The readings at the stores in ``safety_stock`` (location ref -> units kept back),
     each made available as ``free_to_promise`` does with nothing in the ledger, added up.

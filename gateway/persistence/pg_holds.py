@@ -40,7 +40,8 @@ def hold_item(hold: HoldRequest, claim: Claim | None = None) -> dict[str, Any]:
                 "needed": needed,
                 "on_hand": 0 if row is None else row.on_hand,
                 "reserved": 0 if row is None else row.reserved,
-                "safety": location.safety_stock,
+                # What the node keeps back: its safety stock, or more under a promise cap.
+                "safety": location.safety_stock if row is None else row.safety_stock,
                 "observed_at": None if observed is None else observed.isoformat(),
             }
         )

@@ -32,7 +32,14 @@ from gateway.domain import (
     StockStatus,
     StoreSum,
 )
-from gateway.domain.ledger import NO_OVERLAY, Overlay, by_position, free_to_promise, overlay
+from gateway.domain.ledger import (
+    NO_OVERLAY,
+    Overlay,
+    by_position,
+    free_to_promise,
+    kept_back,
+    overlay,
+)
 from gateway.domain.reservations import LedgerEntry
 from gateway.errors import BadUserInput, NotFound
 from gateway.geo import distance_km
@@ -82,11 +89,14 @@ def node_availability(
     *,
     low_threshold: int,
     gateway: Overlay = NO_OVERLAY,
+    promise_cap: int | None = None,
 ) -> NodeAvailability:
-    """One node's figures. No reading means the source holds none there (a missing Bin)."""
+    """One node's figures. No reading means the source holds none there (a missing Bin).
+    Under a ``promise_cap`` the node keeps back what lies above it (``kept_back``)."""
     on_hand = reading.on_hand if reading else 0
     reserved = reading.reserved if reading else 0
-    atp = free_to_promise(on_hand, reserved, location.safety_stock, gateway)
+    safety = kept_back(on_hand, reserved, location.safety_stock, promise_cap)
+    atp = free_to_promise(on_hand, reserved, safety, gateway)
     incoming = (reading.incoming if reading else 0) + gateway.incoming
     backorder_date = reading.backorder_date if reading else None
     return NodeAvailability(
@@ -94,7 +104,7 @@ def node_availability(
         location=location,
         on_hand=on_hand + gateway.restocked,
         reserved=reserved,
-        safety_stock=location.safety_stock,
+        safety_stock=safety,
         available_to_promise=atp,
         status=stock_status(
             atp, low_threshold, incoming=incoming, backorderable=backorder_date is not None
@@ -296,6 +306,21 @@ def availability_rows(
     return Availability(sku=sku, channel=channel, rows=rows)
 
 
+@dataclass(frozen=True, slots=True)
+class PromiseCap:
+    """Policy: while a SKU has an open OVERSELL_RISK (some channel shows more than can be
+    promised, so the figures behind a promise are in doubt), each node promises at most
+    ``units`` of it, the holds outstanding there included; 0 stops promising it.
+    ``at_risk`` names the SKUs, among those asked, that have one open.
+
+    The cap applies to the SKUs stock is held as: a kit is capped through its components
+    (the reconciler opens no OVERSELL_RISK on a kit's own listing, whose stock WooCommerce
+    does not manage), and its figure follows theirs."""
+
+    units: int
+    at_risk: Callable[[Sequence[str]], Awaitable[Collection[str]]]
+
+
 # Reads the stores' counts of SKUs at the given stores (location ref -> safety stock): the
 # readings of the SKUs asked for one by one, and the others' readings summed or read.
 StoreStock = Callable[
@@ -315,12 +340,16 @@ class AvailabilityService:
         *,
         low_stock_threshold: int,
         ledger: LedgerSource | None = None,
+        promise_cap: PromiseCap | None = None,
     ) -> None:
         self._erp = erp
         self._pos = pos
         self._locations = locations
         self._low = low_stock_threshold
         self._ledger = ledger
+        # Caps what ``by_node`` offers (answers, routing, holds); never the channel totals a
+        # reconcile compares with the copies, or a cap would feed back into the truth.
+        self._promise_cap = promise_cap
 
     async def all_locations(self) -> list[Location]:
         return await self._locations.locations()
@@ -372,9 +401,10 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        (readings_list, thresholds), entries = await asyncio.gather(
+        (readings_list, thresholds), entries, caps = await asyncio.gather(
             self._readings(stock_skus, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
+            self._caps(stock_skus),
         )
         ledger = by_position(entries)
         readings: dict[tuple[SourceSystem, str, str], StockReading] = {
@@ -395,6 +425,7 @@ class AvailabilityService:
                     reading := readings.get((loc.source, loc.source_ref, sku)),
                     low_threshold=threshold(sku, loc),
                     gateway=overlay(ledger.get((sku, loc.id), ()), observed_at(reading)),
+                    promise_cap=caps.get(sku),
                 )
                 for loc in locations
             }
@@ -416,6 +447,11 @@ class AvailabilityService:
                 for loc in locations
             }
         return result
+
+    async def _caps(self, stock_skus: Sequence[str]) -> dict[str, int]:
+        if self._promise_cap is None:
+            return {}
+        return dict.fromkeys(await self._promise_cap.at_risk(stock_skus), self._promise_cap.units)
 
     async def channel_totals(
         self,

@@ -67,6 +67,7 @@ class CopyRule:
 class SourceOfTruth:
     authorities: tuple[Authority, ...]
     copies: tuple[CopyRule, ...]
+    oversell_risk_promise_cap: int | None = None
 
 
 def check(truth: TruthSettings, field_policy: Mapping[str, Sequence[SourceSystem]]) -> None:
@@ -213,4 +214,5 @@ def source_of_truth(
                 enforcement(names),
             ),
         ),
+        oversell_risk_promise_cap=truth.oversell_risk_promise_cap,
     )

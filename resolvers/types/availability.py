@@ -19,7 +19,10 @@ class LocationAvailability:
     location: Location
     on_hand: int
     reserved: int
-    safety_stock: int
+    safety_stock: int = strawberry.field(
+        description="Units kept back at this node: its safety stock, or more while an open "
+        "OVERSELL_RISK caps what is promised (sourceOfTruth.oversellRiskPromiseCap)."
+    )
     available_to_promise: int = strawberry.field(
         description="onHand - reserved - held - safetyStock, never negative."
     )

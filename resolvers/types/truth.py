@@ -60,6 +60,10 @@ class ConsumerCopy:
 class SourceOfTruth:
     authorities: list[Authority]
     copies: list[ConsumerCopy]
+    oversell_risk_promise_cap: int | None = strawberry.field(
+        description="While a SKU has an open OVERSELL_RISK, each node promises at most this "
+        "many units of it, holds outstanding included (0: none); null when not capped."
+    )
 
     @classmethod
     def from_domain(cls, policy: DomainSourceOfTruth) -> SourceOfTruth:
@@ -80,6 +84,7 @@ class SourceOfTruth:
                 )
                 for c in policy.copies
             ],
+            oversell_risk_promise_cap=policy.oversell_risk_promise_cap,
         )
 
 

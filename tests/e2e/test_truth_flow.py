@@ -259,3 +259,59 @@ async def test_a_till_sale_between_full_reconciles_shows_in_the_next(stack, data
     calls = stack.apps["square"].state.calls["POST /v2/inventory/counts/batch-retrieve"]
     assert calls - counts <= 3
     assert report.skus == len(dataset.sellable_skus)
+
+
+CAPPED_ROWS = """query ($sku: String!) { product(sku: $sku) { availability(channel: ONLINE) {
+  confidence locations { location { id type } availableToPromise safetyStock } } } }"""
+RESERVE = """mutation ($input: ReserveInput!, $key: String!) {
+  reserve(input: $input, idempotencyKey: $key) { id status } }"""
+
+
+def hold_input(sku: str, location_id: str, quantity: int) -> dict[str, Any]:
+    return {
+        "lines": [{"sku": sku, "quantity": quantity}],
+        "locationId": location_id,
+        "channel": "ONLINE",
+    }
+
+
+async def test_a_promise_cap_holds_an_oversold_sku_to_it_until_the_record_closes(dataset, tmp_path):
+    async with gateway(dataset, tmp_path, truth={"oversell_risk_promise_cap": 2}) as stack:
+        policy = await ok(stack.gql, "{ sourceOfTruth { oversellRiskPromiseCap } }")
+        assert policy["sourceOfTruth"]["oversellRiskPromiseCap"] == 2
+
+        async def online_rows(sku: str) -> tuple[str, dict[str, dict[str, Any]]]:
+            found = (await ok(stack.gql, CAPPED_ROWS, sku=sku))["product"]["availability"]
+            return found["confidence"], {r["location"]["id"]: r for r in found["locations"]}
+
+        # Given a SKU the storefront oversells, with a warehouse that has more than 2 to give
+        async def roomy_warehouse(sku: str) -> str | None:
+            _, rows = await online_rows(sku)
+            for node, row in rows.items():
+                if row["location"]["type"] == "WAREHOUSE" and row["availableToPromise"] > 3:
+                    return node
+            return None
+
+        oversold = [
+            s for s in dataset.drift_skus if dataset.web_stock(s) > dataset.online_sellable(s)
+        ]
+        roomy = [(s, n) for s in oversold if (n := await roomy_warehouse(s)) is not None]
+        sku, node = roomy[0]
+        uncapped = (await online_rows(sku))[1][node]["availableToPromise"]
+        # When a reconcile opens its OVERSELL_RISK,
+        await ok(stack.gql, RECONCILE, skus=[sku])
+        confidence, rows = await online_rows(sku)
+        # then no node offers more than the cap, and what it keeps back says so;
+        assert confidence == "LOW"
+        assert all(r["availableToPromise"] <= 2 for r in rows.values())
+        assert rows[node]["availableToPromise"] == 2 and rows[node]["safetyStock"] > 0
+        # holds count against the cap: 2 are promised, a third is refused with its code.
+        held = await ok(stack.gql, RESERVE, input=hold_input(sku, node, 2), key="cap-1")
+        assert held["reserve"]["status"] == "ACTIVE"
+        refused = await error_of(stack.gql, RESERVE, input=hold_input(sku, node, 1), key="cap-2")
+        assert refused["code"] == "INSUFFICIENT_STOCK"
+        # Once the storefront is corrected and the record closes, the cap is lifted.
+        await stack.drain()
+        confidence, rows = await online_rows(sku)
+        assert confidence == "HIGH"
+        assert rows[node]["availableToPromise"] == uncapped - 2

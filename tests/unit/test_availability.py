@@ -114,6 +114,30 @@ def test_property_kit_never_promises_more_components_than_exist(shoe, sock, per_
     assert (atp + 1) > shoe or (atp + 1) * per_kit > sock  # and it is the largest such number
 
 
+@given(shoe=st.integers(0, 100), sock=st.integers(0, 100), cap=st.integers(0, 20))
+def test_property_a_kit_with_a_capped_component_promises_no_more_than_the_cap_allows(
+    shoe, sock, cap
+):
+    kit = Kit("KIT", (KitComponent("SHOE", 1), KitComponent("SOCK", 3)))
+    comps = {
+        "SHOE": node_availability(
+            "SHOE", WAREHOUSE, reading(shoe, sku="SHOE"), low_threshold=5, promise_cap=cap
+        ),
+        "SOCK": node_availability("SOCK", WAREHOUSE, reading(sock, sku="SOCK"), low_threshold=5),
+    }
+    assert kit_node_availability(kit, comps, WAREHOUSE, 5).available_to_promise == min(
+        cap, shoe, sock // 3
+    )
+
+
+def test_a_capped_row_shows_what_it_keeps_back_and_its_status_follows_the_capped_figure():
+    row = node_availability("S", WAREHOUSE, reading(40, 5), low_threshold=5, promise_cap=3)
+    assert (row.available_to_promise, row.safety_stock, row.on_hand) == (3, 32, 40)
+    assert row.status is StockStatus.LOW_STOCK
+    none = node_availability("S", WAREHOUSE, reading(40, 5), low_threshold=5, promise_cap=0)
+    assert (none.available_to_promise, none.status) == (0, StockStatus.OUT_OF_STOCK)
+
+
 def test_channels_pickup_needs_capability_online_takes_warehouses_and_ship_from_store():
     shipper = Location(
         "ST-C",

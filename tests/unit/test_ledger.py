@@ -5,7 +5,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.domain.ledger import Overlay, by_position, free_to_promise, overlay, pending_against
+from gateway.domain.ledger import (
+    Overlay,
+    by_position,
+    free_to_promise,
+    kept_back,
+    overlay,
+    pending_against,
+)
 from gateway.domain.reservations import LedgerEntry, LedgerKind
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -78,3 +85,27 @@ def test_by_position_groups_entries_per_sku_and_node():
     grouped = by_position([a, b, c])
     assert grouped[("A", "N")] == [a, c]
     assert grouped[("A", "M")] == [b]
+
+
+units = st.integers(min_value=0, max_value=500)
+
+
+@given(on_hand=units, reserved=units, safety=units, held=units, restocked=units, cap=units)
+def test_property_under_a_promise_cap_at_most_the_cap_less_what_is_held_is_promised(
+    on_hand, reserved, safety, held, restocked, cap
+):
+    gateway = Overlay(held=held, restocked=restocked)
+    uncapped = free_to_promise(on_hand, reserved, safety, gateway)
+    capped = free_to_promise(on_hand, reserved, kept_back(on_hand, reserved, safety, cap), gateway)
+    # Never more than without the cap, never more than the cap leaves after the holds...
+    assert capped == min(uncapped, max(0, cap + restocked - held))
+    # ...and never less than the safety stock alone would keep back.
+    assert kept_back(on_hand, reserved, safety, cap) >= safety
+    assert kept_back(on_hand, reserved, safety, None) == safety
+
+
+def test_a_cap_of_zero_promises_nothing_and_a_cap_above_the_stock_changes_nothing():
+    assert free_to_promise(10, 2, 1, Overlay()) == 7
+    assert free_to_promise(10, 2, kept_back(10, 2, 1, 0), Overlay()) == 0
+    assert free_to_promise(10, 2, kept_back(10, 2, 1, 3), Overlay(held=2)) == 1
+    assert kept_back(10, 2, 1, 100) == 1
