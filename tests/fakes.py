@@ -10,7 +10,7 @@ that is down (BackendUnavailable) or refuses the write (BackendRejected) would.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +26,7 @@ from gateway.domain import (
     SourceSystem,
     StockChanges,
     StockReading,
+    StoreSum,
     WebListing,
     WebStockUpdate,
     WebStockWritten,
@@ -46,6 +47,7 @@ from gateway.domain.documents import (
     WebRefund,
     WebRefundDraft,
 )
+from gateway.domain.ledger import store_sum
 from gateway.errors import BackendRejected
 
 AS_OF = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -330,6 +332,14 @@ class FakePos:
             for (sku, loc), (on_hand, reserved) in self.counts.items()
             if sku in skus and (location_refs is None or loc in location_refs)
         ]
+
+    async def store_sums(
+        self, skus: Sequence[str], safety_stock: Mapping[str, int]
+    ) -> dict[str, StoreSum]:
+        # Counted as a "stock" read too: it reads Square's counts, only returns them added up.
+        self.calls["store_sums"] += 1
+        readings = await self.stock(skus, list(safety_stock))
+        return {sku: store_sum([r for r in readings if r.sku == sku], safety_stock) for sku in skus}
 
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         self.calls["stock_changes"] += 1

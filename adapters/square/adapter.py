@@ -10,16 +10,16 @@ one batch-create, plus a search when the SKU is not remembered.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 import httpx
 
 from adapters.square.api import SquareApi
 from adapters.square.catalog import SquareCatalog
-from adapters.square.inventory import read_changes, read_stock
+from adapters.square.inventory import read_changes, read_stock, read_sums
 from adapters.square.writes import RESTOCK, SALE, SquareStockWriter
-from gateway.domain import BackendLocation, PosVariation, StockChanges, StockReading
+from gateway.domain import BackendLocation, PosVariation, StockChanges, StockReading, StoreSum
 
 
 class SquareAdapter:
@@ -52,13 +52,25 @@ class SquareAdapter:
         wanted = list(dict.fromkeys(skus))
         if not wanted or (location_refs is not None and not location_refs):
             return []
+        return await read_stock(self._api, await self._sku_of(wanted), wanted, location_refs)
+
+    async def store_sums(
+        self, skus: Sequence[str], safety_stock: Mapping[str, int]
+    ) -> dict[str, StoreSum]:
+        wanted = list(dict.fromkeys(skus))
+        if not wanted or not safety_stock:
+            return dict.fromkeys(wanted, StoreSum(0, 0, None))
+        return await read_sums(self._api, await self._sku_of(wanted), wanted, safety_stock)
+
+    async def _sku_of(self, wanted: list[str]) -> dict[str, str]:
+        """Variation id -> SKU for the SKUs Square knows."""
         ids = await self._catalog.variation_ids(wanted)
         sku_of: dict[str, str] = {}
         for sku in wanted:
             if sku in ids:
                 # Two SKUs spelled differently can name one variation; the first asked wins.
                 sku_of.setdefault(ids[sku], sku)
-        return await read_stock(self._api, sku_of, wanted, location_refs)
+        return sku_of
 
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         if not location_refs:

@@ -15,14 +15,15 @@ All counts are read in one batch-retrieve per 1,000 variations, following cursor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from adapters.square.api import SquareApi, dicts
 from adapters.square.writes import rfc3339_utc
-from gateway.domain import SourceSystem, StockChanges, StockReading
+from gateway.domain import SourceSystem, StockChanges, StockReading, StoreSum
+from gateway.domain.ledger import StorePosition, summed
 
 IDS_PER_COUNTS_CALL = 1000
 COUNTS_PAGE_LIMIT = 1000
@@ -40,11 +41,30 @@ async def read_stock(
 ) -> list[StockReading]:
     """Readings for the variations in ``sku_of`` (variation id -> SKU), ordered as
     ``wanted`` then by location."""
+    return _readings(_figures(await _all_counts(api, sku_of, location_refs), sku_of), wanted)
+
+
+async def read_sums(
+    api: SquareApi, sku_of: dict[str, str], wanted: list[str], safety_stock: Mapping[str, int]
+) -> dict[str, StoreSum]:
+    """The counts of the variations in ``sku_of`` at the stores in ``safety_stock``, added
+    up per SKU of ``wanted`` (``gateway.domain.ledger.summed``), without a reading apiece."""
+    figures = _figures(await _all_counts(api, sku_of, list(safety_stock)), sku_of)
+    nothing = StoreSum(0, 0, None)
+    return {
+        sku: summed(_positions(figures[sku]), safety_stock) if sku in figures else nothing
+        for sku in wanted
+    }
+
+
+async def _all_counts(
+    api: SquareApi, sku_of: dict[str, str], location_refs: Sequence[str] | None
+) -> list[dict[str, Any]]:
     ids = list(sku_of)
     counts: list[dict[str, Any]] = []
     for start in range(0, len(ids), IDS_PER_COUNTS_CALL):
         counts += await _counts(api, ids[start : start + IDS_PER_COUNTS_CALL], location_refs)
-    return _readings(counts, sku_of, wanted)
+    return counts
 
 
 async def _counts(
@@ -94,14 +114,16 @@ async def read_changes(
         body = {**body, "cursor": cursor}
 
 
-def _readings(
-    counts: list[dict[str, Any]], sku_of: dict[str, str], wanted: list[str]
-) -> list[StockReading]:
-    # A first full reconcile reads millions of counts, so this loop is lean: per SKU and
-    # location one list [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest
-    # calculated_at], quantities kept as ints while they are whole (nearly always), each
-    # distinct calculated_at parsed once, a count that is not as documented skipped.
-    per_sku: dict[str, dict[str, list[Any]]] = {}
+# Per SKU, per location: [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest
+# calculated_at or None].
+Figures = dict[str, dict[str, list[Any]]]
+
+
+def _figures(counts: list[dict[str, Any]], sku_of: dict[str, str]) -> Figures:
+    # A first full reconcile reads millions of counts, so this loop is lean: quantities kept
+    # as ints while they are whole (nearly always), each distinct calculated_at parsed once,
+    # a count that is not as documented skipped.
+    per_sku: Figures = {}
     times: dict[str, datetime | None] = {}
     for count in counts:
         try:
@@ -135,6 +157,22 @@ def _readings(
                 continue
         if figures[3] is None or moment > figures[3]:
             figures[3] = moment
+    return per_sku
+
+
+def _positions(locations: dict[str, list[Any]]) -> Iterator[StorePosition]:
+    for location, (in_stock, reserved, _, as_of) in locations.items():
+        reserved = _whole(reserved)
+        # Square always sends calculated_at; without one the figure's age is unknown.
+        yield (
+            location,
+            _whole(in_stock) + reserved,
+            reserved,
+            _UNKNOWN_TIME if as_of is None else as_of,
+        )
+
+
+def _readings(per_sku: Figures, wanted: list[str]) -> list[StockReading]:
     readings: list[StockReading] = []
     pos = SourceSystem.POS
     for sku in dict.fromkeys(wanted):

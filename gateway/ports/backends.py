@@ -7,7 +7,7 @@ absent from the answer; errors are the project's typed errors (gateway.errors).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from gateway.domain import (
     PosVariation,
     StockChanges,
     StockReading,
+    StoreSum,
     WebListing,
     WebStockUpdate,
     WebStockWritten,
@@ -93,6 +94,20 @@ class PosPort(Protocol):
         """The items whose stock at these locations changed after ``since`` (the POS's
         time): a delta read, for a copy kept current without reading everything again."""
         ...
+
+
+class PosStoreSums(Protocol):
+    async def store_sums(
+        self, skus: Sequence[str], safety_stock: Mapping[str, int]
+    ) -> dict[str, StoreSum]:
+        """Each SKU's counts at the stores in ``safety_stock`` (location ref -> units kept
+        back), added up as ``gateway.domain.ledger.store_sum`` adds readings, without a
+        reading per count; every SKU asked has one (nothing counted: zero, no ``as_of``)."""
+        ...
+
+
+class PosCounts(PosPort, PosStoreSums, Protocol):
+    """What the kept copy of the stores' counts reads (gateway.truth.store_counts)."""
 
 
 class LocationsProvider(Protocol):
@@ -209,5 +224,5 @@ class StorefrontBackend(StorefrontPort, WebOrdersPort, Protocol):
     """What one WooCommerce adapter offers: listings, orders and refunds."""
 
 
-class PosBackend(PosPort, PosStockWritesPort, Protocol):
+class PosBackend(PosCounts, PosStockWritesPort, Protocol):
     """What one Square adapter offers: locations, catalogue, counts and adjustments."""

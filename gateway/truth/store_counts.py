@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from gateway.config import TruthSettings
 from gateway.domain import StockChanges, StockReading, StoreSum
 from gateway.domain.ledger import store_sum
-from gateway.ports import Clock, PosPort, UnitOfWorkFactory
+from gateway.ports import Clock, PosCounts, UnitOfWorkFactory
 from gateway.ports.storage import SyncMark
 
 MARK = "pos:store_counts"
@@ -46,7 +46,7 @@ class StoreCountCopy:
     def __init__(
         self,
         unit_of_work: UnitOfWorkFactory,
-        pos: PosPort,
+        pos: PosCounts,
         clock: Clock,
         policy: TruthSettings,
         monotonic: Callable[[], float] = time.monotonic,
@@ -112,12 +112,22 @@ class StoreCountCopy:
             )
         missing = [sku for sku in skus if sku not in kept and sku not in sums]
         if missing:
-            fresh = await self.refresh(missing, safety_stock, variation_ids, one_by_one)
-            for sku, readings in fresh.items():
-                if sku in one_by_one:
-                    kept[sku] = readings
-                else:
-                    sums[sku] = store_sum(readings, safety_stock)
+            read_at = self._clock.now()
+            singles = [sku for sku in missing if sku in one_by_one]
+            others = [sku for sku in missing if sku not in one_by_one]
+            # Only the counts a page needs store by store become readings; the others
+            # (nearly all, in a first run: 3.3 million counts) are added up as they are read.
+            read, added_up = await asyncio.gather(
+                self._pos.stock(singles, list(safety_stock)) if singles else _no_readings(),
+                self._pos.store_sums(others, safety_stock) if others else _no_sums(),
+            )
+            fresh: dict[str, list[StockReading]] = {sku: [] for sku in singles}
+            for reading in read:
+                fresh[reading.sku].append(reading)
+            added_up.update({sku: store_sum(fresh[sku], safety_stock) for sku in singles})
+            await self._keep(fresh, added_up, variation_ids, read_at)
+            kept.update(fresh)
+            sums.update({sku: added_up[sku] for sku in others})
         return [reading for sku in skus for reading in kept.get(sku, ())], sums
 
     async def refresh(
@@ -131,17 +141,37 @@ class StoreCountCopy:
         themselves of those in ``one_by_one``. The POS item of each is kept with them (a
         change Square reports names the item): given, or looked up."""
         read_at = self._clock.now()
-        items = {sku: variation_ids[sku] for sku in skus if sku in variation_ids}
-        if unknown := [sku for sku in skus if sku not in items]:  # kit components, mostly
-            found = await self._pos.variations_by_sku(unknown)
-            for sku in unknown:
-                items[sku] = found[sku].variation_id if sku in found else None
         fresh: dict[str, list[StockReading]] = {sku: [] for sku in skus}
         for reading in await self._pos.stock(skus, list(safety_stock)):
             fresh[reading.sku].append(reading)
         sums = {sku: store_sum(readings, safety_stock) for sku, readings in fresh.items()}
-        async with self._uow() as uow:
-            kept = {sku: fresh[sku] for sku in fresh if sku in one_by_one}
-            await uow.store_counts.replace(kept, sums, items, read_at)
-            await uow.commit()
+        kept = {sku: fresh[sku] for sku in fresh if sku in one_by_one}
+        await self._keep(kept, sums, variation_ids, read_at)
         return fresh
+
+    async def _keep(
+        self,
+        readings: Mapping[str, Sequence[StockReading]],
+        sums: Mapping[str, StoreSum],
+        variation_ids: Mapping[str, str | None],
+        read_at: datetime,
+    ) -> None:
+        """Keep every SKU's sum in ``sums`` and the counts of those in ``readings``, read at
+        ``read_at``, with each one's POS item (a change Square reports names the item):
+        given, or looked up."""
+        items = {sku: variation_ids[sku] for sku in sums if sku in variation_ids}
+        if unknown := [sku for sku in sums if sku not in items]:  # kit components, mostly
+            found = await self._pos.variations_by_sku(unknown)
+            for sku in unknown:
+                items[sku] = found[sku].variation_id if sku in found else None
+        async with self._uow() as uow:
+            await uow.store_counts.replace(readings, sums, items, read_at)
+            await uow.commit()
+
+
+async def _no_readings() -> list[StockReading]:
+    return []
+
+
+async def _no_sums() -> dict[str, StoreSum]:
+    return {}

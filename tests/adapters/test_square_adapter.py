@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from adapters.square import SquareAdapter, build_square_client
-from gateway.domain import GeoPoint, Money, SourceSystem
+from gateway.domain import GeoPoint, Money, SourceSystem, StoreSum
+from gateway.domain.ledger import store_sum
 from gateway.errors import BackendAuthError, BackendRejected, BackendUnavailable
 from tests.square_support import (
     BASE_URL,
@@ -309,6 +310,40 @@ async def test_stock_follows_counts_cursors_until_every_reading_is_in() -> None:
     assert app.state.calls[SEARCH] == 2  # 100 SKUs per search
     assert app.state.calls[COUNTS] == 2
     assert len(readings) == len(stocked)
+
+
+async def test_store_sums_add_up_what_the_readings_would_without_making_them() -> None:
+    # Every SKU asked gets a sum, a SKU Square lacks a zero one; a store not asked for (the
+    # first store of the retailer) is not added, and what a store keeps back is left out.
+    app = simulator()
+    skus = [*stocked_skus(120), "NO-SUCH-SKU"]
+    stores = [store.id for store in dataset().stores][1:]
+    safety = {ref: i % 3 for i, ref in enumerate(stores)}
+    async with adapter_client(app) as client:
+        adapter = SquareAdapter(client)
+        readings = await adapter.stock(skus, stores)
+        sums = await adapter.store_sums(skus, safety)
+        nothing = await adapter.store_sums(skus[:3], {})
+    assert list(sums) == skus
+    assert sums == {sku: store_sum([r for r in readings if r.sku == sku], safety) for sku in skus}
+    assert sums["NO-SUCH-SKU"] == StoreSum(0, 0, None)
+    assert sum(s.available for s in sums.values()) > 0
+    assert nothing == dict.fromkeys(skus[:3], StoreSum(0, 0, None))
+
+
+async def test_store_sums_round_decimals_down_as_readings_do() -> None:
+    body = contract("inventory.counts.batch_retrieve")["response"]["body"]
+    for count in body["counts"]:
+        if count["state"] == "IN_STOCK":
+            count["quantity"] = f"{count['quantity']}.5"
+    answers = {SEARCH: [ok(contract_variations())] * 2, COUNTS: [ok(body), ok({})] * 2}
+    adapter = mock_adapter(routes(answers, []))
+    skus = ["SOCK-MER-CREW-M", "SHOE-TRAIL-42"]
+    readings = await adapter.stock(skus, [DOWNTOWN, KIOSK])
+    sums = await adapter.store_sums(skus, {DOWNTOWN: 1, KIOSK: 0})
+    sock = store_sum([r for r in readings if r.sku == "SOCK-MER-CREW-M"], {DOWNTOWN: 1, KIOSK: 0})
+    # 18.5 IN_STOCK -> 18, + 1 reserved on hand; 18 less the 1 kept back to promise.
+    assert sums["SOCK-MER-CREW-M"] == sock == StoreSum(17, 19, sock.as_of)
 
 
 async def test_stock_for_chosen_stores_reads_only_those() -> None:
