@@ -13,6 +13,7 @@ warehouses' stock less its reservations, plus what ship-from-store stores can sp
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -208,10 +209,13 @@ class Dataset:
         return self.store_counts_calculated_at(sku, [store_id])[0]
 
     def store_counts_calculated_at(self, sku: str, store_ids: Sequence[str]) -> list[datetime]:
-        return [
-            self.base_time - timedelta(minutes=h % 240)
-            for h in draws(self.seed, ("posat", sku), store_ids)
-        ]
+        # One of 240 moments (the last four hours, by the minute): made once, not per count.
+        moments = self._count_moments
+        return [moments[h % 240] for h in draws(self.seed, ("posat", sku), store_ids)]
+
+    @functools.cached_property
+    def _count_moments(self) -> list[datetime]:
+        return [self.base_time - timedelta(minutes=m) for m in range(240)]
 
     def erp_sellable(self, sku: str) -> int:
         """Warehouse stock the web channel may sell: actual less soft and hard reservations."""

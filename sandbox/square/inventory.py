@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -114,7 +114,7 @@ class Inventory:
             for location in drawn_at:
                 figures = drawn[location]
                 result[location] = (
-                    {state: (Decimal(qty), times[location]) for state, qty in figures.items()}
+                    {state: (_decimal(qty), times[location]) for state, qty in figures.items()}
                     if figures
                     else {}
                 )
@@ -195,14 +195,14 @@ class Inventory:
             # Every drawn count was calculated before the dataset's base time: only counts
             # written since can be newer (Square's index on calculated_at, in effect).
             written = self._written_rows(objects, locations, states, updated_after)
-            chunk, cursor = page(sorted(written, key=_newest_first), offset, limit, query)
+            chunk, cursor = page(_newest_first(written), offset, limit, query)
         elif len(objects) * len(locations) <= SORT_LIMIT:
             rows = self._rows(objects, locations, states, updated_after)
             # Newest first; the sort is stable, so ties stay in request order. The sorted
             # result is kept for the query's next pages until the next write.
             remembered = self._sorted.get(query)
             if remembered is None or remembered[0] != self.version or not offset:
-                remembered = (self.version, sorted(rows, key=_newest_first))
+                remembered = (self.version, _newest_first(rows))
                 self._sorted[query] = remembered
                 while len(self._sorted) > RECENT_QUERIES:
                     self._sorted.popitem(last=False)
@@ -277,8 +277,21 @@ class Inventory:
         }
 
 
-def _newest_first(row: Row) -> float:
-    return -row[4].timestamp()
+def _newest_first(rows: Iterable[Row]) -> list[Row]:
+    # Stable: rows calculated at one moment stay in request order (reverse keeps ties so).
+    return sorted(rows, key=_calculated_at, reverse=True)
+
+
+def _calculated_at(row: Row) -> datetime:
+    return row[4]
+
+
+_DECIMALS = [Decimal(n) for n in range(64)]
+
+
+def _decimal(quantity: int) -> Decimal:
+    """Drawn counts are small whole numbers: one Decimal each, made once."""
+    return _DECIMALS[quantity] if 0 <= quantity < len(_DECIMALS) else Decimal(quantity)
 
 
 def count_body(vid: str, location: str, state: str, qty: Decimal, at: datetime) -> dict[str, Any]:

@@ -95,6 +95,7 @@ def page(rows: list[Any], offset: int, size: int, query: str) -> tuple[list[Any]
 
 
 @functools.lru_cache(maxsize=4096)  # counts share their calculated_at: format each once
+@functools.lru_cache(maxsize=4096)  # millions of counts share a few hundred moments
 def rfc3339(moment: datetime) -> str:
     """Square's style: UTC, millisecond precision, trailing Z."""
     moment = moment.astimezone(UTC)
@@ -118,6 +119,7 @@ def parse_time(value: object, field: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=1024)  # and a few dozen quantities
 def format_quantity(quantity: Decimal) -> str:
     """Decimal string without exponent or trailing zeros: "18", "2.5", "-1"."""
     text = format(quantity.normalize(), "f")
