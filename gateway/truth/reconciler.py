@@ -93,6 +93,14 @@ def new_discrepancy_id() -> str:
     return f"dsc_{secrets.token_hex(10)}"
 
 
+# The fields each read is compared with the last on, per system.
+OBSERVED: Mapping[SourceSystem, tuple[str, ...]] = {
+    WEB: ("price", "stock_quantity"),
+    POS: ("price", "on_hand"),
+    ERP: ("name", "list_price", "on_hand"),
+}
+
+
 class Reconciler:
     def __init__(
         self,
@@ -174,27 +182,32 @@ class Reconciler:
         read = await self._read(items, state.full)
         now = self._clock.now()
         skus = [item.sku for item in items]
-        async with self._uow() as uow:
+        # Read, then decide with no transaction open, then write in a short one: on SQLite a
+        # write transaction holds the one write lock, and the other pages' writes would
+        # queue behind this page's reads and decisions.
+        async with self._uow(read_only=True) as uow:
             records = await uow.discrepancies.of_skus(skus)
             suspects = await uow.discrepancies.suspects(skus)
             in_flight, pushing = await self._in_flight(uow, skus, now, state.queued)
-            evaluation = self._evaluate(read, records, suspects, in_flight, state.barcodes)
-            changes, seen = await self._changes(uow, read, now)
-            if changes.findings:
-                evaluation = evaluation + Evaluation(frozenset(), tuple(changes.findings))
-            settled = queue.settle(
-                evaluation.findings,
-                evaluation.checked,
-                records,
-                now,
-                self._policy,
-                new_discrepancy_id,
-            )
-            by_key = {**records, **{r.key: r for r in (*settled.new, *settled.changed)}}
-            pushes, enforced = self._pushes(read, evaluation.findings, by_key, pushing, now)
-            new_ids = {r.id for r in settled.new}
-            changed = {r.id: r for r in settled.changed}
-            changed.update((i, r) for i, r in enforced.items() if i not in new_ids)
+            last = await uow.observations.last_values(skus, OBSERVED)
+        evaluation = self._evaluate(read, records, suspects, in_flight, state.barcodes)
+        changes, seen = self._changes(read, last, now)
+        if changes.findings:
+            evaluation = evaluation + Evaluation(frozenset(), tuple(changes.findings))
+        settled = queue.settle(
+            evaluation.findings,
+            evaluation.checked,
+            records,
+            now,
+            self._policy,
+            new_discrepancy_id,
+        )
+        by_key = {**records, **{r.key: r for r in (*settled.new, *settled.changed)}}
+        pushes, enforced = self._pushes(read, evaluation.findings, by_key, pushing, now)
+        new_ids = {r.id for r in settled.new}
+        changed = {r.id: r for r in settled.changed}
+        changed.update((i, r) for i, r in enforced.items() if i not in new_ids)
+        async with self._uow() as uow:
             await uow.discrepancies.add([enforced.get(r.id, r) for r in settled.new])
             await uow.discrepancies.save(list(changed.values()))
             await uow.discrepancies.replace_suspects(evaluation.checked, evaluation.suspects, now)
@@ -323,20 +336,12 @@ class Reconciler:
                 barcodes.setdefault(code, item.sku)
         return total
 
-    async def _changes(
-        self, uow: UnitOfWork, read: PageRead, now: datetime
+    def _changes(
+        self, read: PageRead, last: Mapping[tuple[SourceSystem, str, str, str], str], now: datetime
     ) -> tuple[Changes, list[Observation]]:
-        """What moved since the last read: audit entries, price jumps to flag, and the new
-        last-seen values."""
-        skus = [item.sku for item in read.items]
-        last = await uow.observations.last_values(
-            skus,
-            {
-                WEB: ("price", "stock_quantity"),
-                POS: ("price", "on_hand"),
-                ERP: ("name", "list_price", "on_hand"),
-            },
-        )
+        """What moved since the last read (``last``: the values last seen, as
+        ``observations.last_values`` gives them): audit entries, price jumps to flag, and the
+        new last-seen values."""
         changes = Changes()
         seen: list[Observation] = []
 
