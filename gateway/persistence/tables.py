@@ -302,8 +302,9 @@ class ObservationRow(SQLModel, table=True):
 
     __tablename__ = "observation"
 
-    system: str = Field(primary_key=True, max_length=16)
+    # The SKU leads the key: a reconcile page looks its SKUs up with every system at once.
     sku: str = Field(primary_key=True, max_length=120)
+    system: str = Field(primary_key=True, max_length=16)
     location_id: str = Field(primary_key=True, max_length=80)
     field: str = Field(primary_key=True, max_length=60)
     value: str = Field(sa_column=Column(Text, nullable=False))

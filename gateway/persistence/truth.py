@@ -424,7 +424,7 @@ class SqlObservations:
             return
         statement = upsert_insert(self._conn, observations)
         statement = statement.on_conflict_do_update(
-            index_elements=["system", "sku", "location_id", "field"],
+            index_elements=["sku", "system", "location_id", "field"],
             set_={"value": statement.excluded.value, "seen_at": statement.excluded.seen_at},
         )
         await self._conn.execute(
