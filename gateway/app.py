@@ -51,6 +51,7 @@ from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.placement import OrderPlacement
 from gateway.services.orders.sync import OrderSync
 from gateway.services.orders.web_orders import WebOrderImporter
+from gateway.services.orders.web_placement import WebOrderPlacement
 from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.erp import ErpWrites
 from gateway.services.outbox.oms import OmsWrites
@@ -237,6 +238,7 @@ def build_services(
     lifecycle = OrderLifecycle(
         commands, availability, holds, timedelta(hours=settings.pickup_window_hours)
     )
+    placement = OrderPlacement(commands, availability, catalog, holds, planner, clock, hold_policy)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -245,9 +247,7 @@ def build_services(
         reservations=holds,
         fulfillment=planner,
         orders=OrderBook(uow),
-        placement=OrderPlacement(
-            commands, availability, catalog, holds, planner, clock, hold_policy
-        ),
+        placement=placement,
         lifecycle=lifecycle,
         order_sync=OrderSync(
             uow,
@@ -274,7 +274,22 @@ def build_services(
         ),
         storefront_sync=storefront_sync,
         worker=worker,
-        web_orders=WebOrderImporter(uow, backends.storefront, clock, answers_changed),
+        web_orders=WebOrderImporter(
+            uow,
+            backends.storefront,
+            clock,
+            answers_changed,
+            WebOrderPlacement(
+                commands,
+                availability,
+                planner,
+                placement,
+                hold_policy,
+                settings.truth,
+                settings.web_order_default_location_id,
+            ),
+            lifecycle,
+        ),
     )
 
 

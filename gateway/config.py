@@ -123,6 +123,8 @@ class OwnerRule(BaseModel, frozen=True):
 
 
 DEFAULT_OWNERS = [
+    # An order's exceptions: who makes the order right, whatever node it is at.
+    OwnerRule(owner="fulfilment", kinds=[DiscrepancyKind.UNALLOCATABLE_ORDER]),
     OwnerRule(owner="inventory-control", kinds=[DiscrepancyKind.LEDGER_INCONSISTENCY]),
     OwnerRule(owner="store-ops", location_types=[NodeType.STORE]),
     OwnerRule(
@@ -184,6 +186,7 @@ class TruthSettings(BaseModel, frozen=True):
             DiscrepancyKind.ITEM_MASTER_MISMATCH: Severity.LOW,
             DiscrepancyKind.PRICE_CHANGED: Severity.HIGH,
             DiscrepancyKind.LEDGER_INCONSISTENCY: Severity.HIGH,
+            DiscrepancyKind.UNALLOCATABLE_ORDER: Severity.HIGH,
         }
     )
     # How long an owner has, per severity.
@@ -298,8 +301,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     outbox_first_retry_seconds: float = 1.0
     outbox_lease_seconds: float = 60.0
-    # Import WooCommerce web orders into the order view every this many seconds; 0 = off.
+    # Import WooCommerce web orders every this many seconds; 0 = off.
     web_order_sync_seconds: float = 30.0
+    # A web order whose address cannot be located is routed as if it were at this node;
+    # unset: the first warehouse (by id) that ships online orders.
+    web_order_default_location_id: str | None = None
 
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     truth: TruthSettings = Field(default_factory=TruthSettings)

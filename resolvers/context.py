@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.domain import ItemMaster, Location, NodeAvailability, Product
 from gateway.domain.orders import ReturnRequest, StoredDecision
+from gateway.domain.truth import Discrepancy
 from gateway.services.container import Services
 
 
@@ -21,6 +22,7 @@ class GatewayContext:
     returns: DataLoader[str, list[ReturnRequest]] = field(init=False)
     routing: DataLoader[str, StoredDecision | None] = field(init=False)
     oversell: DataLoader[str, str | None] = field(init=False)
+    exceptions: DataLoader[str, list[Discrepancy]] = field(init=False)
     _locations: asyncio.Task[list[Location]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -50,7 +52,12 @@ class GatewayContext:
             found = await s.truth.open_oversell_risks(skus)
             return [found.get(sku) for sku in skus]
 
+        async def load_exceptions(order_ids: list[str]) -> list[list[Discrepancy]]:
+            found = await s.truth.of_orders(order_ids)
+            return [found.get(order_id, []) for order_id in order_ids]
+
         self.oversell = DataLoader(load_fn=load_oversell)
+        self.exceptions = DataLoader(load_fn=load_exceptions)
         self.returns = DataLoader(load_fn=load_returns)
         self.routing = DataLoader(load_fn=load_routing)
         self.products = DataLoader(load_fn=load_products)

@@ -78,6 +78,7 @@ class TruthQuery:
             owner=filter.owner if filter else None,
             severity=filter.severity if filter else None,
             sku=filter.sku if filter else None,
+            order_id=filter.order_id if filter else None,
             overdue_at=now if filter and filter.overdue else None,
         )
         page, more = await services.truth.page(

@@ -39,7 +39,7 @@ from adapters.woocommerce.connection import (
     utc,
     woocommerce_error,
 )
-from gateway.domain import Money
+from gateway.domain import GeoPoint, Money
 from gateway.domain.documents import (
     PostalAddress,
     WebOrder,
@@ -188,7 +188,7 @@ def to_web_order(item: Mapping[str, Any], default_currency: str) -> WebOrder:
             for line in item.get("line_items") or ()
             if isinstance(line, Mapping)
         ),
-        shipping_address=_address(shipping),
+        shipping_address=_address(shipping, _meta(item.get("meta_data"))),
     )
 
 
@@ -231,7 +231,37 @@ def _name(address: Mapping[str, Any]) -> str:
     return f"{address.get('first_name') or ''} {address.get('last_name') or ''}".strip()
 
 
-def _address(shipping: Mapping[str, Any]) -> PostalAddress | None:
+# Order meta keys that carry the shipping address's coordinates (WooCommerce has no field of
+# its own for them: address-picker and geocoding plugins store them as order meta).
+LATITUDE_KEYS = ("_shipping_latitude", "_shipping_lat", "shipping_latitude", "shipping_lat")
+LONGITUDE_KEYS = ("_shipping_longitude", "_shipping_lng", "shipping_longitude", "shipping_lng")
+
+
+def _meta(value: Any) -> dict[str, Any]:
+    entries = value if isinstance(value, list) else []
+    return {
+        str(e["key"]): e.get("value") for e in entries if isinstance(e, Mapping) and e.get("key")
+    }
+
+
+def _coordinate(meta: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
+    for key in keys:
+        try:
+            return float(str(meta[key]).strip())
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _point(meta: Mapping[str, Any]) -> GeoPoint | None:
+    lat = _coordinate(meta, LATITUDE_KEYS)
+    lng = _coordinate(meta, LONGITUDE_KEYS)
+    if lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return GeoPoint(lat, lng)
+
+
+def _address(shipping: Mapping[str, Any], meta: Mapping[str, Any]) -> PostalAddress | None:
     if not shipping.get("address_1"):
         return None
     return PostalAddress(
@@ -241,4 +271,5 @@ def _address(shipping: Mapping[str, Any]) -> PostalAddress | None:
         postal_code=str(shipping.get("postcode") or ""),
         country_code=str(shipping.get("country") or ""),
         line2=str(shipping.get("address_2") or "") or None,
+        point=_point(meta),
     )

@@ -1,7 +1,9 @@
 """One truth for stock: disagreements between a system's copy and the truth, as an owned
 queue, and the audit trail of every stock and price change.
 
-A *discrepancy* is one disagreement, keyed by (kind, SKU, location, the copy's system):
+A *discrepancy* is one disagreement, keyed by (kind, SKU, location, the copy's system,
+order). Stock figures' disagreements name no order; an order's exceptions (it could not be
+allocated) name it, and sit in the same owned queue:
 
     OPEN ──acknowledge──> ACKNOWLEDGED ──resolve──> RESOLVED
       │                        │
@@ -31,6 +33,15 @@ class DiscrepancyKind(StrEnum):
     ITEM_MASTER_MISMATCH = "ITEM_MASTER_MISMATCH"  # a field the ERP owns, copied differently
     PRICE_CHANGED = "PRICE_CHANGED"  # a channel's price jumped more than policy allows
     LEDGER_INCONSISTENCY = "LEDGER_INCONSISTENCY"  # the gateway's ledger and a source disagree
+    # An order's exceptions (their key names the order):
+    UNALLOCATABLE_ORDER = "UNALLOCATABLE_ORDER"  # an order no node can fill was not accepted
+
+    @property
+    def of_order(self) -> bool:
+        return self in ORDER_KINDS
+
+
+ORDER_KINDS = frozenset({DiscrepancyKind.UNALLOCATABLE_ORDER})
 
 
 class Severity(StrEnum):
@@ -84,6 +95,7 @@ class DiscrepancyKey:
     sku: str
     location_id: str  # "" for a figure of no one node (the web shop's stock)
     system: SourceSystem  # the system whose copy disagrees
+    order_id: str = ""  # the order an order exception is about ("" for stock figures)
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,8 +218,11 @@ class DiscrepancyRow(SQLModel, table=True):
 
     __tablename__ = "discrepancy"
     __table_args__ = (
-        UniqueConstraint("kind", "sku", "location_id", "system", name="uq_discrepancy_key"),
+        UniqueConstraint(
+            "kind", "sku", "location_id", "system", "order_id", name="uq_discrepancy_key"
+        ),
         Index("ix_discrepancy_queue", "status", "due_at", "id"),
+        Index("ix_discrepancy_order", "order_id"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -227,6 +230,8 @@ class DiscrepancyRow(SQLModel, table=True):
     sku: str = Field(max_length=120, index=True)
     location_id: str = Field(max_length=80)  # "" when no node
     system: str = Field(max_length=16)  # the copy's system
+    # The order an order's exception is about; "" for a stock figure's disagreement.
+    order_id: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     severity: str = Field(max_length=16)
     truth_system: str = Field(max_length=16)
     truth_value: str = Field(sa_column=Column(Text, nullable=False))

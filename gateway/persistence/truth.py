@@ -53,6 +53,7 @@ def _columns(record: Discrepancy) -> dict[str, Any]:
         "sku": record.key.sku,
         "location_id": record.key.location_id,
         "system": record.key.system,
+        "order_id": record.key.order_id,
         "severity": record.severity,
         "truth_system": record.truth.system,
         "truth_value": record.truth.value,
@@ -114,6 +115,13 @@ class SqlDiscrepancies:
         )
         return {record.key: record for record in await self._assemble(rows)}
 
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
+        if not order_ids:
+            return {}
+        query = select(discrepancies).where(discrepancies.c.order_id.in_(list(order_ids)))
+        rows = list(await self._conn.execute(query.order_by(discrepancies.c.opened_at)))
+        return {record.key: record for record in await self._assemble(rows)}
+
     async def get(self, discrepancy_id: str, *, for_update: bool = False) -> Discrepancy | None:
         query = select(discrepancies).where(discrepancies.c.id == discrepancy_id)
         if for_update and self._conn.dialect.name == "postgresql":
@@ -169,6 +177,8 @@ class SqlDiscrepancies:
             query = query.where(discrepancies.c.severity == where.severity)
         if where.sku is not None:
             query = query.where(discrepancies.c.sku == where.sku)
+        if where.order_id is not None:
+            query = query.where(discrepancies.c.order_id == where.order_id)
         if where.overdue_at is not None:
             query = query.where(
                 discrepancies.c.status.in_(OPEN), discrepancies.c.due_at <= where.overdue_at
@@ -280,7 +290,11 @@ class SqlDiscrepancies:
             Discrepancy(
                 id=r.id,
                 key=DiscrepancyKey(
-                    DiscrepancyKind(r.kind), r.sku, r.location_id, SourceSystem(r.system)
+                    DiscrepancyKind(r.kind),
+                    r.sku,
+                    r.location_id,
+                    SourceSystem(r.system),
+                    r.order_id,
                 ),
                 severity=Severity(r.severity),
                 truth=Figure(SourceSystem(r.truth_system), r.truth_value, r.truth_as_of),

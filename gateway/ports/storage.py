@@ -259,6 +259,7 @@ class DiscrepancyFilter:
     owner: str | None = None
     severity: Severity | None = None
     sku: str | None = None
+    order_id: str | None = None
     overdue_at: datetime | None = None  # only records still open and due by then
 
 
@@ -283,6 +284,10 @@ class QueueCounts:
 class Discrepancies(Protocol):
     async def of_skus(self, skus: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
         """Every record of these SKUs, in any status, by key (one per key)."""
+        ...
+
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
+        """Every exception about these orders, in any status, by key (oldest first)."""
         ...
 
     async def get(self, discrepancy_id: str, *, for_update: bool = False) -> Discrepancy | None: ...

@@ -87,6 +87,15 @@ class TruthService:
         async with self._uow(read_only=True) as uow:
             return await uow.discrepancies.open_oversell_risks(skus)
 
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[Discrepancy]]:
+        """Each order's exceptions, in any status, oldest first."""
+        async with self._uow(read_only=True) as uow:
+            found = await uow.discrepancies.of_orders(order_ids)
+        by_order: dict[str, list[Discrepancy]] = {}
+        for record in found.values():
+            by_order.setdefault(record.key.order_id, []).append(record)
+        return by_order
+
     async def acknowledge(self, discrepancy_id: str, note: str | None, key: str) -> Discrepancy:
         async def acknowledged(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
             return queue.acknowledged(record, now, API_CALLER, note)

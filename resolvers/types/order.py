@@ -12,6 +12,7 @@ from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
 from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
 from resolvers.types.routing import RoutingDecision, RoutingStrategy
+from resolvers.types.truth import Discrepancy
 
 OrderStatus = domain.OrderStatus
 strawberry.enum(OrderStatus)
@@ -162,6 +163,15 @@ class Order:
     async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
         found = await info.context.returns.load(str(self.id))
         return [ReturnRequest.from_domain(r) for r in found]
+
+    @strawberry.field(
+        description="Exceptions about this order on the owned queue (it could not be "
+        "allocated), open and closed, oldest first."
+    )
+    async def exceptions(self, info: strawberry.Info) -> list[Discrepancy]:
+        found = await info.context.exceptions.load(str(self.id))
+        now = info.context.services.truth.now()
+        return [Discrepancy.from_domain(d, now) for d in found]
 
     @strawberry.field(
         description="The routing decision the order was placed on (gateway orders only)."

@@ -113,8 +113,11 @@ class Discrepancy:
     id: strawberry.ID
     kind: DiscrepancyKind
     severity: Severity
-    sku: str
+    sku: str = strawberry.field(description="Empty for an order's exception about no one SKU.")
     location_id: strawberry.ID | None
+    order_id: strawberry.ID | None = strawberry.field(
+        description="The order an order's exception is about."
+    )
     system: SourceSystem = strawberry.field(description="The system whose copy disagrees.")
     systems: list[SourceSystem] = strawberry.field(description="The truth's and the copy's.")
     truth: Figure
@@ -140,6 +143,7 @@ class Discrepancy:
             severity=d.severity,
             sku=d.key.sku,
             location_id=strawberry.ID(d.key.location_id) if d.key.location_id else None,
+            order_id=strawberry.ID(d.key.order_id) if d.key.order_id else None,
             system=d.key.system,
             systems=list(dict.fromkeys([d.truth.system, d.copy.system])),
             truth=Figure.of(d.truth),
@@ -185,6 +189,9 @@ class DiscrepancyFilter:
     owner: str | None = None
     severity: Severity | None = None
     sku: str | None = None
+    order_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only the exceptions about this order."
+    )
     overdue: bool | None = strawberry.field(default=None, description="Only those past due.")
 
 

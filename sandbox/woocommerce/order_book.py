@@ -121,6 +121,7 @@ class OrderBook:
         )
         # Resolve every line before taking ids, so a bad line leaves no trace.
         resolved = [self._resolve(posted) for posted in _objects(args.get("line_items"))]
+        self._set_meta(order, args.get("meta_data"))
         for record, quantity in resolved:
             order.lines.append(self._line(record, quantity))
         for posted in _objects(args.get("shipping_lines")):
@@ -144,7 +145,22 @@ class OrderBook:
             self.set_status(order, "processing")
         return order
 
+    def _set_meta(self, order: Order, posted: Any) -> None:
+        """WC_Data::set_meta_data: an entry with a known ``id`` replaces that one, any other
+        is added (several entries may share a key)."""
+        for entry in _objects(posted):
+            key = str(entry.get("key") or "")
+            if not key:
+                continue
+            value = str(entry.get("value") if entry.get("value") is not None else "")
+            known = next((i for i, m in enumerate(order.meta) if m[0] == entry.get("id")), None)
+            if known is not None:
+                order.meta[known] = (order.meta[known][0], key, value)
+            else:
+                order.meta.append((self.sequences.next_meta(), key, value))
+
     def update(self, order: Order, args: Mapping[str, Any]) -> Order:
+        self._set_meta(order, args.get("meta_data"))
         if "customer_note" in args:
             order.customer_note = str(args["customer_note"] or "")
         if "transaction_id" in args:

@@ -70,7 +70,7 @@ def order_payload(order: Order, api: str, dp: int = 2) -> dict[str, Any]:
         "date_paid": local_date(order.date_paid) if order.date_paid else None,
         "cart_hash": order.cart_hash,
         "number": str(order.id),
-        "meta_data": [],
+        "meta_data": [{"id": i, "key": key, "value": value} for i, key, value in order.meta],
         "line_items": [_line_item(line, dp) for line in order.lines],
         "tax_lines": [_tax_line(order, dp)] if order.lines or order.shipping_lines else [],
         "shipping_lines": [_shipping_line(s, dp) for s in order.shipping_lines],

@@ -139,6 +139,8 @@ class Order:
     stock_reduced: bool = False  # _order_stock_reduced
     currency: str = CURRENCY
     payment_method_title_override: str | None = None
+    # Custom fields (order meta, e.g. a geocoding plugin's coordinates): (id, key, value).
+    meta: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def payment_method_title(self) -> str:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from adapters.woocommerce import WooCommerceAdapter, build_woocommerce_client
+from adapters.woocommerce.orders import to_web_order
 from gateway.config import Settings
 from gateway.domain import Money
 from gateway.domain.documents import PostalAddress, WebRefundDraft, WebRefundLine, WebTax
@@ -313,3 +314,38 @@ async def test_restock_flag_reaches_the_web_listing():
     after = (await adapter.listings_by_sku(["SOCK-MER-CREW-M"]))["SOCK-MER-CREW-M"]
     # Only the refund asking for a restock put the pair of socks back.
     assert after.stock_quantity == (before.stock_quantity or 0) + 1
+
+
+@pytest.mark.parametrize(
+    ("meta", "point"),
+    [
+        (
+            [
+                {"id": 1, "key": "_shipping_latitude", "value": "48.1351"},
+                {"id": 2, "key": "_shipping_longitude", "value": "11.5820"},
+            ],
+            (48.1351, 11.582),
+        ),
+        (
+            [
+                {"id": 1, "key": "shipping_lat", "value": 52.52},
+                {"id": 2, "key": "shipping_lng", "value": 13.405},
+            ],
+            (52.52, 13.405),
+        ),
+        ([{"id": 1, "key": "_shipping_latitude", "value": "north"}], None),
+        (
+            [
+                {"id": 1, "key": "_shipping_latitude", "value": "91"},
+                {"id": 2, "key": "_shipping_longitude", "value": "0"},
+            ],
+            None,
+        ),
+        ([], None),
+    ],
+)
+def test_given_order_meta_with_coordinates_then_the_shipping_address_carries_them(meta, point):
+    body = {**contract("orders.get")["response"]["body"], "meta_data": meta}
+    address = to_web_order(body, "EUR").shipping_address
+    assert address is not None
+    assert (None if address.point is None else (address.point.lat, address.point.lng)) == point

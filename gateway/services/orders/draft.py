@@ -5,7 +5,7 @@ the OMS order)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -129,6 +129,74 @@ class PlacementDraft:
     messages: list[OutboxMessage]
 
 
+def allocated_lines(
+    allocations: Sequence[Allocation],
+    prices: Mapping[str, Money],
+    web_line_ids: Mapping[str, int] | None = None,
+) -> tuple[OrderLine, ...]:
+    """The order's lines as the plan split them over its nodes."""
+    web = web_line_ids or {}
+    return tuple(
+        OrderLine(
+            line.sku,
+            line.quantity,
+            prices[line.sku],
+            allocation.location.id,
+            web_line_id=web.get(line.sku),
+        )
+        for allocation in allocations
+        for line in allocation.lines
+    )
+
+
+def confirmed_holds(
+    order: Order, allocations: Sequence[Allocation], now: datetime, hold_for: timedelta
+) -> list[Reservation]:
+    """One confirmed hold per node of the plan, backing the order."""
+    return [
+        Reservation(
+            id=allocation.reservation_id,
+            status=ReservationStatus.CONFIRMED,
+            location_id=allocation.location.id,
+            channel=order.channel,
+            customer_ref=order.customer_email,
+            lines=allocation.lines,
+            created_at=now,
+            # A confirmed hold does not expire; this only bounds the row's own field.
+            expires_at=now + hold_for,
+            order_id=order.id,
+        )
+        for allocation in allocations
+    ]
+
+
+def owed_writes(
+    order: Order,
+    allocations: Sequence[Allocation],
+    prices: Mapping[str, Money],
+    locations: Sequence[Location],
+    now: datetime,
+    erp_customer: str,
+) -> list[OutboxMessage]:
+    """What an allocated order owes: each node's source of truth takes over its hold (an ERP
+    Sales Order, a POS sale), and the OMS gets the order."""
+    messages: list[OutboxMessage] = []
+    for allocation in allocations:
+        messages += commit_messages(
+            ordering_key=order.id,
+            reference=source_reference(order.id, allocation.location.id, len(allocations)),
+            location=allocation.location,
+            plans=allocation.plans,
+            customer=erp_customer,
+            prices={p.sku: prices[p.line_sku] for p in allocation.plans if p.sku == p.line_sku},
+            now=now,
+        )
+    oms = create_oms_order(order, {loc.id: loc for loc in locations})
+    if oms is not None:
+        messages.append(oms)
+    return messages
+
+
 def draft_placement(
     *,
     order_id: str,
@@ -142,11 +210,7 @@ def draft_placement(
     erp_customer: str,
 ) -> PlacementDraft:
     currency = next(iter(prices.values())).currency
-    order_lines = tuple(
-        OrderLine(line.sku, line.quantity, prices[line.sku], allocation.location.id)
-        for allocation in allocations
-        for line in allocation.lines
-    )
+    order_lines = allocated_lines(allocations, prices)
     total = sum((line.unit_price.amount * line.quantity for line in order_lines), Decimal(0))
     order = Order(
         id=order_id,
@@ -173,33 +237,8 @@ def draft_placement(
             ),
         ),
     )
-    reservations = [
-        Reservation(
-            id=allocation.reservation_id,
-            status=ReservationStatus.CONFIRMED,
-            location_id=allocation.location.id,
-            channel=request.channel,
-            customer_ref=order.customer_email,
-            lines=allocation.lines,
-            created_at=now,
-            # A confirmed hold does not expire; this only bounds the row's own field.
-            expires_at=now + hold_for,
-            order_id=order_id,
-        )
-        for allocation in allocations
-    ]
-    messages: list[OutboxMessage] = []
-    for allocation in allocations:
-        messages += commit_messages(
-            ordering_key=order_id,
-            reference=source_reference(order_id, allocation.location.id, len(allocations)),
-            location=allocation.location,
-            plans=allocation.plans,
-            customer=erp_customer,
-            prices={p.sku: prices[p.line_sku] for p in allocation.plans if p.sku == p.line_sku},
-            now=now,
-        )
-    oms = create_oms_order(order, {loc.id: loc for loc in locations})
-    if oms is not None:
-        messages.append(oms)
-    return PlacementDraft(order, reservations, messages)
+    return PlacementDraft(
+        order,
+        confirmed_holds(order, allocations, now, hold_for),
+        owed_writes(order, allocations, prices, locations, now, erp_customer),
+    )

@@ -12,8 +12,9 @@ commands, as one table.
 
 The from-states are the state machine's (gateway.services.orders.states); a test keeps the
 two equal. A command on an order already in its target state changes nothing; from any
-other state it is ILLEGAL_TRANSITION, naming where the order can go. Writes are owed only
-for orders the gateway placed (an imported web order's holds and OMS order are not ours).
+other state it is ILLEGAL_TRANSITION, naming where the order can go. Writes are owed by
+every order the gateway allocated, its own and web orders alike (a web order recorded as it
+was, done with when first seen, holds nothing and was written nowhere).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from gateway.domain.orders import (
     Order,
     OrderChanges,
     OrderEvent,
-    OrderOrigin,
     OrderStatus,
 )
 from gateway.domain.outbox import CreateOmsOrder, OutboxMessage
@@ -100,6 +100,7 @@ class Move:
     detail: str | None = None
     changes: OrderChanges = NO_CHANGES
     tracking: Tracking | None = None  # handed to the OMS with a fulfilment
+    source: SourceSystem = SourceSystem.GATEWAY  # who moved it (the timeline says)
 
 
 MoveFor = Callable[[datetime], Move]
@@ -150,10 +151,20 @@ class OrderLifecycle:
         )
 
     async def cancel_in(
-        self, uow: UnitOfWork, order: Order, now: datetime, kind: str, detail: str
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        now: datetime,
+        kind: str,
+        detail: str,
+        *,
+        source: SourceSystem = SourceSystem.GATEWAY,
+        changes: OrderChanges = NO_CHANGES,
     ) -> None:
-        """Cancel ``order`` inside ``uow`` (the no-show sweep): no command, no key."""
-        await self._move(uow, LIFECYCLE["cancelOrder"], order, now, Move(kind=kind, detail=detail))
+        """Cancel ``order`` inside ``uow`` (the no-show sweep, a cancellation another system
+        reports): no command, no key."""
+        move = Move(kind=kind, detail=detail, changes=changes, source=source)
+        await self._move(uow, LIFECYCLE["cancelOrder"], order, now, move)
 
     async def _command(
         self,
@@ -181,10 +192,10 @@ class OrderLifecycle:
     async def _move(
         self, uow: UnitOfWork, step: Step, order: Order, now: datetime, move: Move
     ) -> None:
-        event = OrderEvent(now, move.kind, SourceSystem.GATEWAY, order.status, step.to, move.detail)
+        event = OrderEvent(now, move.kind, move.source, order.status, step.to, move.detail)
         await uow.orders.move_status(order.id, event, move.changes)
-        if order.origin is not OrderOrigin.GATEWAY:
-            return  # an imported web order's holds and OMS order are not the gateway's
+        # A web order the gateway allocated owes what a gateway order owes; one recorded
+        # as it was (done with when first seen) holds nothing and was written nowhere.
         await uow.outbox.add(await self._owed(uow, step.owes, order, now, move), now)
         if Owed.RELEASE_AT_SOURCES in step.owes:
             await uow.reservations.release_order(order.id, now)
@@ -194,7 +205,7 @@ class OrderLifecycle:
     ) -> list[OutboxMessage]:
         messages: list[OutboxMessage] = []
         for owed in owes:
-            if owed is Owed.OMS_FULFILMENT:
+            if owed is Owed.OMS_FULFILMENT and await _oms_told(uow, order.id):
                 step_name = "pickup" if order.channel is Channel.PICKUP else "ship"
                 messages.append(fulfill_oms_order(order.id, move.tracking, step_name))
             elif owed is Owed.RELEASE_AT_SOURCES:
@@ -208,12 +219,16 @@ class OrderLifecycle:
                         plans=await self._holds.plans_for(held.lines),
                         now=now,
                     )
-            elif owed is Owed.OMS_CANCELLATION:
+            elif owed is Owed.OMS_CANCELLATION and await _oms_told(uow, order.id):
                 # Only an order the OMS was told about is cancelled there.
-                told = await uow.outbox.for_key(order.id)
-                if any(isinstance(d.message, CreateOmsOrder) for d in told):
-                    messages.append(cancel_oms_order(order.id))
+                messages.append(cancel_oms_order(order.id))
         return messages
+
+
+async def _oms_told(uow: UnitOfWork, order_id: str) -> bool:
+    """Whether the order owes (or made) the OMS order a fulfilment or cancel acts on."""
+    told = await uow.outbox.for_key(order_id)
+    return any(isinstance(d.message, CreateOmsOrder) for d in told)
 
 
 def _tracking_arguments(tracking: Tracking) -> dict[str, str | None]:

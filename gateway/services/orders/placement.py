@@ -9,9 +9,11 @@ is decided by ``draft.draft_placement`` (pure).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from gateway.domain import Money
+from gateway.domain import Money, NodeAvailability
+from gateway.domain.documents import WebOrderLine
 from gateway.domain.orders import Order, StoredDecision
 from gateway.domain.reservations import HoldRequest, ReservationLine
 from gateway.errors import BadUserInput, InsufficientStock
@@ -26,6 +28,7 @@ from gateway.services.holds import normalise_lines
 from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.draft import (
     Allocation,
+    PlacementDraft,
     PlaceOrderRequest,
     draft_placement,
     refuse_unplaceable,
@@ -108,15 +111,11 @@ class OrderPlacement:
                 # another order took the stock between planning and holding
         raise AssertionError("unreachable")
 
-    async def _record(
-        self,
-        command: Command[Order],
-        request: PlaceOrderRequest,
-        prices: dict[str, Money],
-        routing_request: RoutingRequest,
-        plan: FulfillmentPlan,
-    ) -> Order:
-        order_id = command.resource_id
+    async def allocate(
+        self, plan: FulfillmentPlan
+    ) -> tuple[list[Allocation], list[dict[str, NodeAvailability]]]:
+        """Each node of the plan, what it ships and the hold plans behind it, with the
+        source's figures the hold taker checks them against."""
         allocations = []
         sources = []
         # Holds are taken node by node in id order, so concurrent split orders lock their
@@ -127,6 +126,18 @@ class OrderPlacement:
             plans = tuple(await self._holds.plans_for(lines))
             allocations.append(Allocation(location, new_id("res"), lines, plans))
             sources.append(await self._holds.source_figures(plans, location))
+        return allocations, sources
+
+    async def _record(
+        self,
+        command: Command[Order],
+        request: PlaceOrderRequest,
+        prices: dict[str, Money],
+        routing_request: RoutingRequest,
+        plan: FulfillmentPlan,
+    ) -> Order:
+        order_id = command.resource_id
+        allocations, sources = await self.allocate(plan)
         locations = await self._availability.all_locations()
 
         async def record(uow: UnitOfWork, now: datetime) -> Order:
@@ -141,23 +152,39 @@ class OrderPlacement:
                 hold_for=self._hold_policy.max_ttl,
                 erp_customer=self._hold_policy.erp_customer,
             )
-            for allocation, reservation, source in zip(
-                allocations, draft.reservations, sources, strict=True
-            ):
-                hold = HoldRequest(reservation, allocation.plans, allocation.location, source)
-                await uow.holds.take(hold, now=now)
-            await uow.orders.add(draft.order)
-            await uow.routing.add(
-                StoredDecision(
-                    order_id=order_id,
-                    decided_at=now,
-                    strategy=plan.strategy.value,
-                    snapshot_version=SNAPSHOT_VERSION,
-                    request=dump_request(routing_request),
-                    plan=dump_plan(plan),
-                )
-            )
-            await uow.outbox.add(draft.messages, now)
+            await hold_and_record(uow, now, draft, allocations, sources, routing_request, plan)
             return await load_order(uow, order_id)
 
         return await self._commands.run(command, record)
+
+
+async def hold_and_record(
+    uow: UnitOfWork,
+    now: datetime,
+    draft: PlacementDraft,
+    allocations: Sequence[Allocation],
+    sources: Sequence[Mapping[str, NodeAvailability]],
+    routing_request: RoutingRequest,
+    plan: FulfillmentPlan,
+    *,
+    web_lines: Sequence[WebOrderLine] = (),
+) -> None:
+    """Inside one unit of work: the holds at every node (INSUFFICIENT_STOCK if one cannot
+    be taken, and nothing is written), the order, the routing decision and its writes."""
+    for allocation, reservation, source in zip(
+        allocations, draft.reservations, sources, strict=True
+    ):
+        hold = HoldRequest(reservation, allocation.plans, allocation.location, dict(source))
+        await uow.holds.take(hold, now=now)
+    await uow.orders.add(draft.order, web_lines=web_lines)
+    await uow.routing.add(
+        StoredDecision(
+            order_id=draft.order.id,
+            decided_at=now,
+            strategy=plan.strategy.value,
+            snapshot_version=SNAPSHOT_VERSION,
+            request=dump_request(routing_request),
+            plan=dump_plan(plan),
+        )
+    )
+    await uow.outbox.add(draft.messages, now)

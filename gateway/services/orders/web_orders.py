@@ -35,12 +35,16 @@ from gateway.domain.orders import (
     OrderEvent,
     OrderLine,
     OrderOrigin,
+    OrderStatus,
     ReturnLine,
     SystemRecord,
 )
 from gateway.ports import Clock, UnitOfWorkFactory, WebOrdersPort
 from gateway.services.commands import OnChange
+from gateway.services.orders.book import order_skus
+from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.states import advance, woocommerce_status
+from gateway.services.orders.web_placement import NO_SKU_PREFIX, TO_ALLOCATE, WebOrderPlacement
 
 CENT = Decimal("0.01")
 
@@ -138,7 +142,7 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
         return None  # a checkout draft is not an order yet
     lines = tuple(
         OrderLine(
-            sku=line.sku or f"woo-line-{line.id}",
+            sku=line.sku or f"{NO_SKU_PREFIX}{line.id}",
             quantity=line.quantity,
             unit_price=Money(cents(line.paid.amount / line.quantity), line.total.currency),
             web_line_id=line.id,
@@ -173,13 +177,26 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
 
 
 class WebOrderImporter:
+    """Keeps one canonical order per web order: a new one still to be sent is allocated
+    (gateway.services.orders.web_placement), one already done with is recorded as it is;
+    a known one follows WooCommerce forward, and a cancellation there gives its holds back
+    and cancels what it owes the other systems (gateway.services.orders.lifecycle)."""
+
     def __init__(
-        self, unit_of_work: UnitOfWorkFactory, web: WebOrdersPort, clock: Clock, on_change: OnChange
+        self,
+        unit_of_work: UnitOfWorkFactory,
+        web: WebOrdersPort,
+        clock: Clock,
+        on_change: OnChange,
+        placement: WebOrderPlacement,
+        lifecycle: OrderLifecycle,
     ) -> None:
         self._uow = unit_of_work
         self._web = web
         self._clock = clock
         self._on_change = on_change
+        self._placement = placement
+        self._lifecycle = lifecycle
         self._seen_until: datetime | None = None
 
     async def sync(self) -> int:
@@ -200,20 +217,36 @@ class WebOrderImporter:
         now = self._clock.now()
         async with self._uow() as uow:
             known = await uow.orders.find_by_web_order(web.id)
-            if known is None:
-                order = canonical_from_web(web, now)
-                if order is None:
-                    return 0
+        if known is None:
+            order = canonical_from_web(web, now)
+            if order is None:
+                return 0
+            if order.status in TO_ALLOCATE:
+                await self._placement.place(web, order)
+                return 1
+            async with self._uow() as uow:
                 await uow.orders.add(order, web_lines=web.lines)
                 await uow.commit()
-                return 1
+            return 1
+        return await self._follow(known.id, web)
+
+    async def _follow(self, order_id: str, web: WebOrder) -> int:
+        """Move a known order to what WooCommerce now says of it, where it may go."""
+        skus: list[str] = []
+        async with self._uow() as uow:
+            now = self._clock.now()
+            known = await uow.orders.get(order_id, for_update=True)
+            if known is None:
+                return 0
             previous = next(
                 (s.status for s in known.systems if s.system is SourceSystem.STOREFRONT), None
             )
             if previous == web.status:
                 return 0
             reported = woocommerce_status(web.status, known.channel)
-            target = advance(known.status, reported)
+            # Only the gateway allocates: WooCommerce's "processing" says it was paid, not
+            # where its units are.
+            target = None if reported is OrderStatus.ALLOCATED else advance(known.status, reported)
             web_status = OrderChanges(
                 systems=(SystemRecord(SourceSystem.STOREFRONT, None, web.status),)
             )
@@ -228,6 +261,17 @@ class WebOrderImporter:
                         detail=f"WooCommerce says {web.status}; order stays {known.status.value}",
                     ),
                 )
+            elif target is OrderStatus.CANCELLED:
+                await self._lifecycle.cancel_in(
+                    uow,
+                    known,
+                    now,
+                    "CANCELLED",
+                    f"WooCommerce status {web.status}",
+                    source=SourceSystem.STOREFRONT,
+                    changes=web_status,
+                )
+                skus = list(order_skus(known))
             else:
                 event = OrderEvent(
                     now,
@@ -239,4 +283,6 @@ class WebOrderImporter:
                 )
                 await uow.orders.move_status(known.id, event, web_status)
             await uow.commit()
-            return 1
+        if skus:
+            await self._on_change(skus)
+        return 1

@@ -1,0 +1,1 @@
+"""Order-state governance: an order's exceptions, owned on the discrepancy queue."""
