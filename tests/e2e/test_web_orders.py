@@ -9,10 +9,13 @@ from typing import Any
 
 from tests.e2e.support import (
     ORDER_FIELDS,
+    PLACE,
     SOCKS,
     Stack,
+    gateway,
     ok,
     oms_orders_for,
+    order_input,
     rows,
     square_in_stock,
     system,
@@ -222,3 +225,50 @@ async def test_given_a_web_order_cancelled_in_woocommerce_then_its_units_come_ba
     assert oms.cancelled_at is not None
     assert await online(stack, SOCKS) == before
     assert web_stock(stack, SOCKS) == before  # WooCommerce restored its own copy
+
+
+async def test_web_and_gateway_orders_racing_for_the_last_units_never_oversell(
+    dataset, tmp_path, pg_url
+):
+    """Two gateway processes on one PostgreSQL: web orders imported by both at once and
+    gateway orders placed through both, twice as many units asked as exist."""
+    async with gateway(dataset, tmp_path, database_url=pg_url) as stack:
+        await imported(stack)
+        sku, units = await scarce_sku(stack, dataset)
+        webs = [await checkout(stack, [(sku, 1)]) for _ in range(units)]
+
+        async with stack.another_gateway(database_url=pg_url) as other:
+
+            async def placed_through(gql, i: int) -> bool:
+                body = await gql(
+                    PLACE, input=order_input(f"c{i}@example.org", [(sku, 1)]), key=f"race-{i}"
+                )
+                if body.get("errors"):
+                    assert body["errors"][0]["extensions"]["code"] == "INSUFFICIENT_STOCK", body
+                    return False
+                return True
+
+            results = await asyncio.gather(
+                stack.services.web_orders.sync(),
+                other.app.state.services.web_orders.sync(),
+                *(placed_through((stack.gql, other)[i % 2], i) for i in range(units)),
+            )
+        placed = sum(1 for r in results[2:] if r is True)
+        statuses = [(await ok(stack.gql, WEB_ORDER, id=f"web_{w['id']}"))["order"] for w in webs]
+        allocated = [o for o in statuses if o["status"] == "ALLOCATED"]
+        refused = [o for o in statuses if o["status"] == "PLACED"]
+        # Every unit went to exactly one order, and nobody got one that does not exist;
+        assert placed + len(allocated) == units
+        assert len(allocated) + len(refused) == units
+        assert await online(stack, sku) == 0
+        # each web order left without a unit is owned on the queue.
+        assert all([e["kind"] for e in o["exceptions"]] == ["UNALLOCATABLE_ORDER"] for o in refused)
+
+
+async def scarce_sku(stack: Stack, dataset) -> tuple[str, int]:
+    """A sellable SKU with a few units (2..8) available online in all."""
+    for sku in dataset.sellable_skus:
+        units = await online(stack, sku)
+        if 2 <= units <= 8:
+            return sku, units
+    raise AssertionError("no SKU with a few units online")
