@@ -1,9 +1,11 @@
 """WooCommerce web orders in the one order view.
 
 The importer reads orders changed since its last run and keeps one canonical order per web
-order: new ones are recorded with their mapped status, known ones move forward when
-WooCommerce reports progress (gateway.services.orders.states). A WooCommerce status that
-would move an order backwards is put on the timeline, not applied.
+order: a new one still to be sent is allocated like a gateway order
+(gateway.services.orders.web_placement), one already done with is recorded with its mapped
+status; known ones move forward when WooCommerce reports progress
+(gateway.services.orders.states), a cancellation there cancels them everywhere. A
+WooCommerce status that would move an order backwards is put on the timeline, not applied.
 
 Money. A canonical line's unit price is what the customer paid per unit including tax,
 ``(total + total_tax) / quantity`` to the cent; the WooCommerce line itself (total, tax,

@@ -197,7 +197,7 @@ class WebOrderPlacement:
                 command, web, shell, f"{located.note}, and no default node to route from"
             )
         query = PlanQuery(lines=lines, destination=destination)
-        reason = "no node can fill it"
+        reason = ""
         for _ in range(MAX_ROUTING_ATTEMPTS):
             try:
                 request, plan = await self._planner.plan(query)
