@@ -174,7 +174,7 @@ async def hold_and_record(
     for allocation, reservation, source in zip(
         allocations, draft.reservations, sources, strict=True
     ):
-        hold = HoldRequest(reservation, allocation.plans, allocation.location, dict(source))
+        hold = HoldRequest(reservation, allocation.plans, allocation.location, source)
         await uow.holds.take(hold, now=now)
     await uow.orders.add(draft.order, web_lines=web_lines)
     await uow.routing.add(

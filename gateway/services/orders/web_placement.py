@@ -246,8 +246,7 @@ class WebOrderPlacement:
     ) -> Order:
         async def record(uow: UnitOfWork, now: datetime) -> Order:
             order = replace(
-                shell,
-                status=S.PLACED,
+                shell,  # PLACED already (``placed``)
                 events=(
                     *shell.events,
                     OrderEvent(
