@@ -49,6 +49,7 @@ from gateway.services.locations import LocationDirectory
 from gateway.services.orders.book import OrderBook
 from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.placement import OrderPlacement
+from gateway.services.orders.reports import OrderReports
 from gateway.services.orders.sync import OrderSync
 from gateway.services.orders.web_orders import WebOrderImporter
 from gateway.services.orders.web_placement import WebOrderPlacement
@@ -235,8 +236,15 @@ def build_services(
         uow, commands, availability, clock, hold_policy, answers_changed, batched
     )
     planner = FulfillmentPlanner(uow, availability, catalog, clock, settings.routing)
+    reports = OrderReports(backends.oms, backends.erp, backends.storefront)
     lifecycle = OrderLifecycle(
-        commands, availability, holds, timedelta(hours=settings.pickup_window_hours)
+        uow,
+        commands,
+        availability,
+        holds,
+        timedelta(hours=settings.pickup_window_hours),
+        reports,
+        settings.web_pickup_status,
     )
     placement = OrderPlacement(commands, availability, catalog, holds, planner, clock, hold_policy)
     return Services(
@@ -256,8 +264,7 @@ def build_services(
             clock,
             answers_changed,
             worker.wake,
-            oms=backends.oms,
-            erp=backends.erp,
+            reports,
         ),
         returns=ReturnService(
             uow,

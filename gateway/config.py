@@ -306,6 +306,9 @@ class Settings(BaseSettings):
     # A web order whose address cannot be located is routed as if it were at this node;
     # unset: the first warehouse (by id) that ships online orders.
     web_order_default_location_id: str | None = None
+    # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
+    # store offering local pickup); empty: the customer note alone.
+    web_pickup_status: str | None = "ready-for-pickup"
 
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     truth: TruthSettings = Field(default_factory=TruthSettings)

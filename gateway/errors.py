@@ -177,6 +177,9 @@ class IdempotencyKeyReusedDetails(TypedDict):
 class IllegalTransitionDetails(TypedDict, total=False):
     status: Annotated[str, "The status it is in."]
     requested: Annotated[str, "The status asked for."]
+    reported_by: Annotated[
+        list[str], "The systems whose own status forbids it (a cancel after shipment)."
+    ]
 
 
 class BackendErrorDetails(TypedDict, total=False):

@@ -25,8 +25,9 @@ def simulator_apps(
 
     return {
         "erp": erpnext.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),
+        # The retailer offers click and collect, so its shop has local pickup on.
         "woocommerce": woocommerce.create_app(
-            dataset, latency_ms=latency_ms, error_rate=error_rate
+            dataset, latency_ms=latency_ms, error_rate=error_rate, local_pickup=True
         ),
         "square": square.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),
         "oms": shopify.create_app(dataset, latency_ms=latency_ms, error_rate=error_rate),

@@ -185,6 +185,24 @@ class FakeErp:
                     self._add_to_bin(line.sku, line.warehouse, reserved=-line.quantity)
         return so
 
+    async def deliver_sales_order(self, name: str, reference: str) -> SalesOrder:
+        self.calls["deliver_sales_order"] += 1
+        self.writes.check()
+        if name not in self.sales_orders:
+            raise BackendRejected(f"Sales Order {name} not found", backend="erpnext", status=404)
+        so, draft = self.sales_orders[name]
+        if so.docstatus != 1:
+            raise BackendRejected(f"Sales Order {name} is not submitted", backend="erpnext")
+        if so.per_delivered < 100:
+            so = replace(so, status="To Bill", per_delivered=Decimal(100))
+            self.sales_orders[name] = (so, draft)
+            for line in draft.lines:
+                reserved = -line.quantity if draft.reserve_stock else 0
+                self._add_to_bin(
+                    line.sku, line.warehouse, on_hand=-line.quantity, reserved=reserved
+                )
+        return so
+
     async def stock_reservations(self, sales_order: str) -> list[StockReservation]:
         self.calls["stock_reservations"] += 1
         found = self.sales_orders.get(sales_order)
@@ -221,6 +239,7 @@ class FakeStorefront:
     calls: Counter[str] = field(default_factory=Counter)
     orders: dict[int, WebOrder] = field(default_factory=dict)
     refunds: dict[int, list[tuple[str, WebRefund]]] = field(default_factory=dict)
+    notes: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)  # (text, to customer)
     writes: FailureSwitch = field(default_factory=FailureSwitch)
 
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
@@ -295,6 +314,23 @@ class FakeStorefront:
         if sum(r.amount.amount for _, r in done) >= order.total.amount:
             self.orders[order_id] = replace(order, status="refunded")
         return refund
+
+    async def set_status(self, order_id: int, status: str) -> str:
+        self.calls["set_status"] += 1
+        self.writes.check()
+        order = self.orders.get(order_id)
+        if order is None:
+            raise BackendRejected(f"no order {order_id}", backend="woocommerce", status=404)
+        self.orders[order_id] = replace(order, status=status)
+        return status
+
+    async def add_note(self, order_id: int, note: str, *, customer_note: bool) -> int:
+        self.calls["add_note"] += 1
+        self.writes.check()
+        notes = self.notes.setdefault(order_id, [])
+        if (note, customer_note) not in notes:
+            notes.append((note, customer_note))
+        return notes.index((note, customer_note)) + 1
 
 
 def _stock_status(listing: WebListing) -> str:

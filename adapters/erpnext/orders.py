@@ -1,7 +1,9 @@
-"""ErpOrdersPort over ERPNext: Sales Orders that reserve stock, and Material Receipts.
+"""ErpOrdersPort over ERPNext: Sales Orders that reserve stock, the Delivery Notes that ship
+them, and Material Receipts.
 
 Idempotency: ERPNext takes no idempotency key, so each write carries the gateway's reference
-in a field it can be found by (a Sales Order's ``po_no``, a Stock Entry's ``remarks``) and is
+in a field it can be found by (a Sales Order's or Delivery Note's ``po_no``, a Stock Entry's
+``remarks``) and is
 preceded by a look-up (adapters.look_then_create). The insert itself is sent once (a POST
 retried after a lost answer would make a second document); on a connection failure or
 5xx/429 the whole look-up-then-insert is tried again after a backoff, so the look-up finds
@@ -36,6 +38,7 @@ from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput
 SALES_ORDER = "Sales Order"
 RESERVATION = "Stock Reservation Entry"
 STOCK_ENTRY = "Stock Entry"
+DELIVERY_NOTE = "Delivery Note"
 SALES_ORDER_FIELDS = ["name", "po_no", "docstatus", "status", "per_delivered"]
 # fmt: off
 RESERVATION_FIELDS = [
@@ -112,6 +115,56 @@ class ErpNextOrders(FrappeRest):
                 raise BackendUnavailable(f"Sales Order {name} vanished", backend="erpnext")
             return current
         return _sales_order(doc)
+
+    async def deliver_sales_order(self, name: str, reference: str) -> SalesOrder:
+        """Everything still open on the Sales Order delivered by one submitted Delivery Note
+        whose ``po_no`` is ``reference``; a repeat finds the note (or a fully delivered
+        order) and makes none."""
+
+        async def find() -> SalesOrder | None:
+            rows = await self._page(
+                DELIVERY_NOTE,
+                ["name", "docstatus"],
+                [["po_no", "=", reference], ["docstatus", "<", 2]],
+                start=0,
+                length=20,
+                order_by="docstatus desc, creation asc",
+            )
+            if rows and rows[0].get("docstatus") == 0:  # inserted, never submitted
+                path = self._doc_path(DELIVERY_NOTE, str(rows[0]["name"]))
+                await self._write("PUT", path, {"docstatus": 1})
+            current = await self.sales_order(name)
+            if current is None:
+                raise BackendRejected(f"Sales Order {name} does not exist", backend="erpnext")
+            return current if rows or current.per_delivered >= 100 else None
+
+        async def create() -> SalesOrder:
+            order = await self._document(SALES_ORDER, name)
+            if order is None:
+                raise BackendRejected(f"Sales Order {name} does not exist", backend="erpnext")
+            items = [
+                {
+                    "item_code": row["item_code"],
+                    "qty": open_qty,
+                    "warehouse": row.get("warehouse"),
+                    "against_sales_order": name,
+                    "so_detail": row["name"],
+                }
+                for row in order.get("items") or []
+                if (open_qty := _quantity(row, "qty") - _quantity(row, "delivered_qty")) > 0
+            ]
+            body: dict[str, Any] = {
+                "customer": order["customer"],
+                "po_no": reference,
+                "items": items,
+                "docstatus": 1,
+            }
+            if order.get("company"):
+                body["company"] = order["company"]
+            await self._write("POST", f"/api/resource/{quote(DELIVERY_NOTE)}", body, retries=0)
+            return await self._require(find)
+
+        return await look_then_create(find, create, max_retries=self._max_retries)
 
     async def stock_reservations(self, sales_order: str) -> list[StockReservation]:
         rows = await self._all(
@@ -261,3 +314,7 @@ def _sales_order(doc: dict[str, Any]) -> SalesOrder:
         status=str(doc.get("status") or ""),
         per_delivered=decimal(doc.get("per_delivered")) or Decimal(0),
     )
+
+
+def _quantity(row: dict[str, Any], field: str) -> Decimal:
+    return decimal(row.get(field)) or Decimal(0)

@@ -53,3 +53,9 @@ class WooCommerceAdapter:
 
     async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund:
         return await self._orders.refund(order_id, draft)
+
+    async def set_status(self, order_id: int, status: str) -> str:
+        return await self._orders.set_status(order_id, status)
+
+    async def add_note(self, order_id: int, note: str, *, customer_note: bool) -> int:
+        return await self._orders.add_note(order_id, note, customer_note=customer_note)

@@ -10,6 +10,9 @@
   tax), its ``total_tax`` and the tax per rate id (``taxes``), so it can be refunded in full.
 * A refund sends ``amount`` (including tax, which WooCommerce takes over the line totals),
   and per line ``refund_total`` (before tax) and ``refund_tax`` per rate id.
+* ``set_status`` is a plain update (setting the status an order has changes nothing);
+  ``add_note`` reads the order's notes first and adds none when one with the same text is
+  there, so a repeated delivery never tells the customer twice.
 * ``refund`` is idempotent on the draft's reference, written into the refund's reason as
   ``[ref:<reference>]``: the refunds already made are read first, and a refund carrying the
   tag is returned instead of making a second one. The POST itself is never blindly retried:
@@ -114,6 +117,32 @@ class WebOrders:
             if error.status == 404:
                 raise NotFound(f"WooCommerce has no order {order_id}", order_id=order_id) from error
             raise
+
+    async def set_status(self, order_id: int, status: str) -> str:
+        client = self._connection.client
+        response = await self._connection.send(
+            lambda: client.put(f"orders/{order_id}", json={"status": status})
+        )
+        return str(decode(response, dict).get("status") or "")
+
+    async def add_note(self, order_id: int, note: str, *, customer_note: bool) -> int:
+        client = self._connection.client
+
+        async def look() -> int | None:
+            response = await self._connection.send(lambda: client.get(f"orders/{order_id}/notes"))
+            for item in decode(response, list):
+                if isinstance(item, dict) and item.get("note") == note:
+                    return integer(item.get("id"))
+            return None
+
+        async def create() -> int:
+            body = {"note": note, "customer_note": customer_note}
+            response = await self._connection.send(
+                lambda: client.post(f"orders/{order_id}/notes", json=body), max_retries=0
+            )
+            return integer(decode(response, dict).get("id")) or 0
+
+        return await look_then_create(look, create, max_retries=self._connection.max_retries)
 
     async def _tagged_refund(self, order_id: int, tag: str) -> WebRefund | None:
         refunds = await self._connection.get_all(

@@ -81,6 +81,17 @@ class CancelSalesOrder(_Message):
     sales_order: str | None = Field(default=None, exclude_if=lambda name: name is None)
 
 
+class DeliverSalesOrder(_Message):
+    """Everything still open on the Sales Order ``submit_reference`` made, shipped by one
+    Delivery Note found again by ``reference``: the units leave the warehouse and the
+    Sales Order's reservation is consumed."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.deliver_sales_order"] = "erp.deliver_sales_order"
+    submit_reference: str
+    location_id: str
+
+
 class ReceiveStock(_Message):
     """A Material Receipt: a returned unit back on a warehouse shelf."""
 
@@ -173,6 +184,18 @@ class RefundWebOrder(_Message):
     draft: WebRefundDraft
 
 
+class UpdateWebOrder(_Message):
+    """The storefront's copy of an order told what happened to it: its ``status`` (None:
+    left as it is) and a ``note`` (sent to the customer when ``customer_note``)."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.STOREFRONT
+    kind: Literal["web.update_order"] = "web.update_order"
+    web_order_id: int
+    status: str | None
+    note: str | None
+    customer_note: bool = True
+
+
 class WebStockItem(BaseModel):
     """One listing's stock fields as they should become, and as they were when the gateway
     decided so: the push goes out only if the listing still shows ``seen_*`` (compare
@@ -202,10 +225,10 @@ class SetWebStock(_Message):
     items: tuple[WebStockItem, ...]
 
 
-ErpWrite = SubmitSalesOrder | CancelSalesOrder | ReceiveStock
+ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock
 PosWrite = RecordSale | RecordRestock
 OmsWrite = CreateOmsOrder | CancelOmsOrder | FulfillOmsOrder | OpenOmsReturn | CloseOmsReturn
-StorefrontWrite = RefundWebOrder | SetWebStock
+StorefrontWrite = RefundWebOrder | UpdateWebOrder | SetWebStock
 OutboxMessage = Annotated[
     ErpWrite | PosWrite | OmsWrite | StorefrontWrite, Field(discriminator="kind")
 ]
@@ -309,6 +332,11 @@ class OmsReturnClosed(WriteResult):
 class RefundWritten(WriteResult):
     id: int
     amount: Decimal
+
+
+class WebOrderUpdated(WriteResult):
+    status: str | None  # the status the storefront now shows, when one was set
+    note_id: int | None
 
 
 class WebStockOutcome(WriteResult):

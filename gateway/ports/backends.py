@@ -161,7 +161,8 @@ class OmsPort(Protocol):
 
 
 class ErpOrdersPort(Protocol):
-    """ERPNext selling and stock documents: Sales Orders that reserve stock, receipts."""
+    """ERPNext selling and stock documents: Sales Orders that reserve stock, Delivery Notes,
+    receipts."""
 
     async def submit_sales_order(self, draft: SalesOrderDraft) -> SalesOrder:
         """Insert and submit (docstatus 1, reserve_stock); an order already posted with this
@@ -181,6 +182,11 @@ class ErpOrdersPort(Protocol):
         """frappe.client.cancel; already cancelled is not an error."""
         ...
 
+    async def deliver_sales_order(self, name: str, reference: str) -> SalesOrder:
+        """A submitted Delivery Note for everything still open on the Sales Order (the Bin's
+        stock leaves, its reservation is consumed). Idempotent on ``reference``."""
+        ...
+
     async def stock_reservations(self, sales_order: str) -> list[StockReservation]: ...
 
     async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
@@ -198,6 +204,16 @@ class WebOrdersPort(Protocol):
     async def web_order(self, order_id: int) -> WebOrder | None: ...
 
     async def refund(self, order_id: int, draft: WebRefundDraft) -> WebRefund: ...
+
+    async def set_status(self, order_id: int, status: str) -> str:
+        """The order's status set (WooCommerce runs its own transition: emails, stock);
+        answers the status it now has."""
+        ...
+
+    async def add_note(self, order_id: int, note: str, *, customer_note: bool) -> int:
+        """An order note (sent to the customer when ``customer_note``), unless one with
+        the same text is there; answers its id."""
+        ...
 
 
 class PosStockWritesPort(Protocol):

@@ -3,14 +3,15 @@
 Routes (each also under /api/v1/): ``GET /api/resource/{doctype}`` (frappe.client.get_list),
 ``GET /api/resource/{doctype}/{name}`` (the whole document), and ``GET|POST
 /api/method/{method}`` for frappe.client.get_count, frappe.client.get_list, frappe.client.get
-and frappe.auth.get_logged_user. Writes, for Sales Order and Stock Entry only: ``POST
+and frappe.auth.get_logged_user. Writes, for Sales Order, Stock Entry and Delivery Note only: ``POST
 /api/resource/{doctype}`` (insert; docstatus 1 also submits), ``PUT
 /api/resource/{doctype}/{name}`` (save; docstatus 1 submits, 2 cancels) and the methods
 frappe.client.insert, frappe.client.submit and frappe.client.cancel. The body is JSON or a
 form whose ``data`` field holds the JSON (what the frappe-client library sends).
 
 Sandbox only, no credentials needed: ``POST /_sandbox/sales_orders/{name}/deliver`` ships a
-submitted Sales Order as a Delivery Note would (see selling.SalesOrders.deliver).
+submitted Sales Order: a Delivery Note for every open row, submitted (a warehouse shipping
+on its own, without the gateway asking).
 
 Every request is counted in ``app.state.calls`` under ``"METHOD /api/resource/<Doctype>"``
 (``.../<Doctype>/{name}`` for one document), ``"METHOD /api/method/<method>"`` or
@@ -37,6 +38,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.erpnext.bins import BinLedger
+from sandbox.erpnext.delivery_note import DeliveryNotes
 from sandbox.erpnext.documents import API_USER, Site, Submittable
 from sandbox.erpnext.meta import PARENT_OF
 from sandbox.erpnext.query import ListQuery, run_count, run_list
@@ -85,9 +87,11 @@ def create_app(
     )
     bins = BinLedger(store, site.now)
     sales_orders = SalesOrders(site, bins)
+    delivery_notes = DeliveryNotes(site, sales_orders)
     writers: dict[str, Submittable] = {
         "Sales Order": sales_orders,
         "Stock Entry": StockEntries(site, bins),
+        "Delivery Note": delivery_notes,
     }
     calls: Counter[str] = Counter()
     faults = Faults(
@@ -196,7 +200,7 @@ def create_app(
     @endpoint(lambda r: "/_sandbox/sales_orders/{name}/deliver", lambda r: "", sandbox=True)
     async def deliver(request: Request, params: dict[str, Any]) -> dict[str, Any]:
         name = str(request.path_params["name"])
-        sales_orders.deliver(name)
+        delivery_notes.deliver_everything(name)
         return {"data": sales_orders.document(name)}
 
     def write_method(method: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -108,7 +108,13 @@ class Submittable(ABC):
         self.store.table(self.doctype).append({**self.site.stamped(name), **header})
         self._append_rows(name, rows)
         if docstatus == 1:
-            self.submit(name)
+            try:
+                self.submit(name)
+            except FrappeError:
+                # Frappe rolls the request's transaction back: a refused submit leaves
+                # no document behind.
+                self._remove(name)
+                raise
         return name
 
     def update(self, name: str, data: dict[str, Any]) -> None:
@@ -171,6 +177,12 @@ class Submittable(ABC):
             stamped = self.site.stamped(self.site.row_name(parent, idx), idx)
             links = {"parent": parent, "parentfield": "items", "parenttype": self.doctype}
             table.append({**stamped, **links, **row})
+
+    def _remove(self, name: str) -> None:
+        children = self.store.table(self.child)
+        for row in children.children(name):
+            children.remove(row["name"])
+        self.store.table(self.doctype).remove(name)
 
     def _set_docstatus(self, name: str, docstatus: int) -> None:
         self.set(self.doctype, name, docstatus=docstatus)

@@ -126,6 +126,20 @@ META: dict[str, DocTypeMeta] = {
             "voucher_qty available_qty reserved_qty delivered_qty",
         ),
         _meta(
+            "Delivery Note",
+            "naming_series customer customer_name company posting_date posting_time po_no "
+            "status per_billed total_qty grand_total",
+            "per_billed total_qty grand_total",
+            tables={"items": "Delivery Note Item"},
+        ),
+        _meta(
+            "Delivery Note Item",
+            "item_code item_name qty stock_uom uom warehouse rate amount against_sales_order "
+            "so_detail",
+            "qty rate amount",
+            istable=True,
+        ),
+        _meta(
             "Stock Entry",
             "naming_series stock_entry_type purpose company posting_date posting_time "
             "from_warehouse to_warehouse remarks total_incoming_value value_difference",

@@ -12,8 +12,9 @@ What erpnext/selling/doctype/sales_order/sales_order.py does and this reproduces
   (actual_qty - reserved_stock) and raises Bin.reserved_stock. Status "To Deliver and Bill".
 * on_cancel: both released, the entries Cancelled, refused once something was delivered.
 
-``deliver`` stands in for a submitted Delivery Note (sandbox only): stock leaves the warehouse,
-so actual_qty and reserved_qty fall together and projected_qty does not move.
+``deliver_rows`` is what a submitted Delivery Note (sandbox.erpnext.delivery_note) does to the
+order: stock leaves the warehouse, so actual_qty and reserved_qty fall together and
+projected_qty does not move.
 """
 
 from __future__ import annotations
@@ -323,48 +324,64 @@ class SalesOrders(Submittable):
         item = self.store.dataset.items.get(row["item_code"])
         return item is not None and item.is_stock_item
 
-    # --- sandbox: the warehouse ships the order -----------------------------------------
+    # --- delivery (a Delivery Note's submit) ---------------------------------------------
 
-    def deliver(self, name: str) -> None:
-        """What a submitted Delivery Note for every open row does to the order and the Bins."""
+    def deliver_rows(self, name: str, quantities: dict[str, float], delivery_note: str) -> None:
+        """What a submitted Delivery Note does to the order and the Bins: ``quantities``
+        per Sales Order row leave the warehouse."""
         header = self.header(name)
         if header["docstatus"] != 1:
             raise validation_error(f"Sales Order {name} must be submitted to be delivered")
-        if header["per_delivered"] >= 100:
-            raise validation_error(f"Sales Order {name} is already fully delivered")
-        rows = [r for r in self.items(name) if self._is_stock(r) and r.get("warehouse")]
-        for row in rows:
+        rows = {r["name"]: r for r in self.items(name)}
+        for detail, qty in quantities.items():
+            row = rows[detail]
             open_qty = float(row["qty"]) - float(row["delivered_qty"])
-            actual = self.bins.quantity(row["item_code"], row["warehouse"], "actual_qty")
-            if actual < open_qty:
-                raise FrappeError(
-                    417,
-                    "NegativeStockError",
-                    f"{open_qty - actual:g} units of Item {row['item_code']}: "
-                    f"{row['item_name']} needed in Warehouse {row['warehouse']} to complete "
-                    "this transaction.",
+            if qty > open_qty:
+                raise validation_error(
+                    f"Row {row['idx']}: {qty:g} of Item {row['item_code']} is more than the "
+                    f"{open_qty:g} still to deliver against Sales Order {name}"
                 )
-        for row in rows:
-            open_qty = float(row["qty"]) - float(row["delivered_qty"])
-            self.bins.move(
-                row["item_code"], row["warehouse"], actual_qty=-open_qty, reserved_qty=-open_qty
-            )
-        for row in self.items(name):
-            self.set(self.child, row["name"], delivered_qty=float(row["qty"]))
-        for entry in self.reservations(name):
-            held = float(entry["reserved_qty"]) - float(entry["delivered_qty"])
-            self.bins.move(entry["item_code"], entry["warehouse"], reserved_stock=-held)
-            self.set(
-                SRE,
-                entry["name"],
-                delivered_qty=float(entry["reserved_qty"]),
-                status="Delivered",
-            )
-        self._delivery_notes[name] = self.site.next_name("MAT-DN")
+            if self._is_stock(row) and row.get("warehouse"):
+                actual = self.bins.quantity(row["item_code"], row["warehouse"], "actual_qty")
+                if actual < qty:
+                    raise FrappeError(
+                        417,
+                        "NegativeStockError",
+                        f"{qty - actual:g} units of Item {row['item_code']}: "
+                        f"{row['item_name']} needed in Warehouse {row['warehouse']} to "
+                        "complete this transaction.",
+                    )
+        for detail, qty in quantities.items():
+            row = rows[detail]
+            if self._is_stock(row) and row.get("warehouse"):
+                self.bins.move(
+                    row["item_code"], row["warehouse"], actual_qty=-qty, reserved_qty=-qty
+                )
+            self.set(self.child, detail, delivered_qty=float(row["delivered_qty"]) + qty)
+            for entry in self.reservations(name):
+                if entry["voucher_detail_no"] != detail:
+                    continue
+                held = float(entry["reserved_qty"]) - float(entry["delivered_qty"])
+                used = min(held, qty)
+                self.bins.move(entry["item_code"], entry["warehouse"], reserved_stock=-used)
+                delivered = float(entry["delivered_qty"]) + used
+                done = delivered >= float(entry["reserved_qty"])
+                self.set(
+                    SRE,
+                    entry["name"],
+                    delivered_qty=delivered,
+                    status="Delivered" if done else "Partially Delivered",
+                )
+        self._delivery_notes[name] = delivery_note
+        items = self.items(name)
+        ordered = sum(float(r["qty"]) for r in items)
+        delivered = sum(float(r["delivered_qty"]) for r in items)
+        per_delivered = round(100.0 * delivered / ordered, 2) if ordered else 100.0
+        full = per_delivered >= 100
         self.set(
             self.doctype,
             name,
-            per_delivered=100.0,
-            delivery_status="Fully Delivered",
-            status="To Bill",
+            per_delivered=per_delivered,
+            delivery_status="Fully Delivered" if full else "Partly Delivered",
+            status="To Bill" if full else "To Deliver and Bill",
         )

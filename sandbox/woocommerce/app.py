@@ -56,10 +56,12 @@ def create_app(
     latency_ms: float = 0,
     error_rate: float = 0.0,
     rng_seed: int = 0,
+    local_pickup: bool = False,
 ) -> Starlette:
+    """``local_pickup``: the store offers local pickup, so orders may be ready-for-pickup."""
     shop = _Shop(Catalog(dataset))
     orders, sequences = seed_orders(dataset, shop.catalog)
-    desk = OrderDesk(OrderBook(shop.catalog, sequences, orders))
+    desk = OrderDesk(OrderBook(shop.catalog, sequences, orders), local_pickup=local_pickup)
     products = f"{API_PATH}/products"
     variations = f"{products}/{{product_id:int}}/variations"
     routes: list[BaseRoute] = [

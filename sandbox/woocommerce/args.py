@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -120,6 +120,9 @@ ORDER_LIST_ARGS = {
     "customer": Arg("integer"),
     "product": Arg("integer"),
 }
+# WooCommerce 11.3+ registers this status on stores offering local pickup (before the
+# block checkout's draft status in the list).
+PICKUP_STATUS = "ready-for-pickup"
 ORDER_WRITE_ARGS = {
     "status": Arg("string", ORDER_STATUSES),
     "set_paid": Arg("boolean"),
@@ -130,12 +133,27 @@ ORDER_WRITE_ARGS = {
     "customer_note": Arg("string"),
 }
 REFUND_LIST_ARGS = dict(_ORDER_LIST_COMMON)
+NOTE_LIST_ARGS = {"type": Arg("string", ("any", "customer", "internal"), default="any")}
+NOTE_CREATE_ARGS = {
+    "note": Arg("string"),
+    "customer_note": Arg("boolean", default=False),
+    "added_by_user": Arg("boolean", default=False),
+}
 REFUND_CREATE_ARGS = {
     "amount": Arg("string"),
     "reason": Arg("string"),
     "api_refund": Arg("boolean", default=True),
     "api_restock": Arg("boolean", default=True),
 }
+
+
+def with_local_pickup(schema: dict[str, Arg]) -> dict[str, Arg]:
+    """``schema`` on a store offering local pickup: its status argument knows
+    ready-for-pickup."""
+    status = schema["status"]
+    values = list(status.enum or ())
+    values.insert(values.index("checkout-draft"), PICKUP_STATUS)
+    return {**schema, "status": replace(status, enum=tuple(values))}
 
 
 def validate(params: Mapping[str, Any], schema: Mapping[str, Arg]) -> dict[str, Any]:

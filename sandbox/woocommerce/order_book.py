@@ -29,6 +29,7 @@ from sandbox.woocommerce.orders import (
     STOCK_RESTORING,
     LineItem,
     Order,
+    OrderNote,
     Refund,
     RefundLine,
     Sequences,
@@ -173,11 +174,24 @@ class OrderBook:
         order.modified = self._now()
         return order
 
+    def add_note(self, order: Order, note: str, *, customer_note: bool, author: str) -> OrderNote:
+        """WC_Order::add_order_note."""
+        added = OrderNote(self.sequences.next_comment(), self._now(), note, customer_note, author)
+        order.notes.insert(0, added)
+        return added
+
     def set_status(self, order: Order, status: str) -> None:
         if status == order.status:
             return
         now = self._now()
+        before = order.status
         order.status, order.modified = status, now
+        self.add_note(
+            order,
+            f"Order status changed from {_label(before)} to {_label(status)}.",
+            customer_note=False,
+            author="system",
+        )
         if status in PAID_STATUSES and order.date_paid is None:
             order.date_paid = now
         if status == "completed":
@@ -333,6 +347,11 @@ class OrderBook:
 
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC).replace(microsecond=0)
+
+
+def _label(status: str) -> str:
+    """wc_get_order_status_name."""
+    return status.replace("-", " ").capitalize()
 
 
 def _cannot_refund(message: str) -> WPError:

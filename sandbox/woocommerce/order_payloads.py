@@ -19,6 +19,7 @@ from sandbox.woocommerce.orders import (
     TAX_RATE_ID,
     LineItem,
     Order,
+    OrderNote,
     Refund,
     RefundLine,
     ShippingLine,
@@ -114,6 +115,24 @@ def refund_payload(refund: Refund, api: str, dp: int = 2) -> dict[str, Any]:
             "self": [{"href": f"{collection}/{refund.id}"}],
             "collection": [{"href": collection}],
             "up": [{"href": f"{api}/orders/{refund.order_id}"}],
+        },
+    }
+
+
+def note_payload(order_id: int, note: OrderNote, api: str) -> dict[str, Any]:
+    """GET /orders/<id>/notes items and the answer to POST /orders/<id>/notes."""
+    collection = f"{api}/orders/{order_id}/notes"
+    return {
+        "id": note.id,
+        "author": note.author,
+        "date_created": local_date(note.created),
+        "date_created_gmt": gmt_date(note.created),
+        "note": note.note,
+        "customer_note": note.customer_note,
+        "_links": {
+            "self": [{"href": f"{collection}/{note.id}"}],
+            "collection": [{"href": collection}],
+            "up": [{"href": f"{api}/orders/{order_id}"}],
         },
     }
 

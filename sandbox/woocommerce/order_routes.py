@@ -11,17 +11,20 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.woocommerce.args import (
+    NOTE_CREATE_ARGS,
+    NOTE_LIST_ARGS,
     ORDER_LIST_ARGS,
     ORDER_WRITE_ARGS,
     REFUND_CREATE_ARGS,
     REFUND_LIST_ARGS,
     validate,
+    with_local_pickup,
 )
 from sandbox.woocommerce.incoming import api_base, params, require_user
 from sandbox.woocommerce.listing import paginate, pagination_headers
 from sandbox.woocommerce.order_book import OrderBook, RefundRequest, parse_refund_lines
 from sandbox.woocommerce.order_listing import ordered_refunds, select_orders
-from sandbox.woocommerce.order_payloads import order_payload, refund_payload
+from sandbox.woocommerce.order_payloads import note_payload, order_payload, refund_payload
 from sandbox.woocommerce.orders import Order
 from sandbox.woocommerce.payloads import API_PATH
 from sandbox.woocommerce.wire import WPError, parse_query, wp_response
@@ -33,12 +36,16 @@ _CANNOT_EDIT = "Sorry, you are not allowed to edit this resource."
 
 
 class OrderDesk:
-    def __init__(self, book: OrderBook) -> None:
+    def __init__(self, book: OrderBook, *, local_pickup: bool = False) -> None:
         self.book = book
+        # A store offering local pickup knows one more order status.
+        self.list_args = with_local_pickup(ORDER_LIST_ARGS) if local_pickup else ORDER_LIST_ARGS
+        self.write_args = with_local_pickup(ORDER_WRITE_ARGS) if local_pickup else ORDER_WRITE_ARGS
 
     def routes(self) -> list[BaseRoute]:
         orders = f"{API_PATH}/orders"
         refunds = f"{orders}/{{order_id:int}}/refunds"
+        notes = f"{orders}/{{order_id:int}}/notes"
         return [
             Route(orders, self.list_orders, methods=["GET"]),
             Route(orders, self.create_order, methods=["POST"]),
@@ -46,11 +53,13 @@ class OrderDesk:
             Route(f"{orders}/{{id:int}}", self.update_order, methods=["POST", "PUT", "PATCH"]),
             Route(refunds, self.list_refunds, methods=["GET"]),
             Route(refunds, self.create_refund, methods=["POST"]),
+            Route(notes, self.list_notes, methods=["GET"]),
+            Route(notes, self.create_note, methods=["POST"]),
         ]
 
     async def list_orders(self, request: Request) -> Response:
         query = parse_query(request.scope["query_string"])
-        args = validate(query, ORDER_LIST_ARGS)
+        args = validate(query, self.list_args)
         require_user(request, "woocommerce_rest_cannot_view", _CANNOT_LIST)
         page = paginate(select_orders(self.book.orders.values(), args), args)
         api = api_base(request)
@@ -67,7 +76,7 @@ class OrderDesk:
 
     async def create_order(self, request: Request) -> Response:
         body = await params(request)
-        args = {**body, **validate(body, ORDER_WRITE_ARGS)}
+        args = {**body, **validate(body, self.write_args)}
         require_user(request, "woocommerce_rest_cannot_create", _CANNOT_CREATE)
         if body.get("id"):
             raise WPError(
@@ -80,7 +89,7 @@ class OrderDesk:
 
     async def update_order(self, request: Request) -> Response:
         body = await params(request)
-        args = validate(body, ORDER_WRITE_ARGS)
+        args = validate(body, self.write_args)
         order = self.book.get(request.path_params["id"])
         if order is None:
             raise WPError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 400)
@@ -120,6 +129,42 @@ class OrderDesk:
         api = api_base(request)
         headers = {"Location": f"{api}/orders/{order.id}/refunds/{refund.id}"}
         return wp_response(refund_payload(refund, api), 201, headers)
+
+    async def list_notes(self, request: Request) -> Response:
+        args = validate(parse_query(request.scope["query_string"]), NOTE_LIST_ARGS)
+        require_user(request, "woocommerce_rest_cannot_view", _CANNOT_LIST)
+        order = self._order_for_notes(request.path_params["order_id"])
+        wanted = args["type"]
+        notes = [
+            n for n in order.notes if wanted == "any" or n.customer_note is (wanted == "customer")
+        ]
+        api = api_base(request)
+        return wp_response([note_payload(order.id, n, api) for n in notes])
+
+    async def create_note(self, request: Request) -> Response:
+        body = await params(request)
+        args = validate(body, NOTE_CREATE_ARGS)
+        require_user(request, "woocommerce_rest_cannot_create", _CANNOT_CREATE)
+        order = self._order_for_notes(request.path_params["order_id"])
+        text = str(args.get("note") or "")
+        if not text:
+            raise WPError(
+                "rest_missing_callback_param",
+                "Missing parameter(s): note",
+                400,
+                params=["note"],
+            )
+        author = "system" if not args["added_by_user"] else "shop manager"
+        note = self.book.add_note(order, text, customer_note=args["customer_note"], author=author)
+        api = api_base(request)
+        headers = {"Location": f"{api}/orders/{order.id}/notes/{note.id}"}
+        return wp_response(note_payload(order.id, note, api), 201, headers)
+
+    def _order_for_notes(self, order_id: int) -> Order:
+        order = self.book.get(order_id)
+        if order is None:
+            raise WPError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+        return order
 
     def _order_for_refund(self, order_id: int) -> Order:
         order = self.book.get(order_id)

@@ -113,6 +113,17 @@ class Refund:
     lines: list[RefundLine] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OrderNote:
+    """An order note (a WordPress comment): internal, or sent to the customer."""
+
+    id: int
+    created: datetime  # aware UTC
+    note: str
+    customer_note: bool
+    author: str  # "system" for WooCommerce's own notes, else the API user
+
+
 @dataclass
 class Order:
     id: int
@@ -141,6 +152,7 @@ class Order:
     payment_method_title_override: str | None = None
     # Custom fields (order meta, e.g. a geocoding plugin's coordinates): (id, key, value).
     meta: list[tuple[int, str, str]] = field(default_factory=list)
+    notes: list[OrderNote] = field(default_factory=list)  # newest first, as WooCommerce lists
 
     @property
     def payment_method_title(self) -> str:
@@ -188,11 +200,16 @@ class Order:
 @dataclass
 class Sequences:
     """WooCommerce's id counters: orders and refunds share one table (and so one sequence),
-    order items have theirs, item meta theirs."""
+    order items have theirs, item meta theirs, order notes (comments) theirs."""
 
     post: int
     item: int
     meta: int
+    comment: int = 1
+
+    def next_comment(self) -> int:
+        self.comment += 1
+        return self.comment - 1
 
     def next_post(self) -> int:
         self.post += 1

@@ -339,3 +339,55 @@ def test_given_the_frappe_client_library_then_it_inserts_submits_and_reads_an_or
     assert read["po_no"] == "WC-10482" and [r["item_code"] for r in read["items"]] == [SHOES, SOCKS]
     assert listed == [{"name": inserted["name"], "status": "To Deliver and Bill"}]
     assert (cancelled["docstatus"], cancelled["status"]) == (2, "Cancelled")
+
+
+# --- Delivery Note ------------------------------------------------------------------------------------
+
+
+async def test_given_a_shipment_then_one_delivery_note_moves_the_bin_once() -> None:
+    app = simulator()
+    adapter = sim_adapter(app)
+    order = await adapter.submit_sales_order(draft(lines=(SalesOrderLine(SHOES, 3, CENTRAL),)))
+    holding = held(await adapter.stock([SHOES]))
+
+    # Given the answer to the Delivery Note's insert is lost, and the write is repeated,
+    transport = LoseFirstPostAnswer(app)
+    first = await adapter_on(transport).deliver_sales_order(order.name, "ord_1:deliver")
+    again = await adapter.deliver_sales_order(order.name, "ord_1:deliver")
+
+    # then ERPNext holds one Delivery Note against the order, and the stock left once.
+    notes = list(app.state.store.table("Delivery Note").rows())
+    assert transport.lost == 1
+    assert [(n["po_no"], n["docstatus"], n["status"]) for n in notes] == [
+        ("ord_1:deliver", 1, "To Bill")
+    ]
+    (row,) = app.state.store.table("Delivery Note Item").children(notes[0]["name"])
+    assert (row["against_sales_order"], row["qty"]) == (order.name, 3.0)
+    assert (first.status, first.per_delivered) == ("To Bill", Decimal(100))
+    assert again == first
+    after = held(await adapter.stock([SHOES]))
+    assert after.on_hand == holding.on_hand - 3
+    assert after.on_hand - after.reserved == holding.on_hand - holding.reserved
+    assert {e.status for e in await adapter.stock_reservations(order.name)} == {"Delivered"}
+
+
+async def test_given_a_delivered_order_then_erpnext_refuses_its_cancel() -> None:
+    adapter = sim_adapter(simulator())
+    order = await adapter.submit_sales_order(draft(lines=(SalesOrderLine(SHOES, 1, CENTRAL),)))
+    await adapter.deliver_sales_order(order.name, "ord_2:deliver")
+    with pytest.raises(BackendRejected) as refused:
+        await adapter.cancel_sales_order(order.name)
+    assert "Delivery Notes" in str(refused.value)
+
+
+async def test_given_too_little_on_the_shelf_then_the_delivery_is_refused_and_leaves_nothing():
+    app = simulator()
+    adapter = sim_adapter(app)
+    # The Sales Order was taken although the warehouse holds no socks (reserved nothing).
+    order = await adapter.submit_sales_order(draft())
+    with pytest.raises(BackendRejected) as refused:
+        await adapter.deliver_sales_order(order.name, "ord_3:deliver")
+    assert "needed in Warehouse" in str(refused.value)
+    assert list(app.state.store.table("Delivery Note").rows()) == []
+    read_back = await adapter.sales_order(order.name)
+    assert read_back is not None and read_back.per_delivered == 0

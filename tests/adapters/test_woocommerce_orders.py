@@ -349,3 +349,27 @@ def test_given_order_meta_with_coordinates_then_the_shipping_address_carries_the
     address = to_web_order(body, "EUR").shipping_address
     assert address is not None
     assert (None if address.point is None else (address.point.lat, address.point.lng)) == point
+
+
+async def test_given_a_status_and_a_note_then_the_customer_is_told_once():
+    app = create_app(dataset(), consumer_key=KEY, consumer_secret=SECRET, local_pickup=True)
+    adapter = simulator_adapter(app)
+
+    assert await adapter.set_status(10482, "ready-for-pickup") == "ready-for-pickup"
+    first = await adapter.add_note(10482, "Ready at Berlin Mitte.", customer_note=True)
+    again = await adapter.add_note(10482, "Ready at Berlin Mitte.", customer_note=True)
+
+    order = app.state.orders.get(10482)
+    assert order.status == "ready-for-pickup"
+    told = [(n.id, n.note) for n in order.notes if n.customer_note]
+    assert told == [(first, "Ready at Berlin Mitte.")]
+    assert again == first
+    # WooCommerce noted the status change itself, as an internal note.
+    assert any("to Ready for pickup" in n.note for n in order.notes if not n.customer_note)
+
+
+async def test_given_a_store_without_local_pickup_then_ready_for_pickup_is_refused():
+    adapter = simulator_adapter(create_app(dataset(), consumer_key=KEY, consumer_secret=SECRET))
+    with pytest.raises(BackendRejected) as refused:
+        await adapter.set_status(10482, "ready-for-pickup")
+    assert refused.value.status == 400

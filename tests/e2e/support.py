@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from gateway.app import create_app
 from gateway.config import Settings
 from sandbox.servers import simulator_apps
@@ -171,3 +173,23 @@ def order_input(email: str, lines: list[tuple[str, int]], pickup: str | None = N
 
 async def place(stack: Stack, key: str, **kwargs: Any) -> dict[str, Any]:
     return (await ok(stack.gql, PLACE, input=order_input(**kwargs), key=key))["placeOrder"]
+
+
+def erp_bin(apps: dict[str, Any], sku: str, warehouse: str) -> tuple[int, int]:
+    """(actual_qty, reserved_qty) of one ERPNext Bin."""
+    table = apps["erp"].state.store.table("Bin")
+    (row,) = [
+        r for r in table.rows(table.positions("item_code", [sku])) if r["warehouse"] == warehouse
+    ]
+    return int(row["actual_qty"]), int(row["reserved_qty"])
+
+
+async def ship_sales_order(stack: Stack, name: str) -> None:
+    """The warehouse ships the Sales Order (the ERP simulator's sandbox route)."""
+    settings = stack.settings()
+    async with httpx.AsyncClient(base_url=settings.erp_base_url) as client:
+        response = await client.post(
+            f"/_sandbox/sales_orders/{name}/deliver",
+            headers={"Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}"},
+        )
+    assert response.status_code == 200, response.text

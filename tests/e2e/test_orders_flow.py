@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.asgi import GraphQLClient
@@ -23,6 +22,7 @@ from tests.e2e.support import (
     READY,
     SHOE,
     Stack,
+    erp_bin,
     error_of,
     ok,
     oms_orders_for,
@@ -30,6 +30,7 @@ from tests.e2e.support import (
     place,
     position,
     rows,
+    ship_sales_order,
     square_in_stock,
     system,
 )
@@ -47,26 +48,6 @@ ORDERS = """query ($email: String!, $first: Int!, $after: String) {
 
 
 # --- reading what users and backends see -------------------------------------------------
-
-
-def erp_bin(apps: dict[str, Any], sku: str, warehouse: str) -> tuple[int, int]:
-    """(actual_qty, reserved_qty) of one ERPNext Bin."""
-    table = apps["erp"].state.store.table("Bin")
-    (row,) = [
-        r for r in table.rows(table.positions("item_code", [sku])) if r["warehouse"] == warehouse
-    ]
-    return int(row["actual_qty"]), int(row["reserved_qty"])
-
-
-async def ship_sales_order(stack: Stack, name: str) -> None:
-    """The warehouse ships the Sales Order (the ERP simulator's sandbox route)."""
-    settings = stack.settings()
-    async with httpx.AsyncClient(base_url=settings.erp_base_url) as client:
-        response = await client.post(
-            f"/_sandbox/sales_orders/{name}/deliver",
-            headers={"Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}"},
-        )
-    assert response.status_code == 200, response.text
 
 
 # --- a: reserve -> confirm -> source write -> availability, never counted twice -----------

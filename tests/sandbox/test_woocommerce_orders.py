@@ -358,3 +358,21 @@ def test_official_client_pages_orders_creates_one_and_refunds_it_over_oauth():
         listed = wcapi.get(f"orders/{order['id']}/refunds")
         assert [r["id"] for r in listed.json()] == [refund.json()["id"]]
         assert listed.headers["X-WP-Total"] == "1"
+
+
+async def test_order_notes_are_listed_by_type_and_a_note_is_required(https):
+    missing = await https.post(f"{API}/orders/10482/notes", json={"customer_note": True})
+    added = await https.post(
+        f"{API}/orders/10482/notes", json={"note": "Packed with care.", "customer_note": True}
+    )
+    await https.put(f"{API}/orders/10482", json={"status": "completed"})
+    customer = await https.get(f"{API}/orders/10482/notes", params={"type": "customer"})
+    internal = await https.get(f"{API}/orders/10482/notes", params={"type": "internal"})
+    unknown = await https.get(f"{API}/orders/99999/notes")
+
+    assert (missing.status_code, missing.json()["code"]) == (400, "rest_missing_callback_param")
+    assert added.status_code == 201 and added.json()["customer_note"] is True
+    assert [n["note"] for n in customer.json()] == ["Packed with care."]
+    newest_internal = internal.json()[0]["note"]
+    assert newest_internal == "Order status changed from Processing to Completed."
+    assert unknown.status_code == 404

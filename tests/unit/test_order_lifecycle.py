@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from gateway.domain import Channel, Money
 from gateway.domain.orders import Order, OrderOrigin, OrderStatus
 from gateway.errors import BadUserInput, IllegalTransition
-from gateway.services.orders.lifecycle import LIFECYCLE, Owed, check_step
+from gateway.services.orders.lifecycle import LIFECYCLE, OWED, Owed, check_step
 from gateway.services.orders.states import ALLOWED
+from gateway.services.orders.web_news import web_news
 
 S = OrderStatus
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -40,13 +41,31 @@ def test_each_command_starts_where_the_state_machine_allows_its_target(operation
 
 
 def test_the_table_names_the_mutations_and_what_each_owes():
-    assert {op: (step.to, step.channel, step.owes) for op, step in LIFECYCLE.items()} == {
-        "markReadyForPickup": (S.READY_FOR_PICKUP, Channel.PICKUP, ()),
-        "confirmPickup": (S.COLLECTED, Channel.PICKUP, (Owed.OMS_FULFILMENT,)),
-        "shipOrder": (S.SHIPPED, Channel.ONLINE, (Owed.OMS_FULFILMENT,)),
-        "confirmDelivery": (S.DELIVERED, None, ()),
-        "cancelOrder": (S.CANCELLED, None, (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION)),
+    assert {op: (step.to, step.channel) for op, step in LIFECYCLE.items()} == {
+        "markReadyForPickup": (S.READY_FOR_PICKUP, Channel.PICKUP),
+        "confirmPickup": (S.COLLECTED, Channel.PICKUP),
+        "shipOrder": (S.SHIPPED, Channel.ONLINE),
+        "confirmDelivery": (S.DELIVERED, None),
+        "cancelOrder": (S.CANCELLED, None),
     }
+    told = Owed.STOREFRONT_TOLD
+    leave = (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, told)
+    assert {
+        S.READY_FOR_PICKUP: (told,),
+        S.COLLECTED: leave,
+        S.SHIPPED: leave,
+        S.DELIVERED: (told,),
+        S.CANCELLED: (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION, told),
+    } == OWED
+
+
+def test_every_status_a_command_reaches_says_what_the_storefront_is_told():
+    for step in LIFECYCLE.values():
+        news = web_news(step.to, pickup_status="ready-for-pickup", store="Berlin Mitte")
+        assert news is not None and news.note
+    assert web_news(S.SHIPPED, pickup_status=None).status == "completed"
+    assert web_news(S.READY_FOR_PICKUP, pickup_status=None).status is None
+    assert "Berlin Mitte" in web_news(S.COLLECTED, pickup_status=None, store="Berlin Mitte").note
 
 
 @given(

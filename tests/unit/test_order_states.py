@@ -15,6 +15,7 @@ from gateway.services.orders.states import (
     advance,
     can_move,
     erpnext_status,
+    path,
     require_transition,
     shopify_status,
     woocommerce_status,
@@ -160,3 +161,29 @@ def test_shopify_order_is_as_far_along_as_its_least_advanced_live_fulfillment_or
 @pytest.mark.parametrize(("status", "expected"), ERPNEXT.items())
 def test_erpnext_sales_order_statuses_map_as_documented(status, expected):
     assert erpnext_status(status) is expected
+
+
+@given(
+    start=st.sampled_from(list(OrderStatus)),
+    target=st.sampled_from(list(OrderStatus)),
+    channel=st.sampled_from(list(Channel)),
+)
+def test_property_a_path_is_allowed_steps_ending_at_the_target_within_the_channel(
+    start, target, channel
+):
+    way = path(start, target, channel)
+    if not way:
+        return
+    assert way[-1] is target
+    assert all(b in ALLOWED[a] for a, b in zip((start, *way), way, strict=False))
+    other = (
+        {S.SHIPPED, S.DELIVERED} if channel is Channel.PICKUP else {S.READY_FOR_PICKUP, S.COLLECTED}
+    )
+    assert not other & set(way)
+
+
+def test_given_an_erp_delivery_of_an_allocated_order_then_the_path_passes_shipment():
+    assert path(S.ALLOCATED, S.DELIVERED, Channel.ONLINE) == (S.SHIPPED, S.DELIVERED)
+    assert path(S.PICKING, S.COLLECTED, Channel.PICKUP) == (S.READY_FOR_PICKUP, S.COLLECTED)
+    assert path(S.ALLOCATED, S.CANCELLED, Channel.PICKUP) == (S.CANCELLED,)
+    assert path(S.SHIPPED, S.CANCELLED, Channel.ONLINE) == ()

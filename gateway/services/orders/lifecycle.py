@@ -1,25 +1,38 @@
-"""Moving an order along its lifecycle by hand: the support console's and the stores'
-commands, as one table.
+"""Moving an order along its lifecycle: the support console's and the stores' commands,
+and the moves other systems report, as two tables.
 
-    command              from                         to                channel  writes owed
-    markReadyForPickup   ALLOCATED, PICKING           READY_FOR_PICKUP  PICKUP   -
-    confirmPickup        READY_FOR_PICKUP             COLLECTED         PICKUP   OMS fulfilment
-    shipOrder            ALLOCATED, PICKING           SHIPPED           ONLINE   OMS fulfilment
-    confirmDelivery      SHIPPED                      DELIVERED         any      -
-    cancelOrder          PLACED, ALLOCATED, PICKING,  CANCELLED         any      holds released at
-                         READY_FOR_PICKUP                                        their sources,
-                                                                                 OMS cancellation
+    command              from                         to                channel
+    markReadyForPickup   ALLOCATED, PICKING           READY_FOR_PICKUP  PICKUP
+    confirmPickup        READY_FOR_PICKUP             COLLECTED         PICKUP
+    shipOrder            ALLOCATED, PICKING           SHIPPED           ONLINE
+    confirmDelivery      SHIPPED                      DELIVERED         any
+    cancelOrder          PLACED, ALLOCATED, PICKING,  CANCELLED         any
+                         READY_FOR_PICKUP
+
+    entering          writes owed (through the outbox, each idempotent)
+    READY_FOR_PICKUP  storefront: status and customer note
+    COLLECTED         ERP: Delivery Note per warehouse; OMS: fulfilment; storefront
+    SHIPPED           ERP: Delivery Note per warehouse; OMS: fulfilment with tracking;
+                      storefront: completed, tracking in the note
+    DELIVERED         storefront: note
+    CANCELLED         each node's source gets the units back (Sales Order cancel, Square
+                      restock); OMS: cancel; storefront: cancelled
 
 The from-states are the state machine's (gateway.services.orders.states); a test keeps the
 two equal. A command on an order already in its target state changes nothing; from any
-other state it is ILLEGAL_TRANSITION, naming where the order can go. Writes are owed by
-every order the gateway allocated, its own and web orders alike (a web order recorded as it
-was, done with when first seen, holds nothing and was written nowhere).
+other state it is ILLEGAL_TRANSITION, naming where the order can go, and a cancel is
+refused while any system reports the goods have left (it says which; a return is the way).
+
+A move several steps ahead (the ERP reports a delivered order the gateway has ALLOCATED)
+owes the writes of every status on the way. The system that reported a move is not written
+back to (it said so itself). The OMS is written only for an order it was told about; the
+storefront only for a web order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -33,25 +46,44 @@ from gateway.domain.orders import (
     OrderEvent,
     OrderStatus,
 )
-from gateway.domain.outbox import CreateOmsOrder, OutboxMessage
-from gateway.errors import BadUserInput, NotFound
-from gateway.ports import UnitOfWork
+from gateway.domain.outbox import (
+    CreateOmsOrder,
+    DeliverSalesOrder,
+    OutboxMessage,
+    UpdateWebOrder,
+)
+from gateway.errors import BackendError, BadUserInput, IllegalTransition, NotFound
+from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
 from gateway.services.commands import Command, Commands
 from gateway.services.orders.book import load_order, order_skus
 from gateway.services.orders.draft import source_reference
-from gateway.services.orders.states import CANCELLABLE, require_transition
+from gateway.services.orders.reports import OrderReports
+from gateway.services.orders.states import CANCELLABLE, path, require_transition
+from gateway.services.orders.web_news import web_news
 from gateway.services.orders.writes import cancel_oms_order, fulfill_oms_order
 from gateway.services.reservations import ReservationService
 from gateway.services.source_writes import undo_messages
 
 S = OrderStatus
+log = logging.getLogger(__name__)
 
 
 class Owed(Enum):
+    UNITS_LEAVE = "each warehouse holding the order ships it (an ERPNext Delivery Note)"
     OMS_FULFILMENT = "the OMS fulfils the order's fulfillment orders"
     RELEASE_AT_SOURCES = "each node's source of truth gets the units back"
     OMS_CANCELLATION = "the OMS cancels the order"
+    STOREFRONT_TOLD = "the storefront's order takes the matching status and a customer note"
+
+
+OWED: dict[OrderStatus, tuple[Owed, ...]] = {
+    S.READY_FOR_PICKUP: (Owed.STOREFRONT_TOLD,),
+    S.COLLECTED: (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, Owed.STOREFRONT_TOLD),
+    S.SHIPPED: (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, Owed.STOREFRONT_TOLD),
+    S.DELIVERED: (Owed.STOREFRONT_TOLD,),
+    S.CANCELLED: (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION, Owed.STOREFRONT_TOLD),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +91,16 @@ class Step:
     to: OrderStatus
     start: frozenset[OrderStatus]
     channel: Channel | None = None  # the only channel whose orders take this step
-    owes: tuple[Owed, ...] = ()
 
 
 LIFECYCLE: dict[str, Step] = {
     "markReadyForPickup": Step(
         S.READY_FOR_PICKUP, frozenset({S.ALLOCATED, S.PICKING}), Channel.PICKUP
     ),
-    "confirmPickup": Step(
-        S.COLLECTED, frozenset({S.READY_FOR_PICKUP}), Channel.PICKUP, (Owed.OMS_FULFILMENT,)
-    ),
-    "shipOrder": Step(
-        S.SHIPPED, frozenset({S.ALLOCATED, S.PICKING}), Channel.ONLINE, (Owed.OMS_FULFILMENT,)
-    ),
+    "confirmPickup": Step(S.COLLECTED, frozenset({S.READY_FOR_PICKUP}), Channel.PICKUP),
+    "shipOrder": Step(S.SHIPPED, frozenset({S.ALLOCATED, S.PICKING}), Channel.ONLINE),
     "confirmDelivery": Step(S.DELIVERED, frozenset({S.SHIPPED})),
-    "cancelOrder": Step(
-        S.CANCELLED, CANCELLABLE, owes=(Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION)
-    ),
+    "cancelOrder": Step(S.CANCELLED, CANCELLABLE),
 }
 
 
@@ -94,13 +119,14 @@ def check_step(step: Step, order: Order) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """How one command moves one order: what its timeline says, what else it sets."""
+    """How one command or report moves one order: what its timeline says, what else it
+    sets."""
 
     kind: str = "STATUS_CHANGED"
     detail: str | None = None
     changes: OrderChanges = NO_CHANGES
-    tracking: Tracking | None = None  # handed to the OMS with a fulfilment
-    source: SourceSystem = SourceSystem.GATEWAY  # who moved it (the timeline says)
+    tracking: Tracking | None = None  # handed to the OMS and the storefront with a shipment
+    source: SourceSystem = SourceSystem.GATEWAY  # who moved it (never written back to)
 
 
 MoveFor = Callable[[datetime], Move]
@@ -109,15 +135,21 @@ MoveFor = Callable[[datetime], Move]
 class OrderLifecycle:
     def __init__(
         self,
+        unit_of_work: UnitOfWorkFactory,
         commands: Commands,
         availability: AvailabilityService,
         holds: ReservationService,
         pickup_window: timedelta,
+        reports: OrderReports | None = None,
+        web_pickup_status: str | None = "ready-for-pickup",
     ) -> None:
+        self._uow = unit_of_work
         self._commands = commands
         self._availability = availability
         self._holds = holds
         self._pickup_window = pickup_window
+        self._reports = reports or OrderReports()
+        self._web_pickup_status = web_pickup_status or None
 
     async def mark_ready_for_pickup(self, order_id: str, key: str) -> Order:
         def ready(now: datetime) -> Move:
@@ -145,26 +177,57 @@ class OrderLifecycle:
         return await self._command("confirmDelivery", order_id, key, {}, lambda now: Move())
 
     async def cancel(self, order_id: str, key: str, reason: str | None = None) -> Order:
+        await self._refuse_once_left(order_id)
         cancelled = Move(kind="CANCELLED", detail=reason)
         return await self._command(
             "cancelOrder", order_id, key, {"reason": reason}, lambda now: cancelled
         )
 
     async def cancel_in(
+        self, uow: UnitOfWork, order: Order, now: datetime, kind: str, detail: str
+    ) -> None:
+        """Cancel ``order`` inside ``uow`` (the no-show sweep): no command, no key."""
+        await self._move(uow, order, now, S.CANCELLED, Move(kind=kind, detail=detail))
+
+    async def follow_in(
         self,
         uow: UnitOfWork,
         order: Order,
         now: datetime,
-        kind: str,
+        target: OrderStatus,
+        source: SourceSystem,
         detail: str,
-        *,
-        source: SourceSystem = SourceSystem.GATEWAY,
         changes: OrderChanges = NO_CHANGES,
     ) -> None:
-        """Cancel ``order`` inside ``uow`` (the no-show sweep, a cancellation another system
-        reports): no command, no key."""
+        """Move ``order`` to ``target`` because ``source`` reports it (the caller checked
+        the move is forward and allowed): the other systems are told."""
+        kind = "CANCELLED" if target is S.CANCELLED else "STATUS_CHANGED"
         move = Move(kind=kind, detail=detail, changes=changes, source=source)
-        await self._move(uow, LIFECYCLE["cancelOrder"], order, now, move)
+        await self._move(uow, order, now, target, move)
+
+    async def _refuse_once_left(self, order_id: str) -> None:
+        """A cancel is refused while any system holding the order reports its goods left.
+        A system that cannot be read now does not stop it (its write waits in the outbox
+        and is refused there if it must be)."""
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+        if order is None or order.status not in CANCELLABLE:
+            return
+        try:
+            reading = await self._reports.read(order, web=True)
+        except BackendError as error:
+            log.warning("cancel of %s: could not read every system (%s)", order_id, error)
+            return
+        left = reading.left()
+        if left:
+            said = "; ".join(f"{r.source.value} reports {r.raw}" for r in left)
+            raise IllegalTransition(
+                f"Order {order_id} cannot be cancelled: its goods have left ({said}). "
+                "Request a return instead (requestReturn).",
+                status=order.status.value,
+                requested=S.CANCELLED.value,
+                reported_by=[r.source.value for r in left],
+            )
 
     async def _command(
         self,
@@ -181,7 +244,7 @@ class OrderLifecycle:
             if order is None:
                 raise NotFound(f"No order {order_id!r}", field="id")
             if check_step(step, order):
-                await self._move(uow, step, order, now, move(now))
+                await self._move(uow, order, now, step.to, move(now))
             return await load_order(uow, order_id)
 
         command = Command(
@@ -190,22 +253,26 @@ class OrderLifecycle:
         return await self._commands.run(command, change)
 
     async def _move(
-        self, uow: UnitOfWork, step: Step, order: Order, now: datetime, move: Move
+        self, uow: UnitOfWork, order: Order, now: datetime, to: OrderStatus, move: Move
     ) -> None:
-        event = OrderEvent(now, move.kind, move.source, order.status, step.to, move.detail)
+        event = OrderEvent(now, move.kind, move.source, order.status, to, move.detail)
         await uow.orders.move_status(order.id, event, move.changes)
-        # A web order the gateway allocated owes what a gateway order owes; one recorded
-        # as it was (done with when first seen) holds nothing and was written nowhere.
-        await uow.outbox.add(await self._owed(uow, step.owes, order, now, move), now)
-        if Owed.RELEASE_AT_SOURCES in step.owes:
+        owed: list[OutboxMessage] = []
+        for entered in path(order.status, to, order.channel) or (to,):
+            owed += await self._owed(uow, entered, order, now, move)
+        # The system that reported the move did it already.
+        await uow.outbox.add([m for m in owed if m.target is not move.source], now)
+        if to is S.CANCELLED:
             await uow.reservations.release_order(order.id, now)
 
     async def _owed(
-        self, uow: UnitOfWork, owes: Sequence[Owed], order: Order, now: datetime, move: Move
+        self, uow: UnitOfWork, entered: OrderStatus, order: Order, now: datetime, move: Move
     ) -> list[OutboxMessage]:
         messages: list[OutboxMessage] = []
-        for owed in owes:
-            if owed is Owed.OMS_FULFILMENT and await _oms_told(uow, order.id):
+        for owed in OWED.get(entered, ()):
+            if owed is Owed.UNITS_LEAVE:
+                messages += await self._deliveries(uow, order)
+            elif owed is Owed.OMS_FULFILMENT and await _oms_told(uow, order.id):
                 step_name = "pickup" if order.channel is Channel.PICKUP else "ship"
                 messages.append(fulfill_oms_order(order.id, move.tracking, step_name))
             elif owed is Owed.RELEASE_AT_SOURCES:
@@ -220,9 +287,61 @@ class OrderLifecycle:
                         now=now,
                     )
             elif owed is Owed.OMS_CANCELLATION and await _oms_told(uow, order.id):
-                # Only an order the OMS was told about is cancelled there.
                 messages.append(cancel_oms_order(order.id))
+            elif owed is Owed.STOREFRONT_TOLD:
+                messages += await self._storefront_told(order, entered, move)
         return messages
+
+    async def _deliveries(self, uow: UnitOfWork, order: Order) -> list[OutboxMessage]:
+        """A Delivery Note for each Sales Order the order's holds became (its stores'
+        units were recorded sold when they were held)."""
+        held_at = await uow.reservations.confirmed_of_order(order.id)
+        messages: list[OutboxMessage] = []
+        for held in held_at:
+            location = await self._availability.location(held.location_id)
+            if location.source is not SourceSystem.ERP:
+                continue
+            submitted = source_reference(order.id, location.id, len(held_at))
+            messages.append(
+                DeliverSalesOrder(
+                    ordering_key=order.id,
+                    reference=f"{submitted}:deliver",
+                    submit_reference=submitted,
+                    location_id=location.id,
+                )
+            )
+        return messages
+
+    async def _storefront_told(
+        self, order: Order, entered: OrderStatus, move: Move
+    ) -> list[OutboxMessage]:
+        web_id = next(
+            (s.id for s in order.systems if s.system is SourceSystem.STOREFRONT and s.id), None
+        )
+        if web_id is None:
+            return []  # not a web order
+        store = None
+        if order.pickup_location_id:
+            store = (await self._availability.location(order.pickup_location_id)).name
+        news = web_news(
+            entered,
+            pickup_status=self._web_pickup_status,
+            store=store,
+            deadline=move.changes.pickup_deadline,
+            tracking=move.tracking,
+            reason=move.detail if entered is S.CANCELLED else None,
+        )
+        if news is None:
+            return []
+        return [
+            UpdateWebOrder(
+                ordering_key=order.id,
+                reference=f"{order.id}:web:{entered.value.lower()}",
+                web_order_id=int(web_id),
+                status=news.status,
+                note=news.note,
+            )
+        ]
 
 
 async def _oms_told(uow: UnitOfWork, order_id: str) -> bool:

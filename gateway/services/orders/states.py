@@ -79,6 +79,38 @@ def require_transition(order_id: str, current: OrderStatus, target: OrderStatus)
         )
 
 
+# The statuses an order of each channel never takes.
+_NOT_FOR: dict[Channel, frozenset[OrderStatus]] = {
+    Channel.PICKUP: frozenset({S.SHIPPED, S.DELIVERED}),
+    Channel.ONLINE: frozenset({S.READY_FOR_PICKUP, S.COLLECTED}),
+}
+
+
+def path(current: OrderStatus, target: OrderStatus, channel: Channel) -> tuple[OrderStatus, ...]:
+    """The statuses an order of ``channel`` enters on its way from ``current`` to
+    ``target`` (target last), by the fewest allowed steps; () when no such way exists.
+
+    A backend may report a state several steps ahead (the ERP delivered an order the
+    gateway still has ALLOCATED); each status passed through owes its own writes."""
+    parents: dict[OrderStatus, OrderStatus] = {}
+    frontier = [current]
+    while frontier:
+        following: list[OrderStatus] = []
+        for here in frontier:
+            for nxt in sorted(ALLOWED[here]):
+                if nxt in parents or nxt is current or nxt in _NOT_FOR[channel]:
+                    continue
+                parents[nxt] = here
+                following.append(nxt)
+        if target in parents:
+            way = [target]
+            while way[-1] in parents and parents[way[-1]] is not current:
+                way.append(parents[way[-1]])
+            return tuple(reversed(way))
+        frontier = following
+    return ()
+
+
 def woocommerce_status(status: str, channel: Channel) -> OrderStatus | None:
     if status == "completed":
         return S.COLLECTED if channel is Channel.PICKUP else S.DELIVERED

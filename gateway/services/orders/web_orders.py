@@ -41,7 +41,8 @@ from gateway.domain.orders import (
     ReturnLine,
     SystemRecord,
 )
-from gateway.ports import Clock, UnitOfWorkFactory, WebOrdersPort
+from gateway.domain.outbox import UpdateWebOrder
+from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebOrdersPort
 from gateway.services.commands import OnChange
 from gateway.services.orders.book import order_skus
 from gateway.services.orders.lifecycle import OrderLifecycle
@@ -247,8 +248,15 @@ class WebOrderImporter:
                 return 0
             reported = woocommerce_status(web.status, known.channel)
             # Only the gateway allocates: WooCommerce's "processing" says it was paid, not
-            # where its units are.
-            target = None if reported is OrderStatus.ALLOCATED else advance(known.status, reported)
+            # where its units are. A status the gateway wrote there itself is its own echo
+            # (it writes "completed" on shipment, which WooCommerce alone would mean as
+            # delivered).
+            echo = web.status in await _statuses_written(uow, known.id)
+            target = (
+                None
+                if reported is OrderStatus.ALLOCATED or echo
+                else advance(known.status, reported)
+            )
             web_status = OrderChanges(
                 systems=(SystemRecord(SourceSystem.STOREFRONT, None, web.status),)
             )
@@ -263,28 +271,27 @@ class WebOrderImporter:
                         detail=f"WooCommerce says {web.status}; order stays {known.status.value}",
                     ),
                 )
-            elif target is OrderStatus.CANCELLED:
-                await self._lifecycle.cancel_in(
+            else:
+                await self._lifecycle.follow_in(
                     uow,
                     known,
                     now,
-                    "CANCELLED",
+                    target,
+                    SourceSystem.STOREFRONT,
                     f"WooCommerce status {web.status}",
-                    source=SourceSystem.STOREFRONT,
-                    changes=web_status,
+                    web_status,
                 )
                 skus = list(order_skus(known))
-            else:
-                event = OrderEvent(
-                    now,
-                    "STATUS_CHANGED",
-                    SourceSystem.STOREFRONT,
-                    known.status,
-                    target,
-                    f"WooCommerce status {web.status}",
-                )
-                await uow.orders.move_status(known.id, event, web_status)
             await uow.commit()
         if skus:
             await self._on_change(skus)
         return 1
+
+
+async def _statuses_written(uow: UnitOfWork, order_id: str) -> set[str]:
+    """The storefront statuses the gateway wrote (or owes) for this order."""
+    return {
+        d.message.status
+        for d in await uow.outbox.for_key(order_id)
+        if isinstance(d.message, UpdateWebOrder) and d.message.status is not None
+    }

@@ -1,5 +1,5 @@
 """ERPNext's writes: Sales Orders that take over holds at a warehouse, their cancellation,
-and Material Receipts for returned units."""
+the Delivery Notes that ship them, and Material Receipts for returned units."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway.domain import SourceSystem
 from gateway.domain.orders import OrderChanges, SystemRecord
 from gateway.domain.outbox import (
     CancelSalesOrder,
+    DeliverSalesOrder,
     ErpWrite,
     ReceiptWritten,
     ReceiveStock,
@@ -43,6 +44,11 @@ class ErpWrites:
                 so = await self._erp.cancel_sales_order(name)
                 cancelled = SalesOrderWritten(name=so.name, status=so.status)
                 return Delivered(cancelled, _cancelled(message, cancelled))
+            case DeliverSalesOrder():
+                name = (await earlier.of(message.submit_reference, SalesOrderWritten)).name
+                so = await self._erp.deliver_sales_order(name, message.reference)
+                delivered = SalesOrderWritten(name=so.name, status=so.status)
+                return Delivered(delivered, _delivered(message, delivered))
             case ReceiveStock():
                 name = await self._erp.receive_stock(message.reference, [message.line])
                 return Delivered(ReceiptWritten(name=name), _received(message))
@@ -115,6 +121,23 @@ def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
         # The Bins gave the units back: a reading cached before that still counts them
         # reserved, and the released holds no longer say so, so fetch afresh.
         return released
+
+    return record
+
+
+def _delivered(message: DeliverSalesOrder, so: SalesOrderWritten) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        await note_on_order(
+            uow,
+            message.ordering_key,
+            now,
+            ERP,
+            "ERP_DELIVERED",
+            f"Sales Order {so.name} delivered (Delivery Note): its units left the warehouse",
+            OrderChanges(systems=(SystemRecord(ERP, None, so.status),)),
+        )
+        # The Bins moved (on hand and reserved fell together): read them afresh.
+        return await uow.reservations.held_skus(message.ordering_key)
 
     return record
 

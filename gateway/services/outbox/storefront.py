@@ -1,5 +1,6 @@
-"""WooCommerce's writes: the refund of a returned web order line by line, in exact
-decimals, and the storefront's stock copy set to the truth.
+"""WooCommerce's writes: a web order's status and customer notes as the order moves, the
+refund of a returned web order line by line, in exact decimals, and the storefront's stock
+copy set to the truth.
 
 A stock push compares before it sets, as Shopify's ``inventorySetQuantities`` does with
 ``changeFromQuantity``: it re-reads the listings, sets only those that still show what the
@@ -15,12 +16,14 @@ from datetime import datetime
 from typing import ClassVar
 
 from gateway.domain import SourceSystem, WebListing, WebStockUpdate
-from gateway.domain.orders import ReturnStatus
+from gateway.domain.orders import OrderChanges, ReturnStatus, SystemRecord
 from gateway.domain.outbox import (
     RefundWebOrder,
     RefundWritten,
     SetWebStock,
     StorefrontWrite,
+    UpdateWebOrder,
+    WebOrderUpdated,
     WebStockItem,
     WebStockOutcome,
     WebStockPushed,
@@ -46,6 +49,17 @@ class StorefrontWrites:
                 refund = await self._web.refund(message.web_order_id, message.draft)
                 refunded = RefundWritten(id=refund.id, amount=refund.amount.amount)
                 return Delivered(refunded, _refunded(message, refunded))
+            case UpdateWebOrder():
+                status = None
+                if message.status is not None:
+                    status = await self._web.set_status(message.web_order_id, message.status)
+                note_id = None
+                if message.note:
+                    note_id = await self._web.add_note(
+                        message.web_order_id, message.note, customer_note=message.customer_note
+                    )
+                updated = WebOrderUpdated(status=status, note_id=note_id)
+                return Delivered(updated, _order_updated(message, updated))
             case SetWebStock():
                 pushed = await self._push(message.items)
                 return Delivered(pushed, _stock_set(message, pushed))
@@ -138,6 +152,27 @@ def _stock_set(message: SetWebStock, pushed: WebStockPushed) -> Record:
         await uow.observations.record(seen)
         await settle_pushed(uow, message, pushed, now)
         return [o.sku for o in pushed.items]
+
+    return record
+
+
+def _order_updated(message: UpdateWebOrder, updated: WebOrderUpdated) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        said = []
+        if updated.status:
+            said.append(f"status {updated.status}")
+        if updated.note_id is not None:
+            said.append("a note to the customer" if message.customer_note else "a note")
+        await note_on_order(
+            uow,
+            message.ordering_key,
+            now,
+            STOREFRONT,
+            "WEB_ORDER_UPDATED",
+            f"WooCommerce order {message.web_order_id}: {' and '.join(said)}",
+            OrderChanges(systems=(SystemRecord(STOREFRONT, None, updated.status),)),
+        )
+        return []
 
     return record
 

@@ -1,0 +1,200 @@
+"""State changes carried to every system that holds the order, each through the outbox and
+each checked in the simulator's own state: a web order shipped from a warehouse gets its
+ERPNext Delivery Note, its Shopify fulfilment with tracking and its WooCommerce status and
+note; a cancel reaches the ERP, the OMS and WooCommerce; a cancel after the warehouse
+shipped is refused before anything is written; an ERP-side cancel reaches Shopify and
+WooCommerce."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.config import NodeTermsSettings, RoutingSettings
+from tests.e2e.support import (
+    SHOE,
+    Stack,
+    erp_bin,
+    gateway,
+    ok,
+    oms_orders_for,
+    ship_sales_order,
+    system,
+)
+from tests.e2e.test_web_orders import checkout, deliveries, imported
+
+# Stores made dear, so the warehouse (the ERP) ships these orders.
+WAREHOUSE_SHIPS = RoutingSettings(
+    store=NodeTermsSettings(daily_capacity=60, cutoff="23:59", handling_per_order=10**7)
+)
+FIELDS = """id status systems { system id status } tracking { company number }
+  fulfillmentLocationIds timeline { kind source fromStatus toStatus detail }"""
+ORDER = f"query ($id: ID!) {{ order(id: $id) {{ {FIELDS} }} }}"
+SHIP = f"""mutation ($id: ID!, $key: String!) {{ shipOrder(id: $id, idempotencyKey: $key,
+  tracking: {{company: "DHL", number: "00340434161234567890"}}) {{ {FIELDS} }} }}"""
+DELIVERED = f"""mutation ($id: ID!, $key: String!) {{
+  confirmDelivery(id: $id, idempotencyKey: $key) {{ {FIELDS} }} }}"""
+CANCEL = f"""mutation ($id: ID!, $key: String!) {{
+  cancelOrder(id: $id, idempotencyKey: $key, reason: "customer asked") {{ {FIELDS} }} }}"""
+SYNC = f"""mutation ($id: ID!, $key: String!) {{
+  syncOrder(id: $id, idempotencyKey: $key) {{ {FIELDS} }} }}"""
+
+
+@pytest.fixture
+async def shop(dataset, tmp_path) -> AsyncIterator[Stack]:
+    async with gateway(dataset, tmp_path, routing=WAREHOUSE_SHIPS) as stack:
+        await imported(stack)
+        yield stack
+
+
+async def web_order_at_warehouse(stack: Stack, quantity: int = 2) -> tuple[str, dict[str, Any]]:
+    """A paid WooCommerce checkout order, imported, held at one warehouse and written
+    everywhere it is owed."""
+    web = await checkout(stack, [(SHOE, quantity)])
+    await stack.services.web_orders.sync()
+    await stack.drain()
+    order_id = f"web_{web['id']}"
+    order = (await ok(stack.gql, ORDER, id=order_id))["order"]
+    (node,) = order["fulfillmentLocationIds"]
+    assert node.startswith("WH-"), order
+    assert system(order, "ERP")["id"] and system(order, "OMS")["id"]
+    return order_id, web
+
+
+def woo_order(stack: Stack, web: dict[str, Any]) -> Any:
+    return stack.apps["woocommerce"].state.orders.get(web["id"])
+
+
+def sales_order(stack: Stack, name: str) -> dict[str, Any]:
+    return stack.apps["erp"].state.store.document("Sales Order", name)
+
+
+def warehouse_of(stack: Stack, so_name: str) -> str:
+    """The ERPNext warehouse of the Sales Order's rows."""
+    (warehouse,) = {r["warehouse"] for r in sales_order(stack, so_name)["items"]}
+    return str(warehouse)
+
+
+async def test_given_a_web_order_shipped_then_erp_oms_and_woocommerce_each_record_it(
+    shop: Stack,
+):
+    order_id, web = await web_order_at_warehouse(shop)
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+    ref = warehouse_of(shop, so_name)
+    actual, reserved = erp_bin(shop.apps, SHOE, ref)
+
+    # When the warehouse team ships it with tracking,
+    shipped = (await ok(shop.gql, SHIP, id=order_id, key="ship-1"))["shipOrder"]
+    assert shipped["status"] == "SHIPPED"
+    await shop.drain()
+
+    # then ERPNext has a Delivery Note against its Sales Order: the units left the Bin,
+    so = sales_order(shop, so_name)
+    assert (so["status"], so["per_delivered"]) == ("To Bill", 100.0)
+    assert erp_bin(shop.apps, SHOE, ref) == (actual - 2, reserved - 2)
+    notes = shop.apps["erp"].state.store.table("Delivery Note").rows()
+    assert [n["po_no"] for n in notes] == [f"{order_id}:deliver"]
+    # Shopify's fulfillment orders are closed with the tracking number,
+    (oms,) = oms_orders_for(shop.apps, order_id)
+    shop_fos = [
+        fo for fo in shop.apps["oms"].state.shop.fulfillment_orders.values() if fo.order is oms
+    ]
+    assert {fo.status for fo in shop_fos} == {"CLOSED"}
+    tracking = [t for fo in shop_fos for f in fo.fulfillments for t in f.tracking_info]
+    assert any(t.get("number") == "00340434161234567890" for t in tracking)
+    # and WooCommerce shows it completed, the customer told the tracking number.
+    woo = woo_order(shop, web)
+    assert woo.status == "completed"
+    told = [n.note for n in woo.notes if n.customer_note]
+    assert any("00340434161234567890" in note for note in told), told
+    assert {status for _, status in await deliveries(shop, order_id)} == {"DELIVERED"}
+
+    # When it is delivered, the customer hears once, and WooCommerce's "completed" (which
+    # the gateway wrote) does not move the order anywhere on the next import.
+    await ok(shop.gql, DELIVERED, id=order_id, key="delivered-1")
+    await ok(shop.gql, DELIVERED, id=order_id, key="delivered-2")
+    await shop.drain()
+    await shop.services.web_orders.sync()
+    woo = woo_order(shop, web)
+    assert [n.note for n in woo.notes if n.customer_note].count("Your order was delivered.") == 1
+    final = (await ok(shop.gql, ORDER, id=order_id))["order"]
+    assert final["status"] == "DELIVERED"
+    assert [e["toStatus"] for e in final["timeline"] if e["toStatus"]][-2:] == [
+        "SHIPPED",
+        "DELIVERED",
+    ]
+
+
+async def test_given_a_web_order_cancelled_in_the_gateway_then_every_system_cancels_it(
+    shop: Stack,
+):
+    order_id, web = await web_order_at_warehouse(shop)
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+
+    cancelled = (await ok(shop.gql, CANCEL, id=order_id, key="cancel-1"))["cancelOrder"]
+    assert cancelled["status"] == "CANCELLED"
+    await shop.drain()
+
+    assert sales_order(shop, so_name)["status"] == "Cancelled"
+    (oms,) = oms_orders_for(shop.apps, order_id)
+    assert oms.cancelled_at is not None
+    woo = woo_order(shop, web)
+    assert woo.status == "cancelled"
+    assert any("customer asked" in n.note for n in woo.notes if n.customer_note)
+    owed = await deliveries(shop, order_id)
+    assert {status for _, status in owed} == {"DELIVERED"}, owed
+    assert ("web.update_order", "DELIVERED") in owed
+
+
+async def test_given_the_warehouse_shipped_when_cancelled_then_refused_before_any_write(
+    shop: Stack,
+):
+    order_id, web = await web_order_at_warehouse(shop)
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+    # Given the warehouse shipped it on its own (the gateway not yet told),
+    await ship_sales_order(shop, so_name)
+    before = await deliveries(shop, order_id)
+
+    # when support tries to cancel it, it is refused, naming the ERP and the way out,
+    refused = await shop.gql(CANCEL, id=order_id, key="cancel-late")
+    (error,) = refused["errors"]
+    assert error["extensions"]["code"] == "ILLEGAL_TRANSITION"
+    assert error["extensions"]["reportedBy"] == ["ERP"]
+    assert "To Bill" in error["message"] and "requestReturn" in error["message"]
+    # and nothing was written anywhere.
+    assert await deliveries(shop, order_id) == before
+    assert (await ok(shop.gql, ORDER, id=order_id))["order"]["status"] == "ALLOCATED"
+    assert woo_order(shop, web).status == "processing"
+    (oms,) = oms_orders_for(shop.apps, order_id)
+    assert oms.cancelled_at is None
+
+
+async def test_given_the_erp_cancels_the_sales_order_then_shopify_and_woocommerce_follow(
+    shop: Stack,
+):
+    order_id, web = await web_order_at_warehouse(shop)
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+    settings = shop.settings()
+    async with httpx.AsyncClient(base_url=settings.erp_base_url) as http:
+        response = await http.post(
+            "/api/method/frappe.client.cancel",
+            json={"doctype": "Sales Order", "name": so_name},
+            headers={"Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}"},
+        )
+    assert response.status_code == 200, response.text
+
+    synced = (await ok(shop.gql, SYNC, id=order_id, key="sync-erp-cancel"))["syncOrder"]
+    assert synced["status"] == "CANCELLED"
+    assert synced["timeline"][-1]["source"] == "ERP"
+    await shop.drain()
+
+    (oms,) = oms_orders_for(shop.apps, order_id)
+    assert oms.cancelled_at is not None
+    assert woo_order(shop, web).status == "cancelled"
+    operations = [operation for operation, _ in await deliveries(shop, order_id)]
+    # The ERP did it itself: it is not asked again.
+    assert "erp.cancel_sales_order" not in operations
+    assert {"oms.cancel_order", "web.update_order"} <= set(operations)
