@@ -26,6 +26,7 @@ from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.governance.write_failures import WriteFailures
 from gateway.heap import startup_heap_frozen
 from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
@@ -181,6 +182,7 @@ def build_services(
         await cache.invalidate("web:listing", skus)
         storefront_sync.note(skus)
 
+    write_failures = WriteFailures(settings.truth)
     worker = OutboxWorker(
         uow,
         [
@@ -197,6 +199,7 @@ def build_services(
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         ),
         sources_changed,
+        failures=write_failures,
     )
     commands = Commands(uow, clock, answers_changed, worker.wake)
     storefront_sync = StorefrontSync(
@@ -273,7 +276,7 @@ def build_services(
             DEFAULT_RULES if settings.return_rules is None else parse_rules(settings.return_rules),
             settings.returns_location_id,
         ),
-        outbox=OutboxAdmin(uow, commands),
+        outbox=OutboxAdmin(uow, commands, write_failures),
         truth=TruthService(uow, commands, reconciler, clock, settings),
         reconciler=reconciler,
         ledger_check=LedgerCheck(

@@ -124,7 +124,10 @@ class OwnerRule(BaseModel, frozen=True):
 
 DEFAULT_OWNERS = [
     # An order's exceptions: who makes the order right, whatever node it is at.
-    OwnerRule(owner="fulfilment", kinds=[DiscrepancyKind.UNALLOCATABLE_ORDER]),
+    OwnerRule(
+        owner="fulfilment",
+        kinds=[DiscrepancyKind.UNALLOCATABLE_ORDER, DiscrepancyKind.WRITE_FAILED],
+    ),
     OwnerRule(owner="inventory-control", kinds=[DiscrepancyKind.LEDGER_INCONSISTENCY]),
     OwnerRule(owner="store-ops", location_types=[NodeType.STORE]),
     OwnerRule(
@@ -187,6 +190,7 @@ class TruthSettings(BaseModel, frozen=True):
             DiscrepancyKind.PRICE_CHANGED: Severity.HIGH,
             DiscrepancyKind.LEDGER_INCONSISTENCY: Severity.HIGH,
             DiscrepancyKind.UNALLOCATABLE_ORDER: Severity.HIGH,
+            DiscrepancyKind.WRITE_FAILED: Severity.HIGH,
         }
     )
     # How long an owner has, per severity.

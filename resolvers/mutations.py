@@ -20,6 +20,7 @@ from resolvers.types.reservation import LineInput, Reservation, ReserveInput
 from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
 
 Info = strawberry.Info[GatewayContext, None]
+MAX_SKIP_REASON = 500
 
 IdempotencyKey = Annotated[
     str, strawberry.argument(description="Unique per intended change; retries reuse it.")
@@ -181,6 +182,19 @@ class Mutation:
     ) -> ReturnRequest:
         received = await info.context.services.returns.receive(str(id), idempotency_key)
         return ReturnRequest.from_domain(received)
+
+    @strawberry.mutation(
+        description="Never send a dead-lettered backend write (say why): the writes of its "
+        "order waiting behind it go, and its WRITE_FAILED exception is resolved."
+    )
+    async def skip_delivery(
+        self, info: Info, id: strawberry.ID, reason: str, idempotency_key: IdempotencyKey
+    ) -> Delivery:
+        reason = reason.strip()
+        if not 1 <= len(reason) <= MAX_SKIP_REASON:
+            raise BadUserInput(f"reason must be 1 to {MAX_SKIP_REASON} characters", field="reason")
+        skipped = await info.context.services.outbox.skip(_delivery_id(id), reason, idempotency_key)
+        return Delivery.from_domain(skipped)
 
     @strawberry.mutation(description="Try a dead-lettered backend write again.")
     async def retry_delivery(

@@ -13,7 +13,8 @@ as any message (written by another version, or edited by hand) comes back as
 
 Delivery states: PENDING -> IN_FLIGHT (leased to one worker) -> DELIVERED, or back to
 PENDING with a later ``next_attempt_at`` after a failure, or DEAD once the retry budget is
-spent.
+spent; a DEAD one goes back to PENDING (``retryDelivery``) or to SKIPPED (``skipDelivery``).
+The writes behind a DEAD one of the same ordering key wait, and are shown as BLOCKED.
 """
 
 from __future__ import annotations
@@ -360,6 +361,12 @@ class DeliveryStatus(StrEnum):
     IN_FLIGHT = "IN_FLIGHT"
     DELIVERED = "DELIVERED"
     DEAD = "DEAD"
+    SKIPPED = "SKIPPED"  # a dead write someone decided must not happen now
+    BLOCKED = "BLOCKED"  # shown, never stored: pending behind a dead write of its key
+
+
+# Done with: nothing behind them waits for these.
+SETTLED = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.SKIPPED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,3 +379,4 @@ class Delivery:
     created_at: datetime
     next_attempt_at: datetime
     delivered_at: datetime | None
+    blocked_by: int | None = None  # the dead write it waits behind (status BLOCKED)

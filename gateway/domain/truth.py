@@ -35,13 +35,14 @@ class DiscrepancyKind(StrEnum):
     LEDGER_INCONSISTENCY = "LEDGER_INCONSISTENCY"  # the gateway's ledger and a source disagree
     # An order's exceptions (their key names the order):
     UNALLOCATABLE_ORDER = "UNALLOCATABLE_ORDER"  # an order no node can fill was not accepted
+    WRITE_FAILED = "WRITE_FAILED"  # a write the order owes a system was dead-lettered
 
     @property
     def of_order(self) -> bool:
         return self in ORDER_KINDS
 
 
-ORDER_KINDS = frozenset({DiscrepancyKind.UNALLOCATABLE_ORDER})
+ORDER_KINDS = frozenset({DiscrepancyKind.UNALLOCATABLE_ORDER, DiscrepancyKind.WRITE_FAILED})
 
 
 class Severity(StrEnum):

@@ -5,7 +5,8 @@ later ``next_attempt_at`` after a failure, or DEAD once the retry budget is spen
 that dies holding a lease loses it when the lease runs out, and the message is delivered
 again; the backend's idempotency key (``reference``) makes that second delivery a no-op.
 Messages sharing an ``ordering_key`` (one order, one reservation) go out in id order: a
-Sales Order is never cancelled before it was posted.
+Sales Order is never cancelled before it was posted. One that is DEAD holds the rest of its
+key back until it is retried or SKIPPED.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from gateway.domain import SourceSystem
 from gateway.domain.outbox import (
+    SETTLED,
     Delivery,
     DeliveryStatus,
     OutboxMessage,
@@ -67,7 +69,7 @@ class SqlOutbox:
         blocked = exists().where(
             earlier.c.ordering_key == outbox.c.ordering_key,
             earlier.c.id < outbox.c.id,
-            earlier.c.status != DeliveryStatus.DELIVERED,
+            earlier.c.status.not_in(list(SETTLED)),
         )
         due = or_(
             and_(outbox.c.status == DeliveryStatus.PENDING, outbox.c.next_attempt_at <= now),
@@ -132,6 +134,29 @@ class SqlOutbox:
             return None
         self._owed += 1
         return _delivery(row)
+
+    async def skip(self, delivery_id: int, reason: str, now: datetime) -> Delivery | None:
+        rows = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == delivery_id, outbox.c.status == DeliveryStatus.DEAD)
+            .values(status=DeliveryStatus.SKIPPED, last_error=f"skipped: {reason}"[:2000])
+            .returning(*outbox.c)
+        )
+        row = rows.first()
+        if row is None:
+            return None
+        self._owed += 1  # the writes behind it are due now: wake the worker
+        return _delivery(row)
+
+    async def for_keys(self, ordering_keys: Sequence[str]) -> list[Delivery]:
+        if not ordering_keys:
+            return []
+        rows = await self._conn.execute(
+            select(outbox)
+            .where(outbox.c.ordering_key.in_(list(ordering_keys)))
+            .order_by(outbox.c.id)
+        )
+        return [_delivery(r) for r in rows]
 
     async def get(self, delivery_id: int) -> Delivery | None:
         query = select(outbox).where(outbox.c.id == delivery_id)

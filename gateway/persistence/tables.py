@@ -185,7 +185,7 @@ class OutboxRow(SQLModel, table=True):
     operation: str = Field(max_length=60)
     reference: str = Field(max_length=200, unique=True)  # the backend's idempotency key
     payload: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # PENDING, IN_FLIGHT, DELIVERED, DEAD
+    status: str = Field(max_length=16)  # PENDING, IN_FLIGHT, DELIVERED, DEAD, SKIPPED
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_column=_utc())
     lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))

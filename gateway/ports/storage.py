@@ -227,6 +227,10 @@ class Outbox(Protocol):
         """A DEAD message back to PENDING with a fresh retry budget; None if not dead."""
         ...
 
+    async def skip(self, delivery_id: int, reason: str, now: datetime) -> Delivery | None:
+        """A DEAD message SKIPPED (never to be sent; those behind it go); None if not dead."""
+        ...
+
     async def get(self, delivery_id: int) -> Delivery | None: ...
 
     async def result_of(self, reference: str) -> dict[str, Any] | None:
@@ -237,6 +241,8 @@ class Outbox(Protocol):
     async def dead(self, *, limit: int, ordering_key: str | None = None) -> list[Delivery]: ...
 
     async def for_key(self, ordering_key: str) -> list[Delivery]: ...
+
+    async def for_keys(self, ordering_keys: Sequence[str]) -> list[Delivery]: ...
 
     async def delivered(self, kind: str) -> list[tuple[Delivery, dict[str, Any]]]:
         """Messages of one kind the backend confirmed, with what it answered."""

@@ -95,6 +95,9 @@ class Delivery:
     created_at: datetime
     next_attempt_at: datetime
     delivered_at: datetime | None
+    blocked_by: strawberry.ID | None = strawberry.field(
+        description="BLOCKED: the dead write it waits behind (retry or skip that one)."
+    )
 
     @classmethod
     def from_domain(cls, d: DomainDelivery) -> Delivery:
@@ -111,4 +114,5 @@ class Delivery:
             created_at=d.created_at,
             next_attempt_at=d.next_attempt_at,
             delivered_at=d.delivered_at,
+            blocked_by=None if d.blocked_by is None else strawberry.ID(str(d.blocked_by)),
         )

@@ -18,6 +18,7 @@ from tests.e2e.support import (
     SHOE,
     Stack,
     erp_bin,
+    error_of,
     gateway,
     ok,
     oms_orders_for,
@@ -198,3 +199,115 @@ async def test_given_the_erp_cancels_the_sales_order_then_shopify_and_woocommerc
     # The ERP did it itself: it is not asked again.
     assert "erp.cancel_sales_order" not in operations
     assert {"oms.cancel_order", "web.update_order"} <= set(operations)
+
+
+FAILURES = """query ($key: String) { deliveryFailures(orderingKey: $key) {
+  id operation status blockedBy lastError } }"""
+DELIVERIES_SEEN = """query ($id: ID!) { orderDeliveries(orderId: $id) {
+  id operation status blockedBy attempts } }"""
+EXCEPTIONS = """query ($id: ID!) { order(id: $id) { status
+  exceptions { kind owner severity status orderId copy { system value } }
+  timeline { kind source detail } } }"""
+RETRY = """mutation ($id: ID!, $key: String!) {
+  retryDelivery(id: $id, idempotencyKey: $key) { id status } }"""
+SKIP = """mutation ($id: ID!, $key: String!, $reason: String!) {
+  skipDelivery(id: $id, reason: $reason, idempotencyKey: $key) { id status lastError } }"""
+
+
+def set_bin(stack: Stack, sku: str, warehouse: str, actual_qty: float) -> float:
+    """Someone in the ERP moved stock out of (or back into) the Bin; returns what it held."""
+    table = stack.apps["erp"].state.store.table("Bin")
+    (row,) = [
+        r for r in table.rows(table.positions("item_code", [sku])) if r["warehouse"] == warehouse
+    ]
+    table.update(row["name"], actual_qty=actual_qty)
+    return float(row["actual_qty"])
+
+
+async def shipped_into_a_refusal(shop: Stack) -> tuple[str, dict[str, Any], str, float]:
+    """A web order shipped after someone emptied its warehouse's Bin in the ERP: the
+    Delivery Note is refused (NegativeStockError) and dead-lettered."""
+    order_id, web = await web_order_at_warehouse(shop)
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+    warehouse = warehouse_of(shop, so_name)
+    held = set_bin(shop, SHOE, warehouse, 0.0)
+    await ok(shop.gql, SHIP, id=order_id, key=f"ship-{order_id}")
+    await shop.drain()
+    return order_id, web, warehouse, held
+
+
+async def test_given_a_dead_letter_then_its_followers_are_blocked_visibly_and_owned(shop: Stack):
+    order_id, web, warehouse, held = await shipped_into_a_refusal(shop)
+
+    # The Delivery Note is dead; the OMS fulfilment and the WooCommerce update behind it
+    # are listed as BLOCKED by it, in the order's deliveries and in deliveryFailures;
+    seen = (await ok(shop.gql, DELIVERIES_SEEN, id=order_id))["orderDeliveries"]
+    by_operation = {d["operation"]: d for d in seen}
+    dead = by_operation["erp.deliver_sales_order"]
+    assert dead["status"] == "DEAD"
+    for follower in ("oms.fulfill", "web.update_order"):
+        assert by_operation[follower]["status"] == "BLOCKED"
+        assert by_operation[follower]["blockedBy"] == dead["id"]
+        assert by_operation[follower]["attempts"] == 0
+    failures = (await ok(shop.gql, FAILURES, key=order_id))["deliveryFailures"]
+    assert sorted((f["operation"], f["status"]) for f in failures) == [
+        ("erp.deliver_sales_order", "DEAD"),
+        ("oms.fulfill", "BLOCKED"),
+        ("web.update_order", "BLOCKED"),
+    ]
+    assert "needed in Warehouse" in failures[0]["lastError"]
+    # the order has an owned WRITE_FAILED exception and its timeline says what happened;
+    order = (await ok(shop.gql, EXCEPTIONS, id=order_id))["order"]
+    (exception,) = order["exceptions"]
+    assert (exception["kind"], exception["owner"], exception["status"]) == (
+        "WRITE_FAILED",
+        "fulfilment",
+        "OPEN",
+    )
+    assert exception["copy"]["system"] == "ERP" and "refused" in exception["copy"]["value"]
+    (event,) = [e for e in order["timeline"] if e["kind"] == "WRITE_FAILED"]
+    assert "2 write(s) wait behind it" in event["detail"]
+    # and nothing behind it reached Shopify or WooCommerce.
+    assert woo_order(shop, web).status == "processing"
+
+    # Once the stock is back, a retry gets the note through, the followers go, and the
+    # exception closes by itself.
+    set_bin(shop, SHOE, warehouse, held)
+    await ok(shop.gql, RETRY, id=dead["id"], key="retry-dn")
+    await shop.drain()
+    after = (await ok(shop.gql, DELIVERIES_SEEN, id=order_id))["orderDeliveries"]
+    assert {d["status"] for d in after} == {"DELIVERED"}
+    assert woo_order(shop, web).status == "completed"
+    closed = (await ok(shop.gql, EXCEPTIONS, id=order_id))["order"]["exceptions"]
+    assert [(e["kind"], e["status"]) for e in closed] == [("WRITE_FAILED", "AUTO_RESOLVED")]
+
+
+async def test_given_a_write_that_must_not_happen_when_skipped_then_the_rest_go(shop: Stack):
+    order_id, web, _, _ = await shipped_into_a_refusal(shop)
+    seen = (await ok(shop.gql, DELIVERIES_SEEN, id=order_id))["orderDeliveries"]
+    (dead,) = [d for d in seen if d["status"] == "DEAD"]
+
+    # A blank reason, or skipping a write that is not dead, is refused;
+    blank = await error_of(shop.gql, SKIP, id=dead["id"], key="skip-0", reason="  ")
+    assert (blank["code"], blank["field"]) == ("BAD_USER_INPUT", "reason")
+    pending = next(d for d in seen if d["status"] == "BLOCKED")
+    not_dead = await error_of(shop.gql, SKIP, id=pending["id"], key="skip-1", reason="no")
+    assert not_dead["code"] == "ILLEGAL_TRANSITION"
+
+    # when the team decides the Delivery Note is booked by hand in the ERP and skips it,
+    reason = "Delivery Note booked by hand in the ERP"
+    skipped = (await ok(shop.gql, SKIP, id=dead["id"], key="skip-2", reason=reason))["skipDelivery"]
+    assert skipped["status"] == "SKIPPED" and reason in skipped["lastError"]
+    await shop.drain()
+
+    # then Shopify and WooCommerce hear about the shipment, the exception is resolved by
+    # the decision, and the order's timeline records it.
+    after = (await ok(shop.gql, DELIVERIES_SEEN, id=order_id))["orderDeliveries"]
+    assert sorted(d["status"] for d in after if d["id"] != dead["id"]) == ["DELIVERED"] * (
+        len(after) - 1
+    )
+    assert woo_order(shop, web).status == "completed"
+    order = (await ok(shop.gql, EXCEPTIONS, id=order_id))["order"]
+    assert [(e["kind"], e["status"]) for e in order["exceptions"]] == [("WRITE_FAILED", "RESOLVED")]
+    assert any(e["kind"] == "WRITE_SKIPPED" and reason in e["detail"] for e in order["timeline"])
+    assert (await ok(shop.gql, FAILURES, key=order_id))["deliveryFailures"] == []

@@ -9,8 +9,10 @@ again, the backend recognises the reference, and the same answer is recorded.
 
 Failures: a backend that is down or slow is retried with capped exponential backoff and
 jitter; a backend that refuses the write (validation, unknown id) will refuse it again, so
-the message goes straight to the dead-letter list, where ``deliveryFailures`` shows it and
-``retryDelivery`` re-queues it once someone has fixed the cause.
+the message goes straight to the dead-letter list, where ``deliveryFailures`` shows it with
+the writes of its order waiting behind it (BLOCKED), the order's WRITE_FAILED exception
+opens (gateway.governance.write_failures), and ``retryDelivery`` re-queues it once someone
+has fixed the cause, or ``skipDelivery`` lets the writes behind it go without it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from gateway.domain.outbox import Delivery, UnreadableMessage
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
+from gateway.governance.write_failures import WriteFailures
 from gateway.ports import Clock, UnitOfWorkFactory
 from gateway.services.commands import OnChange
 from gateway.services.outbox.handler import BackendWrites, EarlierResults
@@ -57,6 +60,7 @@ class OutboxWorker:
         policy: RetryPolicy,
         on_change: OnChange,
         *,
+        failures: WriteFailures | None = None,
         batch_size: int = 20,
         rng: random.Random | None = None,
     ) -> None:
@@ -68,6 +72,8 @@ class OutboxWorker:
         # Called after every state change of a delivery with the SKUs whose source figures
         # it changed (often none): it drops those cached figures and every cached answer.
         self._on_change = on_change
+        # Dead letters as their orders' exceptions (None: deliveryFailures alone).
+        self._failures = failures
         self._batch = batch_size
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
@@ -129,6 +135,9 @@ class OutboxWorker:
         async with self._uow() as uow:
             changed = await delivered.record(uow, now)
             await uow.outbox.mark_delivered(delivery.id, delivered.result, now)
+            # Only a write that failed before can have an exception to close.
+            if self._failures is not None and delivery.last_error is not None:
+                await self._failures.delivered(uow, delivery, now)
             await uow.commit()
         # Even with no stock figure changed, the delivery's own state did: answers cached
         # in front of the database (deliveryFailures, orderDeliveries, the order's
@@ -150,6 +159,8 @@ class OutboxWorker:
             retry_at = self._clock.now() + self._policy.delay(delivery.attempts, self._rng)
         async with self._uow() as uow:
             await uow.outbox.mark_failed(delivery.id, message, retry_at=retry_at)
+            if retry_at is None and self._failures is not None:
+                await self._failures.dead(uow, delivery, message, self._clock.now())
             await uow.commit()
         await self._on_change([])  # the dead-letter list and attempt counts changed
         if retry_at is None:
