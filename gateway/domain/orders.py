@@ -41,11 +41,15 @@ class OrderLine:
 
 @dataclass(frozen=True, slots=True)
 class SystemRecord:
-    """One backend's own id and status for this order."""
+    """One record of this order in one backend (a split order has a Sales Order per
+    warehouse): its own id and status, the node it is for, and when the gateway last
+    heard of it. An update with no ``id`` applies to every record of that system."""
 
     system: SourceSystem
     id: str | None
     status: str | None
+    location_id: str | None = None
+    synced_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

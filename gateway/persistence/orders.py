@@ -24,6 +24,7 @@ from gateway.domain.orders import (
     OrderStatus,
     SystemRecord,
 )
+from gateway.persistence.order_systems import record_systems, systems_of
 from gateway.persistence.tables import (
     OrderEventRow,
     OrderLineRow,
@@ -57,6 +58,8 @@ def _columns(changes: OrderChanges) -> dict[str, Any]:
     """The columns ``changes`` sets."""
     values: dict[str, Any] = {}
     for system in changes.systems:
+        if system.system not in _SYSTEM_COLUMNS:
+            continue  # kept in order_system_record alone (the POS's sales)
         id_column, status_column = _SYSTEM_COLUMNS[system.system]
         if system.id is not None and id_column is not None:
             values[id_column] = system.id
@@ -126,6 +129,7 @@ class SqlOrders:
         )
         for event in order.events:
             await self.add_event(order.id, event)
+        await record_systems(self._conn, order.id, order.systems, order.updated_at)
 
     async def web_lines(self, order_id: str) -> dict[int, WebOrderLine]:
         order = select(orders.c.currency).where(orders.c.id == order_id).scalar_subquery()
@@ -171,12 +175,14 @@ class SqlOrders:
             .where(orders.c.id == order_id)
             .values(status=event.to_status, updated_at=event.at, **_columns(changes))
         )
+        await record_systems(self._conn, order_id, changes.systems, event.at)
         await self.add_event(order_id, event)
 
     async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None:
         await self._conn.execute(
             update(orders).where(orders.c.id == order_id).values(updated_at=at, **_columns(changes))
         )
+        await record_systems(self._conn, order_id, changes.systems, at)
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)
@@ -252,6 +258,7 @@ async def _assemble(
         .group_by(returns.c.order_id, return_lines.c.sku)
     ):
         returned[(r[0], r[1])] = int(r[2])
+    systems = await systems_of(conn, ids)
     events: dict[str, list[OrderEvent]] = defaultdict(list)
     if with_events:
         for e in await conn.execute(
@@ -303,25 +310,9 @@ async def _assemble(
                 delivery=None if r.delivery is None else ADDRESS.validate_python(r.delivery),
                 pickup_location_id=r.pickup_location_id,
                 pickup_deadline=r.pickup_deadline,
-                systems=_systems(r),
+                systems=(SystemRecord(SourceSystem.GATEWAY, r.id, r.status), *systems[r.id]),
                 tracking=tuple(TRACKING.validate_python(r.tracking or [])),
                 events=tuple(events[r.id]),
             )
         )
     return result
-
-
-def _systems(r: Any) -> tuple[SystemRecord, ...]:
-    records = [
-        SystemRecord(SourceSystem.GATEWAY, r.id, r.status),
-        SystemRecord(SourceSystem.STOREFRONT, str(r.web_order_id), r.web_status)
-        if r.web_order_id is not None
-        else None,
-        SystemRecord(SourceSystem.OMS, r.oms_order_id, r.oms_status)
-        if r.oms_order_id or r.oms_status
-        else None,
-        SystemRecord(SourceSystem.ERP, r.erp_sales_order, r.erp_status)
-        if r.erp_sales_order or r.erp_status
-        else None,
-    ]
-    return tuple(s for s in records if s is not None)

@@ -124,6 +124,23 @@ class OrderLineRow(SQLModel, table=True):
     web_taxes: list[dict[str, object]] | None = Field(default=None, sa_column=Column(JSON))
 
 
+class OrderSystemRow(SQLModel, table=True):
+    """Every record of an order in every backend (gateway.persistence.order_systems)."""
+
+    __tablename__ = "order_system_record"
+    __table_args__ = (
+        UniqueConstraint("order_id", "system", "record_id", name="uq_order_system_record"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(foreign_key="customer_order.id", max_length=40, index=True)
+    system: str = Field(max_length=16)
+    record_id: str = Field(max_length=80)
+    location_id: str | None = Field(default=None, max_length=80)
+    status: str | None = Field(default=None, max_length=32)
+    synced_at: datetime = Field(sa_column=_utc())
+
+
 class OrderEventRow(SQLModel, table=True):
     __tablename__ = "order_event"
 

@@ -122,11 +122,17 @@ class OrderLine:
     returned_quantity: int
 
 
-@strawberry.type(description="One system's own id and status for the order.")
+@strawberry.type(description="One record of the order in one system: its own id and status there.")
 class SystemStatus:
     system: SourceSystem
-    id: str | None
-    status: str | None
+    id: str | None = strawberry.field(description="The record's id in that system.")
+    status: str | None = strawberry.field(description="Its status there, as that system says.")
+    location_id: str | None = strawberry.field(
+        description="The node the record is for (a split order has one per node)."
+    )
+    synced_at: datetime | None = strawberry.field(
+        description="When the gateway last heard of this record."
+    )
 
 
 @strawberry.type
@@ -218,7 +224,16 @@ class Order:
             if o.pickup_location_id is None
             else strawberry.ID(o.pickup_location_id),
             pickup_deadline=o.pickup_deadline,
-            systems=[SystemStatus(system=s.system, id=s.id, status=s.status) for s in o.systems],
+            systems=[
+                SystemStatus(
+                    system=s.system,
+                    id=s.id,
+                    status=s.status,
+                    location_id=s.location_id,
+                    synced_at=s.synced_at,
+                )
+                for s in o.systems
+            ],
             tracking=[Tracking(company=t.company, number=t.number, url=t.url) for t in o.tracking],
             timeline=[
                 OrderEvent(

@@ -22,6 +22,8 @@ from tests.e2e.support import (
     gateway,
     ok,
     oms_orders_for,
+    place,
+    rows,
     ship_sales_order,
     system,
 )
@@ -311,3 +313,57 @@ async def test_given_a_write_that_must_not_happen_when_skipped_then_the_rest_go(
     assert [(e["kind"], e["status"]) for e in order["exceptions"]] == [("WRITE_FAILED", "RESOLVED")]
     assert any(e["kind"] == "WRITE_SKIPPED" and reason in e["detail"] for e in order["timeline"])
     assert (await ok(shop.gql, FAILURES, key=order_id))["deliveryFailures"] == []
+
+
+SYSTEMS = """query ($id: ID!) { order(id: $id) { status
+  lines { locationId quantity } systems { system id status locationId syncedAt } } }"""
+
+
+def stocked_in_two_warehouses(dataset) -> str:
+    """A plain SKU two warehouses both hold a few of, free to sell."""
+    for sku in dataset.sellable_skus:
+        if sku in dataset.kits:
+            continue
+        free = [
+            b["actual_qty"] - b["reserved_qty"]
+            for w in dataset.leaf_warehouses
+            if (b := dataset.bin(sku, w.name)) is not None
+        ]
+        if sum(1 for f in free if 3 <= f <= 40) >= 2:
+            return sku
+    raise AssertionError("the sample data has no SKU two warehouses hold")
+
+
+async def test_given_an_order_split_over_two_warehouses_then_each_sales_order_is_listed(
+    dataset, tmp_path
+):
+    sku = stocked_in_two_warehouses(dataset)
+    async with gateway(dataset, tmp_path, routing=WAREHOUSE_SHIPS) as stack:
+        by_node = await rows(stack.gql, sku)
+        warehouses = [
+            r["availableToPromise"]
+            for node, r in by_node.items()
+            if node.startswith("WH-") and r["availableToPromise"] > 0
+        ]
+        quantity = max(warehouses) + 1  # no warehouse ships it alone
+        placed = await place(stack, "split-wh", email="kim@example.org", lines=[(sku, quantity)])
+        await stack.drain()
+
+        order = (await ok(stack.gql, SYSTEMS, id=placed["id"]))["order"]
+        nodes = {line["locationId"] for line in order["lines"]}
+        assert len(nodes) == 2 and all(n.startswith("WH-") for n in nodes)
+        # Support sees both Sales Orders, each with its node, status and last sync,
+        erp = [s for s in order["systems"] if s["system"] == "ERP"]
+        assert {s["locationId"] for s in erp} == nodes
+        assert len({s["id"] for s in erp}) == 2
+        assert {s["status"] for s in erp} == {"To Deliver and Bill"}
+        assert all(s["syncedAt"] for s in order["systems"] if s["system"] != "GATEWAY")
+        assert [s["system"] for s in order["systems"]].count("OMS") == 1
+
+        # and shipping the order ships both: each Sales Order gets its Delivery Note.
+        await ok(stack.gql, SHIP, id=placed["id"], key="split-wh-ship")
+        await stack.drain()
+        shipped = (await ok(stack.gql, SYSTEMS, id=placed["id"]))["order"]
+        assert {s["status"] for s in shipped["systems"] if s["system"] == "ERP"} == {"To Bill"}
+        for record in erp:
+            assert sales_order(stack, record["id"])["per_delivered"] == 100.0

@@ -127,8 +127,10 @@ ERPNEXT = {
     "On Hold": S.ALLOCATED,
     "To Deliver and Bill": S.ALLOCATED,
     "To Deliver": S.ALLOCATED,
-    "To Bill": S.DELIVERED,
-    "Completed": S.DELIVERED,
+    # A Delivery Note means the goods left the warehouse; ERPNext knows nothing of the
+    # carrier's delivery (a pickup order's goods left with the customer).
+    "To Bill": S.SHIPPED,
+    "Completed": S.SHIPPED,
     "Cancelled": S.CANCELLED,
     "Closed": None,
 }
@@ -160,7 +162,9 @@ def test_shopify_order_is_as_far_along_as_its_least_advanced_live_fulfillment_or
 
 @pytest.mark.parametrize(("status", "expected"), ERPNEXT.items())
 def test_erpnext_sales_order_statuses_map_as_documented(status, expected):
-    assert erpnext_status(status) is expected
+    assert erpnext_status(status, Channel.ONLINE) is expected
+    collected = S.COLLECTED if expected is S.SHIPPED else expected
+    assert erpnext_status(status, Channel.PICKUP) is collected
 
 
 @given(

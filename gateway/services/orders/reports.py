@@ -21,6 +21,7 @@ from gateway.domain.orders import (
 )
 from gateway.ports import ErpOrdersPort, OmsPort, WebOrdersPort
 from gateway.services.orders.states import (
+    PROGRESS,
     erpnext_status,
     shopify_status,
     woocommerce_status,
@@ -55,30 +56,57 @@ class OrderReports:
     web: WebOrdersPort | None = None
 
     async def read(self, order: Order, *, web: bool = False) -> SyncReading:
-        """The OMS's and the ERP's reports, and the storefront's when ``web``."""
-        ids = {s.system: s.id for s in order.systems}
+        """The OMS's and the ERP's reports, and the storefront's when ``web``. Each record
+        is read: a split order's Sales Orders report together, as far along as the least
+        advanced of them."""
         reports: list[StatusReport] = []
         systems: list[SystemRecord] = []
         tracking: tuple[Tracking, ...] | None = None
-        if self.oms is not None and ids.get(SourceSystem.OMS):
-            found = await self.oms.order(str(ids[SourceSystem.OMS]))
-            if found is not None:
+        if self.oms is not None:
+            for oms_id in _ids(order, SourceSystem.OMS):
+                found = await self.oms.order(oms_id)
+                if found is None:
+                    continue
                 statuses = [fo.status for fo in found.fulfillment_orders]
                 raw = ",".join(sorted(set(statuses))) or "NONE"
                 reports.append(StatusReport(SourceSystem.OMS, shopify_status(statuses), raw))
-                systems.append(SystemRecord(SourceSystem.OMS, None, raw))
+                systems.append(SystemRecord(SourceSystem.OMS, oms_id, raw))
                 tracking = tuple(t for fo in found.fulfillment_orders for t in fo.tracking) or None
-        if self.erp is not None and ids.get(SourceSystem.ERP):
-            sales_order = await self.erp.sales_order(str(ids[SourceSystem.ERP]))
-            if sales_order is not None:
+        if self.erp is not None:
+            said: list[tuple[str, OrderStatus | None]] = []
+            for name in _ids(order, SourceSystem.ERP):
+                sales_order = await self.erp.sales_order(name)
+                if sales_order is None:
+                    continue
                 status = sales_order.status
-                reports.append(StatusReport(SourceSystem.ERP, erpnext_status(status), status))
-                systems.append(SystemRecord(SourceSystem.ERP, None, status))
-        if web and self.web is not None and ids.get(SourceSystem.STOREFRONT):
-            web_order = await self.web.web_order(int(str(ids[SourceSystem.STOREFRONT])))
-            if web_order is not None:
+                said.append((f"{name} {status}", erpnext_status(status, order.channel)))
+                systems.append(SystemRecord(SourceSystem.ERP, name, status))
+            if said:
+                raw = ", ".join(text for text, _ in said)
+                reports.append(StatusReport(SourceSystem.ERP, _together(said), raw))
+        if web and self.web is not None:
+            for web_id in _ids(order, SourceSystem.STOREFRONT):
+                web_order = await self.web.web_order(int(web_id))
+                if web_order is None:
+                    continue
                 status = web_order.status
                 mapped = woocommerce_status(status, order.channel)
                 reports.append(StatusReport(SourceSystem.STOREFRONT, mapped, status))
-                systems.append(SystemRecord(SourceSystem.STOREFRONT, None, status))
+                systems.append(SystemRecord(SourceSystem.STOREFRONT, web_id, status))
         return SyncReading(tuple(reports), OrderChanges(tuple(systems), tracking))
+
+
+def _ids(order: Order, system: SourceSystem) -> list[str]:
+    return [s.id for s in order.systems if s.system is system and s.id]
+
+
+def _together(said: list[tuple[str, OrderStatus | None]]) -> OrderStatus | None:
+    """Several records of one system: cancelled when all are, else the least advanced of
+    the live ones (None when one says nothing)."""
+    statuses = [status for _, status in said]
+    if any(status is None for status in statuses):
+        return None
+    live = [s for s in statuses if s is not None and s is not S.CANCELLED]
+    if not live:
+        return S.CANCELLED
+    return min(live, key=lambda s: PROGRESS[s])

@@ -16,9 +16,11 @@ WooCommerce order.status         Shopify FulfillmentOrder.status   ERPNext Sales
   processing       ALLOCATED       CLOSED                    SHIPPED     To Deliver and Bill,
   ready-for-pickup READY_FOR_PICKUP  CANCELLED               CANCELLED     To Deliver     ALLOCATED
   completed        DELIVERED (COLLECTED for pickup orders)               To Bill, Completed
-  cancelled, failed, trash CANCELLED                                        DELIVERED
+  cancelled, failed, trash CANCELLED                                           SHIPPED (*)
   refunded         RETURNED                                            Cancelled        CANCELLED
                                                                        Closed           None
+(*) a Delivery Note was submitted: the goods left the warehouse (COLLECTED for a pickup
+order); ERPNext knows nothing of the carrier's delivery.
 An order with several fulfillment orders is as far along as its least advanced one.
 """
 
@@ -143,10 +145,11 @@ _ERPNEXT_SALES_ORDER: dict[str, OrderStatus] = {
     "On Hold": S.ALLOCATED,
     "To Deliver and Bill": S.ALLOCATED,
     "To Deliver": S.ALLOCATED,
-    "To Bill": S.DELIVERED,
-    "Completed": S.DELIVERED,
     "Cancelled": S.CANCELLED,
 }
+# A submitted Delivery Note: the goods left the warehouse (ERPNext knows nothing of the
+# carrier's delivery).
+_ERPNEXT_DELIVERED = frozenset({"To Bill", "Completed"})
 
 
 def shopify_status(fulfillment_order_statuses: Iterable[str]) -> OrderStatus | None:
@@ -163,7 +166,9 @@ def shopify_status(fulfillment_order_statuses: Iterable[str]) -> OrderStatus | N
     return min(live, key=lambda s: PROGRESS[s])
 
 
-def erpnext_status(status: str) -> OrderStatus | None:
+def erpnext_status(status: str, channel: Channel) -> OrderStatus | None:
+    if status in _ERPNEXT_DELIVERED:
+        return S.COLLECTED if channel is Channel.PICKUP else S.SHIPPED
     return _ERPNEXT_SALES_ORDER.get(status)
 
 

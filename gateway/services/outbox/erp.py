@@ -82,7 +82,7 @@ def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
             ERP,
             "ERP_SALES_ORDER",
             f"Sales Order {so.name} submitted, stock reserved in the ERP",
-            OrderChanges(systems=(SystemRecord(ERP, so.name, so.status),)),
+            OrderChanges(systems=(SystemRecord(ERP, so.name, so.status, message.location_id),)),
         )
         return skus
 
@@ -116,7 +116,7 @@ def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
             ERP,
             "ERP_SALES_ORDER_CANCELLED",
             f"Sales Order {so.name} cancelled, ERP reservation released",
-            OrderChanges(systems=(SystemRecord(ERP, None, so.status),)),
+            OrderChanges(systems=(SystemRecord(ERP, so.name, so.status),)),
         )
         # The Bins gave the units back: a reading cached before that still counts them
         # reserved, and the released holds no longer say so, so fetch afresh.
@@ -134,7 +134,7 @@ def _delivered(message: DeliverSalesOrder, so: SalesOrderWritten) -> Record:
             ERP,
             "ERP_DELIVERED",
             f"Sales Order {so.name} delivered (Delivery Note): its units left the warehouse",
-            OrderChanges(systems=(SystemRecord(ERP, None, so.status),)),
+            OrderChanges(systems=(SystemRecord(ERP, so.name, so.status),)),
         )
         # The Bins moved (on hand and reserved fell together): read them afresh.
         return await uow.reservations.held_skus(message.ordering_key)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from gateway.domain import SourceSystem
+from gateway.domain.orders import OrderChanges, SystemRecord
 from gateway.domain.outbox import AdjustmentWritten, PosWrite, RecordRestock, RecordSale
 from gateway.domain.truth import AuditEntry, AuditKind
 from gateway.ports import PosStockWritesPort, UnitOfWork
@@ -71,6 +72,10 @@ def _sold(message: RecordSale) -> Record:
             POS,
             "POS_SALE",
             f"{message.quantity}x {message.sku} recorded as sold at {message.location_id}",
+            # Square holds no order: its record is the sale at that store.
+            OrderChanges(
+                systems=(SystemRecord(POS, message.location_ref, "SOLD", message.location_id),)
+            ),
         )
         return skus
 
@@ -98,8 +103,20 @@ def _restocked(message: RecordRestock) -> Record:
                 )
             ]
         )
+        # A return's restock leaves the sale as it was; a cancelled sale is undone.
+        undone = (
+            ()
+            if message.return_line_id is not None
+            else (SystemRecord(POS, message.location_ref, "RESTOCKED", message.location_id),)
+        )
         await note_on_order(
-            uow, message.ordering_key, now, POS, "POS_RESTOCK", f"{message.sku} back in stock"
+            uow,
+            message.ordering_key,
+            now,
+            POS,
+            "POS_RESTOCK",
+            f"{message.sku} back in stock",
+            OrderChanges(systems=undone),
         )
         return [message.sku]
 
