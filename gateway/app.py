@@ -26,6 +26,7 @@ from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.governance.order_watch import OrderWatch
 from gateway.governance.write_failures import WriteFailures
 from gateway.heap import startup_heap_frozen
 from gateway.nodes import load_node_file
@@ -249,6 +250,16 @@ def build_services(
         reports,
         settings.web_pickup_status,
     )
+    order_watch = OrderWatch(
+        uow,
+        reports,
+        lifecycle,
+        clock,
+        settings.truth,
+        answers_changed,
+        worker.wake,
+        window=timedelta(days=settings.order_watch_days),
+    )
     placement = OrderPlacement(commands, availability, catalog, holds, planner, clock, hold_policy)
     return Services(
         settings=settings,
@@ -284,6 +295,7 @@ def build_services(
         ),
         storefront_sync=storefront_sync,
         worker=worker,
+        order_watch=order_watch,
         web_orders=WebOrderImporter(
             uow,
             backends.storefront,
@@ -298,7 +310,7 @@ def build_services(
                 settings.truth,
                 settings.web_order_default_location_id,
             ),
-            lifecycle,
+            order_watch,
         ),
     )
 
@@ -338,6 +350,24 @@ def background_tasks(
         # starting together would all ask for the lock at once.
         period = settings.truth.reconcile_seconds
         tasks["reconcile"] = background.every(period, reconcile, "reconcile", first_after=period)
+
+    async def watch_orders() -> None:
+        async with exclusively(db, "order-watch") as mine:
+            if mine:
+                report = await services.order_watch.run()
+                log.info(
+                    "order-state check: %d orders, %d moved, %d mismatches opened, %d closed",
+                    report.checked,
+                    report.moved,
+                    report.opened,
+                    report.closed,
+                )
+
+    if settings.order_watch_seconds > 0:
+        period = settings.order_watch_seconds
+        tasks["order-watch"] = background.every(
+            period, watch_orders, "order-state check", first_after=period
+        )
     if settings.web_order_sync_seconds > 0:
         tasks["web-orders"] = background.every(
             settings.web_order_sync_seconds, services.web_orders.sync, "web order import"

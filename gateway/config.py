@@ -128,6 +128,8 @@ DEFAULT_OWNERS = [
         owner="fulfilment",
         kinds=[DiscrepancyKind.UNALLOCATABLE_ORDER, DiscrepancyKind.WRITE_FAILED],
     ),
+    # Systems telling a customer different things about one order: who answers them.
+    OwnerRule(owner="customer-service", kinds=[DiscrepancyKind.ORDER_STATE_MISMATCH]),
     OwnerRule(owner="inventory-control", kinds=[DiscrepancyKind.LEDGER_INCONSISTENCY]),
     OwnerRule(owner="store-ops", location_types=[NodeType.STORE]),
     OwnerRule(
@@ -191,6 +193,7 @@ class TruthSettings(BaseModel, frozen=True):
             DiscrepancyKind.LEDGER_INCONSISTENCY: Severity.HIGH,
             DiscrepancyKind.UNALLOCATABLE_ORDER: Severity.HIGH,
             DiscrepancyKind.WRITE_FAILED: Severity.HIGH,
+            DiscrepancyKind.ORDER_STATE_MISMATCH: Severity.HIGH,
         }
     )
     # How long an owner has, per severity.
@@ -313,6 +316,10 @@ class Settings(BaseSettings):
     # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
     # store offering local pickup); empty: the customer note alone.
     web_pickup_status: str | None = "ready-for-pickup"
+    # Compare every order changed in the last ORDER_WATCH_DAYS with what each system says
+    # of it, every this many seconds (0 = off).
+    order_watch_seconds: float = 60.0
+    order_watch_days: int = Field(default=30, ge=1)
 
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     truth: TruthSettings = Field(default_factory=TruthSettings)

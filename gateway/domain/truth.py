@@ -36,13 +36,20 @@ class DiscrepancyKind(StrEnum):
     # An order's exceptions (their key names the order):
     UNALLOCATABLE_ORDER = "UNALLOCATABLE_ORDER"  # an order no node can fill was not accepted
     WRITE_FAILED = "WRITE_FAILED"  # a write the order owes a system was dead-lettered
+    ORDER_STATE_MISMATCH = "ORDER_STATE_MISMATCH"  # a system contradicts the order's status
 
     @property
     def of_order(self) -> bool:
         return self in ORDER_KINDS
 
 
-ORDER_KINDS = frozenset({DiscrepancyKind.UNALLOCATABLE_ORDER, DiscrepancyKind.WRITE_FAILED})
+ORDER_KINDS = frozenset(
+    {
+        DiscrepancyKind.UNALLOCATABLE_ORDER,
+        DiscrepancyKind.WRITE_FAILED,
+        DiscrepancyKind.ORDER_STATE_MISMATCH,
+    }
+)
 
 
 class Severity(StrEnum):

@@ -227,6 +227,19 @@ class SqlOrders:
         page = await _assemble(self._conn, rows[:first], with_events=True)
         return page, len(rows) > first
 
+    async def to_watch(self, since: datetime, after_id: str, limit: int) -> list[str]:
+        query = (
+            select(orders.c.id)
+            .where(
+                orders.c.status != OrderStatus.RETURNED,
+                orders.c.updated_at >= since,
+                orders.c.id > after_id,
+            )
+            .order_by(orders.c.id)
+            .limit(limit)
+        )
+        return [r.id for r in await self._conn.execute(query)]
+
     async def due_no_shows(self, now: datetime, limit: int) -> list[str]:
         query = (
             select(orders.c.id)

@@ -135,6 +135,11 @@ class Orders(Protocol):
 
     async def due_no_shows(self, now: datetime, limit: int) -> list[str]: ...
 
+    async def to_watch(self, since: datetime, after_id: str, limit: int) -> list[str]:
+        """Ids of orders not yet RETURNED and changed since ``since``, by id after
+        ``after_id`` (the order-state check pages through them)."""
+        ...
+
     async def move_status(self, order_id: str, event: OrderEvent, changes: OrderChanges) -> None:
         """The order becomes ``event.to_status`` with ``changes``; the event joins its
         timeline."""

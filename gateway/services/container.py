@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config import Settings
+from gateway.governance.order_watch import OrderWatch
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
@@ -45,3 +46,4 @@ class Services:
     storefront_sync: StorefrontSync
     worker: OutboxWorker
     web_orders: WebOrderImporter
+    order_watch: OrderWatch

@@ -32,7 +32,7 @@ storefront only for a web order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -127,6 +127,8 @@ class Move:
     changes: OrderChanges = NO_CHANGES
     tracking: Tracking | None = None  # handed to the OMS and the storefront with a shipment
     source: SourceSystem = SourceSystem.GATEWAY  # who moved it (never written back to)
+    # Systems contradicting the move: left for a person to put right, not overwritten.
+    not_told: frozenset[SourceSystem] = frozenset()
 
 
 MoveFor = Callable[[datetime], Move]
@@ -198,11 +200,19 @@ class OrderLifecycle:
         source: SourceSystem,
         detail: str,
         changes: OrderChanges = NO_CHANGES,
+        not_told: Collection[SourceSystem] = (),
     ) -> None:
         """Move ``order`` to ``target`` because ``source`` reports it (the caller checked
-        the move is forward and allowed): the other systems are told."""
+        the move is forward and allowed): the other systems are told, but those in
+        ``not_told``."""
         kind = "CANCELLED" if target is S.CANCELLED else "STATUS_CHANGED"
-        move = Move(kind=kind, detail=detail, changes=changes, source=source)
+        move = Move(
+            kind=kind,
+            detail=detail,
+            changes=changes,
+            source=source,
+            not_told=frozenset(not_told),
+        )
         await self._move(uow, order, now, target, move)
 
     async def _refuse_once_left(self, order_id: str) -> None:
@@ -261,7 +271,8 @@ class OrderLifecycle:
         for entered in path(order.status, to, order.channel) or (to,):
             owed += await self._owed(uow, entered, order, now, move)
         # The system that reported the move did it already.
-        await uow.outbox.add([m for m in owed if m.target is not move.source], now)
+        told = [m for m in owed if m.target is not move.source and m.target not in move.not_told]
+        await uow.outbox.add(told, now)
         if to is S.CANCELLED:
             await uow.reservations.release_order(order.id, now)
 

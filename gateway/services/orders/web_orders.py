@@ -42,10 +42,9 @@ from gateway.domain.orders import (
     SystemRecord,
 )
 from gateway.domain.outbox import UpdateWebOrder
+from gateway.governance.order_watch import OrderWatch
 from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebOrdersPort
 from gateway.services.commands import OnChange
-from gateway.services.orders.book import order_skus
-from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.states import advance, woocommerce_status
 from gateway.services.orders.web_placement import NO_SKU_PREFIX, TO_ALLOCATE, WebOrderPlacement
 
@@ -182,8 +181,9 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
 class WebOrderImporter:
     """Keeps one canonical order per web order: a new one still to be sent is allocated
     (gateway.services.orders.web_placement), one already done with is recorded as it is;
-    a known one follows WooCommerce forward, and a cancellation there gives its holds back
-    and cancels what it owes the other systems (gateway.services.orders.lifecycle)."""
+    a known one whose WooCommerce status would move it is checked against every system
+    that holds it (gateway.governance.order_watch): a move applies and the others are told,
+    a contradiction is owned as an ORDER_STATE_MISMATCH."""
 
     def __init__(
         self,
@@ -192,14 +192,14 @@ class WebOrderImporter:
         clock: Clock,
         on_change: OnChange,
         placement: WebOrderPlacement,
-        lifecycle: OrderLifecycle,
+        watch: OrderWatch | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._web = web
         self._clock = clock
         self._on_change = on_change
         self._placement = placement
-        self._lifecycle = lifecycle
+        self._watch = watch
         self._seen_until: datetime | None = None
 
     async def sync(self) -> int:
@@ -235,7 +235,6 @@ class WebOrderImporter:
 
     async def _follow(self, order_id: str, web: WebOrder) -> int:
         """Move a known order to what WooCommerce now says of it, where it may go."""
-        skus: list[str] = []
         async with self._uow() as uow:
             now = self._clock.now()
             known = await uow.orders.get(order_id, for_update=True)
@@ -260,8 +259,8 @@ class WebOrderImporter:
             web_status = OrderChanges(
                 systems=(SystemRecord(SourceSystem.STOREFRONT, None, web.status),)
             )
+            await uow.orders.update(known.id, now, web_status)
             if target is None:
-                await uow.orders.update(known.id, now, web_status)
                 await uow.orders.add_event(
                     known.id,
                     OrderEvent(
@@ -271,20 +270,11 @@ class WebOrderImporter:
                         detail=f"WooCommerce says {web.status}; order stays {known.status.value}",
                     ),
                 )
-            else:
-                await self._lifecycle.follow_in(
-                    uow,
-                    known,
-                    now,
-                    target,
-                    SourceSystem.STOREFRONT,
-                    f"WooCommerce status {web.status}",
-                    web_status,
-                )
-                skus = list(order_skus(known))
             await uow.commit()
-        if skus:
-            await self._on_change(skus)
+        if target is not None and self._watch is not None:
+            # A move WooCommerce reports is checked against what every other system says
+            # (a cancel there is not applied to an order the warehouse shipped).
+            await self._watch.check(order_id)
         return 1
 
 
