@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from gateway.domain.documents import Tracking
+from gateway.domain.orders import Disposition
 from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
 from gateway.services.orders.draft import PlaceOrderRequest
@@ -182,6 +183,38 @@ class Mutation:
     ) -> ReturnRequest:
         received = await info.context.services.returns.receive(str(id), idempotency_key)
         return ReturnRequest.from_domain(received)
+
+    @strawberry.mutation(
+        description="Returned units held for inspection or refurbishment go back on the "
+        "shelf: written to the node's source of truth, sellable once it records them."
+    )
+    async def restock_return_units(
+        self,
+        info: Info,
+        return_id: strawberry.ID,
+        skus: list[str],
+        idempotency_key: IdempotencyKey,
+    ) -> ReturnRequest:
+        decided = await info.context.services.returns.decide(
+            str(return_id), skus, Disposition.RESTOCK, idempotency_key
+        )
+        return ReturnRequest.from_domain(decided)
+
+    @strawberry.mutation(
+        description="Returned units held for inspection or refurbishment are written off: "
+        "no longer incoming anywhere."
+    )
+    async def dispose_return_units(
+        self,
+        info: Info,
+        return_id: strawberry.ID,
+        skus: list[str],
+        idempotency_key: IdempotencyKey,
+    ) -> ReturnRequest:
+        decided = await info.context.services.returns.decide(
+            str(return_id), skus, Disposition.DISPOSE, idempotency_key
+        )
+        return ReturnRequest.from_domain(decided)
 
     @strawberry.mutation(
         description="Never send a dead-lettered backend write (say why): the writes of its "

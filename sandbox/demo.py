@@ -90,6 +90,9 @@ ROUTED_ORDER = """query ($id: ID!) { order(id: $id) { id status lines { sku quan
 DEMO_RECONCILE_SECONDS = 30.0
 
 
+DEMO_RETURNS_LOCATION = "WH-CENTRAL-WAREHOUSE"
+
+
 def demo_settings(
     host: str, port: int, ports: SimulatorPorts, nodes_file: Path, workdir: Path | None = None
 ) -> Settings:
@@ -110,6 +113,8 @@ def demo_settings(
         redis_url=None,
         # Reconcile often, so the seeded drift shows up in the queue within half a minute.
         truth=TruthSettings(reconcile_seconds=DEMO_RECONCILE_SECONDS),
+        # Where returns of web orders that no node is known to have shipped go.
+        returns_location_id=DEMO_RETURNS_LOCATION,
         **database,
     )
 

@@ -149,6 +149,10 @@ class Disposition(StrEnum):
     DISPOSE = "DISPOSE"  # written off
 
 
+# Units back at the node that someone must look at before they are sold or written off.
+AWAITING_DECISION = frozenset({Disposition.INSPECT, Disposition.REFURBISH})
+
+
 class ReturnStatus(StrEnum):
     OPEN = "OPEN"  # approved, units on their way back
     RECEIVED = "RECEIVED"  # units arrived at the node and were dispositioned
@@ -164,6 +168,18 @@ class ReturnLine:
     disposition: Disposition
     location_id: str
     refund: Money
+    line_id: int | None = None  # once stored
+    received_at: datetime | None = None
+    decided_at: datetime | None = None  # INSPECT / REFURBISH: restocked or disposed since
+
+    @property
+    def awaiting_decision(self) -> bool:
+        """Back at the node, waiting for someone to restock or dispose of it."""
+        return (
+            self.received_at is not None
+            and self.decided_at is None
+            and self.disposition in AWAITING_DECISION
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from gateway.domain import Channel
+from gateway.domain.orders import AWAITING_DECISION
 from gateway.domain.reservations import (
     HoldPlan,
     LedgerEntry,
@@ -90,15 +91,17 @@ def _ledger_query(at_locations: bool) -> Any:
             or_(holds.c.applied_at.is_(None), holds.c.applied_at > applied_after),
         )
     )
+    # INSPECT and REFURBISH units are incoming at their node until someone decides.
+    awaiting_decision = and_(
+        return_lines.c.disposition.in_([d.value for d in AWAITING_DECISION]),
+        return_lines.c.decided_at.is_(None),
+    )
     returning = select(
         return_lines.c.sku,
         return_lines.c.location_id,
         case(
             (
-                or_(
-                    return_lines.c.received_at.is_(None),
-                    return_lines.c.disposition == "INSPECT",
-                ),
+                or_(return_lines.c.received_at.is_(None), awaiting_decision),
                 literal(LedgerKind.INCOMING.value),
             ),
             else_=literal(LedgerKind.RESTOCK.value),
@@ -109,7 +112,7 @@ def _ledger_query(at_locations: bool) -> Any:
         return_lines.c.sku.in_(skus),
         or_(
             return_lines.c.received_at.is_(None),
-            return_lines.c.disposition == "INSPECT",
+            awaiting_decision,
             and_(
                 return_lines.c.disposition == "RESTOCK",
                 or_(

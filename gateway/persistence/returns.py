@@ -120,6 +120,13 @@ class SqlReturns:
         )
         return {sku: int(quantity) for sku, quantity in await self._conn.execute(query)}
 
+    async def decide(self, line_id: int, disposition: Disposition, at: datetime) -> None:
+        await self._conn.execute(
+            update(return_lines)
+            .where(return_lines.c.id == line_id)
+            .values(disposition=disposition, decided_at=at)
+        )
+
     async def mark_lines_applied(self, line_ids: Sequence[int], at: datetime) -> None:
         await self._conn.execute(
             update(return_lines)
@@ -166,6 +173,9 @@ async def _assemble(
                         disposition=Disposition(line.disposition),
                         location_id=line.location_id,
                         refund=Money.from_minor(line.refund_minor, cur),
+                        line_id=line.id,
+                        received_at=line.received_at,
+                        decided_at=line.decided_at,
                     )
                     for line in lines_of[r.id]
                 ),

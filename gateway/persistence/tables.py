@@ -168,8 +168,9 @@ class ReturnRow(SQLModel, table=True):
 
 
 class ReturnLineRow(SQLModel, table=True):
-    """A returned SKU. Until the source of truth records the unit back (``applied_at``), a
-    RESTOCK line counts as on hand at its node and every line as incoming there."""
+    """A returned SKU. Every line counts as incoming at its node until received, INSPECT
+    and REFURBISH lines until someone decides (``decided_at``); a RESTOCK line counts as on
+    hand there until the source of truth records the unit back (``applied_at``)."""
 
     __tablename__ = "return_line"
     __table_args__ = (Index("ix_return_line_sku_location", "sku", "location_id"),)
@@ -185,6 +186,8 @@ class ReturnLineRow(SQLModel, table=True):
     refund_minor: int = 0
     received_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     applied_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # INSPECT / REFURBISH units stay incoming at the node until restocked or disposed of.
+    decided_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class OutboxRow(SQLModel, table=True):

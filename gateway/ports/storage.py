@@ -26,6 +26,7 @@ from gateway.domain import SourceSystem, StockReading, StoreSum
 from gateway.domain.documents import WebOrderLine
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.orders import (
+    Disposition,
     Order,
     OrderChanges,
     OrderEvent,
@@ -176,6 +177,10 @@ class Returns(Protocol):
         ...
 
     async def mark_lines_applied(self, line_ids: Sequence[int], at: datetime) -> None: ...
+
+    async def decide(self, line_id: int, disposition: Disposition, at: datetime) -> None:
+        """A line awaiting a decision restocked (RESTOCK) or written off (DISPOSE)."""
+        ...
 
     async def update(
         self,

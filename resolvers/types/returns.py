@@ -41,6 +41,12 @@ class ReturnLine:
     disposition: Disposition
     location_id: strawberry.ID = strawberry.field(description="The node it goes back to.")
     refund: Money
+    received_at: datetime | None
+    awaiting_decision: bool = strawberry.field(
+        description="Back at the node as INSPECT or REFURBISH: incoming there until "
+        "restockReturnUnits or disposeReturnUnits."
+    )
+    decided_at: datetime | None
 
 
 @strawberry.type
@@ -70,6 +76,9 @@ class ReturnRequest:
                     disposition=x.disposition,
                     location_id=strawberry.ID(x.location_id),
                     refund=Money.of(x.refund),
+                    received_at=x.received_at,
+                    awaiting_decision=x.awaiting_decision,
+                    decided_at=x.decided_at,
                 )
                 for x in r.lines
             ],

@@ -367,3 +367,77 @@ async def test_given_an_order_split_over_two_warehouses_then_each_sales_order_is
         assert {s["status"] for s in shipped["systems"] if s["system"] == "ERP"} == {"To Bill"}
         for record in erp:
             assert sales_order(stack, record["id"])["per_delivered"] == 100.0
+
+
+RETURN_FIELDS = """id status omsReturnId webRefundId lines { sku disposition locationId
+  awaitingDecision receivedAt decidedAt }"""
+REQUEST_RETURN = f"""mutation ($orderId: ID!, $lines: [ReturnLineInput!]!, $key: String!) {{
+  requestReturn(orderId: $orderId, lines: $lines, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+RECEIVE_RETURN = f"""mutation ($id: ID!, $key: String!) {{
+  receiveReturn(id: $id, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+RESTOCK_UNITS = f"""mutation ($id: ID!, $skus: [String!]!, $key: String!) {{
+  restockReturnUnits(returnId: $id, skus: $skus, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+DISPOSE_UNITS = f"""mutation ($id: ID!, $skus: [String!]!, $key: String!) {{
+  disposeReturnUnits(returnId: $id, skus: $skus, idempotencyKey: $key) {{ {RETURN_FIELDS} }} }}"""
+
+
+async def test_given_a_web_order_returned_for_refurbishment_then_it_waits_for_a_decision(
+    shop: Stack,
+):
+    order_id, web = await web_order_at_warehouse(shop)
+    (node,) = (await ok(shop.gql, ORDER, id=order_id))["order"]["fulfillmentLocationIds"]
+    await ok(shop.gql, SHIP, id=order_id, key="r-ship")
+    await ok(shop.gql, DELIVERED, id=order_id, key="r-delivered")
+    await shop.drain()
+    before = (await rows(shop.gql, SHOE))[node]
+
+    # Given the customer sends back one defective pair,
+    opened = (
+        await ok(
+            shop.gql,
+            REQUEST_RETURN,
+            orderId=order_id,
+            lines=[{"sku": SHOE, "quantity": 1, "reason": "DEFECTIVE", "condition": "DEFECTIVE"}],
+            key="r-open",
+        )
+    )["requestReturn"]
+    # it goes back to the warehouse that shipped it, and the OMS hears of the return;
+    (line,) = opened["lines"]
+    assert (line["disposition"], line["locationId"]) == ("REFURBISH", node)
+    await ok(shop.gql, RECEIVE_RETURN, id=opened["id"], key="r-receive")
+    await shop.drain()
+    (oms,) = oms_orders_for(shop.apps, order_id)
+    assert [r.status for r in oms.returns] == ["CLOSED"]
+    # the WooCommerce refund says the pair went to refurbishment (and restocks nothing),
+    (refund,) = woo_order(shop, web).refunds
+    assert "1x SHOE-TRAIL-42 to refurbishment" in refund.reason
+
+    # and once received it stays visible at the node, incoming, not sellable;
+    received = (await ok(shop.gql, RETURN_QUERY, id=opened["id"]))["returnRequest"]
+    assert received["lines"][0]["awaitingDecision"] is True
+    at_node = (await rows(shop.gql, SHOE))[node]
+    assert at_node["incoming"] == before["incoming"] + 1
+    assert at_node["availableToPromise"] == before["availableToPromise"]
+
+    # until the repair team puts it back on the shelf: ERPNext receives it, it sells again.
+    so_name = system((await ok(shop.gql, ORDER, id=order_id))["order"], "ERP")["id"]
+    warehouse = warehouse_of(shop, so_name)
+    actual, _ = erp_bin(shop.apps, SHOE, warehouse)
+    restocked = (await ok(shop.gql, RESTOCK_UNITS, id=opened["id"], skus=[SHOE], key="r-fix"))[
+        "restockReturnUnits"
+    ]
+    assert restocked["lines"][0]["awaitingDecision"] is False
+    assert restocked["lines"][0]["disposition"] == "RESTOCK"
+    await shop.drain()
+    assert erp_bin(shop.apps, SHOE, warehouse)[0] == actual + 1
+    after = (await rows(shop.gql, SHOE))[node]
+    assert after["incoming"] == before["incoming"]
+    assert after["availableToPromise"] == before["availableToPromise"] + 1
+    # A decision taken cannot be taken again.
+    again = await error_of(shop.gql, DISPOSE_UNITS, id=opened["id"], skus=[SHOE], key="r-bin")
+    assert (again["code"], again["field"]) == ("BAD_USER_INPUT", "skus")
+    timeline = (await ok(shop.gql, ORDER, id=order_id))["order"]["timeline"]
+    assert any(e["kind"] == "RETURN_UNITS_RESTOCK" for e in timeline)
+
+
+RETURN_QUERY = f"query ($id: ID!) {{ returnRequest(id: $id) {{ {RETURN_FIELDS} }} }}"

@@ -191,6 +191,27 @@ async def test_given_a_collected_pickup_order_when_returned_then_restocked_units
     )
     assert [r.status for r in oms_order.returns] == ["CLOSED", "CLOSED"]
 
+    # The opened socks waited for inspection; written off, they are incoming no more.
+    disposed = (
+        await ok(
+            stack.gql,
+            """mutation ($id: ID!, $key: String!) { disposeReturnUnits(returnId: $id,
+              skus: ["SOCK-MER-CREW-M"], idempotencyKey: $key) {
+              lines { sku disposition awaitingDecision decidedAt } } }""",
+            id=first["id"],
+            key="dispose-socks",
+        )
+    )["disposeReturnUnits"]
+    assert [(x["sku"], x["disposition"], x["awaitingDecision"]) for x in disposed["lines"]] == [
+        (SHOE, "RESTOCK", False),
+        (SOCKS, "DISPOSE", False),
+    ]
+    socks = await position(stack.gql, SOCKS, BERLIN_STORE)
+    assert (socks["incoming"], socks["availableToPromise"]) == (
+        0,
+        socks_collected["availableToPromise"],
+    )
+
 
 # --- e: no-show ----------------------------------------------------------------------------
 

@@ -283,7 +283,7 @@ class OrderLifecycle:
         for owed in OWED.get(entered, ()):
             if owed is Owed.UNITS_LEAVE:
                 messages += await self._deliveries(uow, order)
-            elif owed is Owed.OMS_FULFILMENT and await _oms_told(uow, order.id):
+            elif owed is Owed.OMS_FULFILMENT and await oms_told(uow, order.id):
                 step_name = "pickup" if order.channel is Channel.PICKUP else "ship"
                 messages.append(fulfill_oms_order(order.id, move.tracking, step_name))
             elif owed is Owed.RELEASE_AT_SOURCES:
@@ -297,7 +297,7 @@ class OrderLifecycle:
                         plans=await self._holds.plans_for(held.lines),
                         now=now,
                     )
-            elif owed is Owed.OMS_CANCELLATION and await _oms_told(uow, order.id):
+            elif owed is Owed.OMS_CANCELLATION and await oms_told(uow, order.id):
                 messages.append(cancel_oms_order(order.id))
             elif owed is Owed.STOREFRONT_TOLD:
                 messages += await self._storefront_told(order, entered, move)
@@ -355,7 +355,7 @@ class OrderLifecycle:
         ]
 
 
-async def _oms_told(uow: UnitOfWork, order_id: str) -> bool:
+async def oms_told(uow: UnitOfWork, order_id: str) -> bool:
     """Whether the order owes (or made) the OMS order a fulfilment or cancel acts on."""
     told = await uow.outbox.for_key(order_id)
     return any(isinstance(d.message, CreateOmsOrder) for d in told)

@@ -12,15 +12,15 @@ from gateway.domain.orders import (
     NO_CHANGES,
     Disposition,
     OrderEvent,
-    OrderOrigin,
     ReturnRequest,
     ReturnStatus,
 )
 from gateway.domain.outbox import CloseOmsReturn, OutboxMessage, RefundWebOrder
-from gateway.errors import IllegalTransition, NotFound
+from gateway.errors import BadUserInput, IllegalTransition, NotFound
 from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
 from gateway.services.commands import Command, Commands
+from gateway.services.orders.lifecycle import oms_told
 from gateway.services.orders.states import require_transition
 from gateway.services.orders.web_orders import web_refund_lines
 from gateway.services.orders.writes import oms_create_reference
@@ -48,6 +48,20 @@ async def load_return(uow: UnitOfWork, return_id: str) -> ReturnRequest:
 
 def return_skus(request: ReturnRequest) -> list[str]:
     return [line.sku for line in request.lines]
+
+
+def refund_reason(request: ReturnRequest) -> str:
+    """What the refund says in WooCommerce: each line's fate, for the shop's staff."""
+    fates = ", ".join(f"{x.quantity}x {x.sku} {_FATE[x.disposition]}" for x in request.lines)
+    return f"Return {request.id}: {fates}"
+
+
+_FATE = {
+    Disposition.RESTOCK: "restocked",
+    Disposition.INSPECT: "held for inspection",
+    Disposition.REFURBISH: "to refurbishment",
+    Disposition.DISPOSE: "written off",
+}
 
 
 class ReturnService:
@@ -105,7 +119,7 @@ class ReturnService:
                     + ", ".join(f"{x.quantity}x {x.sku} -> {x.disposition.value}" for x in planned),
                 ),
             )
-            if order.origin is OrderOrigin.GATEWAY:
+            if await oms_told(uow, order.id):
                 await uow.outbox.add(
                     [
                         open_oms_return(
@@ -154,6 +168,72 @@ class ReturnService:
         )
         return await self._commands.run(command, received)
 
+    async def decide(
+        self, return_id: str, skus: Sequence[str], decision: Disposition, key: str
+    ) -> ReturnRequest:
+        """Received INSPECT / REFURBISH lines of ``skus`` restocked (RESTOCK: written to
+        the node's source of truth) or written off (DISPOSE)."""
+        if decision not in (Disposition.RESTOCK, Disposition.DISPOSE):
+            raise BadUserInput(f"a decision is RESTOCK or DISPOSE, not {decision.value}")
+        if not skus:
+            raise BadUserInput("name at least one SKU", field="skus")
+
+        async def decide(uow: UnitOfWork, now: datetime) -> ReturnRequest:
+            found = await uow.returns.get(return_id, for_update=True)
+            if found is None:
+                raise NotFound(f"No return {return_id!r}", field="returnId")
+            lines = [x for x in found.lines if x.sku in set(skus)]
+            waiting = [x for x in lines if x.awaiting_decision]
+            if len(waiting) != len(lines) or {x.sku for x in lines} != set(skus):
+                awaiting = sorted({x.sku for x in found.lines if x.awaiting_decision})
+                raise BadUserInput(
+                    f"Return {return_id}: only received INSPECT or REFURBISH units await a "
+                    f"decision ({', '.join(awaiting) or 'none'} here)",
+                    field="skus",
+                )
+            messages: list[OutboxMessage] = []
+            for line in waiting:
+                assert line.line_id is not None
+                await uow.returns.decide(line.line_id, decision, now)
+                if decision is Disposition.RESTOCK:
+                    location = await self._availability.location(line.location_id)
+                    messages.append(
+                        restock_at_source(
+                            found.order_id,
+                            f"{found.id}:restock:{line.line_id}",
+                            location,
+                            StockReceiptLine(line.sku, line.quantity, location.source_ref),
+                            line.line_id,
+                            now,
+                        )
+                    )
+            await uow.outbox.add(messages, now)
+            fate = "restocked" if decision is Disposition.RESTOCK else "written off"
+            await uow.orders.add_event(
+                found.order_id,
+                OrderEvent(
+                    now,
+                    f"RETURN_UNITS_{decision.value}",
+                    SourceSystem.GATEWAY,
+                    detail=f"{found.id}: "
+                    + ", ".join(f"{x.quantity}x {x.sku} {fate}" for x in waiting),
+                ),
+            )
+            return await load_return(uow, return_id)
+
+        operation = (
+            "restockReturnUnits" if decision is Disposition.RESTOCK else "disposeReturnUnits"
+        )
+        command = Command(
+            operation,
+            key,
+            {"id": return_id, "skus": sorted(skus)},
+            return_id,
+            load_return,
+            return_skus,
+        )
+        return await self._commands.run(command, decide)
+
     async def _receive_in(self, uow: UnitOfWork, found: ReturnRequest, now: datetime) -> None:
         order = await uow.orders.get(found.order_id, for_update=True)
         assert order is not None
@@ -197,11 +277,14 @@ class ReturnService:
                         reference=found.id,
                         amount=found.refund_total,
                         lines=web_refund_lines(order, found.lines, figures),
-                        reason=f"Return {found.id}",
+                        reason=refund_reason(found),
+                        # WooCommerce's copy takes the units back only when every one goes
+                        # back on the shelf (its restock is all or nothing per refund).
+                        restock=all(x.disposition is Disposition.RESTOCK for x in found.lines),
                     ),
                 )
             )
-        if found.oms_return_id is not None or order.origin is OrderOrigin.GATEWAY:
+        if found.oms_return_id is not None or await oms_told(uow, order.id):
             messages.append(close_oms_return(order.id, found.id))
         # The refund or the OMS close marks the return CLOSED once delivered; with neither
         # owed, receiving it is the end.
