@@ -27,6 +27,7 @@ from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.governance.order_watch import OrderWatch
+from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.governance.write_failures import WriteFailures
 from gateway.heap import startup_heap_frozen
 from gateway.nodes import load_node_file
@@ -39,7 +40,14 @@ from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
 from gateway.persistence.pg_holds import PostgresHoldTaker
 from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
-from gateway.ports import Clock, ErpBackend, OmsPort, PosBackend, StorefrontBackend
+from gateway.ports import (
+    Clock,
+    ErpBackend,
+    MailPort,
+    OmsPort,
+    PosBackend,
+    StorefrontBackend,
+)
 from gateway.response_cache import ResponseMicroCache
 from gateway.services.availability import AvailabilityService, PromiseCap
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
@@ -57,6 +65,7 @@ from gateway.services.orders.web_orders import WebOrderImporter
 from gateway.services.orders.web_placement import WebOrderPlacement
 from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.erp import ErpWrites
+from gateway.services.outbox.mail import MailWrites
 from gateway.services.outbox.oms import OmsWrites
 from gateway.services.outbox.pos import PosWrites
 from gateway.services.outbox.storefront import StorefrontWrites
@@ -88,6 +97,7 @@ class Backends:
     storefront: StorefrontBackend
     pos: PosBackend
     oms: OmsPort
+    mail: MailPort | None = None  # None: customers are not mailed
     clients: list[httpx.AsyncClient] = field(default_factory=list)
 
 
@@ -98,6 +108,7 @@ async def http_backends(settings: Settings) -> Backends:
     """The real adapters, one AsyncClient each, pointed at the configured base URLs."""
     from adapters.erpnext import ErpNextAdapter, build_erpnext_client
     from adapters.shopify import ShopifyAdapter, build_shopify_client
+    from adapters.smtp import SmtpMailer
     from adapters.square import SquareAdapter, build_square_client
     from adapters.woocommerce import WooCommerceAdapter, build_woocommerce_client
 
@@ -113,6 +124,17 @@ async def http_backends(settings: Settings) -> Backends:
         ),
         pos=SquareAdapter(square_client, max_retries=retries),
         oms=ShopifyAdapter(oms_client, max_retries=retries),
+        mail=None
+        if settings.smtp_host is None
+        else SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_start_tls,
+            use_tls=settings.smtp_use_tls,
+        ),
         clients=[erp_client, woo_client, square_client, oms_client],
     )
 
@@ -192,6 +214,7 @@ def build_services(
             OmsWrites(backends.oms),
             # The raw adapter: a push compares with what the storefront shows now.
             StorefrontWrites(backends.storefront, backends.storefront),
+            *([] if backends.mail is None else [MailWrites(backends.mail)]),
         ],
         clock,
         RetryPolicy(
@@ -249,6 +272,7 @@ def build_services(
         timedelta(hours=settings.pickup_window_hours),
         reports,
         settings.web_pickup_status,
+        mails_customers=backends.mail is not None,
     )
     order_watch = OrderWatch(
         uow,
@@ -286,6 +310,7 @@ def build_services(
             availability,
             DEFAULT_RULES if settings.return_rules is None else parse_rules(settings.return_rules),
             settings.returns_location_id,
+            mails_customers=backends.mail is not None,
         ),
         outbox=OutboxAdmin(uow, commands, write_failures),
         truth=TruthService(uow, commands, reconciler, clock, settings),
@@ -296,6 +321,14 @@ def build_services(
         storefront_sync=storefront_sync,
         worker=worker,
         order_watch=order_watch,
+        short_holds=ShortHoldWatch(
+            uow,
+            availability,
+            backends.pos,
+            clock,
+            settings.truth,
+            mails_customers=backends.mail is not None,
+        ),
         web_orders=WebOrderImporter(
             uow,
             backends.storefront,
@@ -355,6 +388,9 @@ def background_tasks(
         async with exclusively(db, "order-watch") as mine:
             if mine:
                 report = await services.order_watch.run()
+                short = await services.short_holds.check()
+                if short.opened:
+                    log.warning("%d orders lost held units to till sales", short.opened)
                 log.info(
                     "order-state check: %d orders, %d moved, %d mismatches opened, %d closed",
                     report.checked,

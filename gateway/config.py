@@ -130,6 +130,8 @@ DEFAULT_OWNERS = [
     ),
     # Systems telling a customer different things about one order: who answers them.
     OwnerRule(owner="customer-service", kinds=[DiscrepancyKind.ORDER_STATE_MISMATCH]),
+    # A promised unit sold at the till: the store finds a replacement or refunds.
+    OwnerRule(owner="store-ops", kinds=[DiscrepancyKind.SHORT_HOLD]),
     OwnerRule(owner="inventory-control", kinds=[DiscrepancyKind.LEDGER_INCONSISTENCY]),
     OwnerRule(owner="store-ops", location_types=[NodeType.STORE]),
     OwnerRule(
@@ -194,6 +196,7 @@ class TruthSettings(BaseModel, frozen=True):
             DiscrepancyKind.UNALLOCATABLE_ORDER: Severity.HIGH,
             DiscrepancyKind.WRITE_FAILED: Severity.HIGH,
             DiscrepancyKind.ORDER_STATE_MISMATCH: Severity.HIGH,
+            DiscrepancyKind.SHORT_HOLD: Severity.CRITICAL,
         }
     )
     # How long an owner has, per severity.
@@ -316,6 +319,15 @@ class Settings(BaseSettings):
     # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
     # store offering local pickup); empty: the customer note alone.
     web_pickup_status: str | None = "ready-for-pickup"
+    # Customer mail (SMTP). Unset host: the gateway mails nobody (WooCommerce's customer
+    # notes still tell web customers).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_start_tls: bool = False
+    smtp_use_tls: bool = False
+    mail_from: str = "orders@northtrail.example"
     # Compare every order changed in the last ORDER_WATCH_DAYS with what each system says
     # of it, every this many seconds (0 = off).
     order_watch_seconds: float = 60.0

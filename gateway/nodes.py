@@ -35,6 +35,7 @@ class NodeOverride:
     safety_stock: int | None = None
     enabled: bool = True
     oms_location: str | None = None
+    pickup_instructions: str | None = None
     terms: FulfillmentTerms = field(default_factory=FulfillmentTerms)
 
 
@@ -45,6 +46,7 @@ def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOver
     """Read ``{"nodes": [{"source", "ref", "id"?, "lat"?, "lng"?, "capabilities"?, ...}]}``.
 
     ``oms_location`` names the Shopify Location gid a node's orders are assigned to;
+    ``pickup_instructions`` are what a click-and-collect customer is told;
     ``daily_capacity``, ``cutoff`` ("16:00", local), ``timezone``, ``handling_per_order``
     and ``handling_per_unit`` (minor units) are its fulfillment terms for the router.
     """
@@ -65,6 +67,7 @@ def load_node_file(path: Path | None) -> dict[tuple[SourceSystem, str], NodeOver
             safety_stock=entry.get("safety_stock"),
             enabled=entry.get("enabled", True),
             oms_location=entry.get("oms_location"),
+            pickup_instructions=entry.get("pickup_instructions"),
             terms=FulfillmentTerms(
                 daily_capacity=entry.get("daily_capacity"),
                 cutoff=None if entry.get("cutoff") is None else time.fromisoformat(entry["cutoff"]),
@@ -113,6 +116,7 @@ def build_locations(
                     safety_stock=safety if o.safety_stock is None else o.safety_stock,
                     address=loc.address,
                     oms_ref=o.oms_location,
+                    pickup_instructions=o.pickup_instructions,
                     terms=o.terms,
                 )
             )

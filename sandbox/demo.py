@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from gateway.app import create_app
 from gateway.config import Settings, TruthSettings
 from sandbox.demo_truth import SUMMARY_QUERY, stock_truth
+from sandbox.mail_sink import MailSink
 from sandbox.sample_data import generate
 from sandbox.servers import SimulatorPorts, simulator_apps
 
@@ -91,10 +92,16 @@ DEMO_RECONCILE_SECONDS = 30.0
 
 
 DEMO_RETURNS_LOCATION = "WH-CENTRAL-WAREHOUSE"
+DEMO_WEB_ORDER_SYNC_SECONDS = 2.0
 
 
 def demo_settings(
-    host: str, port: int, ports: SimulatorPorts, nodes_file: Path, workdir: Path | None = None
+    host: str,
+    port: int,
+    ports: SimulatorPorts,
+    nodes_file: Path,
+    workdir: Path | None = None,
+    mail: MailSink | None = None,
 ) -> Settings:
     # A database of its own per run (unless DATABASE_URL says otherwise), so one demo's
     # orders and idempotency keys never meet the next one's fresh simulators.
@@ -115,6 +122,11 @@ def demo_settings(
         truth=TruthSettings(reconcile_seconds=DEMO_RECONCILE_SECONDS),
         # Where returns of web orders that no node is known to have shipped go.
         returns_location_id=DEMO_RETURNS_LOCATION,
+        # Checkout orders show up in the gateway within seconds (webhooks come later).
+        web_order_sync_seconds=DEMO_WEB_ORDER_SYNC_SECONDS,
+        # Customers are mailed at the demo's local mail sink.
+        smtp_host=None if mail is None else mail.host,
+        smtp_port=25 if mail is None else mail.port,
         **database,
     )
 
@@ -139,7 +151,9 @@ async def run_demo(
     workdir = Path(tempfile.mkdtemp(prefix="commerce-gateway-demo-"))
     nodes_file = workdir / "nodes.json"
     nodes_file.write_text(json.dumps(dataset.nodes_config(), indent=2))
-    settings = demo_settings(host, port, ports, nodes_file, workdir)
+    mail = MailSink()
+    mail.start()
+    settings = demo_settings(host, port, ports, nodes_file, workdir, mail)
     apps = simulator_apps(dataset, latency_ms=latency_ms)
     servers = [
         _server(apps["erp"], "127.0.0.1", ports.erp),
@@ -189,14 +203,38 @@ async def run_demo(
             print("\nOne truth for stock:\n")
             truth_ok, truth_lines = await stock_truth(url, dataset)
             print("\n".join(truth_lines))
-            return 0 if routed.ok and summary.ok and truth_ok else 1
-        print("\nCtrl-C to stop.")
-        await asyncio.gather(*tasks)
+            from sandbox.demo_web_order import web_order_flow  # it uses this module's helpers
+
+            print("\nA WooCommerce checkout order, collected and returned, in every system:\n")
+            web = await web_order_flow(url, settings)
+            print("\n".join(web.lines))
+            print(f"\nWhat customers were told (the mail sink on :{mail.port}):\n")
+            print("\n".join(mailbox(mail)))
+            flows_ok = routed.ok and summary.ok and web.ok and truth_ok
+            return 0 if flows_ok and mail.received else 1
+        print(f"\nCustomer mail goes to the demo's mail sink on :{mail.port}; it is shown here.")
+        print("Ctrl-C to stop.")
+        await asyncio.gather(*tasks, show_mail(mail))
         return 0
     finally:
         for s in servers:
             s.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
+        mail.stop()
+
+
+def mailbox(mail: MailSink, start: int = 0) -> list[str]:
+    return [f"  to {', '.join(m.to)}: {m.subject}" for m in mail.received[start:]]
+
+
+async def show_mail(mail: MailSink) -> None:
+    """Print each customer mail as the sink receives it (until the demo stops)."""
+    shown = 0
+    while True:
+        await asyncio.sleep(0.5)
+        for line in mailbox(mail, shown):
+            print(f"mail{line}")
+        shown = len(mail.received)
 
 
 async def _ask(url: str, query: str, **variables: Any) -> dict:

@@ -304,9 +304,20 @@ class Dataset:
                     "type": "STORE",
                     "capabilities": caps,
                     "oms_location": oms["ST-" + slugify(s.name).upper()],
+                    **(
+                        {"pickup_instructions": PICKUP_INSTRUCTIONS.format(store=s.name)}
+                        if s.pickup
+                        else {}
+                    ),
                 }
             )
         return {"nodes": nodes}
+
+
+PICKUP_INSTRUCTIONS = (
+    "Collect at the click & collect counter by the tills of {store}, "
+    "Monday to Saturday 10:00-20:00; bring your order number."
+)
 
 
 def _counts_of(h: int) -> dict[str, int] | None:

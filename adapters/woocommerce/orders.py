@@ -218,7 +218,20 @@ def to_web_order(item: Mapping[str, Any], default_currency: str) -> WebOrder:
             if isinstance(line, Mapping)
         ),
         shipping_address=_address(shipping, _meta(item.get("meta_data"))),
+        pickup_location=_pickup_location(item.get("shipping_lines")),
     )
+
+
+# WooCommerce's local pickup (block checkout: pickup_location, with the store in the
+# line's meta) and the classic local_pickup method (no store named).
+PICKUP_METHODS = ("pickup_location", "local_pickup")
+
+
+def _pickup_location(shipping_lines: Any) -> str | None:
+    for line in shipping_lines or ():
+        if isinstance(line, Mapping) and line.get("method_id") in PICKUP_METHODS:
+            return str(_meta(line.get("meta_data")).get("pickup_location") or "")
+    return None
 
 
 def _line(line: Mapping[str, Any], currency: str) -> WebOrderLine:

@@ -19,6 +19,7 @@ class SourceSystem(StrEnum):
     POS = "POS"
     OMS = "OMS"
     GATEWAY = "GATEWAY"
+    MAIL = "MAIL"  # the customer's mailbox: notifications sent through the mail port
 
 
 class NodeType(StrEnum):
@@ -188,6 +189,7 @@ class Location:
     safety_stock: int = 0
     address: str | None = None
     oms_ref: str | None = None  # the OMS (Shopify) Location gid orders are assigned to
+    pickup_instructions: str | None = None  # what a click-and-collect customer is told
     terms: FulfillmentTerms = field(default_factory=FulfillmentTerms)
 
 

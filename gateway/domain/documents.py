@@ -193,6 +193,8 @@ class WebOrder:
     total: Money
     lines: tuple[WebOrderLine, ...]
     shipping_address: PostalAddress | None = None
+    # Local pickup at checkout: the store as the shop names it ("" when it names none).
+    pickup_location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

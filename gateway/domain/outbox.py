@@ -226,12 +226,27 @@ class SetWebStock(_Message):
     items: tuple[WebStockItem, ...]
 
 
+# --- The customer (mail) ------------------------------------------------------------------
+
+
+class SendCustomerMail(_Message):
+    """A mail telling the customer what happened to their order; ``reference`` is also what
+    its Message-ID is made from."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.MAIL
+    kind: Literal["mail.send"] = "mail.send"
+    to: str
+    subject: str
+    body: str
+
+
 ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock
 PosWrite = RecordSale | RecordRestock
 OmsWrite = CreateOmsOrder | CancelOmsOrder | FulfillOmsOrder | OpenOmsReturn | CloseOmsReturn
 StorefrontWrite = RefundWebOrder | UpdateWebOrder | SetWebStock
+MailWrite = SendCustomerMail
 OutboxMessage = Annotated[
-    ErpWrite | PosWrite | OmsWrite | StorefrontWrite, Field(discriminator="kind")
+    ErpWrite | PosWrite | OmsWrite | StorefrontWrite | MailWrite, Field(discriminator="kind")
 ]
 _MESSAGE: TypeAdapter[OutboxMessage] = TypeAdapter(OutboxMessage)
 
@@ -333,6 +348,11 @@ class OmsReturnClosed(WriteResult):
 class RefundWritten(WriteResult):
     id: int
     amount: Decimal
+    order_status: str | None = None  # the web order's status after it (refunded when all is)
+
+
+class MailSent(WriteResult):
+    message_id: str
 
 
 class WebOrderUpdated(WriteResult):

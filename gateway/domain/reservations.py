@@ -85,3 +85,16 @@ class HoldRequest:
     plans: tuple[HoldPlan, ...]
     location: Location
     source: Mapping[str, NodeAvailability]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderHold:
+    """Units of one SKU held at one node for an order still to be handed over."""
+
+    order_id: str
+    reservation_id: str
+    sku: str
+    location_id: str
+    quantity: int
+    held_at: datetime  # when the order was committed (first come, first served)
+    applied: bool  # the node's source already took them off its own figure

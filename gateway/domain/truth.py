@@ -37,6 +37,7 @@ class DiscrepancyKind(StrEnum):
     UNALLOCATABLE_ORDER = "UNALLOCATABLE_ORDER"  # an order no node can fill was not accepted
     WRITE_FAILED = "WRITE_FAILED"  # a write the order owes a system was dead-lettered
     ORDER_STATE_MISMATCH = "ORDER_STATE_MISMATCH"  # a system contradicts the order's status
+    SHORT_HOLD = "SHORT_HOLD"  # units held for an order were sold at the till
 
     @property
     def of_order(self) -> bool:
@@ -48,6 +49,7 @@ ORDER_KINDS = frozenset(
         DiscrepancyKind.UNALLOCATABLE_ORDER,
         DiscrepancyKind.WRITE_FAILED,
         DiscrepancyKind.ORDER_STATE_MISMATCH,
+        DiscrepancyKind.SHORT_HOLD,
     }
 )
 

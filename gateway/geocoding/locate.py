@@ -25,6 +25,7 @@ class LocatedBy(StrEnum):
     POSTCODE = "POSTCODE"
     CITY = "CITY"
     DEFAULT_NODE = "DEFAULT_NODE"
+    PICKUP_STORE = "PICKUP_STORE"  # a local-pickup order: the store it is collected at
 
 
 @dataclass(frozen=True, slots=True)

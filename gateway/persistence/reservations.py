@@ -27,16 +27,25 @@ from gateway.domain.reservations import (
     HoldPlan,
     LedgerEntry,
     LedgerKind,
+    OrderHold,
     Reservation,
     ReservationLine,
     ReservationStatus,
 )
 from gateway.persistence.columns import UtcDateTime
 from gateway.persistence.dialect import upsert_insert_for
-from gateway.persistence.tables import HoldRow, ReservationRow, ReturnLineRow, StockGuardRow, table
+from gateway.persistence.tables import (
+    HoldRow,
+    OrderRow,
+    ReservationRow,
+    ReturnLineRow,
+    StockGuardRow,
+    table,
+)
 
 reservations = table(ReservationRow)
 holds = table(HoldRow)
+orders = table(OrderRow)
 guards = table(StockGuardRow)
 return_lines = table(ReturnLineRow)
 
@@ -243,6 +252,29 @@ class SqlReservations:
             )
         )
         return await reservations_with_lines(self._conn, rows)
+
+    async def order_holds(self, order_statuses: Sequence[str]) -> list[OrderHold]:
+        rows = await self._conn.execute(
+            select(
+                reservations.c.order_id,
+                reservations.c.id,
+                holds.c.sku,
+                holds.c.location_id,
+                holds.c.quantity,
+                reservations.c.created_at,
+                holds.c.applied_at,
+            )
+            .select_from(
+                holds.join(reservations, reservations.c.id == holds.c.reservation_id).join(
+                    orders, orders.c.id == reservations.c.order_id
+                )
+            )
+            .where(
+                reservations.c.status == ReservationStatus.CONFIRMED,
+                orders.c.status.in_(list(order_statuses)),
+            )
+        )
+        return [OrderHold(r[0], r[1], r[2], r[3], int(r[4]), r[5], r[6] is not None) for r in rows]
 
     async def update(
         self,

@@ -39,6 +39,7 @@ from gateway.domain.documents import (
     WebRefund,
     WebRefundDraft,
 )
+from gateway.domain.mail import CustomerMail
 from gateway.domain.reservations import LedgerEntry
 
 
@@ -229,6 +230,15 @@ class PosStockWritesPort(Protocol):
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
         """ADJUSTMENT NONE -> IN_STOCK (a returned unit back on the shelf)."""
+        ...
+
+
+class MailPort(Protocol):
+    """Mail to a customer (SMTP in production, the demo's mail sink)."""
+
+    async def send(self, mail: CustomerMail) -> str:
+        """Send it; answers the Message-ID. Raises BackendRejected for a refused recipient,
+        BackendUnavailable when the server cannot be reached."""
         ...
 
 

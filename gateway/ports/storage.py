@@ -36,7 +36,7 @@ from gateway.domain.orders import (
     StoredDecision,
 )
 from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
-from gateway.domain.reservations import HoldRequest, Reservation, ReservationStatus
+from gateway.domain.reservations import HoldRequest, OrderHold, Reservation, ReservationStatus
 from gateway.domain.truth import (
     AuditEntry,
     AuditKind,
@@ -78,6 +78,10 @@ class Reservations(Protocol):
     async def get(self, reservation_id: str, *, for_update: bool = False) -> Reservation | None: ...
 
     async def confirmed_of_order(self, order_id: str) -> list[Reservation]: ...
+
+    async def order_holds(self, order_statuses: Sequence[str]) -> list[OrderHold]:
+        """Every held unit of the orders in these statuses (confirmed holds)."""
+        ...
 
     async def update(
         self,

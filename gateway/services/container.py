@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gateway.config import Settings
 from gateway.governance.order_watch import OrderWatch
+from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.ports import ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
@@ -47,3 +48,4 @@ class Services:
     worker: OutboxWorker
     web_orders: WebOrderImporter
     order_watch: OrderWatch
+    short_holds: ShortHoldWatch

@@ -133,6 +133,11 @@ class OrderBook:
                     method_title=str(posted.get("method_title") or ""),
                     instance_id=str(posted.get("instance_id") or ""),
                     total=_decimal(posted.get("total")) or Decimal(0),
+                    meta=[
+                        (self.sequences.next_meta(), str(m.get("key")), str(m.get("value")))
+                        for m in _objects(posted.get("meta_data"))
+                        if m.get("key")
+                    ],
                 )
             )
         order.tax_line_id = self.sequences.next_item()

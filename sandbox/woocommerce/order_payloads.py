@@ -205,7 +205,10 @@ def _shipping_line(line: ShippingLine, dp: int) -> dict[str, Any]:
         "total": _money(line.total, dp),
         "total_tax": _money(line.tax, dp),
         "taxes": [{"id": TAX_RATE_ID, "total": _six(line.tax_exact), "subtotal": ""}],
-        "meta_data": [],
+        "meta_data": [
+            {"id": id, "key": key, "value": value, "display_key": key, "display_value": value}
+            for id, key, value in line.meta
+        ],
     }
 
 

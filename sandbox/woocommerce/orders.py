@@ -82,6 +82,7 @@ class ShippingLine:
     method_title: str
     instance_id: str
     total: Decimal  # net, as the request gives it
+    meta: list[tuple[int, str, str]] = field(default_factory=list)  # (id, key, value)
 
     @property
     def tax_exact(self) -> Decimal:

@@ -441,3 +441,62 @@ async def test_given_a_web_order_returned_for_refurbishment_then_it_waits_for_a_
 
 
 RETURN_QUERY = f"query ($id: ID!) {{ returnRequest(id: $id) {{ {RETURN_FIELDS} }} }}"
+
+
+PICKUP_FIELDS = """id status channel pickupLocationId lines { locationId }
+  systems { system id status }"""
+READY_UP = f"""mutation ($id: ID!, $key: String!) {{
+  markReadyForPickup(id: $id, idempotencyKey: $key) {{ {PICKUP_FIELDS} }} }}"""
+COLLECT = f"""mutation ($id: ID!, $key: String!) {{
+  confirmPickup(id: $id, idempotencyKey: $key) {{ {PICKUP_FIELDS} }} }}"""
+PICKUP_ORDER = f"query ($id: ID!) {{ order(id: $id) {{ {PICKUP_FIELDS} }} }}"
+LOCAL_PICKUP = [
+    {
+        "method_id": "pickup_location",
+        "method_title": "Pickup",
+        "total": "0.00",
+        "meta_data": [{"key": "pickup_location", "value": "Berlin Store"}],
+    }
+]
+
+
+async def test_given_a_local_pickup_checkout_then_it_is_held_at_that_store_and_collected(
+    stack: Stack,
+):
+    await imported(stack)
+    web = await checkout(stack, [(SHOE, 1)], shipping_lines=LOCAL_PICKUP)
+    await stack.services.web_orders.sync()
+    await stack.drain()
+    order_id = f"web_{web['id']}"
+
+    order = (await ok(stack.gql, PICKUP_ORDER, id=order_id))["order"]
+    assert (order["channel"], order["pickupLocationId"]) == ("PICKUP", "ST-BERLIN-STORE")
+    assert [line["locationId"] for line in order["lines"]] == ["ST-BERLIN-STORE"]
+    assert system(order, "POS")["status"] == "SOLD"  # Square recorded the hold
+
+    await ok(stack.gql, READY_UP, id=order_id, key="wp-ready")
+    await stack.drain()
+    woo = woo_order(stack, web)
+    assert woo.status == "ready-for-pickup"
+    assert any("ready for pickup at Berlin Store" in n.note for n in woo.notes if n.customer_note)
+
+    collected = (await ok(stack.gql, COLLECT, id=order_id, key="wp-collect"))["confirmPickup"]
+    assert collected["status"] == "COLLECTED"
+    await stack.drain()
+    assert woo_order(stack, web).status == "completed"
+    (oms,) = oms_orders_for(stack.apps, order_id)
+    fos = [fo for fo in stack.apps["oms"].state.shop.fulfillment_orders.values() if fo.order is oms]
+    assert {fo.status for fo in fos} == {"CLOSED"}
+
+
+async def test_given_a_pickup_store_nobody_knows_then_the_order_is_owned_not_dropped(
+    stack: Stack,
+):
+    await imported(stack)
+    nowhere = [{**LOCAL_PICKUP[0], "meta_data": [{"key": "pickup_location", "value": "Mars"}]}]
+    web = await checkout(stack, [(SHOE, 1)], shipping_lines=nowhere)
+    await stack.services.web_orders.sync()
+    order = (await ok(stack.gql, EXCEPTIONS, id=f"web_{web['id']}"))["order"]
+    assert order["status"] == "PLACED"
+    assert [e["kind"] for e in order["exceptions"]] == ["UNALLOCATABLE_ORDER"]
+    assert "Mars" in order["timeline"][-1]["detail"]

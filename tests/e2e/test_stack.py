@@ -137,6 +137,13 @@ async def test_the_demo_answers_its_example_query_then_places_picks_up_and_retur
     assert "It answers:" in printed
     assert "confirmPickup   -> COLLECTED" in printed
     assert "RETURNED; return CLOSED" in printed
+    # A WooCommerce checkout order for local pickup, followed in every system.
+    web = printed.split("A WooCommerce checkout order, collected and returned")[1]
+    assert "STOREFRONT ready-for-pickup" in web
+    assert "returned    -> GATEWAY RETURNED | STOREFRONT refunded" in web
+    # The customer heard of the pickup and the refund, through the demo's mail sink.
+    told = printed.split("What customers were told")[1]
+    assert "is ready for pickup at Berlin Store" in told and "Your refund for order" in told
 
 
 async def test_the_gateway_on_redis_answers_like_the_in_process_cache(dataset, tmp_path):

@@ -48,14 +48,14 @@ def test_the_table_names_the_mutations_and_what_each_owes():
         "confirmDelivery": (S.DELIVERED, None),
         "cancelOrder": (S.CANCELLED, None),
     }
-    told = Owed.STOREFRONT_TOLD
+    told, mailed = Owed.STOREFRONT_TOLD, Owed.CUSTOMER_MAILED
     leave = (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, told)
     assert {
-        S.READY_FOR_PICKUP: (told,),
+        S.READY_FOR_PICKUP: (told, mailed),
         S.COLLECTED: leave,
         S.SHIPPED: leave,
         S.DELIVERED: (told,),
-        S.CANCELLED: (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION, told),
+        S.CANCELLED: (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION, told, mailed),
     } == OWED
 
 

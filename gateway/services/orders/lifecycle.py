@@ -53,6 +53,7 @@ from gateway.domain.outbox import (
     UpdateWebOrder,
 )
 from gateway.errors import BackendError, BadUserInput, IllegalTransition, NotFound
+from gateway.notifications.messages import cancelled, mail_message, ready_for_pickup
 from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
 from gateway.services.commands import Command, Commands
@@ -75,14 +76,20 @@ class Owed(Enum):
     RELEASE_AT_SOURCES = "each node's source of truth gets the units back"
     OMS_CANCELLATION = "the OMS cancels the order"
     STOREFRONT_TOLD = "the storefront's order takes the matching status and a customer note"
+    CUSTOMER_MAILED = "the customer is mailed (when the gateway mails customers)"
 
 
 OWED: dict[OrderStatus, tuple[Owed, ...]] = {
-    S.READY_FOR_PICKUP: (Owed.STOREFRONT_TOLD,),
+    S.READY_FOR_PICKUP: (Owed.STOREFRONT_TOLD, Owed.CUSTOMER_MAILED),
     S.COLLECTED: (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, Owed.STOREFRONT_TOLD),
     S.SHIPPED: (Owed.UNITS_LEAVE, Owed.OMS_FULFILMENT, Owed.STOREFRONT_TOLD),
     S.DELIVERED: (Owed.STOREFRONT_TOLD,),
-    S.CANCELLED: (Owed.RELEASE_AT_SOURCES, Owed.OMS_CANCELLATION, Owed.STOREFRONT_TOLD),
+    S.CANCELLED: (
+        Owed.RELEASE_AT_SOURCES,
+        Owed.OMS_CANCELLATION,
+        Owed.STOREFRONT_TOLD,
+        Owed.CUSTOMER_MAILED,
+    ),
 }
 
 
@@ -144,6 +151,8 @@ class OrderLifecycle:
         pickup_window: timedelta,
         reports: OrderReports | None = None,
         web_pickup_status: str | None = "ready-for-pickup",
+        *,
+        mails_customers: bool = False,
     ) -> None:
         self._uow = unit_of_work
         self._commands = commands
@@ -152,6 +161,9 @@ class OrderLifecycle:
         self._pickup_window = pickup_window
         self._reports = reports or OrderReports()
         self._web_pickup_status = web_pickup_status or None
+        # When the gateway mails customers it is their one voice: WooCommerce's notes to
+        # them stay private (WooCommerce would mail each customer note too).
+        self._mails_customers = mails_customers
 
     async def mark_ready_for_pickup(self, order_id: str, key: str) -> Order:
         def ready(now: datetime) -> Move:
@@ -301,7 +313,21 @@ class OrderLifecycle:
                 messages.append(cancel_oms_order(order.id))
             elif owed is Owed.STOREFRONT_TOLD:
                 messages += await self._storefront_told(order, entered, move)
+            elif owed is Owed.CUSTOMER_MAILED and self._mails_customers:
+                messages += await self._mailed(order, entered, move)
         return messages
+
+    async def _mailed(self, order: Order, entered: OrderStatus, move: Move) -> list[OutboxMessage]:
+        if not order.customer_email:
+            return []
+        if entered is S.READY_FOR_PICKUP and order.pickup_location_id:
+            store = await self._availability.location(order.pickup_location_id)
+            mail = ready_for_pickup(order, store, move.changes.pickup_deadline)
+        elif entered is S.CANCELLED:
+            mail = cancelled(order, move.detail)
+        else:
+            return []
+        return [mail_message(order.id, mail)]
 
     async def _deliveries(self, uow: UnitOfWork, order: Order) -> list[OutboxMessage]:
         """A Delivery Note for each Sales Order the order's holds became (its stores'
@@ -351,6 +377,7 @@ class OrderLifecycle:
                 web_order_id=int(web_id),
                 status=news.status,
                 note=news.note,
+                customer_note=not self._mails_customers,
             )
         ]
 

@@ -139,7 +139,9 @@ def web_refund_lines(
 def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
     """The canonical order of a web order; its lines' WooCommerce figures are stored beside
     it (``UnitOfWork.orders.add(..., web_lines=web.lines)``) for exact refunds."""
-    status = woocommerce_status(web.status, Channel.ONLINE)
+    pickup = web.pickup_location is not None
+    channel = Channel.PICKUP if pickup else Channel.ONLINE
+    status = woocommerce_status(web.status, channel)
     if status is None:
         return None  # a checkout draft is not an order yet
     lines = tuple(
@@ -155,7 +157,7 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
     return Order(
         id=web_order_id(web.id),
         origin=OrderOrigin.STOREFRONT,
-        channel=Channel.ONLINE,
+        channel=channel,
         status=status,
         customer_email=web.email,
         customer_name=web.customer_name,
@@ -163,7 +165,7 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
         lines=lines,
         created_at=web.created_at,
         updated_at=now,
-        delivery=web.shipping_address,
+        delivery=None if pickup else web.shipping_address,
         systems=(SystemRecord(SourceSystem.STOREFRONT, str(web.id), web.status),),
         events=(
             OrderEvent(

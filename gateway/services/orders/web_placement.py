@@ -22,13 +22,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from gateway.config import TruthSettings
-from gateway.domain import Channel, Location, NodeType, SourceSystem
+from gateway.domain import Capability, Channel, Location, NodeType, SourceSystem
 from gateway.domain.documents import WebOrder
 from gateway.domain.orders import Order, OrderEvent, OrderStatus
 from gateway.domain.reservations import ReservationLine
 from gateway.domain.truth import DiscrepancyKind, Figure
 from gateway.errors import BadUserInput, InsufficientStock, NotFound
-from gateway.geocoding.locate import Located, locate
+from gateway.geocoding.locate import Located, LocatedBy, locate
 from gateway.governance.exceptions import order_exception
 from gateway.ports import UnitOfWork
 from gateway.routing import FulfillmentPlan, RoutingRequest
@@ -99,6 +99,18 @@ def placed(shell: Order) -> Order:
             replace(e, to_status=S.PLACED) if e.kind == "IMPORTED" else e for e in shell.events
         ),
     )
+
+
+def pickup_store(locations: Sequence[Location], name: str) -> Location | None:
+    """The store a local-pickup order names (by name or node id, any case); a store that
+    does not take pickups is none."""
+    wanted = name.strip().casefold()
+    for location in locations:
+        if Capability.PICKUP not in location.capabilities:
+            continue
+        if wanted in (location.name.casefold(), location.id.casefold()):
+            return location
+    return None
 
 
 def explained(plan: FulfillmentPlan, located: Located, origin: Location | None) -> FulfillmentPlan:
@@ -191,12 +203,22 @@ class WebOrderPlacement:
         locations = await self._availability.all_locations()
         origin = default_node(locations, self._default_location_id)
         located = locate(shell.delivery)
-        destination = located.point or (origin.point if origin is not None else None)
-        if destination is None:
-            return await self._unallocatable(
-                command, web, shell, f"{located.note}, and no default node to route from"
-            )
-        query = PlanQuery(lines=lines, destination=destination)
+        if shell.channel is Channel.PICKUP:
+            store = pickup_store(locations, web.pickup_location or "")
+            if store is None:
+                return await self._unallocatable(
+                    command, web, shell, f"no pickup store {web.pickup_location!r} is known"
+                )
+            shell = replace(shell, pickup_location_id=store.id)
+            located = Located(LocatedBy.PICKUP_STORE, store.point, f"local pickup at {store.name}")
+            query = PlanQuery(lines=lines, pickup_location_id=store.id)
+        else:
+            destination = located.point or (origin.point if origin is not None else None)
+            if destination is None:
+                return await self._unallocatable(
+                    command, web, shell, f"{located.note}, and no default node to route from"
+                )
+            query = PlanQuery(lines=lines, destination=destination)
         reason = ""
         for _ in range(MAX_ROUTING_ATTEMPTS):
             try:
@@ -205,6 +227,10 @@ class WebOrderPlacement:
                 return await self._unallocatable(command, web, shell, str(error))
             if plan.unfulfillable:
                 reason = "; ".join(f"{u.sku} x{u.quantity}: {u.reason}" for u in plan.unfulfillable)
+                return await self._unallocatable(command, web, shell, reason)
+            if any(s.transfer_to is not None for s in plan.shipments):
+                # The checkout promised collection at that store, not after a transfer.
+                reason = f"{shell.pickup_location_id} cannot fill it without a transfer"
                 return await self._unallocatable(command, web, shell, reason)
             plan = explained(plan, located, origin)
             try:

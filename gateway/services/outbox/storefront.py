@@ -47,7 +47,13 @@ class StorefrontWrites:
         match message:
             case RefundWebOrder():
                 refund = await self._web.refund(message.web_order_id, message.draft)
-                refunded = RefundWritten(id=refund.id, amount=refund.amount.amount)
+                # A refund of everything left moves the order to refunded there.
+                after = await self._web.web_order(message.web_order_id)
+                refunded = RefundWritten(
+                    id=refund.id,
+                    amount=refund.amount.amount,
+                    order_status=None if after is None else after.status,
+                )
                 return Delivered(refunded, _refunded(message, refunded))
             case UpdateWebOrder():
                 status = None
@@ -189,6 +195,7 @@ def _refunded(message: RefundWebOrder, refund: RefundWritten) -> Record:
             STOREFRONT,
             "WEB_REFUND",
             f"WooCommerce refund {refund.id} of {refund.amount}",
+            OrderChanges(systems=(SystemRecord(STOREFRONT, None, refund.order_status),)),
         )
         return []
 

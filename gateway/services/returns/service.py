@@ -17,6 +17,7 @@ from gateway.domain.orders import (
 )
 from gateway.domain.outbox import CloseOmsReturn, OutboxMessage, RefundWebOrder
 from gateway.errors import BadUserInput, IllegalTransition, NotFound
+from gateway.notifications.messages import mail_message, refunded
 from gateway.ports import UnitOfWork, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
 from gateway.services.commands import Command, Commands
@@ -72,12 +73,15 @@ class ReturnService:
         availability: AvailabilityService,
         rules: Sequence[DispositionRule],
         fallback_location: str | None,
+        *,
+        mails_customers: bool = False,
     ) -> None:
         self._uow = unit_of_work
         self._commands = commands
         self._availability = availability
         self._rules = tuple(rules)
         self._fallback = fallback_location
+        self._mails_customers = mails_customers
 
     async def get(self, return_id: str) -> ReturnRequest:
         async with self._uow() as uow:
@@ -290,4 +294,8 @@ class ReturnService:
         # owed, receiving it is the end.
         if not any(isinstance(m, RefundWebOrder | CloseOmsReturn) for m in messages):
             await uow.returns.update(found.id, now, status=ReturnStatus.CLOSED)
+        if self._mails_customers and order.customer_email and found.refund_total.amount > 0:
+            items = ", ".join(f"{x.quantity}x {x.sku}" for x in found.lines)
+            mail = refunded(order, found.id, found.refund_total, items)
+            messages.append(mail_message(order.id, mail))
         await uow.outbox.add(messages, now)
