@@ -27,6 +27,7 @@ from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.governance.order_watch import OrderWatch
+from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.governance.write_failures import WriteFailures
 from gateway.heap import startup_heap_frozen
@@ -327,6 +328,15 @@ def build_services(
             backends.pos,
             clock,
             settings.truth,
+            reroute=ShortHoldReroute(
+                uow,
+                availability,
+                planner,
+                placement,
+                hold_policy,
+                clock,
+                mails_customers=backends.mail is not None,
+            ),
             mails_customers=backends.mail is not None,
         ),
         web_orders=WebOrderImporter(

@@ -32,6 +32,13 @@ def _lines(lines: list[LineInput]) -> tuple[ReservationLine, ...]:
     return tuple(ReservationLine(x.sku, x.quantity) for x in lines)
 
 
+async def _decided(
+    info: Info, return_id: strawberry.ID, skus: list[str], decision: Disposition, key: str
+) -> ReturnRequest:
+    decided = await info.context.services.returns.decide(str(return_id), skus, decision, key)
+    return ReturnRequest.from_domain(decided)
+
+
 def _delivery_id(raw: strawberry.ID) -> int:
     try:
         return int(raw)
@@ -195,10 +202,7 @@ class Mutation:
         skus: list[str],
         idempotency_key: IdempotencyKey,
     ) -> ReturnRequest:
-        decided = await info.context.services.returns.decide(
-            str(return_id), skus, Disposition.RESTOCK, idempotency_key
-        )
-        return ReturnRequest.from_domain(decided)
+        return await _decided(info, return_id, skus, Disposition.RESTOCK, idempotency_key)
 
     @strawberry.mutation(
         description="Returned units held for inspection or refurbishment are written off: "
@@ -211,10 +215,7 @@ class Mutation:
         skus: list[str],
         idempotency_key: IdempotencyKey,
     ) -> ReturnRequest:
-        decided = await info.context.services.returns.decide(
-            str(return_id), skus, Disposition.DISPOSE, idempotency_key
-        )
-        return ReturnRequest.from_domain(decided)
+        return await _decided(info, return_id, skus, Disposition.DISPOSE, idempotency_key)
 
     @strawberry.mutation(
         description="Never send a dead-lettered backend write (say why): the writes of its "

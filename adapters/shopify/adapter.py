@@ -42,6 +42,7 @@ from adapters.shopify.plan import plan_moves
 from adapters.shopify.wire import BACKEND
 from gateway.config import Settings
 from gateway.domain.documents import (
+    OmsAllocation,
     OmsFulfillmentOrder,
     OmsOrder,
     OmsOrderDraft,
@@ -119,10 +120,18 @@ class ShopifyAdapter:
             return payload["order"]
 
         raw = await look_then_create(look, create, max_retries=self._max_retries)
+        return await self._placed(raw, draft.allocations)
+
+    async def reallocate(self, order_id: str, allocations: Sequence[OmsAllocation]) -> OmsOrder:
+        return await self._placed(await self._raw_order(order_id), allocations)
+
+    async def _placed(self, raw: dict[str, Any], allocations: Sequence[OmsAllocation]) -> OmsOrder:
+        """Open fulfillment-order lines moved so each location holds what ``allocations``
+        say (a repeat finds them there and moves nothing)."""
         fulfillment_orders = await self._all_fulfillment_orders(raw)
         current = wire.order(raw, fulfillment_orders)
         movable = {fo["id"] for fo in fulfillment_orders if "MOVE" in wire.actions(fo)}
-        moves = plan_moves(current.fulfillment_orders, draft.allocations, movable)
+        moves = plan_moves(current.fulfillment_orders, allocations, movable)
         for move in moves:
             await self._mutate(
                 doc.MOVE,

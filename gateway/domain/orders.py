@@ -77,6 +77,8 @@ class Order:
     delivery: PostalAddress | None = None
     pickup_location_id: str | None = None
     pickup_deadline: datetime | None = None
+    # The customer accepted collection after a transfer from another node, if needed.
+    allow_transfer: bool = False
     systems: tuple[SystemRecord, ...] = ()
     tracking: tuple[Tracking, ...] = ()
     events: tuple[OrderEvent, ...] = ()

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter,
 
 from gateway.domain.catalog import SourceSystem
 from gateway.domain.documents import (
+    OmsAllocation,
     OmsOrder,
     OmsOrderDraft,
     OmsReturnLine,
@@ -159,6 +160,16 @@ class FulfillOmsOrder(_Message):
     tracking: Tracking | None
 
 
+class ReallocateOmsOrder(_Message):
+    """The order's fulfillment orders moved to the nodes the gateway now fills it from."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.reallocate"] = "oms.reallocate"
+    order_id: str
+    create_reference: str
+    allocations: tuple[OmsAllocation, ...]
+
+
 class OpenOmsReturn(_Message):
     target: ClassVar[SourceSystem] = SourceSystem.OMS
     kind: Literal["oms.open_return"] = "oms.open_return"
@@ -242,7 +253,14 @@ class SendCustomerMail(_Message):
 
 ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock
 PosWrite = RecordSale | RecordRestock
-OmsWrite = CreateOmsOrder | CancelOmsOrder | FulfillOmsOrder | OpenOmsReturn | CloseOmsReturn
+OmsWrite = (
+    CreateOmsOrder
+    | CancelOmsOrder
+    | FulfillOmsOrder
+    | ReallocateOmsOrder
+    | OpenOmsReturn
+    | CloseOmsReturn
+)
 StorefrontWrite = RefundWebOrder | UpdateWebOrder | SetWebStock
 MailWrite = SendCustomerMail
 OutboxMessage = Annotated[

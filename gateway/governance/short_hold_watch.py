@@ -1,14 +1,13 @@
 """The check for units promised, then sold at the till (rule: gateway.governance.short_holds).
 
-Every store holding units for orders not yet handed over is read afresh (Square's counts,
-not the cache) for the SKUs it holds; each order the shelf can no longer cover gets a
-SHORT_HOLD exception (owner store-ops by default, with its deadline), a line on its
-timeline and, when the gateway mails customers, one mail saying what happened. The
-exception updates while the shelf stays short and closes by itself once it is not (stock
-arrived, the order was collected or cancelled).
-
-Re-routing the short units to another node is not done here yet: the store team owns the
-exception and the customer knows.
+Every store holding units for orders not yet handed over (and whose writes are done) is
+read afresh (Square's counts, not the cache) for the SKUs it holds. A delivery order the
+shelf can no longer cover is re-routed where another node can ship the missing units
+(gateway.governance.short_hold_reroute); any other (a pickup order: the customer chose
+that store) gets a SHORT_HOLD exception (owner store-ops by default, with its deadline), a
+line on its timeline and, when the gateway mails customers, one mail saying what
+happened. The exception updates while the shelf stays short and closes by itself once it
+is not (stock arrived, the order was collected or cancelled).
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ from dataclasses import dataclass
 from gateway.config import TruthSettings
 from gateway.domain import SourceSystem
 from gateway.domain.orders import OrderEvent, OrderStatus
-from gateway.domain.outbox import OutboxMessage
+from gateway.domain.outbox import SETTLED, OutboxMessage
 from gateway.domain.reservations import OrderHold
 from gateway.domain.truth import DiscrepancyKey, DiscrepancyKind, Figure
 from gateway.domain.truth import DiscrepancyStatus as S
 from gateway.governance.exceptions import order_exception
+from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_holds import Shortfall, short_holds
 from gateway.notifications.messages import mail_message, promise_changed
 from gateway.ports import Clock, PosPort, UnitOfWork, UnitOfWorkFactory
@@ -43,6 +43,7 @@ RULE = "units held for an order must still be on the store's shelf"
 class ShortHoldReport:
     stores: int = 0
     short: int = 0
+    rerouted: int = 0
     opened: int = 0
     closed: int = 0
 
@@ -56,8 +57,10 @@ class ShortHoldWatch:
         clock: Clock,
         policy: TruthSettings,
         *,
+        reroute: ShortHoldReroute | None = None,
         mails_customers: bool = False,
     ) -> None:
+        self._reroute = reroute
         self._uow = unit_of_work
         self._availability = availability
         self._pos = pos
@@ -69,6 +72,14 @@ class ShortHoldWatch:
         report = ShortHoldReport()
         async with self._uow() as uow:
             held = await uow.reservations.order_holds([s.value for s in NOT_HANDED_OVER])
+            # An order whose writes are still on their way is judged once they are done
+            # (its sale may not be recorded yet, or its units already given back).
+            busy = {
+                order_id
+                for order_id in {h.order_id for h in held}
+                if any(d.status not in SETTLED for d in await uow.outbox.for_key(order_id))
+            }
+        held = [h for h in held if h.order_id not in busy]
         at_store: dict[str, list[OrderHold]] = defaultdict(list)
         for hold in held:
             location = await self._availability.location(hold.location_id)
@@ -85,17 +96,38 @@ class ShortHoldWatch:
             for sku, sku_holds in by_sku.items():
                 shortfalls += short_holds(shelf.get(sku, 0), sku_holds)
         report.short = len(shortfalls)
+        if self._reroute is not None:
+            shortfalls = await self._moved_elsewhere(shortfalls, held, report)
         async with self._uow() as uow:
-            opened, closed = await self._settle(uow, shortfalls, at_store)
+            opened, closed = await self._settle(uow, shortfalls, at_store, busy)
             await uow.commit()
         report.opened, report.closed = opened, closed
         return report
+
+    async def _moved_elsewhere(
+        self, shortfalls: Sequence[Shortfall], held: Sequence[OrderHold], report: ShortHoldReport
+    ) -> list[Shortfall]:
+        """The shortfalls re-routing could not take away."""
+        assert self._reroute is not None
+        hold_of = {(h.order_id, h.sku, h.location_id): h for h in held}
+        left: list[Shortfall] = []
+        for short in shortfalls:
+            async with self._uow() as uow:
+                order = await uow.orders.get(short.order_id)
+            hold = hold_of[(short.order_id, short.sku, short.location_id)]
+            moved = None if order is None else await self._reroute.reroute(order, short, hold)
+            if moved is None:
+                left.append(short)
+            else:
+                report.rerouted += 1
+        return left
 
     async def _settle(
         self,
         uow: UnitOfWork,
         shortfalls: Sequence[Shortfall],
         at_store: dict[str, list[OrderHold]],
+        busy: set[str],
     ) -> tuple[int, int]:
         """Open, update or close each checked order's SHORT_HOLD; returns how many were
         opened (or reopened) and closed."""
@@ -109,7 +141,8 @@ class ShortHoldWatch:
         still_open, _ = await uow.discrepancies.page(
             DiscrepancyFilter(status=[S.OPEN, S.ACKNOWLEDGED], kind=KIND), first=500, after=None
         )
-        checked |= {r.key for r in still_open}
+        # An order still owed writes is left as it is until they are done.
+        checked |= {r.key for r in still_open if r.key.order_id not in busy}
         findings = [
             order_exception(
                 KIND,

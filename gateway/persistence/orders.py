@@ -103,6 +103,7 @@ class SqlOrders:
                 else ADDRESS.dump_python(order.delivery, mode="json"),
                 pickup_location_id=order.pickup_location_id,
                 pickup_deadline=order.pickup_deadline,
+                allow_transfer=order.allow_transfer,
                 web_order_id=int(web.id) if web and web.id else None,
                 web_status=web.status if web else None,
                 created_at=order.created_at,
@@ -166,6 +167,44 @@ class SqlOrders:
                 from_status=event.from_status,
                 to_status=event.to_status,
                 detail=event.detail,
+            )
+        )
+
+    async def move_units(
+        self, order_id: str, sku: str, from_location: str, to_location: str, quantity: int
+    ) -> None:
+        mine = (order_lines.c.order_id == order_id) & (order_lines.c.sku == sku)
+        line = (
+            await self._conn.execute(
+                select(order_lines).where(mine, order_lines.c.location_id == from_location)
+            )
+        ).first()
+        if line is None:
+            return
+        if line.quantity <= quantity:
+            await self._conn.execute(
+                update(order_lines)
+                .where(order_lines.c.id == line.id)
+                .values(location_id=to_location)
+            )
+            return
+        await self._conn.execute(
+            update(order_lines)
+            .where(order_lines.c.id == line.id)
+            .values(quantity=line.quantity - quantity)
+        )
+        last = await self._conn.execute(
+            select(func.max(order_lines.c.position)).where(order_lines.c.order_id == order_id)
+        )
+        await self._conn.execute(
+            insert(order_lines).values(
+                order_id=order_id,
+                position=int(last.scalar() or 0) + 1,
+                sku=sku,
+                quantity=quantity,
+                unit_price_minor=line.unit_price_minor,
+                location_id=to_location,
+                web_line_id=line.web_line_id,
             )
         )
 
@@ -323,6 +362,7 @@ async def _assemble(
                 delivery=None if r.delivery is None else ADDRESS.validate_python(r.delivery),
                 pickup_location_id=r.pickup_location_id,
                 pickup_deadline=r.pickup_deadline,
+                allow_transfer=bool(r.allow_transfer),
                 systems=(SystemRecord(SourceSystem.GATEWAY, r.id, r.status), *systems[r.id]),
                 tracking=tuple(TRACKING.validate_python(r.tracking or [])),
                 events=tuple(events[r.id]),

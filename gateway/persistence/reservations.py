@@ -253,6 +253,17 @@ class SqlReservations:
         )
         return await reservations_with_lines(self._conn, rows)
 
+    async def shrink_hold(self, reservation_id: str, sku: str, location_id: str, by: int) -> None:
+        await self._conn.execute(
+            update(holds)
+            .where(
+                holds.c.reservation_id == reservation_id,
+                holds.c.sku == sku,
+                holds.c.location_id == location_id,
+            )
+            .values(quantity=holds.c.quantity - by)
+        )
+
     async def order_holds(self, order_statuses: Sequence[str]) -> list[OrderHold]:
         rows = await self._conn.execute(
             select(

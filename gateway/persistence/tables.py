@@ -92,6 +92,7 @@ class OrderRow(SQLModel, table=True):
     delivery: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
     pickup_location_id: str | None = Field(default=None, max_length=80)
     pickup_deadline: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    allow_transfer: bool = Field(default=False)
     web_order_id: int | None = Field(default=None, unique=True)
     oms_order_id: str | None = Field(default=None, max_length=80)
     erp_sales_order: str | None = Field(default=None, max_length=80)

@@ -25,6 +25,7 @@ from gateway.domain import (
     WebStockWritten,
 )
 from gateway.domain.documents import (
+    OmsAllocation,
     OmsFulfillmentOrder,
     OmsOrder,
     OmsOrderDraft,
@@ -146,6 +147,11 @@ class OmsPort(Protocol):
     ) -> OmsFulfillmentOrder:
         """fulfillmentCreate for everything remaining; a closed fulfillment order is returned
         as it is."""
+        ...
+
+    async def reallocate(self, order_id: str, allocations: Sequence[OmsAllocation]) -> OmsOrder:
+        """Open fulfillment-order lines moved (fulfillmentOrderMove) so each location holds
+        what ``allocations`` say; idempotent."""
         ...
 
     async def cancel_order(self, order_id: str) -> OmsOrder:

@@ -79,6 +79,10 @@ class Reservations(Protocol):
 
     async def confirmed_of_order(self, order_id: str) -> list[Reservation]: ...
 
+    async def shrink_hold(self, reservation_id: str, sku: str, location_id: str, by: int) -> None:
+        """``by`` fewer units of ``sku`` held at ``location_id`` by that reservation."""
+        ...
+
     async def order_holds(self, order_statuses: Sequence[str]) -> list[OrderHold]:
         """Every held unit of the orders in these statuses (confirmed holds)."""
         ...
@@ -153,6 +157,12 @@ class Orders(Protocol):
     async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None: ...
 
     async def add_event(self, order_id: str, event: OrderEvent) -> None: ...
+
+    async def move_units(
+        self, order_id: str, sku: str, from_location: str, to_location: str, quantity: int
+    ) -> None:
+        """``quantity`` of the order's ``sku`` now ships from ``to_location``."""
+        ...
 
     async def web_lines(self, order_id: str) -> dict[int, WebOrderLine]:
         """The WooCommerce figures of an order's web lines, by line item id."""

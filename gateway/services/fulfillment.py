@@ -58,6 +58,7 @@ class PlanQuery:
     strategy: Strategy | None = None  # None: the channel's default
     deliver_by: date | None = None
     service_level: str | None = None
+    exclude: frozenset[str] = frozenset()  # node ids not to plan from (a store found short)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,9 @@ class FulfillmentPlanner:
         )
 
     async def _candidates(self, query: PlanQuery) -> list[Location]:
-        locations = await self._availability.all_locations()
+        locations = [
+            loc for loc in await self._availability.all_locations() if loc.id not in query.exclude
+        ]
         shipping = [loc for loc in locations if serves_channel(loc, Channel.ONLINE)]
         if query.pickup_location_id is None:
             return shipping

@@ -159,6 +159,9 @@ class Order:
     delivery_address: Address | None
     pickup_location_id: strawberry.ID | None
     pickup_deadline: datetime | None
+    allow_transfer: bool = strawberry.field(
+        description="The customer accepted collection after a transfer from another node."
+    )
     systems: list[SystemStatus]
     tracking: list[Tracking]
     timeline: list[OrderEvent]
@@ -224,6 +227,7 @@ class Order:
             if o.pickup_location_id is None
             else strawberry.ID(o.pickup_location_id),
             pickup_deadline=o.pickup_deadline,
+            allow_transfer=o.allow_transfer,
             systems=[
                 SystemStatus(
                     system=s.system,

@@ -3,6 +3,7 @@ demo's) through the outbox, once per event however often the work is repeated.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
@@ -14,15 +15,19 @@ from tests.e2e.support import (
     BERLIN_STORE,
     CANCEL,
     COLLECTED,
+    PLACE,
     READY,
     SHOE,
     Stack,
     gateway,
     ok,
+    oms_orders_for,
+    order_input,
     place,
     position,
     square_in_stock,
 )
+from tests.e2e.test_routing_flow import STORES_SHIP, shipped_by_two_stores
 
 RETURN = """mutation ($id: ID!, $lines: [ReturnLineInput!]!, $key: String!) {
   requestReturn(orderId: $id, lines: $lines, idempotencyKey: $key) { id } }"""
@@ -168,8 +173,8 @@ async def test_given_a_till_sale_of_a_promised_unit_then_the_order_is_owned_and_
     # when a walk-in customer buys more at the till than the shelf has beyond the order,
     await ring_up_at_the_till(mailing, SHOE, ref, on_shelf + 1)
     first = await mailing.services.short_holds.check()
-    again = await mailing.services.short_holds.check()  # the next round: nothing new
     await mailing.drain()
+    again = await mailing.services.short_holds.check()  # the next round: nothing new
     await mailing.drain()
 
     # then the order owns a SHORT_HOLD for the store team, its timeline says what happened,
@@ -191,6 +196,85 @@ async def test_given_a_till_sale_of_a_promised_unit_then_the_order_is_owned_and_
 
     # Once the store team cancels the order, the next check closes the exception.
     await ok(mailing.gql, CANCEL, id=order["id"], key="till-1-cancel")
+    await mailing.drain()
     assert (await mailing.services.short_holds.check()).closed == 1
     closed = (await ok(mailing.gql, SHORT, id=order["id"]))["order"]["exceptions"]
     assert [(e["kind"], e["status"]) for e in closed] == [("SHORT_HOLD", "AUTO_RESOLVED")]
+
+
+ROUTED = """query ($id: ID!) { order(id: $id) { status lines { sku quantity locationId }
+  exceptions { kind status } timeline { kind detail } } }"""
+
+
+async def test_given_a_till_sale_takes_a_ship_from_store_unit_then_another_node_ships_it(
+    dataset, tmp_path, sink: MailSink
+):
+    sku = shipped_by_two_stores(dataset)
+    async with gateway(
+        dataset, tmp_path, routing=STORES_SHIP, smtp_host=sink.host, smtp_port=sink.port
+    ) as stack:
+        # Given a delivery order a store ships (stores are the cheaper nodes here),
+        order = await place(stack, "till-2", email="eva@example.org", lines=[(sku, 1)])
+        await stack.drain()
+        (store,) = {line["locationId"] for line in order["lines"]}
+        assert store.startswith("ST-")
+        ref = (await position(stack.gql, sku, store))["location"]["sourceRef"]
+
+        # when a walk-in customer buys everything left on that shelf and one more,
+        await ring_up_at_the_till(stack, sku, ref, square_in_stock(stack.apps, sku, ref) + 1)
+        report = await stack.services.short_holds.check()
+        await stack.drain()
+
+        # then the unit comes from another node instead, with no exception to work,
+        assert (report.short, report.rerouted, report.opened) == (1, 1, 0)
+        moved = (await ok(stack.gql, ROUTED, id=order["id"]))["order"]
+        (line,) = moved["lines"]
+        assert line["locationId"] != store and line["quantity"] == 1
+        assert moved["exceptions"] == [] and moved["status"] == "ALLOCATED"
+        (event,) = [e for e in moved["timeline"] if e["kind"] == "REROUTED"]
+        assert "sold in" in event["detail"]
+        # the store's count is right again (the order's sale of that unit is undone),
+        assert square_in_stock(stack.apps, sku, ref) == 0
+        # Shopify's fulfillment order moved to the new node with it,
+        (oms,) = oms_orders_for(stack.apps, order["id"])
+        open_at = {
+            fo.location.id
+            for fo in stack.apps["oms"].state.shop.fulfillment_orders.values()
+            if fo.order is oms and any(x.remaining_quantity for x in fo.lines)
+        }
+        nodes = json.loads(stack.settings().nodes_file.read_text())["nodes"]
+        oms_location = {n["id"]: n["oms_location"] for n in nodes}
+        assert open_at == {oms_location[line["locationId"]]}
+        # the customer hears once, and the next round finds nothing more.
+        told = [m for m in sink.received if m.to == ("eva@example.org",)]
+        assert len(told) == 1 and "now come from" in told[0].body
+        again = await stack.services.short_holds.check()
+        assert (again.short, again.rerouted) == (0, 0)
+
+
+async def test_given_a_pickup_customer_accepted_a_transfer_then_a_till_sale_is_replaced(
+    mailing: Stack, sink: MailSink
+):
+    # Given a pickup order for every unit the store can promise, whose customer accepted
+    # collecting after a transfer,
+    at_store = await position(mailing.gql, SHOE, BERLIN_STORE)
+    units, ref = at_store["availableToPromise"], at_store["location"]["sourceRef"]
+    consenting = {**order_input("ida@example.org", [(SHOE, units)], pickup=BERLIN_STORE)}
+    consenting["allowTransfer"] = True
+    order = (await ok(mailing.gql, PLACE, input=consenting, key="till-3"))["placeOrder"]
+    await mailing.drain()
+
+    # when the till sells one unit more than the shelf had beyond it,
+    await ring_up_at_the_till(mailing, SHOE, ref, square_in_stock(mailing.apps, SHOE, ref) + 1)
+    report = await mailing.services.short_holds.check()
+    await mailing.drain()
+
+    # then the missing unit comes to the store from another node, no exception is opened,
+    assert (report.short, report.rerouted, report.opened) == (1, 1, 0)
+    moved = (await ok(mailing.gql, ROUTED, id=order["id"]))["order"]
+    where = {line["locationId"]: line["quantity"] for line in moved["lines"]}
+    assert where[BERLIN_STORE] == units - 1 and sum(where.values()) == units
+    assert moved["exceptions"] == [] and moved["status"] == "ALLOCATED"
+    # and the customer hears of it once.
+    told = [m for m in sink.received if m.to == ("ida@example.org",)]
+    assert len(told) == 1 and "now come from" in told[0].body

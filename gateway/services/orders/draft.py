@@ -225,6 +225,7 @@ def draft_placement(
         updated_at=now,
         delivery=request.delivery,
         pickup_location_id=request.pickup_location_id,
+        allow_transfer=request.allow_transfer,
         events=(
             OrderEvent(now, "PLACED", SourceSystem.GATEWAY, None, OrderStatus.PLACED),
             OrderEvent(

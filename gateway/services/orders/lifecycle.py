@@ -10,13 +10,16 @@ and the moves other systems report, as two tables.
                          READY_FOR_PICKUP
 
     entering          writes owed (through the outbox, each idempotent)
-    READY_FOR_PICKUP  storefront: status and customer note
+    READY_FOR_PICKUP  storefront: status and customer note; customer: mail
     COLLECTED         ERP: Delivery Note per warehouse; OMS: fulfilment; storefront
     SHIPPED           ERP: Delivery Note per warehouse; OMS: fulfilment with tracking;
                       storefront: completed, tracking in the note
     DELIVERED         storefront: note
     CANCELLED         each node's source gets the units back (Sales Order cancel, Square
-                      restock); OMS: cancel; storefront: cancelled
+                      restock); OMS: cancel; storefront: cancelled; customer: mail
+
+The customer is mailed only when the gateway mails customers (SMTP configured); then the
+storefront's notes are private, so the customer hears once.
 
 The from-states are the state machine's (gateway.services.orders.states); a test keeps the
 two equal. A command on an order already in its target state changes nothing; from any

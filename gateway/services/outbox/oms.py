@@ -19,6 +19,7 @@ from gateway.domain.outbox import (
     OmsReturnOpened,
     OmsWrite,
     OpenOmsReturn,
+    ReallocateOmsOrder,
 )
 from gateway.errors import BackendRejected
 from gateway.ports import OmsPort, UnitOfWork
@@ -46,6 +47,13 @@ class OmsWrites:
                 first = await earlier.of(message.create_reference, OmsOrderWritten)
                 fulfilled = await self._fulfil(first.id, message)
                 return Delivered(fulfilled, _moved(message.order_id, "OMS_FULFILLED", fulfilled))
+            case ReallocateOmsOrder():
+                first = await earlier.of(message.create_reference, OmsOrderWritten)
+                moved = await self._oms.reallocate(first.id, message.allocations)
+                reallocated = OmsOrderWritten.of(moved)
+                return Delivered(
+                    reallocated, _moved(message.order_id, "OMS_REALLOCATED", reallocated)
+                )
             case OpenOmsReturn():
                 first = await earlier.of(message.create_reference, OmsOrderWritten)
                 opened = await self._oms.open_return(first.id, message.lines, message.reference)
