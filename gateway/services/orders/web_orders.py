@@ -194,7 +194,7 @@ class WebOrderImporter:
         clock: Clock,
         on_change: OnChange,
         placement: WebOrderPlacement,
-        watch: OrderWatch | None = None,
+        watch: OrderWatch,
     ) -> None:
         self._uow = unit_of_work
         self._web = web
@@ -273,7 +273,7 @@ class WebOrderImporter:
                     ),
                 )
             await uow.commit()
-        if target is not None and self._watch is not None:
+        if target is not None:
             # A move WooCommerce reports is checked against what every other system says
             # (a cancel there is not applied to an order the warehouse shipped).
             await self._watch.check(order_id)
