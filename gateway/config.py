@@ -328,7 +328,7 @@ class Settings(BaseSettings):
     smtp_start_tls: bool = False
     smtp_use_tls: bool = False
     mail_from: str = "orders@northtrail.example"
-    # Compare every order changed in the last ORDER_WATCH_DAYS with what each system says
+    # Compare every order placed in the last ORDER_WATCH_DAYS with what each system says
     # of it, every this many seconds (0 = off).
     order_watch_seconds: float = 60.0
     order_watch_days: int = Field(default=30, ge=1)

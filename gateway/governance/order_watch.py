@@ -1,4 +1,4 @@
-"""The order-state check: every order changed lately, compared with what each system that
+"""The order-state check: every order placed lately, compared with what each system that
 holds it says (gateway.services.orders.reports), judged (gateway.governance.order_states),
 and acted on in one transaction per order:
 
@@ -76,7 +76,7 @@ class OrderWatch:
         self._page = page_size
 
     async def run(self) -> WatchReport:
-        """Check every order changed within the window."""
+        """Check every order placed within the window."""
         report = WatchReport()
         since = self._clock.now() - self._window
         after = ""

@@ -271,7 +271,7 @@ class SqlOrders:
             select(orders.c.id)
             .where(
                 orders.c.status != OrderStatus.RETURNED,
-                orders.c.updated_at >= since,
+                orders.c.created_at >= since,
                 orders.c.id > after_id,
             )
             .order_by(orders.c.id)

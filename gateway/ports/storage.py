@@ -145,8 +145,9 @@ class Orders(Protocol):
     async def due_no_shows(self, now: datetime, limit: int) -> list[str]: ...
 
     async def to_watch(self, since: datetime, after_id: str, limit: int) -> list[str]:
-        """Ids of orders not yet RETURNED and changed since ``since``, by id after
-        ``after_id`` (the order-state check pages through them)."""
+        """Ids of orders not yet RETURNED and placed since ``since``, by id after
+        ``after_id`` (the order-state check pages through them; placed, not changed: the
+        check itself records each system's status, which would keep every order in)."""
         ...
 
     async def move_status(self, order_id: str, event: OrderEvent, changes: OrderChanges) -> None:
