@@ -51,6 +51,17 @@ class WatchReport:
     unreadable: list[str] = field(default_factory=list)
 
 
+def _news(order: Order, reading: SyncReading) -> bool:
+    """Whether a system's own status (or the tracking) differs from what the order says."""
+    known = {(s.system, s.id): s.status for s in order.systems}
+    statuses = any(
+        s.status is not None and known.get((s.system, s.id)) != s.status
+        for s in reading.changes.systems
+    )
+    tracking = reading.changes.tracking is not None and reading.changes.tracking != order.tracking
+    return statuses or tracking
+
+
 class OrderWatch:
     def __init__(
         self,
@@ -123,7 +134,10 @@ class OrderWatch:
                     not_told=[m.system for m in verdict.mismatches],
                 )
                 moved = True
-            await uow.orders.update(order_id, now, reading.changes)
+            if moved or _news(order, reading):
+                await uow.orders.update(order_id, now, reading.changes)
+            else:  # only when the gateway last heard of each record
+                await uow.orders.heard_from(order_id, reading.changes.systems, now)
             opened, closed = await self._settle(uow, order, verdict, now)
             await uow.commit()
         report.checked += 1

@@ -170,6 +170,11 @@ class SqlOrders:
             )
         )
 
+    async def heard_from(
+        self, order_id: str, systems: Sequence[SystemRecord], at: datetime
+    ) -> None:
+        await record_systems(self._conn, order_id, systems, at)
+
     async def move_units(
         self, order_id: str, sku: str, from_location: str, to_location: str, quantity: int
     ) -> None:

@@ -34,6 +34,7 @@ from gateway.domain.orders import (
     ReturnRequest,
     ReturnStatus,
     StoredDecision,
+    SystemRecord,
 )
 from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
 from gateway.domain.reservations import HoldRequest, OrderHold, Reservation, ReservationStatus
@@ -158,6 +159,12 @@ class Orders(Protocol):
     async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None: ...
 
     async def add_event(self, order_id: str, event: OrderEvent) -> None: ...
+
+    async def heard_from(
+        self, order_id: str, systems: Sequence[SystemRecord], at: datetime
+    ) -> None:
+        """The records' last sync time moved to ``at`` (nothing about the order changed)."""
+        ...
 
     async def move_units(
         self, order_id: str, sku: str, from_location: str, to_location: str, quantity: int

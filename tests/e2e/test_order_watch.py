@@ -22,6 +22,9 @@ SEEN = """query ($id: ID!) { order(id: $id) { status
   timeline { kind source fromStatus toStatus detail } } }"""
 
 
+STAMPS = """query ($id: ID!) { order(id: $id) { updatedAt systems { system syncedAt } } }"""
+
+
 async def set_woo_status(stack: Stack, web_id: int, status: str) -> None:
     woo = stack.apps["woocommerce"]
     async with client(woo, base_url="https://shop.test", auth=(KEY, SECRET)) as http:
@@ -84,7 +87,14 @@ async def test_given_woocommerce_goes_back_after_shipment_then_the_check_says_so
     await ok(shop.gql, SHIP, id=order_id, key="watch-ship")
     await shop.drain()
     assert woo_order(shop, web).status == "completed"  # the gateway wrote it
+    before = await ok(shop.gql, STAMPS, id=order_id)
     assert (await shop.services.order_watch.run()).opened == 0  # everyone agrees
+    after = await ok(shop.gql, STAMPS, id=order_id)
+    # Nothing changed: the order is not touched, only when each record was last heard of.
+    assert after["order"]["updatedAt"] == before["order"]["updatedAt"]
+    synced = {s["system"]: s["syncedAt"] for s in after["order"]["systems"]}
+    was = {s["system"]: s["syncedAt"] for s in before["order"]["systems"]}
+    assert synced["OMS"] > was["OMS"] and synced["STOREFRONT"] > was["STOREFRONT"]
 
     # Given a shop manager puts the shipped order back to processing,
     await set_woo_status(shop, web["id"], "processing")
