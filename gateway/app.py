@@ -26,6 +26,10 @@ from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.domain import SourceSystem
+from gateway.events.http import webhook
+from gateway.events.inbox import WebhookInbox
+from gateway.events.processor import WebhookProcessor
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_hold_watch import ShortHoldWatch
@@ -286,6 +290,23 @@ def build_services(
         window=timedelta(days=settings.order_watch_days),
     )
     placement = OrderPlacement(commands, availability, catalog, holds, planner, clock, hold_policy)
+    web_orders = WebOrderImporter(
+        uow,
+        backends.storefront,
+        clock,
+        answers_changed,
+        WebOrderPlacement(
+            commands,
+            availability,
+            planner,
+            placement,
+            hold_policy,
+            settings.truth,
+            settings.web_order_default_location_id,
+        ),
+        order_watch,
+    )
+    webhook_processor = WebhookProcessor(uow, web_orders, answers_changed, clock)
     return Services(
         settings=settings,
         catalog=catalog,
@@ -339,22 +360,19 @@ def build_services(
             ),
             mails_customers=backends.mail is not None,
         ),
-        web_orders=WebOrderImporter(
+        web_orders=web_orders,
+        webhooks=WebhookInbox(
             uow,
-            backends.storefront,
+            {
+                SourceSystem.STOREFRONT: settings.woo_webhook_secrets,
+                SourceSystem.POS: settings.square_webhook_signature_keys,
+                SourceSystem.OMS: settings.shopify_webhook_secrets,
+                SourceSystem.ERP: settings.erp_webhook_secrets,
+            },
             clock,
-            answers_changed,
-            WebOrderPlacement(
-                commands,
-                availability,
-                planner,
-                placement,
-                hold_policy,
-                settings.truth,
-                settings.web_order_default_location_id,
-            ),
-            order_watch,
+            webhook_processor.wake,
         ),
+        webhook_processor=webhook_processor,
     )
 
 
@@ -383,6 +401,7 @@ def background_tasks(
 
     tasks: dict[str, Coroutine[Any, Any, None]] = {
         "outbox": services.worker.run_forever(),
+        "webhooks": services.webhook_processor.run_forever(),
         "sweeper": background.every(settings.sweep_interval_seconds, sweep, "sweeper"),
         "storefront-sync": background.every(
             STOREFRONT_SYNC_SECONDS, services.storefront_sync.flush, "storefront sync"
@@ -489,6 +508,7 @@ def create_app(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/healthz", health),
+            Route("/webhooks/{backend}", webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

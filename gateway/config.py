@@ -316,6 +316,14 @@ class Settings(BaseSettings):
     # A web order whose address cannot be located is routed as if it were at this node;
     # unset: the first warehouse (by id) that ships online orders.
     web_order_default_location_id: str | None = None
+    # Webhook secrets per backend, as JSON lists: two during a rotation (new, old). A
+    # backend with none configured has its webhooks refused.
+    woo_webhook_secrets: list[str] = Field(default_factory=list)
+    square_webhook_signature_keys: list[str] = Field(default_factory=list)
+    shopify_webhook_secrets: list[str] = Field(default_factory=list)
+    erp_webhook_secrets: list[str] = Field(default_factory=list)
+    # The public base URL backends call (Square signs it); unset: the URL as received.
+    webhook_base_url: str | None = None
     # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
     # store offering local pickup); empty: the customer note alone.
     web_pickup_status: str | None = "ready-for-pickup"

@@ -142,6 +142,23 @@ class OrderSystemRow(SQLModel, table=True):
     synced_at: datetime = Field(sa_column=_utc())
 
 
+class WebhookEventRow(SQLModel, table=True):
+    """A webhook delivery as received; the unique key makes a replay (even after a restart)
+    a duplicate."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("system", "event_key", name="uq_webhook_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system: str = Field(max_length=16)
+    event_key: str = Field(max_length=200)
+    topic: str = Field(max_length=80)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=_utc())
+    processed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True, index=True))
+    outcome: str | None = Field(default=None, max_length=500)
+
+
 class OrderEventRow(SQLModel, table=True):
     __tablename__ = "order_event"
 

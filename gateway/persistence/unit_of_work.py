@@ -17,6 +17,7 @@ from gateway.persistence.returns import SqlReturns
 from gateway.persistence.routing import SqlRoutingDecisions
 from gateway.persistence.store_counts import SqlStoreCounts
 from gateway.persistence.truth import SqlAuditLog, SqlDiscrepancies, SqlObservations
+from gateway.persistence.webhooks import SqlWebhookEvents
 from gateway.ports.storage import HoldTaker
 
 # Builds the hold taker of one transaction (sqlite_holds or pg_holds).
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.observations = SqlObservations(conn)
         self.store_counts = SqlStoreCounts(conn)
+        self.webhooks = SqlWebhookEvents(conn)
 
     async def commit(self) -> None:
         if self._read_only:

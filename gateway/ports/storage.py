@@ -47,6 +47,7 @@ from gateway.domain.truth import (
     DiscrepancyStatus,
     Observation,
     Severity,
+    WebhookEvent,
 )
 
 # (created_at, id) of the last order a page ended on.
@@ -439,6 +440,20 @@ class StoreCounts(Protocol):
     async def set_mark(self, name: str, mark: SyncMark) -> None: ...
 
 
+class WebhookEvents(Protocol):
+    """Webhook deliveries as received, until processed."""
+
+    async def record(self, event: WebhookEvent) -> bool:
+        """False when an event with that key was recorded before (a replay)."""
+        ...
+
+    async def due(self, limit: int) -> list[WebhookEvent]:
+        """Not yet processed, oldest first."""
+        ...
+
+    async def mark_processed(self, event_id: int, at: datetime, outcome: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyStore: ...
@@ -472,6 +487,9 @@ class UnitOfWork(Protocol):
 
     @property
     def store_counts(self) -> StoreCounts: ...
+
+    @property
+    def webhooks(self) -> WebhookEvents: ...
 
     async def commit(self) -> None: ...
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config import Settings
+from gateway.events.inbox import WebhookInbox
+from gateway.events.processor import WebhookProcessor
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.ports import ErpPort
@@ -49,3 +51,5 @@ class Services:
     web_orders: WebOrderImporter
     order_watch: OrderWatch
     short_holds: ShortHoldWatch
+    webhooks: WebhookInbox
+    webhook_processor: WebhookProcessor

@@ -218,6 +218,16 @@ class WebOrderImporter:
             await self._on_change([])
         return touched
 
+    async def sync_one(self, web_order_id: int) -> int:
+        """Import or follow one order now (a webhook named it); 0 when it is not there."""
+        web = await self._web.web_order(web_order_id)
+        if web is None:
+            return 0
+        touched = await self._upsert(web)
+        if touched:
+            await self._on_change([])
+        return touched
+
     async def _upsert(self, web: WebOrder) -> int:
         now = self._clock.now()
         async with self._uow() as uow:

@@ -1,0 +1,97 @@
+"""Webhooks in over the gateway's HTTP face: a signed WooCommerce order.created is recorded,
+acknowledged and processed without waiting for a poll; a replay (also at another gateway
+process on the same database, as after a restart) is dropped; a forged or unsigned one is
+refused with 401 and counted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.domain import SourceSystem
+from gateway.events.signatures import signature_of
+from tests.e2e.support import SHOE, Stack, gateway, ok
+from tests.e2e.test_web_orders import checkout, imported
+
+SECRET = "whsec-test-1"
+ORDER = "query ($id: ID!) { order(id: $id) { status fulfillmentLocationIds } }"
+
+
+@pytest.fixture
+async def hooked(dataset, tmp_path) -> AsyncIterator[Stack]:
+    async with gateway(dataset, tmp_path, woo_webhook_secrets=["whsec-new", SECRET]) as stack:
+        await imported(stack)
+        yield stack
+
+
+def delivery(body: bytes, topic: str, secret: str | None = SECRET) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Topic": topic,
+        "X-WC-Webhook-Resource": topic.split(".")[0],
+        "X-WC-Webhook-Event": topic.split(".")[1],
+        "X-WC-Webhook-ID": "32",
+        "X-WC-Webhook-Delivery-ID": "41d7e0c93a5f2b8e6c1d0a9f7b3e5c2a",
+    }
+    if secret is not None:
+        url = "http://gateway.test/webhooks/woocommerce"
+        headers["X-WC-Webhook-Signature"] = signature_of(SourceSystem.STOREFRONT, secret, body, url)
+    return headers
+
+
+async def post(app: Any, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        return await http.post("/webhooks/woocommerce", content=body, headers=headers)
+
+
+async def test_given_a_signed_order_created_then_it_is_allocated_without_a_poll(hooked: Stack):
+    web = await checkout(hooked, [(SHOE, 1)])
+    body = json.dumps(web).encode()
+
+    accepted = await post(hooked.gql.app, body, delivery(body, "order.created"))
+    assert (accepted.status_code, accepted.json()) == (200, {"status": "ACCEPTED"})
+    assert await hooked.services.webhook_processor.run_once() == 1
+
+    order = (await ok(hooked.gql, ORDER, id=f"web_{web['id']}"))["order"]
+    assert order["status"] == "ALLOCATED" and order["fulfillmentLocationIds"]
+
+    # WooCommerce retries, or someone replays the delivery: recognised, nothing done again,
+    replay = await post(hooked.gql.app, body, delivery(body, "order.created"))
+    assert replay.json() == {"status": "REPLAY"}
+    assert await hooked.services.webhook_processor.run_once() == 0
+    # also by another gateway process on the same database (as after a restart).
+    async with hooked.another_gateway(woo_webhook_secrets=[SECRET]) as other:
+        again = await post(other.app, body, delivery(body, "order.created"))
+    assert again.json() == {"status": "REPLAY"}
+
+
+async def test_given_a_forged_or_unsigned_delivery_then_401_and_counted(hooked: Stack):
+    web = await checkout(hooked, [(SHOE, 1)])
+    body = json.dumps(web).encode()
+
+    forged = await post(hooked.gql.app, body, delivery(body, "order.created", "guessed"))
+    unsigned = await post(hooked.gql.app, body, delivery(body, "order.created", None))
+    tampered = await post(hooked.gql.app, body + b" ", delivery(body, "order.created"))
+
+    assert [r.status_code for r in (forged, unsigned, tampered)] == [401, 401, 401]
+    assert hooked.services.webhooks.refused[SourceSystem.STOREFRONT] == 3
+    assert await hooked.services.webhook_processor.run_once() == 0  # nothing was recorded
+    # The rotated-in secret is accepted as well as the old one.
+    rotated = await post(hooked.gql.app, body, delivery(body, "order.created", "whsec-new"))
+    assert rotated.json() == {"status": "ACCEPTED"}
+
+
+async def test_a_webhook_from_a_backend_nobody_configured_is_refused(hooked: Stack):
+    body = b'{"event_id": "e-1", "type": "inventory.count.updated"}'
+    transport = httpx.ASGITransport(app=hooked.gql.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        square = await http.post(
+            "/webhooks/square", content=body, headers={"x-square-hmacsha256-signature": "x"}
+        )
+        unknown = await http.post("/webhooks/magento", content=body)
+    assert (square.status_code, unknown.status_code) == (401, 404)
