@@ -306,7 +306,7 @@ def build_services(
         ),
         order_watch,
     )
-    webhook_processor = WebhookProcessor(uow, web_orders, answers_changed, clock)
+    webhook_processor = WebhookProcessor(uow, web_orders, order_watch, answers_changed, clock)
     return Services(
         settings=settings,
         catalog=catalog,

@@ -1,7 +1,10 @@
 """The work a recorded webhook names, done after it was acknowledged:
 
-    WooCommerce  order.*      that order imported or followed (gateway.services.orders)
-                 product.*    the SKU's cached figures dropped, the storefront copy checked
+    WooCommerce  order.*          that order imported or followed (gateway.services.orders)
+                 product.*        the SKU's cached figures dropped
+    Shopify      orders/*         the order it names (sourceIdentifier) checked against
+                                  every system (gateway.governance.order_watch)
+    ERPNext      Sales Order      the order it names (po_no) checked the same way
     others       the cached answers dropped (targeted handling comes with their parts)
 
 Each event is marked processed with what was done; one that fails is left for the next run.
@@ -13,9 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from typing import Any
 
 from gateway.domain import SourceSystem
 from gateway.domain.truth import WebhookEvent
+from gateway.governance.order_watch import OrderWatch
 from gateway.ports import Clock, UnitOfWorkFactory
 from gateway.services.commands import OnChange
 from gateway.services.orders.web_orders import WebOrderImporter
@@ -28,6 +33,7 @@ class WebhookProcessor:
         self,
         unit_of_work: UnitOfWorkFactory,
         web_orders: WebOrderImporter,
+        order_watch: OrderWatch,
         on_change: OnChange,
         clock: Clock,
         *,
@@ -35,6 +41,7 @@ class WebhookProcessor:
     ) -> None:
         self._uow = unit_of_work
         self._web_orders = web_orders
+        self._order_watch = order_watch
         self._on_change = on_change
         self._clock = clock
         self._batch = batch
@@ -81,5 +88,25 @@ class WebhookProcessor:
             sku = str(payload.get("sku") or "")
             await self._on_change([sku] if sku else [])
             return f"cached figures of {sku or 'the listing'} dropped"
+        order_id = _order_named(event, payload)
+        if order_id:
+            async with self._uow() as uow:
+                known = await uow.orders.exists(order_id)
+            if known:
+                report = await self._order_watch.check(order_id)
+                moved = "moved" if report.moved else "as it was"
+                return f"order {order_id} checked against every system: {moved}"
         await self._on_change([])
         return "cached answers dropped"
+
+
+def _order_named(event: WebhookEvent, payload: dict[str, Any]) -> str | None:
+    """The gateway order a Shopify order or an ERPNext Sales Order event is about: the
+    reference the gateway wrote there (a split order's Sales Orders carry order@node)."""
+    if event.system is SourceSystem.OMS and event.topic.startswith("orders/"):
+        reference = payload.get("source_identifier")
+    elif event.system is SourceSystem.ERP and event.topic == "Sales Order":
+        reference = payload.get("po_no")
+    else:
+        return None
+    return str(reference).split("@")[0] if reference else None

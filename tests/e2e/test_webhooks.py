@@ -14,11 +14,14 @@ import pytest
 
 from gateway.domain import SourceSystem
 from gateway.events.signatures import signature_of
-from tests.e2e.support import SHOE, Stack, gateway, ok
+from tests.e2e.support import SHOE, Stack, gateway, ok, oms_orders_for, place, system
+from tests.e2e.test_order_sync import mark_fulfillment_order
+from tests.e2e.test_order_transitions import WAREHOUSE_SHIPS
 from tests.e2e.test_web_orders import checkout, imported
 
 SECRET = "whsec-test-1"
 ORDER = "query ($id: ID!) { order(id: $id) { status fulfillmentLocationIds } }"
+ORDER_SYSTEMS = "query ($id: ID!) { order(id: $id) { status systems { system id status } } }"
 
 
 @pytest.fixture
@@ -95,3 +98,96 @@ async def test_a_webhook_from_a_backend_nobody_configured_is_refused(hooked: Sta
         )
         unknown = await http.post("/webhooks/magento", content=body)
     assert (square.status_code, unknown.status_code) == (401, 404)
+
+
+ERP_SECRET, SHOPIFY_SECRET = "erp-hook-secret", "shpss-test"
+
+
+@pytest.fixture
+async def warehouse_hooked(dataset, tmp_path) -> AsyncIterator[Stack]:
+    async with gateway(
+        dataset,
+        tmp_path,
+        routing=WAREHOUSE_SHIPS,
+        erp_webhook_secrets=[ERP_SECRET],
+        shopify_webhook_secrets=[SHOPIFY_SECRET],
+    ) as stack:
+        yield stack
+
+
+async def signed_post(
+    app: Any, backend: str, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    system, secret, header = {
+        "erpnext": (SourceSystem.ERP, ERP_SECRET, "X-Frappe-Webhook-Signature"),
+        "shopify": (SourceSystem.OMS, SHOPIFY_SECRET, "X-Shopify-Hmac-Sha256"),
+    }[backend]
+    url = f"http://gateway.test/webhooks/{backend}"
+    signed = {**headers, header: signature_of(system, secret, body, url)}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        return await http.post(f"/webhooks/{backend}", content=body, headers=signed)
+
+
+async def test_given_the_erp_cancels_a_sales_order_then_its_webhook_carries_it_everywhere(
+    warehouse_hooked: Stack,
+):
+    stack = warehouse_hooked
+    order = await place(stack, "hook-erp", email="ina@example.org", lines=[(SHOE, 1)])
+    await stack.drain()
+    so_name = system((await ok(stack.gql, ORDER_SYSTEMS, id=order["id"]))["order"], "ERP")["id"]
+    settings = stack.settings()
+    async with httpx.AsyncClient(base_url=settings.erp_base_url) as erp:
+        cancelled = await erp.post(
+            "/api/method/frappe.client.cancel",
+            json={"doctype": "Sales Order", "name": so_name},
+            headers={"Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}"},
+        )
+    assert cancelled.status_code == 200
+    doc = cancelled.json()["message"]
+    body = json.dumps(
+        {
+            "name": so_name,
+            "doctype": "Sales Order",
+            "status": "Cancelled",
+            "po_no": doc["po_no"],
+            "modified": doc["modified"],
+        }
+    ).encode()
+
+    answer = await signed_post(stack.gql.app, "erpnext", body, {"Content-Type": "application/json"})
+    assert answer.json() == {"status": "ACCEPTED"}
+    await stack.services.webhook_processor.run_once()
+    await stack.drain()
+
+    seen = (await ok(stack.gql, ORDER_SYSTEMS, id=order["id"]))["order"]
+    assert seen["status"] == "CANCELLED"
+    (oms,) = oms_orders_for(stack.apps, order["id"])
+    assert oms.cancelled_at is not None  # Shopify heard of it without any poll
+
+
+async def test_given_shopify_ships_an_order_then_its_webhook_moves_the_order(
+    warehouse_hooked: Stack,
+):
+    stack = warehouse_hooked
+    order = await place(stack, "hook-oms", email="ole@example.org", lines=[(SHOE, 1)])
+    await stack.drain()
+    (oms,) = oms_orders_for(stack.apps, order["id"])
+    for fo in stack.apps["oms"].state.shop.fulfillment_orders.values():
+        if fo.order is oms:
+            await mark_fulfillment_order(stack, fo.id, "IN_PROGRESS")
+    body = json.dumps(
+        {"id": 1, "admin_graphql_api_id": oms.id, "source_identifier": order["id"]}
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/updated",
+        "X-Shopify-Event-Id": "evt-picking-1",
+    }
+
+    answer = await signed_post(stack.gql.app, "shopify", body, headers)
+    assert answer.json() == {"status": "ACCEPTED"}
+    await stack.services.webhook_processor.run_once()
+
+    seen = (await ok(stack.gql, ORDER_SYSTEMS, id=order["id"]))["order"]
+    assert seen["status"] == "PICKING"
