@@ -210,17 +210,3 @@ class Observation:
     value: str
     seen_at: datetime
     location_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEvent:
-    """A webhook delivery as received (signature checked), kept until it is processed."""
-
-    system: SourceSystem
-    key: str  # the event's identity (gateway.events.identity): a second delivery is a replay
-    topic: str
-    body: str
-    received_at: datetime
-    id: int | None = None
-    processed_at: datetime | None = None
-    outcome: str | None = None

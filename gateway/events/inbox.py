@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.domain import SourceSystem
-from gateway.domain.truth import WebhookEvent
+from gateway.domain.events import WebhookEvent
 from gateway.events.identity import event_key, topic_of
 from gateway.events.signatures import Signature, verify
 from gateway.ports import Clock, UnitOfWorkFactory

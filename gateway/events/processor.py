@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from gateway.domain import SourceSystem
-from gateway.domain.truth import WebhookEvent
+from gateway.domain.events import WebhookEvent
 from gateway.governance.order_watch import OrderWatch
 from gateway.ports import Clock, UnitOfWorkFactory
 from gateway.services.commands import OnChange

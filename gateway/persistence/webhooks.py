@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import SourceSystem
-from gateway.domain.truth import WebhookEvent
+from gateway.domain.events import WebhookEvent
 from gateway.persistence.dialect import upsert_insert
 from gateway.persistence.tables import WebhookEventRow, table
 

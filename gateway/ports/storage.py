@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from gateway.domain import SourceSystem, StockReading, StoreSum
 from gateway.domain.documents import WebOrderLine
+from gateway.domain.events import WebhookEvent
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.orders import (
     Disposition,
@@ -47,7 +48,6 @@ from gateway.domain.truth import (
     DiscrepancyStatus,
     Observation,
     Severity,
-    WebhookEvent,
 )
 
 # (created_at, id) of the last order a page ended on.

@@ -5,7 +5,7 @@ processed."""
 from __future__ import annotations
 
 from gateway.domain import SourceSystem
-from gateway.domain.truth import WebhookEvent
+from gateway.domain.events import WebhookEvent
 
 
 async def test_an_event_is_recorded_once_and_due_until_processed(world):
