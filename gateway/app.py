@@ -306,7 +306,21 @@ def build_services(
         ),
         order_watch,
     )
-    webhook_processor = WebhookProcessor(uow, web_orders, order_watch, answers_changed, clock)
+
+    async def stock_heard(skus: Sequence[str]) -> None:
+        # A backend says these SKUs' stock or listing changed: read them afresh.
+        await sources_changed(skus)
+        await answers_changed(skus)
+
+    webhook_processor = WebhookProcessor(
+        uow,
+        web_orders,
+        order_watch,
+        backends.pos,
+        stock_heard,
+        lambda skus: reconciler.run(skus),
+        clock,
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -371,6 +385,7 @@ def build_services(
             },
             clock,
             webhook_processor.wake,
+            timedelta(seconds=settings.webhook_max_age_seconds),
         ),
         webhook_processor=webhook_processor,
     )

@@ -324,6 +324,9 @@ class Settings(BaseSettings):
     erp_webhook_secrets: list[str] = Field(default_factory=list)
     # The public base URL backends call (Square signs it); unset: the URL as received.
     webhook_base_url: str | None = None
+    # A signed webhook stamped longer ago than this at its source (Shopify's Triggered-At,
+    # Square's created_at) is refused as stale: Shopify retries for 4 hours, Square for a day.
+    webhook_max_age_seconds: int = Field(default=86_400, ge=60)
     # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
     # store offering local pickup); empty: the customer note alone.
     web_pickup_status: str | None = "ready-for-pickup"

@@ -377,6 +377,14 @@ class FakePos:
         readings = await self.stock(skus, list(safety_stock))
         return {sku: store_sum([r for r in readings if r.sku == sku], safety_stock) for sku in skus}
 
+    async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
+        self.calls["skus_of_variations"] += 1
+        return {
+            v.variation_id: sku
+            for sku, v in self.variations.items()
+            if v.variation_id in variation_ids
+        }
+
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         self.calls["stock_changes"] += 1
         hits = {

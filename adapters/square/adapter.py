@@ -46,6 +46,9 @@ class SquareAdapter:
     async def variations_by_sku(self, skus: Sequence[str]) -> dict[str, PosVariation]:
         return await self._catalog.variations_by_sku(skus)
 
+    async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
+        return await self._catalog.skus_of(variation_ids)
+
     async def stock(
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]:

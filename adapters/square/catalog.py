@@ -17,6 +17,7 @@ from gateway.domain import BackendLocation, GeoPoint, Money, PosVariation, Sourc
 
 SKUS_PER_SEARCH = 100
 SEARCH_LIMIT = 1000
+OBJECTS_PER_RETRIEVE = 1000  # BatchRetrieveCatalogObjects' cap on object_ids
 MAX_REMEMBERED_SKUS = 200_000
 # Square's default name for the only variation of an item; the item name says more.
 _DEFAULT_VARIATION_NAME = "Regular"
@@ -67,6 +68,20 @@ class SquareCatalog:
             await self.variations_by_sku(stale)
         ids = {sku: self._lookup(sku)[1] for sku in wanted}
         return {sku: vid for sku, vid in ids.items() if vid is not None}
+
+    async def skus_of(self, variation_ids: Sequence[str]) -> dict[str, str]:
+        """Variation id -> SKU (an inventory webhook names variations, not SKUs): one
+        BatchRetrieveCatalogObjects per 1,000 ids; ids Square no longer has are left out."""
+        wanted = list(dict.fromkeys(variation_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), OBJECTS_PER_RETRIEVE):
+            body = {"object_ids": wanted[start : start + OBJECTS_PER_RETRIEVE]}
+            answer = await self._api.call("POST", "/v2/catalog/batch-retrieve", json=body)
+            for obj in dicts(answer.get("objects")):
+                sku = dict_of(obj.get("item_variation_data")).get("sku")
+                if obj.get("type") == "ITEM_VARIATION" and isinstance(sku, str) and sku:
+                    found[str(obj.get("id"))] = sku
+        return found
 
     def forget(self, sku: str) -> None:
         """Drop a remembered id Square no longer knows (the variation was deleted)."""

@@ -2,7 +2,10 @@
 it names is done after (gateway.events.processor), from the durable record.
 
 A delivery with a bad or missing signature is refused (401), counted per backend and
-logged without its body. A replay of an event already recorded (a backend's retry, or an
+logged without its body. A signed delivery whose source stamped it too long ago (or in the
+future) is refused as STALE, counted, and not recorded; it is answered 200 all the same,
+since an error would only make the backend send the same stale event again (the delta poll
+reads what it was about). A replay of an event already recorded (a backend's retry, or an
 attacker resending a captured delivery, even after a restart) is acknowledged and dropped.
 """
 
@@ -13,11 +16,13 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from gateway.domain import SourceSystem
 from gateway.domain.events import WebhookEvent
 from gateway.events.identity import event_key, topic_of
+from gateway.events.meaning import DEFAULT_MAX_AGE, happened_at, is_stale
 from gateway.events.signatures import Signature, verify
 from gateway.ports import Clock, UnitOfWorkFactory
 
@@ -29,6 +34,7 @@ class Outcome(StrEnum):
     REPLAY = "REPLAY"  # that event was recorded before
     NOT_AN_EVENT = "NOT_AN_EVENT"  # WooCommerce's ping when a webhook is created
     REFUSED = "REFUSED"  # bad or missing signature
+    STALE = "STALE"  # signed, but stamped too long ago (or in the future) at its source
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +53,16 @@ class WebhookInbox:
         secrets: Mapping[SourceSystem, Sequence[str]],
         clock: Clock,
         wake: Callable[[], None],
+        max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> None:
         self._uow = unit_of_work
         self._secrets = secrets
         self._clock = clock
         self._wake = wake
+        self._max_age = max_age
         self.refused: Counter[SourceSystem] = Counter()
         self.replays: Counter[SourceSystem] = Counter()
+        self.stale: Counter[SourceSystem] = Counter()
 
     async def receive(
         self, system: SourceSystem, headers: Mapping[str, str], body: bytes, url: str
@@ -69,6 +78,11 @@ class WebhookInbox:
             return Received(Outcome.NOT_AN_EVENT)
         if not isinstance(payload, dict):
             return Received(Outcome.NOT_AN_EVENT)
+        at = happened_at(system, headers, payload)
+        if is_stale(at, self._clock.now(), self._max_age):
+            self.stale[system] += 1
+            log.warning("webhook from %s refused: stamped %s, too old or too new", system.value, at)
+            return Received(Outcome.STALE)
         event = WebhookEvent(
             system,
             event_key(system, headers, payload, body),

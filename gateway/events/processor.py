@@ -1,13 +1,17 @@
-"""The work a recorded webhook names, done after it was acknowledged:
+"""The work a recorded webhook names (gateway.events.meaning), done after it was
+acknowledged, by whichever gateway process claims it:
 
-    WooCommerce  order.*          that order imported or followed (gateway.services.orders)
-                 product.*        the SKU's cached figures dropped
-    Shopify      orders/*         the order it names (sourceIdentifier) checked against
-                                  every system (gateway.governance.order_watch)
-    ERPNext      Sales Order      the order it names (po_no) checked the same way
-    others       the cached answers dropped (targeted handling comes with their parts)
+    stock       Square counts, ERPNext Bin / Stock Ledger Entry / Item, WooCommerce product:
+                the SKUs' cached figures dropped (in every process: gateway.events.bus), the
+                change announced to subscribers, and those SKUs reconciled at once: drift is
+                found and the storefront corrected without waiting for the periodic run
+    web order   WooCommerce order.*: imported or followed (gateway.services.orders)
+    order       Shopify orders/* and fulfillment_orders/*, ERPNext Sales Order: the gateway
+                order checked against every system (gateway.governance.order_watch)
 
-Each event is marked processed with what was done; one that fails is left for the next run.
+A batch's stock events are handled together: one SKU lookup, one cache drop and one
+reconcile for all of them. An event whose work fails stays claimed until its lease runs
+out and is then taken again; each is marked processed with what was done.
 """
 
 from __future__ import annotations
@@ -16,16 +20,22 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
-from gateway.domain import SourceSystem
 from gateway.domain.events import WebhookEvent
+from gateway.events.meaning import Named, named_by
 from gateway.governance.order_watch import OrderWatch
-from gateway.ports import Clock, UnitOfWorkFactory
-from gateway.services.commands import OnChange
+from gateway.ports import Clock, PosPort, UnitOfWorkFactory
 from gateway.services.orders.web_orders import WebOrderImporter
+from gateway.truth.reconciler import ReconcileReport
 
 log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=30)
+
+StockHeard = Callable[[Sequence[str]], Awaitable[None]]
+Reconcile = Callable[[Sequence[str]], Awaitable[ReconcileReport]]
 
 
 class WebhookProcessor:
@@ -34,36 +44,55 @@ class WebhookProcessor:
         unit_of_work: UnitOfWorkFactory,
         web_orders: WebOrderImporter,
         order_watch: OrderWatch,
-        on_change: OnChange,
+        pos: PosPort,
+        stock_heard: StockHeard,
+        reconcile: Reconcile,
         clock: Clock,
         *,
-        batch: int = 50,
+        batch: int = 100,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self._uow = unit_of_work
         self._web_orders = web_orders
         self._order_watch = order_watch
-        self._on_change = on_change
+        self._pos = pos
+        self._stock_heard = stock_heard
+        self._reconcile = reconcile
         self._clock = clock
         self._batch = batch
+        self._lease = lease
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run_once(self) -> int:
+        """Claim a batch and work it; how many events were claimed."""
         async with self._uow() as uow:
-            due = await uow.webhooks.due(self._batch)
-        for event in due:
+            claimed = await uow.webhooks.claim_due(
+                now=self._clock.now(), lease=self._lease, limit=self._batch
+            )
+            await uow.commit()
+        stock: list[tuple[WebhookEvent, Named]] = []
+        for event in claimed:
+            named = _named(event)
+            if named.stock:
+                stock.append((event, named))
+                continue
             try:
-                outcome = await self._process(event)
-            except Exception as error:  # left for the next run, and said
+                outcome = await self._order_work(named)
+            except Exception as error:  # taken again when the lease runs out, and said
                 log.warning("webhook event %s not processed yet: %s", event.id, error)
                 continue
-            assert event.id is not None
-            async with self._uow() as uow:
-                await uow.webhooks.mark_processed(event.id, self._clock.now(), outcome)
-                await uow.commit()
-        return len(due)
+            await self._done([event], outcome)
+        if stock:
+            try:
+                outcome = await self._stock_work([named for _, named in stock])
+            except Exception as error:
+                log.warning("%d stock webhook events not processed yet: %s", len(stock), error)
+            else:
+                await self._done([event for event, _ in stock], outcome)
+        return len(claimed)
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         while True:
@@ -77,36 +106,52 @@ class WebhookProcessor:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_seconds)
 
-    async def _process(self, event: WebhookEvent) -> str:
-        payload = json.loads(event.body)
-        if event.system is SourceSystem.STOREFRONT and event.topic.startswith("order."):
-            touched = await self._web_orders.sync_one(int(payload["id"]))
-            return (
-                f"web order {payload['id']}: {'imported or followed' if touched else 'as it was'}"
-            )
-        if event.system is SourceSystem.STOREFRONT and event.topic.startswith("product."):
-            sku = str(payload.get("sku") or "")
-            await self._on_change([sku] if sku else [])
-            return f"cached figures of {sku or 'the listing'} dropped"
-        order_id = _order_named(event, payload)
-        if order_id:
-            async with self._uow() as uow:
-                known = await uow.orders.exists(order_id)
-            if known:
-                report = await self._order_watch.check(order_id)
-                moved = "moved" if report.moved else "as it was"
-                return f"order {order_id} checked against every system: {moved}"
-        await self._on_change([])
-        return "cached answers dropped"
+    async def _done(self, events: Sequence[WebhookEvent], outcome: str) -> None:
+        at = self._clock.now()
+        async with self._uow() as uow:
+            for event in events:
+                assert event.id is not None
+                await uow.webhooks.mark_processed(event.id, at, outcome)
+            await uow.commit()
 
+    async def _stock_work(self, named: Sequence[Named]) -> str:
+        skus = {sku for n in named for sku in n.skus}
+        variations = sorted({v for n in named for v in n.square_variations})
+        if variations:
+            skus.update((await self._pos.skus_of_variations(variations)).values())
+        catalogue = any(n.catalogue for n in named)
+        wanted = sorted(skus)
+        await self._stock_heard(wanted)
+        if not wanted:
+            return "cached answers dropped" if catalogue else "names nothing the gateway keeps"
+        report = await self._reconcile(wanted)
+        found = sum(report.findings.values())
+        return f"{len(wanted)} SKUs refreshed and reconciled: {found} findings"
 
-def _order_named(event: WebhookEvent, payload: dict[str, Any]) -> str | None:
-    """The gateway order a Shopify order or an ERPNext Sales Order event is about: the
-    reference the gateway wrote there (a split order's Sales Orders carry order@node)."""
-    if event.system is SourceSystem.OMS and event.topic.startswith("orders/"):
-        reference = payload.get("source_identifier")
-    elif event.system is SourceSystem.ERP and event.topic == "Sales Order":
-        reference = payload.get("po_no")
-    else:
+    async def _order_work(self, named: Named) -> str:
+        if named.web_order is not None:
+            touched = await self._web_orders.sync_one(named.web_order)
+            state = "imported or followed" if touched else "as it was"
+            return f"web order {named.web_order}: {state}"
+        order_id = await self._gateway_order(named)
+        if order_id is None:
+            return "names no gateway order"
+        report = await self._order_watch.check(order_id)
+        moved = "moved" if report.moved else "as it was"
+        return f"order {order_id} checked against every system: {moved}"
+
+    async def _gateway_order(self, named: Named) -> str | None:
+        async with self._uow(read_only=True) as uow:
+            if named.order is not None and await uow.orders.exists(named.order):
+                return named.order
+            if named.oms_order is not None:
+                return await uow.orders.find_by_oms_order(named.oms_order)
         return None
-    return str(reference).split("@")[0] if reference else None
+
+
+def _named(event: WebhookEvent) -> Named:
+    try:
+        payload = json.loads(event.body)
+    except ValueError:
+        return Named()
+    return named_by(event.system, event.topic, payload) if isinstance(payload, dict) else Named()

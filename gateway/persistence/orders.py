@@ -241,6 +241,11 @@ class SqlOrders:
         query = select(orders.c.id).where(orders.c.id == order_id)
         return (await self._conn.execute(query)).first() is not None
 
+    async def find_by_oms_order(self, oms_order_id: str) -> str | None:
+        query = select(orders.c.id).where(orders.c.oms_order_id == oms_order_id).limit(1)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else str(row.id)
+
     async def find_by_web_order(self, web_order_id: int) -> Order | None:
         query = select(orders).where(orders.c.web_order_id == web_order_id)
         row = (await self._conn.execute(query)).first()

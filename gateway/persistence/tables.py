@@ -79,7 +79,10 @@ class IdempotencyRow(SQLModel, table=True):
 
 class OrderRow(SQLModel, table=True):
     __tablename__ = "customer_order"
-    __table_args__ = (Index("ix_order_created", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_order_created", "created_at", "id"),
+        Index("ix_order_oms_order_id", "oms_order_id"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     origin: str = Field(max_length=16)  # GATEWAY or STOREFRONT (imported web order)
@@ -157,6 +160,8 @@ class WebhookEventRow(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc())
     processed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True, index=True))
     outcome: str | None = Field(default=None, max_length=500)
+    # Claimed by one process until then (several processes work one inbox).
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class OrderEventRow(SQLModel, table=True):

@@ -3,10 +3,10 @@ event identity, read back until processed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import SourceSystem
@@ -36,17 +36,34 @@ class SqlWebhookEvents:
         )
         return inserted.first() is not None
 
-    async def due(self, limit: int) -> list[WebhookEvent]:
-        rows = await self._conn.execute(
-            select(events).where(events.c.processed_at.is_(None)).order_by(events.c.id).limit(limit)
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[WebhookEvent]:
+        """Events not processed and not claimed by another process (or whose claim ran out),
+        oldest first, claimed until ``now + lease``."""
+        free = or_(events.c.lease_until.is_(None), events.c.lease_until <= now)
+        candidates = (
+            select(events.c.id)
+            .where(events.c.processed_at.is_(None), free)
+            .order_by(events.c.id)
+            .limit(limit)
         )
-        return [_event(r) for r in rows]
+        if self._conn.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=events)
+        ids = [r.id for r in await self._conn.execute(candidates)]
+        if not ids:
+            return []
+        rows = await self._conn.execute(
+            update(events)
+            .where(events.c.id.in_(ids))
+            .values(lease_until=now + lease)
+            .returning(*events.c)
+        )
+        return sorted((_event(r) for r in rows), key=lambda e: e.id or 0)
 
     async def mark_processed(self, event_id: int, at: datetime, outcome: str) -> None:
         await self._conn.execute(
             update(events)
             .where(events.c.id == event_id)
-            .values(processed_at=at, outcome=outcome[:500])
+            .values(processed_at=at, outcome=outcome[:500], lease_until=None)
         )
 
 

@@ -92,6 +92,10 @@ class PosPort(Protocol):
         self, skus: Sequence[str], location_refs: Sequence[str] | None = None
     ) -> list[StockReading]: ...
 
+    async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
+        """POS item id -> SKU, for the ids the POS still has (its events name items)."""
+        ...
+
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         """The items whose stock at these locations changed after ``since`` (the POS's
         time): a delta read, for a copy kept current without reading everything again."""

@@ -138,6 +138,10 @@ class Orders(Protocol):
 
     async def find_by_web_order(self, web_order_id: int) -> Order | None: ...
 
+    async def find_by_oms_order(self, oms_order_id: str) -> str | None:
+        """The gateway order the OMS holds as this order (its gid)."""
+        ...
+
     async def page(
         self, where: OrderFilter, *, first: int, after: OrderCursor | None
     ) -> tuple[list[Order], bool]:
@@ -447,8 +451,9 @@ class WebhookEvents(Protocol):
         """False when an event with that key was recorded before (a replay)."""
         ...
 
-    async def due(self, limit: int) -> list[WebhookEvent]:
-        """Not yet processed, oldest first."""
+    async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[WebhookEvent]:
+        """Not yet processed nor claimed by another process (or its claim ran out), oldest
+        first; claimed until ``now + lease``."""
         ...
 
     async def mark_processed(self, event_id: int, at: datetime, outcome: str) -> None: ...

@@ -154,6 +154,9 @@ class CachedPos:
             if wanted is None or r.location_ref in wanted
         ]
 
+    async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
+        return await self._inner.skus_of_variations(variation_ids)
+
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         # A delta read is only worth anything fresh: never from the cache.
         return await self._inner.stock_changes(since, location_refs)

@@ -24,6 +24,7 @@ from sandbox.square.catalog import Catalog
 from sandbox.square.changes import batch_change
 from sandbox.square.inventory import Inventory
 from sandbox.square.locations import list_locations
+from sandbox.square.retrieve import batch_retrieve
 from sandbox.square.search import search_catalog
 from sandbox.square.wire import INVALID_REQUEST, SquareError, invalid
 
@@ -128,6 +129,10 @@ async def _catalog_search(request: Request, sim: Simulator) -> dict[str, Any]:
     return search_catalog(sim.catalog, await _json(request))
 
 
+async def _catalog_retrieve(request: Request, sim: Simulator) -> dict[str, Any]:
+    return batch_retrieve(sim.catalog, await _json(request))
+
+
 async def _counts(request: Request, sim: Simulator) -> dict[str, Any]:
     return sim.inventory.batch_retrieve(await _json(request))
 
@@ -146,6 +151,7 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v2/locations", _locations),
     ("GET", "/v2/catalog/list", _catalog_list),
     ("POST", "/v2/catalog/search", _catalog_search),
+    ("POST", "/v2/catalog/batch-retrieve", _catalog_retrieve),
     ("POST", "/v2/inventory/counts/batch-retrieve", _counts),
     ("POST", "/v2/inventory/batch-retrieve-counts", _counts),  # deprecated alias
     ("POST", "/v2/inventory/changes/batch-create", _changes),

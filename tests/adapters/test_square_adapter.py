@@ -490,3 +490,16 @@ async def test_stock_changes_ask_square_for_every_page_after_the_moment() -> Non
         "limit": 1000,
     }
     assert second == first | {"cursor": "c2"}
+
+
+async def test_an_inventory_events_variations_are_mapped_back_to_skus_in_one_call() -> None:
+    # An inventory.count.updated names variation ids; the gateway keeps SKUs.
+    app = simulator()
+    skus = stocked_skus(3)
+    async with adapter_client(app) as client:
+        adapter = SquareAdapter(client)
+        ids = {v.variation_id: sku for sku, v in (await adapter.variations_by_sku(skus)).items()}
+        found = await adapter.skus_of_variations([*ids, "NO-SUCH-VARIATION"])
+
+    assert found == ids  # an id Square no longer has is left out, not an error
+    assert app.state.calls["POST /v2/catalog/batch-retrieve"] == 1

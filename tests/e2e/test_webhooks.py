@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,23 @@ import pytest
 
 from gateway.domain import SourceSystem
 from gateway.events.signatures import signature_of
-from tests.e2e.support import SHOE, Stack, gateway, ok, oms_orders_for, place, system
+from sandbox.erpnext.bins import BinLedger
+from tests.e2e.support import (
+    BERLIN_STORE,
+    SHOE,
+    Stack,
+    gateway,
+    ok,
+    oms_orders_for,
+    place,
+    position,
+    square_in_stock,
+    system,
+)
+from tests.e2e.support import (
+    CENTRAL_WAREHOUSE as WAREHOUSE,
+)
+from tests.e2e.test_notifications import ring_up_at_the_till
 from tests.e2e.test_order_sync import mark_fulfillment_order
 from tests.e2e.test_order_transitions import WAREHOUSE_SHIPS
 from tests.e2e.test_web_orders import checkout, imported
@@ -191,3 +208,137 @@ async def test_given_shopify_ships_an_order_then_its_webhook_moves_the_order(
 
     seen = (await ok(stack.gql, ORDER_SYSTEMS, id=order["id"]))["order"]
     assert seen["status"] == "PICKING"
+
+
+# --- stock events: a till sale reaches the next answer without waiting for the cache ---------
+
+SQUARE_KEY = "sq-signature-key"
+
+
+@pytest.fixture
+async def square_hooked(dataset, tmp_path) -> AsyncIterator[Stack]:
+    async with gateway(
+        dataset,
+        tmp_path,
+        square_webhook_signature_keys=[SQUARE_KEY],
+        erp_webhook_secrets=[ERP_SECRET],
+        shopify_webhook_secrets=[SHOPIFY_SECRET],
+    ) as stack:
+        yield stack
+
+
+def square_count_event(
+    stack: Stack, sku: str, store_ref: str, quantity: int, *, at: datetime, event_id: str
+) -> bytes:
+    """inventory.count.updated as Square sends it (pos/webhook.inventory.count.updated)."""
+    simulator = stack.apps["square"].state.simulator
+    (vid,) = [v for v, variation in simulator.catalog.variations.items() if variation.sku == sku]
+    stamp = at.isoformat().replace("+00:00", "Z")
+    count = {
+        "catalog_object_id": vid,
+        "catalog_object_type": "ITEM_VARIATION",
+        "state": "IN_STOCK",
+        "location_id": store_ref,
+        "quantity": str(quantity),
+        "calculated_at": stamp,
+    }
+    event = {
+        "merchant_id": "ML4ZP8Q3R2XKT",
+        "type": "inventory.count.updated",
+        "event_id": event_id,
+        "created_at": stamp,
+        "data": {
+            "type": "inventory_counts",
+            "id": event_id,
+            "object": {"inventory_counts": [count]},
+        },
+    }
+    return json.dumps(event).encode()
+
+
+async def square_post(app: Any, body: bytes, key: str = SQUARE_KEY) -> httpx.Response:
+    url = "http://gateway.test/webhooks/square"
+    headers = {
+        "Content-Type": "application/json",
+        "x-square-hmacsha256-signature": signature_of(SourceSystem.POS, key, body, url),
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        return await http.post("/webhooks/square", content=body, headers=headers)
+
+
+async def test_given_a_till_sale_then_its_square_webhook_shows_it_in_the_next_answer(
+    square_hooked: Stack,
+):
+    stack = square_hooked
+    before = await position(stack.gql, SHOE, BERLIN_STORE)
+    ref = before["location"]["sourceRef"]
+    on_shelf = square_in_stock(stack.apps, SHOE, ref)
+    assert on_shelf >= 2
+
+    await ring_up_at_the_till(stack, SHOE, ref, 1)
+    # The gateway's figure is cached (15 s): without an event it still says what it said,
+    assert (await position(stack.gql, SHOE, BERLIN_STORE))["onHand"] == before["onHand"]
+    now = datetime.now(UTC)
+    body = square_count_event(stack, SHOE, ref, on_shelf - 1, at=now, event_id="evt-sale-1")
+    assert (await square_post(stack.gql.app, body)).json() == {"status": "ACCEPTED"}
+    assert await stack.services.webhook_processor.run_once() == 1
+
+    # and once Square's event is processed the next answer shows the sale.
+    after = await position(stack.gql, SHOE, BERLIN_STORE)
+    assert after["onHand"] == before["onHand"] - 1
+
+    # An older event delivered late (Square retried it) changes nothing: the figure is
+    # read afresh, not taken from the event.
+    late = square_count_event(
+        stack, SHOE, ref, on_shelf, at=now - timedelta(minutes=1), event_id="evt-older"
+    )
+    assert (await square_post(stack.gql.app, late)).json() == {"status": "ACCEPTED"}
+    assert await stack.services.webhook_processor.run_once() == 1
+    assert (await position(stack.gql, SHOE, BERLIN_STORE))["onHand"] == after["onHand"]
+
+
+async def test_stale_and_future_events_are_refused_and_counted(square_hooked: Stack):
+    stack = square_hooked
+    ref = (await position(stack.gql, SHOE, BERLIN_STORE))["location"]["sourceRef"]
+    now = datetime.now(UTC)
+    old = square_count_event(stack, SHOE, ref, 1, at=now - timedelta(days=2), event_id="e-old")
+    ahead = square_count_event(stack, SHOE, ref, 1, at=now + timedelta(hours=1), event_id="e-new")
+    triggered = (now - timedelta(days=3)).isoformat()
+    shopify_old = await signed_post(
+        stack.gql.app,
+        "shopify",
+        b'{"id": 7, "source_identifier": "ord_x"}',
+        {"X-Shopify-Topic": "orders/updated", "X-Shopify-Event-Id": "evt-old-shopify",
+         "X-Shopify-Triggered-At": triggered},
+    )  # fmt: skip
+
+    answers = [(await square_post(stack.gql.app, b)).json() for b in (old, ahead)]
+    assert answers == [{"status": "STALE"}, {"status": "STALE"}]
+    assert shopify_old.json() == {"status": "STALE"}
+    inbox = stack.services.webhooks
+    assert (inbox.stale[SourceSystem.POS], inbox.stale[SourceSystem.OMS]) == (2, 1)
+    assert await stack.services.webhook_processor.run_once() == 0  # nothing was recorded
+
+
+async def test_given_an_erpnext_bin_event_then_the_warehouse_figure_is_read_afresh(
+    square_hooked: Stack,
+):
+    stack = square_hooked
+    before = await position(stack.gql, SHOE, WAREHOUSE)
+    erp_warehouse = before["location"]["sourceRef"]
+    modified = "2026-12-04 10:00:00.000001"
+    bins = BinLedger(stack.apps["erp"].state.store, lambda: modified)
+    bins.move(SHOE, erp_warehouse, actual_qty=-2)  # stock left the warehouse in the ERP
+    bin_ = bins.figures(SHOE, erp_warehouse)
+    assert bin_ is not None
+    assert (await position(stack.gql, SHOE, WAREHOUSE))["onHand"] == before["onHand"]  # cached
+
+    body = json.dumps(
+        {"doctype": "Bin", "name": bin_["name"], "modified": modified,
+         "item_code": SHOE, "warehouse": erp_warehouse}
+    ).encode()  # fmt: skip
+    answer = await signed_post(stack.gql.app, "erpnext", body, {"Content-Type": "application/json"})
+    assert answer.json() == {"status": "ACCEPTED"}
+    assert await stack.services.webhook_processor.run_once() == 1
+    assert (await position(stack.gql, SHOE, WAREHOUSE))["onHand"] == before["onHand"] - 2

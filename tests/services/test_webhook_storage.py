@@ -4,8 +4,12 @@ processed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from gateway.domain import SourceSystem
 from gateway.domain.events import WebhookEvent
+
+LEASE = timedelta(seconds=30)
 
 
 async def test_an_event_is_recorded_once_and_due_until_processed(world):
@@ -22,7 +26,7 @@ async def test_an_event_is_recorded_once_and_due_until_processed(world):
         )
         await uow.commit()
     async with world.uow() as uow:
-        due = await uow.webhooks.due(10)
+        due = await uow.webhooks.claim_due(now=now, lease=LEASE, limit=10)
         assert [(e.system, e.key) for e in due] == [
             (SourceSystem.OMS, "evt-1"),
             (SourceSystem.POS, "evt-1"),
@@ -30,6 +34,9 @@ async def test_an_event_is_recorded_once_and_due_until_processed(world):
         await uow.webhooks.mark_processed(due[0].id, now, "order followed")
         await uow.commit()
     async with world.uow() as uow:
-        assert [(e.system, e.key) for e in await uow.webhooks.due(10)] == [
-            (SourceSystem.POS, "evt-1")
-        ]
+        # Claimed by that process: not due to another until the claim runs out,
+        assert await uow.webhooks.claim_due(now=now, lease=LEASE, limit=10) == []
+        later = now + LEASE
+        # then the one not processed is taken again (its process died).
+        again = await uow.webhooks.claim_due(now=later, lease=LEASE, limit=10)
+        assert [(e.system, e.key) for e in again] == [(SourceSystem.POS, "evt-1")]
