@@ -19,17 +19,23 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.domain import SourceSystem
+from gateway.domain.events import StockChanged
+from gateway.events.bus import ChangeBus, InProcess, Transport
+from gateway.events.feed import ChangeFeed
 from gateway.events.http import webhook
 from gateway.events.inbox import WebhookInbox
 from gateway.events.processor import WebhookProcessor
+from gateway.events.redis_transport import RedisTransport
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_hold_watch import ShortHoldWatch
@@ -41,7 +47,7 @@ from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
 from gateway.persistence.locks import exclusively
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.notify import ChangeAnnouncer, ChangeListener
+from gateway.persistence.notify import ChangeAnnouncer, ChangeListener, PostgresTransport
 from gateway.persistence.pg_holds import PostgresHoldTaker
 from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
@@ -150,8 +156,11 @@ def build_services(
     cache: Cache,
     db: Database,
     clock: Clock | None = None,
+    changes: ChangeBus | None = None,
 ) -> Services:
     clock = clock or SystemClock()
+    # Not started: changes are told to nobody (the services of a one-off command).
+    changes = changes or ChangeBus(InProcess(), ChangeFeed())
     ttls = Ttls(
         item=settings.cache_ttl_item_seconds,
         web_listing=settings.cache_ttl_web_listing_seconds,
@@ -176,7 +185,9 @@ def build_services(
     # The hold taker and the batched reserves each database gets.
     postgres = db.dialect == "postgresql"
     storage = SqlStorage(
-        db, holds=partial(PostgresHoldTaker if postgres else SqliteHoldTaker, horizon=horizon)
+        db,
+        holds=partial(PostgresHoldTaker if postgres else SqliteHoldTaker, horizon=horizon),
+        published=changes.publish,
     )
     uow = storage.unit_of_work
 
@@ -201,6 +212,8 @@ def build_services(
         # of these SKUs' stock follows (coalesced, pushed by the storefront-sync loop).
         await cache.bump_generation()
         storefront_sync.note(skus)
+        if skus:
+            changes.publish([StockChanged(tuple(skus))])
 
     async def sources_changed(skus: Sequence[str]) -> None:
         # A backend recorded one of our writes: fetch its figures afresh (the storefront's
@@ -209,6 +222,8 @@ def build_services(
         await cache.invalidate("pos:stock", skus)
         await cache.invalidate("web:listing", skus)
         storefront_sync.note(skus)
+        if skus:
+            changes.publish([StockChanged(tuple(skus))])
 
     write_failures = WriteFailures(settings.truth)
     worker = OutboxWorker(
@@ -388,6 +403,7 @@ def build_services(
             timedelta(seconds=settings.webhook_max_age_seconds),
         ),
         webhook_processor=webhook_processor,
+        changes=changes,
     )
 
 
@@ -471,8 +487,39 @@ async def share_generation(
     cache.announce = announcer.announce
 
 
+async def open_change_bus(
+    stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
+) -> ChangeBus:
+    """Changes to every process's subscribers: over Redis when configured, else over
+    PostgreSQL's NOTIFY, else (SQLite: one process) within this process
+    (gateway.events.bus)."""
+    transport: Transport
+    if settings.redis_url:
+        transport = RedisTransport(settings.redis_url)
+    elif db.dialect == "postgresql":
+        transport = PostgresTransport(db)
+    else:
+        transport = InProcess()
+
+    async def foreign_stock(skus: Sequence[str]) -> None:
+        # Another process changed these figures; without Redis this one caches on its own.
+        for namespace in ("erp:stock", "pos:stock", "web:listing"):
+            await cache.invalidate(namespace, skus)
+
+    bus = ChangeBus(
+        transport,
+        ChangeFeed(settings.subscription_queue_limit),
+        foreign_stock=None if settings.redis_url else foreign_stock,
+    )
+    await bus.start()
+    stack.push_async_callback(bus.close)
+    return bus
+
+
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
+        if isinstance(request, WebSocket):  # one context for the socket's whole life
+            return GatewayContext(request.app.state.services, connection=request, remember=False)
         return GatewayContext(request.app.state.services)
 
 
@@ -503,7 +550,8 @@ def create_app(
             if settings.migrate_on_start:
                 await upgrade(db)
             await share_generation(stack, settings, db, cache)
-            services = build_services(settings, opened, cache, db)
+            bus = await open_change_bus(stack, settings, db, cache)
+            services = build_services(settings, opened, cache, db, changes=bus)
             app.state.services = services
             app.state.cache = cache
             stack.enter_context(startup_heap_frozen())
@@ -512,7 +560,12 @@ def create_app(
                 stack.push_async_callback(background.stop, running)
             yield
 
-    graphql = GatewayGraphQL(build_schema(), graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = GatewayGraphQL(
+        build_schema(),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        # Subscriptions: the current protocol only (the legacy graphql-ws is unmaintained).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )
     endpoint = ResponseMicroCache(
         graphql,
         ttl_seconds=settings.response_cache_seconds,
@@ -522,6 +575,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/webhooks/{backend}", webhook, methods=["POST"]),
         ],

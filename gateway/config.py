@@ -327,6 +327,9 @@ class Settings(BaseSettings):
     # A signed webhook stamped longer ago than this at its source (Shopify's Triggered-At,
     # Square's created_at) is refused as stale: Shopify retries for 4 hours, Square for a day.
     webhook_max_age_seconds: int = Field(default=86_400, ge=60)
+    # A subscriber leaving more changes than this unread is dropped (its socket closed with
+    # code 4008), so a slow client never grows the gateway's memory.
+    subscription_queue_limit: int = Field(default=256, ge=1)
     # The WooCommerce status a web order ready for pickup takes (WooCommerce 11.3+ on a
     # store offering local pickup); empty: the customer note alone.
     web_pickup_status: str | None = "ready-for-pickup"

@@ -11,7 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from gateway import background
-from gateway.app import background_tasks, build_services, http_backends, share_generation
+from gateway.app import (
+    background_tasks,
+    build_services,
+    http_backends,
+    open_change_bus,
+    share_generation,
+)
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.heap import startup_heap_frozen
@@ -36,7 +42,8 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Services, Database]]
         if settings.migrate_on_start:
             await upgrade(db)
         await share_generation(stack, settings, db, cache)
-        services = build_services(settings, backends, cache, db)
+        bus = await open_change_bus(stack, settings, db, cache)
+        services = build_services(settings, backends, cache, db, changes=bus)
         stack.enter_context(startup_heap_frozen())
         yield services, db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -16,6 +17,9 @@ from gateway.services.container import Services
 @dataclass
 class GatewayContext:
     services: Services
+    # A WebSocket's context lives as long as the socket: its loaders must not remember.
+    connection: Any = None
+    remember: bool = True
     products: DataLoader[str, Product | None] = field(init=False)
     items: DataLoader[str, ItemMaster | None] = field(init=False)
     stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
@@ -56,16 +60,16 @@ class GatewayContext:
             found = await s.truth.of_orders(order_ids)
             return [found.get(order_id, []) for order_id in order_ids]
 
-        self.oversell = DataLoader(load_fn=load_oversell)
-        self.exceptions = DataLoader(load_fn=load_exceptions)
-        self.returns = DataLoader(load_fn=load_returns)
-        self.routing = DataLoader(load_fn=load_routing)
-        self.products = DataLoader(load_fn=load_products)
-        self.items = DataLoader(load_fn=load_items)
-        self.stock = DataLoader(load_fn=load_stock)
+        self.oversell = DataLoader(load_fn=load_oversell, cache=self.remember)
+        self.exceptions = DataLoader(load_fn=load_exceptions, cache=self.remember)
+        self.returns = DataLoader(load_fn=load_returns, cache=self.remember)
+        self.routing = DataLoader(load_fn=load_routing, cache=self.remember)
+        self.products = DataLoader(load_fn=load_products, cache=self.remember)
+        self.items = DataLoader(load_fn=load_items, cache=self.remember)
+        self.stock = DataLoader(load_fn=load_stock, cache=self.remember)
 
     async def locations(self) -> list[Location]:
         # One lookup per request, shared by every resolver that asks concurrently.
-        if self._locations is None:
+        if self._locations is None or not self.remember:
             self._locations = asyncio.ensure_future(self.services.availability.all_locations())
         return await asyncio.shield(self._locations)

@@ -16,6 +16,7 @@ from resolvers.commerce_queries import CommerceQuery
 from resolvers.errors import to_client_error
 from resolvers.mutations import Mutation as CommerceMutation
 from resolvers.queries import Query as CatalogQuery
+from resolvers.subscriptions import Subscription
 from resolvers.truth import TruthMutation, TruthQuery
 from resolvers.types.errors import ERROR_TYPES
 
@@ -48,6 +49,7 @@ def build_schema() -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # The error codes and each code's extensions: no field returns them, so they are
         # named here to be introspectable.
         types=ERROR_TYPES,

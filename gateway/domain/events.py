@@ -20,3 +20,33 @@ class WebhookEvent:
     id: int | None = None
     processed_at: datetime | None = None
     outcome: str | None = None
+
+
+# --- what the gateway tells subscribers (gateway.events.feed) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    """These SKUs' figures may have changed (a hold, an order, a webhook, a poll, a write
+    the gateway made): whoever shows them reads them again."""
+
+    skus: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChanged:
+    """An order was placed or moved (its status, its lines, its systems)."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscrepancyOpened:
+    """A discrepancy was opened for an owner to work."""
+
+    discrepancy_id: str
+    owner: str
+    kind: str
+
+
+Change = StockChanged | OrderChanged | DiscrepancyOpened

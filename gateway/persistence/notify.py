@@ -82,3 +82,37 @@ class ChangeListener:
 def _log_failure(task: asyncio.Future[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("could not apply another process's change", exc_info=task.exception())
+
+
+CHANGES_CHANNEL = "gateway_changes"
+_SEND_CHANGES = text("SELECT pg_notify(:channel, :payload)")
+
+
+class PostgresTransport:
+    """Changes between gateway processes over LISTEN/NOTIFY (PostgreSQL without Redis).
+    A NOTIFY payload must stay under 8,000 bytes; the bus splits what it sends."""
+
+    max_bytes = 7_900
+
+    def __init__(self, db: Database, channel: str = CHANGES_CHANNEL) -> None:
+        self._db = db
+        self._channel = channel
+        self._connection: asyncpg.Connection | None = None
+
+    async def start(self, received: Callable[[str], None]) -> None:
+        url = self._db.engine.url.set(drivername="postgresql")
+        self._connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+
+        def arrived(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            received(payload)
+
+        await self._connection.add_listener(self._channel, arrived)
+
+    async def send(self, message: str) -> None:
+        async with self._db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(_SEND_CHANGES, {"channel": self._channel, "payload": message})
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Money, SourceSystem
 from gateway.domain.documents import PostalAddress, Tracking, WebOrderLine, WebTax
+from gateway.domain.events import Change, OrderChanged
 from gateway.domain.orders import (
     Order,
     OrderChanges,
@@ -81,10 +82,16 @@ _SYSTEM_COLUMNS: dict[SourceSystem, tuple[str | None, str]] = {
 
 
 class SqlOrders:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, news: list[Change] | None = None) -> None:
         self._conn = conn
+        # What subscribers are told once the unit of work commits (gateway.events.bus).
+        self._news = [] if news is None else news
+
+    def _changed(self, order_id: str) -> None:
+        self._news.append(OrderChanged(order_id))
 
     async def add(self, order: Order, *, web_lines: Sequence[WebOrderLine] = ()) -> None:
+        self._changed(order.id)
         systems = {s.system: s for s in order.systems}
         web_figures = {line.id: line for line in web_lines}
         web = systems.get(SourceSystem.STOREFRONT)
@@ -158,6 +165,7 @@ class SqlOrders:
         return found
 
     async def add_event(self, order_id: str, event: OrderEvent) -> None:
+        self._changed(order_id)
         await self._conn.execute(
             insert(order_events).values(
                 order_id=order_id,
@@ -186,6 +194,7 @@ class SqlOrders:
         ).first()
         if line is None:
             return
+        self._changed(order_id)
         if line.quantity <= quantity:
             await self._conn.execute(
                 update(order_lines)
@@ -223,6 +232,7 @@ class SqlOrders:
         await self.add_event(order_id, event)
 
     async def update(self, order_id: str, at: datetime, changes: OrderChanges) -> None:
+        self._changed(order_id)
         await self._conn.execute(
             update(orders).where(orders.c.id == order_id).values(updated_at=at, **_columns(changes))
         )

@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money, SourceSystem
+from gateway.domain.events import Change, DiscrepancyOpened
 from gateway.domain.outbox import OutboxMessage, UnreadableMessage, read_message
 from gateway.domain.truth import (
     AuditEntry,
@@ -102,8 +103,10 @@ def _event_rows(record: Discrepancy) -> list[dict[str, Any]]:
 
 
 class SqlDiscrepancies:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, news: list[Change] | None = None) -> None:
         self._conn = conn
+        # What subscribers are told once the unit of work commits (gateway.events.bus).
+        self._news = [] if news is None else news
 
     async def of_skus(self, skus: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
         if not skus:
@@ -139,6 +142,7 @@ class SqlDiscrepancies:
     async def add(self, records: Sequence[Discrepancy]) -> None:
         if not records:
             return
+        self._news.extend(DiscrepancyOpened(r.id, r.owner, r.key.kind.value) for r in records)
         await self._conn.execute(insert(discrepancies), [_columns(r) for r in records])
         await self._conn.execute(insert(events), [e for r in records for e in _event_rows(r)])
 

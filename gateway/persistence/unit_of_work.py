@@ -3,11 +3,12 @@ aggregate, committed only when asked (gateway.ports.storage)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
+from gateway.domain.events import Change
 from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.idempotency import SqlIdempotency
 from gateway.persistence.orders import SqlOrders
@@ -22,6 +23,8 @@ from gateway.ports.storage import HoldTaker
 
 # Builds the hold taker of one transaction (sqlite_holds or pg_holds).
 HoldTakerFactory = Callable[[AsyncConnection], HoldTaker]
+# Told what a committed unit of work changed (orders moved, discrepancies opened).
+Published = Callable[[Sequence[Change]], None]
 
 
 class SqlUnitOfWork:
@@ -32,17 +35,20 @@ class SqlUnitOfWork:
         holds: HoldTakerFactory,
         *,
         read_only: bool = False,
+        published: Published | None = None,
     ) -> None:
         self._transaction = transaction
         self._read_only = read_only
+        self._published = published
+        self._news: list[Change] = []
         self.idempotency = SqlIdempotency(conn)
         self.holds = holds(conn)
         self.reservations = SqlReservations(conn)
-        self.orders = SqlOrders(conn)
+        self.orders = SqlOrders(conn, self._news)
         self.returns = SqlReturns(conn)
         self.routing = SqlRoutingDecisions(conn)
         self.outbox = SqlOutbox(conn)
-        self.discrepancies = SqlDiscrepancies(conn)
+        self.discrepancies = SqlDiscrepancies(conn, self._news)
         self.audit = SqlAuditLog(conn)
         self.observations = SqlObservations(conn)
         self.store_counts = SqlStoreCounts(conn)
@@ -54,15 +60,21 @@ class SqlUnitOfWork:
             # it cannot wait for. Refused, so the mistake shows in the first test.
             raise RuntimeError("a read-only unit of work cannot commit")
         await self._transaction.commit()
+        news, self._news[:] = list(self._news), []
+        if news and self._published is not None:
+            self._published(news)
 
 
 class SqlStorage:
     """Opens units of work on one database, with the hold taker the composition root chose
     for it."""
 
-    def __init__(self, db: Database, holds: HoldTakerFactory) -> None:
+    def __init__(
+        self, db: Database, holds: HoldTakerFactory, published: Published | None = None
+    ) -> None:
         self._db = db
         self._holds = holds
+        self._published = published
 
     @asynccontextmanager
     async def unit_of_work(self, *, read_only: bool = False) -> AsyncIterator[SqlUnitOfWork]:
@@ -71,7 +83,9 @@ class SqlStorage:
                 await conn.execution_options(**{READ_ONLY: True})
             transaction = await conn.begin()
             try:
-                yield SqlUnitOfWork(conn, transaction, self._holds, read_only=read_only)
+                yield SqlUnitOfWork(
+                    conn, transaction, self._holds, read_only=read_only, published=self._published
+                )
             finally:
                 # Not committed (an error, or a read): nothing of it stays.
                 if transaction.is_active:

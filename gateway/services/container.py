@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config import Settings
+from gateway.events.bus import ChangeBus
 from gateway.events.inbox import WebhookInbox
 from gateway.events.processor import WebhookProcessor
 from gateway.governance.order_watch import OrderWatch
@@ -53,3 +54,4 @@ class Services:
     short_holds: ShortHoldWatch
     webhooks: WebhookInbox
     webhook_processor: WebhookProcessor
+    changes: ChangeBus  # what subscribers in every process are told

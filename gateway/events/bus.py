@@ -1,0 +1,220 @@
+"""Changes carried to every gateway process, then fanned out to its subscribers.
+
+    REDIS_URL set        Redis pub/sub on one channel
+    PostgreSQL, no Redis LISTEN/NOTIFY (payloads under PostgreSQL's 8,000-byte limit)
+    SQLite               in process only (SQLite serves one gateway process)
+
+A change goes out as it happens and comes back through the same channel to every process,
+the one that made it included, so all processes fan out the same way. Publishing never
+blocks the caller: changes are queued and sent by one task per process, several to a
+message. A process that hears of another's stock change drops its own cached figures of
+those SKUs first (without Redis each process caches on its own), so what its subscribers
+are sent is read afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+from gateway.domain.events import Change, DiscrepancyOpened, OrderChanged, StockChanged
+from gateway.events.feed import ChangeFeed
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "gateway_changes"
+POSTGRES_PAYLOAD_BYTES = 7_900  # NOTIFY refuses 8,000 bytes and more
+REDIS_PAYLOAD_BYTES = 64_000
+
+
+# --- the wire (pure) --------------------------------------------------------------------------
+
+
+def _as_json(change: Change) -> dict[str, Any]:
+    match change:
+        case StockChanged(skus):
+            return {"t": "stock", "skus": list(skus)}
+        case OrderChanged(order_id):
+            return {"t": "order", "id": order_id}
+        case DiscrepancyOpened(discrepancy_id, owner, kind):
+            return {"t": "discrepancy", "id": discrepancy_id, "owner": owner, "kind": kind}
+
+
+def _from_json(raw: dict[str, Any]) -> Change | None:
+    match raw.get("t"):
+        case "stock":
+            return StockChanged(tuple(str(s) for s in raw.get("skus", ())))
+        case "order":
+            return OrderChanged(str(raw["id"]))
+        case "discrepancy":
+            return DiscrepancyOpened(str(raw["id"]), str(raw["owner"]), str(raw["kind"]))
+    return None
+
+
+def encode(origin: str, changes: Sequence[Change], max_bytes: int) -> list[str]:
+    """Messages of at most ``max_bytes`` UTF-8 bytes carrying ``changes`` in order; a stock
+    change naming more SKUs than fit in one is split."""
+    parts: list[dict[str, Any]] = []
+    for change in changes:
+        if isinstance(change, StockChanged):
+            parts += _split(change, max_bytes - len(origin) - 64)
+        else:
+            parts.append(_as_json(change))
+    messages: list[str] = []
+    batch: list[dict[str, Any]] = []
+    for part in parts:
+        candidate = _message(origin, [*batch, part])
+        if batch and len(candidate.encode()) > max_bytes:
+            messages.append(_message(origin, batch))
+            batch = [part]
+        else:
+            batch.append(part)
+    if batch:
+        messages.append(_message(origin, batch))
+    return messages
+
+
+def _split(change: StockChanged, room: int) -> list[dict[str, Any]]:
+    chunks: list[dict[str, Any]] = []
+    skus: list[str] = []
+    size = 0
+    for sku in change.skus:
+        cost = len(json.dumps(sku).encode()) + 2
+        if skus and size + cost > room:
+            chunks.append({"t": "stock", "skus": skus})
+            skus, size = [], 0
+        skus.append(sku)
+        size += cost
+    if skus:
+        chunks.append({"t": "stock", "skus": skus})
+    return chunks
+
+
+def _message(origin: str, parts: list[dict[str, Any]]) -> str:
+    return json.dumps({"o": origin, "c": parts}, separators=(",", ":"))
+
+
+def decode(message: str | bytes) -> tuple[str, list[Change]]:
+    raw = json.loads(message)
+    changes = [c for c in (_from_json(part) for part in raw.get("c", ())) if c is not None]
+    return str(raw.get("o", "")), changes
+
+
+# --- carrying messages --------------------------------------------------------------------------
+
+
+class Transport(Protocol):
+    """Sends a message to every process (this one included) and hands each message that
+    arrives to the ``received`` callback given to ``start``."""
+
+    max_bytes: int
+
+    async def start(self, received: Callable[[str], None]) -> None: ...
+
+    async def send(self, message: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcess:
+    max_bytes = REDIS_PAYLOAD_BYTES
+
+    def __init__(self) -> None:
+        self._received: Callable[[str], None] | None = None
+
+    async def start(self, received: Callable[[str], None]) -> None:
+        self._received = received
+
+    async def send(self, message: str) -> None:
+        if self._received is not None:
+            self._received(message)
+
+    async def close(self) -> None:
+        self._received = None
+
+
+class ChangeBus:
+    def __init__(
+        self,
+        transport: Transport,
+        feed: ChangeFeed,
+        foreign_stock: Callable[[Sequence[str]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.origin = uuid.uuid4().hex[:12]
+        self.feed = feed
+        self._transport = transport
+        self._foreign_stock = foreign_stock
+        self._pending: list[Change] = []
+        self._sending: asyncio.Task[None] | None = None
+        # Messages are handled one at a time, in the order they arrived: a newer change is
+        # never fanned out before an older one.
+        self._arrivals: asyncio.Queue[str] = asyncio.Queue()
+        self._handler: asyncio.Task[None] | None = None
+        self.sent = 0
+        self.received = 0
+
+    async def start(self) -> None:
+        self._handler = asyncio.ensure_future(self._handle_arrivals())
+        await self._transport.start(self._arrivals.put_nowait)
+
+    def publish(self, changes: Sequence[Change]) -> None:
+        """Queue ``changes`` for every process; returns at once."""
+        if not changes:
+            return
+        self._pending.extend(changes)
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.ensure_future(self._send())
+
+    async def flush(self) -> None:
+        """Wait until everything published so far was sent, and everything arrived so far
+        was fanned out (tests, shutdown)."""
+        while self._sending is not None and not self._sending.done():
+            await asyncio.gather(self._sending, return_exceptions=True)
+        if self._handler is not None and not self._handler.done():
+            await self._arrivals.join()
+
+    async def _send(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            for message in encode(self.origin, batch, self._transport.max_bytes):
+                try:
+                    await self._transport.send(message)
+                    self.sent += 1
+                except Exception:
+                    # The changes are in the database; subscribers elsewhere miss this one
+                    # announcement, and the next change or poll brings them up to date.
+                    log.exception("could not announce %d changes to other processes", len(batch))
+
+    async def _handle_arrivals(self) -> None:
+        while True:
+            message = await self._arrivals.get()
+            try:
+                await self._handle(message)
+            except Exception:
+                log.exception("a change message could not be handled")
+            finally:
+                self._arrivals.task_done()
+
+    async def _handle(self, message: str) -> None:
+        try:
+            origin, changes = decode(message)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("a change message that is not one was ignored")
+            return
+        self.received += 1
+        if origin != self.origin and self._foreign_stock is not None:
+            skus = [sku for c in changes if isinstance(c, StockChanged) for sku in c.skus]
+            if skus:
+                await self._foreign_stock(skus)
+        self.feed.deliver(changes)
+
+    async def close(self) -> None:
+        await self.flush()
+        await self._transport.close()
+        if self._handler is not None:
+            self._handler.cancel()
+            await asyncio.gather(self._handler, return_exceptions=True)

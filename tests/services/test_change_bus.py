@@ -1,0 +1,89 @@
+"""Changes between gateway processes on the real brokers: Redis pub/sub and PostgreSQL's
+LISTEN/NOTIFY. Two buses stand for two processes: what one publishes reaches the other's
+subscribers, and the other drops its own cached figures of the SKUs first."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import pytest
+
+from gateway.domain.events import Change, OrderChanged, StockChanged
+from gateway.events.bus import ChangeBus, Transport
+from gateway.events.feed import ChangeFeed
+from gateway.events.redis_transport import RedisTransport
+from gateway.persistence.database import Database, create_engine
+from gateway.persistence.notify import PostgresTransport
+from tests.pg import temporary_database
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+@asynccontextmanager
+async def two_processes(
+    make: Callable[[], Transport],
+) -> AsyncIterator[tuple[ChangeBus, ChangeBus, list[list[str]]]]:
+    dropped: list[list[str]] = []
+
+    async def foreign_stock(skus: Sequence[str]) -> None:
+        dropped.append(list(skus))
+
+    one = ChangeBus(make(), ChangeFeed(), foreign_stock=foreign_stock)
+    other = ChangeBus(make(), ChangeFeed(), foreign_stock=foreign_stock)
+    await one.start()
+    await other.start()
+    try:
+        yield one, other, dropped
+    finally:
+        await one.close()
+        await other.close()
+
+
+async def received(bus: ChangeBus, last_sku: str) -> list[Change]:
+    """Every change up to the one naming ``last_sku`` (a long list arrives split)."""
+    watching = bus.feed.subscribe(lambda c: True)
+    got: list[Change] = []
+    try:
+        while not any(isinstance(c, StockChanged) and last_sku in c.skus for c in got):
+            got.append((await asyncio.wait_for(watching.next(), 5)).change)
+        return got
+    finally:
+        watching.close()
+
+
+async def crosses(one: ChangeBus, other: ChangeBus, dropped: list[list[str]]) -> None:
+    many = tuple(f"SKU-{n:05d}-{'X' * 40}" for n in range(400))  # more than one NOTIFY holds
+    sent = [StockChanged(("SHOE",)), OrderChanged("ord_1"), StockChanged(many)]
+    at_other = asyncio.ensure_future(received(other, many[-1]))
+    at_one = asyncio.ensure_future(received(one, many[-1]))
+    await asyncio.sleep(0.05)  # both subscribed
+    one.publish(sent)
+    got_other, got_one = await asyncio.gather(at_other, at_one)
+
+    for got in (got_other, got_one):
+        skus = [s for c in got if isinstance(c, StockChanged) for s in c.skus]
+        assert skus == ["SHOE", *many] and OrderChanged("ord_1") in got
+    # The other process dropped its cached figures of those SKUs; the publisher did not.
+    assert sorted(s for batch in dropped for s in batch) == sorted(["SHOE", *many])
+
+
+async def test_changes_cross_processes_over_redis():
+    channel = f"cg:test:{secrets.token_hex(4)}"
+    async with two_processes(lambda: RedisTransport(REDIS, channel)) as (one, other, dropped):
+        await crosses(one, other, dropped)
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[Database]:
+    async with temporary_database() as url:
+        db = Database(create_engine(url))
+        yield db
+        await db.close()
+
+
+async def test_changes_cross_processes_over_postgres_notify(postgres: Database):
+    async with two_processes(lambda: PostgresTransport(postgres)) as (one, other, dropped):
+        await crosses(one, other, dropped)

@@ -1,0 +1,117 @@
+"""The change feed of one process (gateway.events.feed) and the wire between processes
+(gateway.events.bus): fan-out by interest, a slow subscriber dropped with its memory let go,
+answers shared per change, and messages that fit PostgreSQL's NOTIFY whatever they carry."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.domain.events import Change, DiscrepancyOpened, OrderChanged, StockChanged
+from gateway.events.bus import ChangeBus, InProcess, decode, encode
+from gateway.events.feed import ChangeFeed, SlowSubscriber
+
+
+def stock(*skus: str) -> StockChanged:
+    return StockChanged(tuple(skus))
+
+
+async def test_each_subscriber_gets_the_changes_it_wants_in_order():
+    feed = ChangeFeed()
+    shoes = feed.subscribe(lambda c: isinstance(c, StockChanged) and "SHOE" in c.skus)
+    orders = feed.subscribe(lambda c: isinstance(c, OrderChanged))
+
+    feed.deliver([stock("SOCK"), stock("SHOE"), OrderChanged("ord_1"), stock("SHOE", "SOCK")])
+
+    assert [(await shoes.next()).change for _ in range(2)] == [
+        stock("SHOE"),
+        stock("SHOE", "SOCK"),
+    ]
+    assert (await orders.next()).change == OrderChanged("ord_1")
+    assert (shoes.unread, orders.unread) == (0, 0)
+
+
+async def test_a_subscriber_that_does_not_keep_up_is_dropped_and_its_queue_let_go():
+    feed = ChangeFeed(limit=3)
+    told: list[SlowSubscriber] = []
+    slow = feed.subscribe(lambda c: True, on_drop=told.append)
+    keeping_up = feed.subscribe(lambda c: True)
+
+    for n in range(3):
+        feed.deliver([OrderChanged(f"ord_{n}")])
+        await keeping_up.next()
+    assert slow.unread == 3 and not told
+    feed.deliver([OrderChanged("ord_3")])  # one more than it may leave unread
+
+    assert len(told) == 1 and "more than 3 changes" in str(told[0])
+    assert slow.unread == 0  # nothing kept for it any more
+    assert (feed.subscribers, feed.dropped) == (1, 1)
+    try:
+        await slow.next()
+        raise AssertionError("a dropped subscriber reads on")
+    except SlowSubscriber:
+        pass
+    # The others are not held back by it.
+    assert (await keeping_up.next()).change == OrderChanged("ord_3")
+
+
+async def test_subscribers_asking_the_same_question_of_one_change_share_one_answer():
+    feed = ChangeFeed()
+    many = [feed.subscribe(lambda c: True) for _ in range(50)]
+    feed.deliver([stock("SHOE")])
+    computed = 0
+
+    async def compute() -> str:
+        nonlocal computed
+        computed += 1
+        await asyncio.sleep(0)
+        return "rows"
+
+    deliveries = [await s.next() for s in many]
+    answers = await asyncio.gather(
+        *(feed.shared(d, ("availability", "SHOE"), compute) for d in deliveries)
+    )
+    assert answers == ["rows"] * 50 and computed == 1
+
+
+async def test_a_change_published_comes_back_to_this_processs_subscribers():
+    feed = ChangeFeed()
+    bus = ChangeBus(InProcess(), feed)
+    await bus.start()
+    watching = feed.subscribe(lambda c: True)
+    bus.publish([stock("SHOE"), DiscrepancyOpened("dsc_1", "store-ops", "SHORT_HOLD")])
+    await bus.flush()
+    assert [(await watching.next()).change for _ in range(2)] == [
+        stock("SHOE"),
+        DiscrepancyOpened("dsc_1", "store-ops", "SHORT_HOLD"),
+    ]
+    await bus.close()
+
+
+changes = st.one_of(
+    st.builds(lambda s: StockChanged(tuple(s)), st.lists(st.text(min_size=1, max_size=60))),
+    st.builds(OrderChanged, st.text(min_size=1, max_size=40)),
+    st.builds(DiscrepancyOpened, st.text(max_size=20), st.text(max_size=20), st.text(max_size=20)),
+)
+
+
+@given(st.lists(changes, max_size=40), st.integers(min_value=600, max_value=8000))
+def test_property_messages_fit_and_carry_every_change_in_order(sent: list[Change], room: int):
+    messages = encode("proc-1", sent, room)
+    assert all(len(m.encode()) <= room for m in messages)
+    received: list[Change] = []
+    for message in messages:
+        origin, part = decode(message)
+        assert origin == "proc-1"
+        received += part
+
+    # A stock change may arrive split in several; together they name the same SKUs.
+    def flat(items: list[Change]) -> list[object]:
+        out: list[object] = []
+        for c in items:
+            out += [("stock", s) for s in c.skus] if isinstance(c, StockChanged) else [c]
+        return out
+
+    assert flat(received) == flat(sent)
