@@ -34,6 +34,7 @@ from gateway.events.bus import ChangeBus, InProcess, Transport
 from gateway.events.feed import ChangeFeed
 from gateway.events.http import webhook
 from gateway.events.inbox import WebhookInbox
+from gateway.events.polls import DeltaPoll
 from gateway.events.processor import WebhookProcessor
 from gateway.events.redis_transport import RedisTransport
 from gateway.governance.order_watch import OrderWatch
@@ -336,6 +337,22 @@ def build_services(
         lambda skus: reconciler.run(skus),
         clock,
     )
+
+    async def store_refs() -> list[str]:
+        located = await availability.all_locations()
+        return [loc.source_ref for loc in located if loc.source is SourceSystem.POS]
+
+    delta_poll = DeltaPoll(
+        uow,
+        backends.erp,
+        backends.storefront,
+        backends.pos,
+        store_refs,
+        stock_heard,
+        lambda skus: reconciler.run(skus),
+        clock,
+        timedelta(seconds=max(settings.delta_poll_seconds, 1.0)),
+    )
     return Services(
         settings=settings,
         catalog=catalog,
@@ -404,6 +421,7 @@ def build_services(
         ),
         webhook_processor=webhook_processor,
         changes=changes,
+        delta_poll=delta_poll,
     )
 
 
@@ -464,6 +482,21 @@ def background_tasks(
         tasks["order-watch"] = background.every(
             period, watch_orders, "order-state check", first_after=period
         )
+
+    async def delta_poll() -> None:
+        async with exclusively(db, "delta-poll") as mine:
+            if mine:
+                report = await services.delta_poll.run()
+                if report.skus:
+                    log.info(
+                        "delta poll: %d SKUs changed without a webhook seen (%s)",
+                        report.skus,
+                        ", ".join(f"{s.value} {n}" for s, n in report.changed.items()),
+                    )
+
+    if settings.delta_poll_seconds > 0:
+        period = settings.delta_poll_seconds
+        tasks["delta-poll"] = background.every(period, delta_poll, "delta poll", first_after=period)
     if settings.web_order_sync_seconds > 0:
         tasks["web-orders"] = background.every(
             settings.web_order_sync_seconds, services.web_orders.sync, "web order import"

@@ -327,6 +327,9 @@ class Settings(BaseSettings):
     # A signed webhook stamped longer ago than this at its source (Shopify's Triggered-At,
     # Square's created_at) is refused as stale: Shopify retries for 4 hours, Square for a day.
     webhook_max_age_seconds: int = Field(default=86_400, ge=60)
+    # Ask each backend what changed since last asked, every this many seconds (0 = off): the
+    # safety net that catches a dropped webhook within one period.
+    delta_poll_seconds: float = Field(default=30.0, ge=0)
     # A subscriber leaving more changes than this unread is dropped (its socket closed with
     # code 4008), so a slow client never grows the gateway's memory.
     subscription_queue_limit: int = Field(default=256, ge=1)

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,8 @@ async def run_demo(
     check: bool = False,
 ) -> int:
     ports = ports or SimulatorPorts()
-    dataset = generate(seed=seed, skus=skus, stores=stores)
+    # Figures stamped now, not on the fixed date the tests use: a demo is never stale.
+    dataset = generate(seed=seed, skus=skus, stores=stores, base_time=datetime.now(UTC))
     workdir = Path(tempfile.mkdtemp(prefix="commerce-gateway-demo-"))
     nodes_file = workdir / "nodes.json"
     nodes_file.write_text(json.dumps(dataset.nodes_config(), indent=2))

@@ -7,9 +7,11 @@ and benchmarks (the model is ``sandbox.retailer``).
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from decimal import Decimal
 
 from sandbox.retailer import (
+    BASE_TIME,
     COMPANY_ABBR,
     Dataset,
     Item,
@@ -203,8 +205,15 @@ def _fixture_items() -> list[tuple[Item, ...]]:
     return [(sock,), (template, *sizes)]
 
 
-def generate(seed: int = 42, skus: int = 500, stores: int = 12) -> Dataset:
-    """Build the sample retailer: ``skus`` sellable SKUs (kits included) and ``stores`` stores."""
+def generate(
+    seed: int = 42, skus: int = 500, stores: int = 12, base_time: datetime | None = None
+) -> Dataset:
+    """Build the sample retailer: ``skus`` sellable SKUs (kits included) and ``stores`` stores.
+
+    ``base_time`` is the moment the data describes (figures are stamped shortly before it,
+    and the simulators' clocks start there): a fixed one by default, so the contracts'
+    examples and the tests' expectations hold; the demo passes the current time, so its
+    figures are not stale by construction."""
     if stores < 2:
         raise ValueError("need at least two stores")
     rng = random.Random(seed)
@@ -416,4 +425,14 @@ def generate(seed: int = 42, skus: int = 500, stores: int = 12) -> Dataset:
 
     stock_skus = [s for s, i in items.items() if i.sellable and i.is_stock_item]
     drift = frozenset(s for s in stock_skus if draw(seed, "drifts", s) % 100 < 6)
-    return Dataset(seed, items, kits, warehouses, store_list, web_products, pos_items, drift)
+    return Dataset(
+        seed,
+        items,
+        kits,
+        warehouses,
+        store_list,
+        web_products,
+        pos_items,
+        drift,
+        base_time=BASE_TIME if base_time is None else base_time,
+    )

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.servers``: the simulators alone, for benchmarks and manual tests."""
     import argparse
     import asyncio
+    from datetime import UTC, datetime
 
     from sandbox.sample_data import generate
 
@@ -81,7 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     if len(ports) not in (3, 4):
         # Three still works (the OMS keeps its default port) for scripts written before it.
         parser.error("--ports takes erp,woocommerce,square[,oms]")
-    dataset = generate(seed=args.seed, skus=args.skus, stores=args.stores)
+    dataset = generate(
+        seed=args.seed, skus=args.skus, stores=args.stores, base_time=datetime.now(UTC)
+    )
     asyncio.run(
         serve_simulators(
             dataset,

@@ -92,6 +92,7 @@ class FakeErp:
     sales_orders: dict[str, tuple[SalesOrder, SalesOrderDraft]] = field(default_factory=dict)
     receipts: dict[str, str] = field(default_factory=dict)  # reference -> Stock Entry name
     writes: FailureSwitch = field(default_factory=FailureSwitch)
+    moved_at: dict[str, datetime] = field(default_factory=dict)  # sku -> its Bins' modified
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
         self.calls["items_by_sku"] += 1
@@ -127,6 +128,10 @@ class FakeErp:
             for (sku, wh), (on_hand, reserved) in self.bins.items()
             if sku in skus
         ]
+
+    async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        self.calls["stock_moved_since"] += 1
+        return sorted((sku, at) for sku, at in self.moved_at.items() if at > since)
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         self.calls["kits"] += 1
@@ -241,10 +246,15 @@ class FakeStorefront:
     refunds: dict[int, list[tuple[str, WebRefund]]] = field(default_factory=dict)
     notes: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)  # (text, to customer)
     writes: FailureSwitch = field(default_factory=FailureSwitch)
+    modified_at: dict[str, datetime] = field(default_factory=dict)  # sku -> date_modified
 
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
         self.calls["listings_by_sku"] += 1
         return {s: self.listings[s] for s in skus if s in self.listings}
+
+    async def listings_modified_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        self.calls["listings_modified_since"] += 1
+        return sorted((sku, at) for sku, at in self.modified_at.items() if at > since)
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing:
         self.calls["set_stock"] += 1

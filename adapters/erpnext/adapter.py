@@ -167,6 +167,20 @@ class ErpNextAdapter(ErpNextOrders):
         )
         return [self._reading(row) for row in rows]
 
+    async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(SKU, modified) of the Bins modified after ``since``: the delta poll behind the
+        Bin and Stock Ledger Entry webhooks. Frappe compares in the site's time zone."""
+        site = since.astimezone(self._tz).strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows = await self._all(
+            "Bin", ["item_code", "modified"], [["modified", ">", site]], order_by="modified asc"
+        )
+        found: list[tuple[str, datetime]] = []
+        for row in rows:
+            stamp = self._utc(row.get("modified"))
+            if isinstance(row.get("item_code"), str) and stamp is not None:
+                found.append((row["item_code"], stamp))
+        return found
+
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         fields = [
             "name",

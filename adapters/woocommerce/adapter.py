@@ -37,6 +37,9 @@ class WooCommerceAdapter:
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]:
         return await self._listings.listings_by_sku(skus)
 
+    async def listings_modified_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        return await self._listings.modified_since(since)
+
     async def set_stock(self, sku: str, quantity: int) -> WebListing:
         return await self._listings.set_stock(sku, quantity)
 

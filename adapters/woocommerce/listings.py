@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.woocommerce.connection import (
@@ -48,6 +49,29 @@ class WebListings:
             if requested is not None:
                 listings[requested] = to_listing(item, currency)
         return listings
+
+    async def modified_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(SKU, date_modified_gmt) of the products modified after ``since``, and of the
+        variations modified since of those variable products: the delta poll behind the
+        product.updated webhook. (A variation saved without its parent being saved is not
+        seen here; the reconcile catches it.)"""
+        moment = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        params: dict[str, str | int] = {
+            "modified_after": moment,
+            "dates_are_gmt": "true",
+            "per_page": PER_PAGE,
+        }
+        products = await self._connection.get_all("products", params)
+        variable = [p["id"] for p in products if p.get("type") == "variable" and "id" in p]
+        variations = await asyncio.gather(
+            *(self._connection.get_all(f"products/{pid}/variations", params) for pid in variable)
+        )
+        found: list[tuple[str, datetime]] = []
+        for item in [*products, *(v for page in variations for v in page)]:
+            sku, stamp = item.get("sku"), _gmt(item.get("date_modified_gmt"))
+            if isinstance(sku, str) and sku and stamp is not None:
+                found.append((sku, stamp))
+        return found
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing:
         current = (await self.listings_by_sku([sku])).get(sku)
@@ -99,3 +123,14 @@ def to_listing(
         low_stock_amount=integer(item.get("low_stock_amount")),
         modified=utc(item.get("date_modified_gmt")),
     )
+
+
+def _gmt(raw: Any) -> datetime | None:
+    """WooCommerce's ``*_gmt`` dates: ISO 8601 without a zone, in UTC."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -63,6 +63,10 @@ class ErpPort(Protocol):
 
     async def stock(self, skus: Sequence[str]) -> list[StockReading]: ...
 
+    async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(SKU, when) of the stock figures that moved after ``since`` (the ERP's time)."""
+        ...
+
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]: ...
 
 
@@ -72,6 +76,10 @@ class StorefrontPort(Protocol):
     async def listings_by_sku(self, skus: Sequence[str]) -> dict[str, WebListing]: ...
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing: ...
+
+    async def listings_modified_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(SKU, when) of the listings modified after ``since``."""
+        ...
 
     async def set_stock_levels(self, updates: Sequence[WebStockUpdate]) -> list[WebStockWritten]:
         """Many listings at once through the batch endpoints (products/batch for simple

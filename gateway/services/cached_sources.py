@@ -93,6 +93,9 @@ class CachedErp:
         by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
         return [r for readings in by_sku.values() for r in readings]
 
+    async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        return await self._inner.stock_moved_since(since)
+
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
 
@@ -111,6 +114,9 @@ class CachedStorefront:
         return await self._cache.load_many(
             "web:listing", skus, self._inner.listings_by_sku, self._ttls.web_listing
         )
+
+    async def listings_modified_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        return await self._inner.listings_modified_since(since)
 
     async def set_stock(self, sku: str, quantity: int) -> WebListing:
         listing = await self._inner.set_stock(sku, quantity)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gateway.config import Settings
 from gateway.events.bus import ChangeBus
 from gateway.events.inbox import WebhookInbox
+from gateway.events.polls import DeltaPoll
 from gateway.events.processor import WebhookProcessor
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_watch import ShortHoldWatch
@@ -55,3 +56,4 @@ class Services:
     webhooks: WebhookInbox
     webhook_processor: WebhookProcessor
     changes: ChangeBus  # what subscribers in every process are told
+    delta_poll: DeltaPoll  # the safety net under the webhooks

@@ -69,6 +69,12 @@ _LIST_COMMON: dict[str, Arg] = {
     "status": Arg("string", ("any", "future", "trash", *POST_STATUSES), default="any"),
     "sku": Arg("string"),
     "stock_status": Arg("string", STOCK_STATUSES),
+    # WooCommerce 5.8+: filter on the post's dates (local to the site unless dates_are_gmt).
+    "after": Arg("date-time"),
+    "before": Arg("date-time"),
+    "modified_after": Arg("date-time"),
+    "modified_before": Arg("date-time"),
+    "dates_are_gmt": Arg("boolean", default=False),
 }
 PRODUCT_LIST_ARGS = {
     **_LIST_COMMON,

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sandbox.woocommerce.catalog import CATEGORY_IDS, Catalog, Record, fold_sku
+from sandbox.woocommerce.order_listing import parse_filter_date
 from sandbox.woocommerce.wire import Query, build_query
 
 _HIDDEN_STATUSES = frozenset({"trash", "auto-draft"})
@@ -56,6 +58,7 @@ def select(
         tests.append(lambda r: r.type != "variation" and CATEGORY_IDS.get(r.category) in wanted)
     if args.get("stock_status"):
         tests.append(lambda r: r.stock_status == args["stock_status"])
+    tests += _date_tests(args)
     if args.get("search", "").strip():
         terms = [t.casefold() for t in args["search"].split()]
         tests.append(
@@ -64,6 +67,31 @@ def select(
     candidates = catalog.records.values() if skus is None else catalog.with_skus(skus)
     matches = [r for r in candidates if all(test(r) for test in tests)]
     return _ordered(catalog, matches, args)
+
+
+_DATE_FILTERS = {  # argument -> (record attribute, later than it)
+    "after": ("created", True),
+    "before": ("created", False),
+    "modified_after": ("modified", True),
+    "modified_before": ("modified", False),
+}
+
+
+def _date_tests(args: Mapping[str, Any]) -> list[Callable[[Record], bool]]:
+    gmt = bool(args.get("dates_are_gmt"))
+    tests: list[Callable[[Record], bool]] = []
+    for name, (attribute, later) in _DATE_FILTERS.items():
+        if args.get(name):
+            tests.append(_date_test(attribute, parse_filter_date(args[name], gmt=gmt), later))
+    return tests
+
+
+def _date_test(attribute: str, bound: datetime, later: bool) -> Callable[[Record], bool]:
+    def test(record: Record) -> bool:
+        moment: datetime = getattr(record, attribute)
+        return moment > bound if later else moment < bound
+
+    return test
 
 
 def paginate(records: Sequence[T], args: Mapping[str, Any]) -> Page[T]:
