@@ -7,6 +7,7 @@ same app over in-memory fakes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -28,7 +29,7 @@ from gateway import background
 from gateway.cache import Cache, build_backend
 from gateway.clock import SystemClock
 from gateway.config import Settings
-from gateway.domain import SourceSystem
+from gateway.domain import SourceSystem, Via
 from gateway.domain.events import StockChanged
 from gateway.events.bus import ChangeBus, InProcess, Transport
 from gateway.events.feed import ChangeFeed
@@ -323,9 +324,17 @@ def build_services(
         order_watch,
     )
 
-    async def stock_heard(skus: Sequence[str]) -> None:
-        # A backend says these SKUs' stock or listing changed: read them afresh.
-        await sources_changed(skus)
+    async def stock_heard(skus: Sequence[str], via: Via) -> None:
+        # A backend says these SKUs' stock or listing changed: read them afresh now, so the
+        # next answer (and every subscriber) has them, marked with how the gateway knew.
+        if skus:
+            try:
+                await asyncio.gather(erp.refresh(skus, via), pos.refresh(skus, via))
+            except Exception as error:  # read when next asked instead
+                log.warning("could not read %d changed SKUs at once: %s", len(skus), error)
+                await cache.invalidate("erp:stock", skus)
+                await cache.invalidate("pos:stock", skus)
+            await cache.invalidate("web:listing", skus)
         await answers_changed(skus)
 
     webhook_processor = WebhookProcessor(

@@ -90,7 +90,12 @@ class RoutingSettings(BaseModel, frozen=True):
     services: list[ServiceSettings] = Field(default_factory=lambda: list(DEFAULT_SERVICES))
     split_penalty: int = 300
     max_radius_km: int | None = 1000
+    # A node is not routed to when the gateway read its figures longer ago than this,
     stale_after_seconds: int | None = 900
+    # or when their source has not stated or moved them for longer than this (its own
+    # stamp: a Bin's modified, a Square count's calculated_at). Long, since a slow seller
+    # is rightly untouched for weeks; what it catches is a source that stopped updating.
+    source_stale_after_seconds: int | None = 30 * 86_400
     max_shipments: int = 4
     excess_days: int | None = 60
     excess_bonus: int = 20
@@ -327,6 +332,9 @@ class Settings(BaseSettings):
     # A signed webhook stamped longer ago than this at its source (Shopify's Triggered-At,
     # Square's created_at) is refused as stale: Shopify retries for 4 hours, Square for a day.
     webhook_max_age_seconds: int = Field(default=86_400, ge=60)
+    # A stock figure read this recently is as good as one an event confirmed (confidence
+    # HIGH); older, within the stock cache's time to live, MEDIUM.
+    fresh_seconds: float = Field(default=5.0, ge=0)
     # Ask each backend what changed since last asked, every this many seconds (0 = off): the
     # safety net that catches a dropped webhook within one period.
     delta_poll_seconds: float = Field(default=30.0, ge=0)

@@ -84,7 +84,7 @@ class Subscription:
         places = None if location_ids is None else [str(i) for i in location_ids]
         # Checks the arguments as the query does, and is what "changed" is measured from.
         last = {
-            row.sku: row
+            row.sku: _figures(row)
             for row in await cart_availability(
                 GatewayContext(services), wanted, near, places, channel
             )
@@ -105,8 +105,9 @@ class Subscription:
                     return await cart_availability(fresh, hit, near, places, channel)
 
                 for row in await services.changes.feed.shared(delivered, key, read):
-                    if last.get(row.sku) != row:
-                        last[row.sku] = row
+                    figures = _figures(row)
+                    if last.get(row.sku) != figures:
+                        last[row.sku] = figures
                         yield row
         finally:
             subscription.close()
@@ -175,6 +176,26 @@ class Subscription:
                 yield await services.changes.feed.shared(delivered, ("discrepancy",), read)
         finally:
             subscription.close()
+
+
+def _figures(row: ProductAvailability) -> tuple[object, ...]:
+    """What a subscriber watches: the figures, not when or how they were read."""
+    return (
+        row.total_available,
+        tuple(
+            (
+                at.location.id,
+                at.on_hand,
+                at.reserved,
+                at.held,
+                at.safety_stock,
+                at.available_to_promise,
+                at.incoming,
+                at.status,
+            )
+            for at in row.locations
+        ),
+    )
 
 
 async def _order(info: Info, delivered: Delivered) -> DomainOrder | None:

@@ -44,6 +44,22 @@ class StockStatus(StrEnum):
     BACKORDER = "BACKORDER"
 
 
+class Via(StrEnum):
+    """How the gateway came to hold a figure."""
+
+    WEBHOOK = "WEBHOOK"  # read again because its source sent an event about it
+    POLL = "POLL"  # read again because a delta poll found it changed
+    READ = "READ"  # read when it was asked for (nothing cached, or the cache ran out)
+
+
+class Confidence(StrEnum):
+    """How far a figure can be trusted (gateway.domain.freshness)."""
+
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
@@ -207,6 +223,7 @@ class StockReading:
     backorder_date: date | None = None
     # When the gateway asked for it (its own clock); None when read straight from an adapter.
     fetched_at: datetime | None = None
+    via: Via = Via.READ
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +270,7 @@ class NodeAvailability:
     fetched_at: datetime | None = None
     held: int = 0  # promised by the gateway and not yet in the source's figure
     incoming: int = 0  # on order from vendors, or returned units not yet sellable
+    via: Via = Via.READ
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gateway.domain import SourceSystem
+from gateway.domain import SourceSystem, Via
 from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort, UnitOfWorkFactory
 from gateway.ports.storage import SyncMark
 
@@ -39,7 +39,7 @@ _MARKS = {
     SourceSystem.POS: "poll:pos",
 }
 
-StockHeard = Callable[[Sequence[str]], Awaitable[None]]
+StockHeard = Callable[[Sequence[str], Via], Awaitable[None]]
 Reconcile = Callable[[Sequence[str]], Awaitable[object]]
 # One change as a source reports it: what it names and when, in the source's time.
 Seen = tuple[str, ...]
@@ -109,7 +109,7 @@ class DeltaPoll:
             await self._advance(system, since, delta.newest)
         wanted = sorted(skus)
         if wanted:
-            await self._stock_heard(wanted)
+            await self._stock_heard(wanted, Via.POLL)
             await self._reconcile(wanted)
         report.skus = len(wanted)
         report.seconds = time.monotonic() - began

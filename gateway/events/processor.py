@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
+from gateway.domain import Via
 from gateway.domain.events import WebhookEvent
 from gateway.events.meaning import Named, named_by
 from gateway.governance.order_watch import OrderWatch
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=30)
 
-StockHeard = Callable[[Sequence[str]], Awaitable[None]]
+StockHeard = Callable[[Sequence[str], Via], Awaitable[None]]
 Reconcile = Callable[[Sequence[str]], Awaitable[ReconcileReport]]
 
 
@@ -121,7 +122,7 @@ class WebhookProcessor:
             skus.update((await self._pos.skus_of_variations(variations)).values())
         catalogue = any(n.catalogue for n in named)
         wanted = sorted(skus)
-        await self._stock_heard(wanted)
+        await self._stock_heard(wanted, Via.WEBHOOK)
         if not wanted:
             return "cached answers dropped" if catalogue else "names nothing the gateway keeps"
         report = await self._reconcile(wanted)

@@ -75,7 +75,8 @@ class CandidateNode:
     handling_per_unit: int = 0
     days_of_supply: Mapping[str, int] = field(default_factory=dict)
     # The oldest stock reading behind ``atp`` (None: not known, treated as fresh).
-    stock_as_of: datetime | None = None
+    stock_as_of: datetime | None = None  # when the gateway read the stalest figure
+    source_as_of: datetime | None = None  # the stalest figure's own stamp at its source
     pickup: bool = False  # customers can collect orders here
 
 
@@ -105,6 +106,7 @@ class RoutingPolicy:
     split_penalty: int = 0
     max_radius_km: int | None = None
     stale_after_seconds: int | None = None
+    source_stale_after_seconds: int | None = None
     max_shipments: int = 4
     excess_days: int | None = None
     excess_bonus: int = 0

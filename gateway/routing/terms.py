@@ -248,14 +248,26 @@ def _judge(
 
 
 def stale_for(node: CandidateNode, now: datetime, policy: RoutingPolicy) -> str | None:
-    if policy.stale_after_seconds is None or node.stock_as_of is None:
-        return None
-    age = now - node.stock_as_of
-    if age <= timedelta(seconds=policy.stale_after_seconds):
-        return None
-    return (
-        f"stock figures are {int(age.total_seconds())} s old (limit {policy.stale_after_seconds} s)"
-    )
+    """Why a node's figures are too old to promise from: read too long ago by the gateway,
+    or stamped too long ago by their source (where the source stamps them)."""
+    limit, source_limit = policy.stale_after_seconds, policy.source_stale_after_seconds
+    if limit is not None and node.stock_as_of is not None:
+        age = now - node.stock_as_of
+        if age > timedelta(seconds=limit):
+            return f"stock figures are {int(age.total_seconds())} s old (limit {limit} s)"
+    if source_limit is not None and node.source_as_of is not None:
+        age = now - node.source_as_of
+        if age > timedelta(seconds=source_limit):
+            return (
+                f"stock figures were last stated by their source {_days(age)} ago "
+                f"(limit {_days(timedelta(seconds=source_limit))})"
+            )
+    return None
+
+
+def _days(age: timedelta) -> str:
+    days = age.total_seconds() / 86_400
+    return f"{days:.1f} days" if days >= 1 else f"{int(age.total_seconds())} s"
 
 
 def _clock(cutoff: time | None) -> str:

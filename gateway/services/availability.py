@@ -31,6 +31,7 @@ from gateway.domain import (
     StockReading,
     StockStatus,
     StoreSum,
+    Via,
 )
 from gateway.domain.ledger import (
     NO_OVERLAY,
@@ -115,6 +116,7 @@ def node_availability(
         fetched_at=reading.fetched_at if reading else None,
         held=gateway.held,
         incoming=incoming,
+        via=reading.via if reading else Via.READ,
     )
 
 
@@ -129,6 +131,8 @@ def kit_node_availability(
         atp = min(row.available_to_promise // qty for row, qty in per_component)
         on_hand = min(row.on_hand // qty for row, qty in per_component)
     times = [row.as_of for row, _ in per_component if row.as_of is not None]
+    observed = [row.fetched_at for row, _ in per_component if row.fetched_at is not None]
+    ways = {row.via for row, _ in per_component}
     return NodeAvailability(
         sku=kit.sku,
         location=location,
@@ -140,6 +144,8 @@ def kit_node_availability(
         source=location.source,
         # The kit figure is only as fresh as its stalest component.
         as_of=min(times) if times else None,
+        fetched_at=min(observed) if observed else None,
+        via=ways.pop() if len(ways) == 1 else Via.READ,
     )
 
 

@@ -20,6 +20,7 @@ from gateway.domain import (
     PosVariation,
     StockChanges,
     StockReading,
+    Via,
     WebListing,
     WebStockUpdate,
     WebStockWritten,
@@ -93,6 +94,12 @@ class CachedErp:
         by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
         return [r for readings in by_sku.values() for r in readings]
 
+    async def refresh(self, skus: Sequence[str], via: Via) -> None:
+        """Read these SKUs' figures now and keep them (its source said they changed)."""
+        started = self._clock.now()
+        fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
+        await self._cache.prime("erp:stock", fresh, self._ttls.stock)
+
     async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
         return await self._inner.stock_moved_since(since)
 
@@ -100,10 +107,12 @@ class CachedErp:
         return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
 
 
-def stamped(readings: Sequence[StockReading], started: datetime) -> list[StockReading]:
-    """Mark when the gateway asked. A write the gateway saw confirmed before that moment is
-    in the reading, whatever the backend's own clock says (gateway.domain.ledger)."""
-    return [replace(r, fetched_at=started) for r in readings]
+def stamped(
+    readings: Sequence[StockReading], started: datetime, via: Via = Via.READ
+) -> list[StockReading]:
+    """Mark when the gateway asked, and why. A write the gateway saw confirmed before that
+    moment is in the reading, whatever the backend's own clock says (gateway.domain.ledger)."""
+    return [replace(r, fetched_at=started, via=via) for r in readings]
 
 
 class CachedStorefront:
@@ -159,6 +168,12 @@ class CachedPos:
             for r in readings
             if wanted is None or r.location_ref in wanted
         ]
+
+    async def refresh(self, skus: Sequence[str], via: Via) -> None:
+        """Read these SKUs' counts now and keep them (its source said they changed)."""
+        started = self._clock.now()
+        fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
+        await self._cache.prime("pos:stock", fresh, self._ttls.stock)
 
     async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
         return await self._inner.skus_of_variations(variation_ids)

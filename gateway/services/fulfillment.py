@@ -89,6 +89,7 @@ def routing_policy(settings: RoutingSettings) -> RoutingPolicy:
         split_penalty=settings.split_penalty,
         max_radius_km=settings.max_radius_km,
         stale_after_seconds=settings.stale_after_seconds,
+        source_stale_after_seconds=settings.source_stale_after_seconds,
         max_shipments=settings.max_shipments,
         excess_days=settings.excess_days,
         excess_bonus=settings.excess_bonus,
@@ -157,6 +158,7 @@ def candidate_node(
         if sold.get(sku)
     }
     fetched = [row.fetched_at for row in rows.values() if row.fetched_at is not None]
+    stamped = [row.as_of for row in rows.values() if row.as_of is not None]
     return CandidateNode(
         id=location.id,
         name=location.name,
@@ -177,6 +179,7 @@ def candidate_node(
         ),
         days_of_supply=supply,
         stock_as_of=min(fetched) if fetched else None,
+        source_as_of=min(stamped) if stamped else None,
         pickup=Capability.PICKUP in location.capabilities,
     )
 

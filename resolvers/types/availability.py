@@ -1,17 +1,26 @@
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import Enum
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import strawberry
 
 from gateway import domain
+from gateway.domain.freshness import FreshnessRules, confidence
 from resolvers.types.common import Channel, SourceSystem, StockStatus
 from resolvers.types.location import Location
 
 if TYPE_CHECKING:
     from resolvers.context import GatewayContext
+
+Confidence = domain.Confidence
+strawberry.enum(Confidence, description="How far figures can be trusted.")
+Via = domain.Via
+strawberry.enum(
+    Via,
+    description="How the gateway learnt a figure: WEBHOOK (read again because its source "
+    "sent an event about it), POLL (a delta poll found it changed), READ (read when asked).",
+)
 
 
 @strawberry.type(description="One SKU at one node.")
@@ -36,12 +45,49 @@ class LocationAvailability:
     status: StockStatus
     backorder_date: date | None
     source: SourceSystem = strawberry.field(description="The system this figure came from.")
-    as_of: datetime | None = strawberry.field(description="When it was true at the source.")
+    as_of: datetime | None = strawberry.field(
+        description="When it was true at the source: the source's own stamp on it (a Bin's "
+        "modified, a Square count's calculated_at)."
+    )
+    observed_at: datetime | None = strawberry.field(
+        description="When the gateway learnt it (read it from its source)."
+    )
+    via: Via = strawberry.field(description="How the gateway learnt it.")
     distance_km: float | None
+    sku: strawberry.Private[str]
+
+    @strawberry.field(
+        description="HIGH: confirmed by an event or a poll, or read within the fresh window "
+        "(FRESH_SECONDS); MEDIUM: read within the cache's time to live; LOW: stale (kept past "
+        "it, or not stated by its source for longer than the router accepts), or an "
+        "OVERSELL_RISK is open for the SKU."
+    )
+    async def confidence(self, info: strawberry.Info[GatewayContext, None]) -> Confidence:
+        services = info.context.services
+        settings = services.settings
+        rules = FreshnessRules(
+            fresh=timedelta(seconds=settings.fresh_seconds),
+            keep=timedelta(seconds=settings.cache_ttl_stock_seconds),
+            source_stale=(
+                None
+                if settings.routing.source_stale_after_seconds is None
+                else timedelta(seconds=settings.routing.source_stale_after_seconds)
+            ),
+        )
+        risk = await info.context.oversell.load(self.sku)
+        return confidence(
+            self.via,
+            self.observed_at,
+            self.as_of,
+            services.truth.now(),
+            rules,
+            oversell_risk=risk is not None,
+        )
 
     @classmethod
     def from_domain(cls, row: domain.NodeAvailability) -> LocationAvailability:
         return cls(
+            sku=row.sku,
             location=Location.from_domain(row.location, row.distance_km),
             on_hand=row.on_hand,
             reserved=row.reserved,
@@ -53,14 +99,10 @@ class LocationAvailability:
             backorder_date=row.backorder_date,
             source=row.source,
             as_of=row.as_of,
+            observed_at=row.fetched_at,
+            via=row.via,
             distance_km=row.distance_km,
         )
-
-
-@strawberry.enum(description="How far these figures can be trusted.")
-class Confidence(Enum):
-    HIGH = "HIGH"
-    LOW = "LOW"  # a channel shows more than can be promised (an open OVERSELL_RISK)
 
 
 @strawberry.type(description="Where a SKU can be had, and how many in total.")

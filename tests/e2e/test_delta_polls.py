@@ -23,6 +23,7 @@ from tests.e2e.support import (
     position,
 )
 from tests.e2e.test_notifications import ring_up_at_the_till
+from tests.e2e.test_webhooks import freshness
 from tests.woocommerce_support import API, KEY, SECRET, client
 
 
@@ -64,6 +65,7 @@ async def test_a_till_sale_no_webhook_told_of_is_caught_by_the_next_poll(polled:
 
     assert report.changed[SourceSystem.POS] == 1
     assert (await position(polled.gql, SHOE, BERLIN_STORE))["onHand"] == before["onHand"] - 1
+    assert await freshness(polled, SHOE, BERLIN_STORE) == ("POLL", "HIGH")
 
 
 SOCKS = "SOCK-MER-CREW-M"  # a simple product in WooCommerce

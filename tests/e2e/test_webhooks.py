@@ -284,9 +284,11 @@ async def test_given_a_till_sale_then_its_square_webhook_shows_it_in_the_next_an
     assert (await square_post(stack.gql.app, body)).json() == {"status": "ACCEPTED"}
     assert await stack.services.webhook_processor.run_once() == 1
 
-    # and once Square's event is processed the next answer shows the sale.
+    # and once Square's event is processed the next answer shows the sale, saying how the
+    # gateway knew: read again on Square's event, so trusted HIGH.
     after = await position(stack.gql, SHOE, BERLIN_STORE)
     assert after["onHand"] == before["onHand"] - 1
+    assert await freshness(stack, SHOE, BERLIN_STORE) == ("WEBHOOK", "HIGH")
 
     # An older event delivered late (Square retried it) changes nothing: the figure is
     # read afresh, not taken from the event.
@@ -296,6 +298,17 @@ async def test_given_a_till_sale_then_its_square_webhook_shows_it_in_the_next_an
     assert (await square_post(stack.gql.app, late)).json() == {"status": "ACCEPTED"}
     assert await stack.services.webhook_processor.run_once() == 1
     assert (await position(stack.gql, SHOE, BERLIN_STORE))["onHand"] == after["onHand"]
+
+
+FRESHNESS = """query ($sku: String!, $at: [ID!]) { product(sku: $sku) {
+  availability(locationIds: $at) { locations { asOf observedAt via confidence } } } }"""
+
+
+async def freshness(stack: Stack, sku: str, location_id: str) -> tuple[str, str]:
+    found = await ok(stack.gql, FRESHNESS, sku=sku, at=[location_id])
+    (row,) = found["product"]["availability"]["locations"]
+    assert row["observedAt"] is not None and row["asOf"] is not None
+    return row["via"], row["confidence"]
 
 
 async def test_stale_and_future_events_are_refused_and_counted(square_hooked: Stack):

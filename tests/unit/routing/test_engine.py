@@ -156,6 +156,27 @@ def test_every_rejection_is_named_with_its_reason() -> None:
     assert details["hamburg"] == "arrives 2026-11-26 at the earliest, after 2026-11-24"
 
 
+def test_a_node_whose_source_stopped_stating_its_figures_is_stale_however_fresh_the_read():
+    # Read a second ago, but the source's own stamp on the figure is 40 days old: the
+    # source stopped updating it, and a fresh read of an old figure is not a fresh figure.
+    just_read = NOW - timedelta(seconds=1)
+    nodes = [
+        node("live", {"A": 1}, at=MITTE, stock_as_of=just_read, source_as_of=NOW),
+        node("frozen", {"A": 1}, at=MITTE, stock_as_of=just_read,
+             source_as_of=NOW - timedelta(days=40)),
+        node("slow", {"A": 1}, at=MITTE, stock_as_of=just_read,
+             source_as_of=NOW - timedelta(days=20)),
+    ]  # fmt: skip
+    policy = RoutingPolicy(stale_after_seconds=600, source_stale_after_seconds=30 * 86_400)
+    plan = plan_fulfillment(request({"A": 1}, nodes, policy=policy))
+    assert verdicts(plan)["frozen"] == (Verdict.REJECTED, Rejection.STALE_STOCK)
+    assert verdicts(plan)["slow"][1] != Rejection.STALE_STOCK  # a slow seller is not stale
+    details = {c.node_id: c.detail for c in plan.explanation.candidates}
+    assert details["frozen"] == (
+        "stock figures were last stated by their source 40.0 days ago (limit 30.0 days)"
+    )
+
+
 def test_given_a_node_past_its_cutoff_then_it_ships_tomorrow() -> None:
     plan = plan_fulfillment(request({"A": 1}, [node("late", {"A": 1}, cutoff=time(9, 0))]))
     assert plan.shipments[0].ship_date == date(2026, 11, 24)
