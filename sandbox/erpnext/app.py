@@ -9,9 +9,15 @@ and frappe.auth.get_logged_user. Writes, for Sales Order, Stock Entry and Delive
 frappe.client.insert, frappe.client.submit and frappe.client.cancel. The body is JSON or a
 form whose ``data`` field holds the JSON (what the frappe-client library sends).
 
+The Webhook doctype (sandbox.erpnext.webhook_routes): ``GET|POST /api/resource/Webhook``
+and ``GET|PUT|DELETE /api/resource/Webhook/{name}``; the site then sends the requests its
+Webhooks describe when documents change (sandbox.erpnext.webhooks). Stock moved by a
+document leaves Stock Ledger Entries, readable like any other doctype.
+
 Sandbox only, no credentials needed: ``POST /_sandbox/sales_orders/{name}/deliver`` ships a
 submitted Sales Order: a Delivery Note for every open row, submitted (a warehouse shipping
-on its own, without the gateway asking).
+on its own, without the gateway asking); ``/_sandbox/webhooks`` holds the webhook knobs
+(sandbox.webhooks.control), and ``app.state.webhooks`` is the sender itself.
 
 Every request is counted in ``app.state.calls`` under ``"METHOD /api/resource/<Doctype>"``
 (``.../<Doctype>/{name}`` for one document), ``"METHOD /api/method/<method>"`` or
@@ -45,6 +51,8 @@ from sandbox.erpnext.query import ListQuery, run_count, run_list
 from sandbox.erpnext.selling import SalesOrders
 from sandbox.erpnext.stock_entry import StockEntries
 from sandbox.erpnext.store import ErpStore
+from sandbox.erpnext.webhook_routes import WebhookResource
+from sandbox.erpnext.webhooks import SiteWebhooks
 from sandbox.erpnext.wire import (
     FrappeError,
     authentication_error,
@@ -57,6 +65,7 @@ from sandbox.erpnext.wire import (
 from sandbox.faults import NGINX_503_PAGE, Faults
 from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
+from sandbox.webhooks import FlushAfterRequest, WebhookSender, control_routes
 
 RATE_LIMITED = "You hit the rate limit because of too many requests. Please try after sometime."
 
@@ -86,6 +95,8 @@ def create_app(
         clock or (lambda: dataset.base_time + timedelta(seconds=monotonic() - started)),
     )
     bins = BinLedger(store, site.now)
+    sender = WebhookSender()
+    webhooks = WebhookResource(SiteWebhooks(store, sender, site.now))
     sales_orders = SalesOrders(site, bins)
     delivery_notes = DeliveryNotes(site, sales_orders)
     writers: dict[str, Submittable] = {
@@ -143,7 +154,8 @@ def create_app(
                     if not sandbox:
                         authenticate(request, guest(request))
                     params = await _form_dict(request)
-                    return FastJSONResponse(await handler(request, params))
+                    answer = await handler(request, params)
+                    return answer if isinstance(answer, Response) else FastJSONResponse(answer)
                 except FrappeError as error:
                     return JSONResponse(error.body(), error.status, headers=error.headers)
 
@@ -244,8 +256,19 @@ def create_app(
             return {"message": run_list(store, _list_query(doctype, params))}
         return {"message": _get(store, doctype, params)}
 
+    hook_list = endpoint(lambda r: "/api/resource/Webhook", _guest_of_webhooks)
+    hook_one = endpoint(lambda r: "/api/resource/Webhook/{name}", _guest_of_webhooks)
     routes = []
     for prefix in ("/api", "/api/v1"):
+        # Before the generic resource routes, which would take Webhook for a doctype.
+        webhook = f"{prefix}/resource/Webhook"
+        routes += [
+            Route(webhook, hook_list(webhooks.listed), methods=["GET"]),
+            Route(webhook, hook_list(webhooks.insert), methods=["POST"]),
+            Route(f"{webhook}/{{name:path}}", hook_one(webhooks.read), methods=["GET"]),
+            Route(f"{webhook}/{{name:path}}", hook_one(webhooks.save), methods=["PUT"]),
+            Route(f"{webhook}/{{name:path}}", hook_one(webhooks.delete), methods=["DELETE"]),
+        ]
         routes += [
             Route(f"{prefix}/resource/{{doctype}}", document_list, methods=["GET"]),
             Route(f"{prefix}/resource/{{doctype}}", insert_doc, methods=["POST"]),
@@ -254,12 +277,20 @@ def create_app(
             Route(f"{prefix}/method/{{method:path}}", call_method, methods=["GET", "POST"]),
         ]
     routes.append(Route("/_sandbox/sales_orders/{name}/deliver", deliver, methods=["POST"]))
+    routes += control_routes(sender)
     app = Starlette(routes=routes)
     app.state.calls = calls
     app.state.faults = faults
     app.state.store = store
     app.state.dataset = dataset
+    app.state.webhooks = sender
+    app.state.site_webhooks = webhooks.webhooks
+    app.add_middleware(FlushAfterRequest, sender=sender)
     return app
+
+
+def _guest_of_webhooks(request: Request) -> str:
+    return "Insufficient Permission for <strong>Webhook</strong>"
 
 
 def _lost_database() -> Response:

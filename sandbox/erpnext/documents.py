@@ -5,7 +5,8 @@ What frappe/model/document.py does and this reproduces: ``insert`` with docstatu
 and submits in one call; a draft saved with docstatus 1 is submitted; a submitted document
 accepts only docstatus 2 (cancel) or no change; 0 -> 2 and any edit of a cancelled document
 are refused with Frappe's own words. A doctype supplies ``build`` (validate and compute the
-rows from the request), ``on_submit`` and ``on_cancel``.
+rows from the request), ``on_submit`` and ``on_cancel``. Each step raises Frappe's document
+events on the site (sandbox.erpnext.doc_events) once it has succeeded.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class Submittable(ABC):
                 # no document behind.
                 self._remove(name)
                 raise
+        submitted = ("on_submit",) if docstatus == 1 else ()
+        self._events(name, "after_insert", "on_update", *submitted)
         return name
 
     def update(self, name: str, data: dict[str, Any]) -> None:
@@ -130,6 +133,8 @@ class Submittable(ABC):
             self._refuse_changes_after_submit(current, data)
             if after == 2:
                 self.cancel(name)
+            else:
+                self._events(name, "on_update_after_submit", "on_change")
             return
         if after == 2:
             raise transition_error("Cannot change docstatus from 0 (Draft) to 2 (Cancelled)")
@@ -142,6 +147,8 @@ class Submittable(ABC):
         self._append_rows(name, rows)
         if after == 1:
             self.submit(name)
+        submitted = ("on_submit",) if after == 1 else ()
+        self._events(name, "on_update", *submitted, "on_change")
 
     def submit(self, name: str) -> None:
         self._set_docstatus(name, 1)
@@ -156,6 +163,7 @@ class Submittable(ABC):
             raise validation_error("Cannot edit cancelled document")
         self.on_cancel(name)
         self._set_docstatus(name, 2)
+        self._events(name, "on_cancel", "on_change")
 
     # --- helpers for doctypes -----------------------------------------------------------
 
@@ -177,6 +185,9 @@ class Submittable(ABC):
             stamped = self.site.stamped(self.site.row_name(parent, idx), idx)
             links = {"parent": parent, "parentfield": "items", "parenttype": self.doctype}
             table.append({**stamped, **links, **row})
+
+    def _events(self, name: str, *events: str) -> None:
+        self.store.events.emit(self.doctype, name, *events)
 
     def _remove(self, name: str) -> None:
         children = self.store.table(self.child)

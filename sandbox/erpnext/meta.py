@@ -140,6 +140,13 @@ META: dict[str, DocTypeMeta] = {
             istable=True,
         ),
         _meta(
+            "Stock Ledger Entry",
+            "item_code warehouse posting_date posting_time voucher_type voucher_no "
+            "actual_qty qty_after_transaction valuation_rate stock_value_difference "
+            "stock_uom company is_cancelled",
+            "actual_qty qty_after_transaction valuation_rate stock_value_difference is_cancelled",
+        ),
+        _meta(
             "Stock Entry",
             "naming_series stock_entry_type purpose company posting_date posting_time "
             "from_warehouse to_warehouse remarks total_incoming_value value_difference",

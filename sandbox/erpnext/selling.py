@@ -294,6 +294,7 @@ class SalesOrders(Submittable):
         )
         self.bins.move(item, warehouse, reserved_stock=reserved)
         self.set(self.child, row["name"], stock_reserved_qty=reserved)
+        self.store.events.emit(SRE, entry, "after_insert", "on_update", "on_submit")
 
     def on_cancel(self, name: str) -> None:
         if name in self._delivery_notes:
@@ -310,6 +311,7 @@ class SalesOrders(Submittable):
             held = float(entry["reserved_qty"]) - float(entry["delivered_qty"])
             self.bins.move(entry["item_code"], entry["warehouse"], reserved_stock=-held)
             self.set(SRE, entry["name"], docstatus=2, status="Cancelled")
+            self.store.events.emit(SRE, entry["name"], "on_cancel", "on_change")
         self.set(self.doctype, name, status="Cancelled")
 
     def reservations(self, name: str) -> Rows:
@@ -355,7 +357,11 @@ class SalesOrders(Submittable):
             row = rows[detail]
             if self._is_stock(row) and row.get("warehouse"):
                 self.bins.move(
-                    row["item_code"], row["warehouse"], actual_qty=-qty, reserved_qty=-qty
+                    row["item_code"],
+                    row["warehouse"],
+                    ("Delivery Note", delivery_note),
+                    actual_qty=-qty,
+                    reserved_qty=-qty,
                 )
             self.set(self.child, detail, delivered_qty=float(row["delivered_qty"]) + qty)
             for entry in self.reservations(name):
@@ -385,3 +391,5 @@ class SalesOrders(Submittable):
             delivery_status="Fully Delivered" if full else "Partly Delivered",
             status="To Bill" if full else "To Deliver and Bill",
         )
+        # update_prevdoc_status: db_set on the order, which runs its on_change.
+        self.store.events.emit(self.doctype, name, "on_change")

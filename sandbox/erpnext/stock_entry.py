@@ -97,7 +97,12 @@ class StockEntries(Submittable):
 
     def on_submit(self, name: str) -> None:
         for row in self.items(name):
-            self.bins.move(row["item_code"], row["t_warehouse"], actual_qty=float(row["qty"]))
+            self.bins.move(
+                row["item_code"],
+                row["t_warehouse"],
+                (self.doctype, name),
+                actual_qty=float(row["qty"]),
+            )
 
     def on_cancel(self, name: str) -> None:
         rows = self.items(name)
@@ -112,4 +117,10 @@ class StockEntries(Submittable):
                     "this transaction.",
                 )
         for row in rows:
-            self.bins.move(row["item_code"], row["t_warehouse"], actual_qty=-float(row["qty"]))
+            self.bins.move(
+                row["item_code"],
+                row["t_warehouse"],
+                (self.doctype, name),
+                cancelling=True,
+                actual_qty=-float(row["qty"]),
+            )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sandbox.erpnext.doc_events import DocEvents
 from sandbox.erpnext.meta import META, OTHER_BIN_QUANTITIES, PARENT_OF, projected_qty
 from sandbox.erpnext.tables import Table, growing_table
 from sandbox.erpnext.wire import not_found, site_datetime
@@ -69,6 +70,8 @@ class ErpStore:
         self._default_warehouse = dataset.leaf_warehouses[0].name
         # Ordered results of recent list queries, for the next page of the same query.
         self.recent_lists: OrderedDict[str, tuple[int, list[Any]]] = OrderedDict()
+        # Whoever writes a document raises its events here (sandbox.erpnext.doc_events).
+        self.events = DocEvents()
 
     def generation(self) -> int:
         """Grows with every write to any table: a remembered result older than it is stale."""

@@ -1,6 +1,8 @@
 """The Starlette app: ``POST /admin/api/<version>/graphql.json`` with X-Shopify-Access-Token,
 calculated cost and throttling, latency and fault injection, the call counters tests read,
-and one sandbox-only route that plays a warehouse app starting to pick an order."""
+webhook deliveries signed with the app's client secret (sandbox.shopify.webhooks), and
+sandbox-only routes: one plays a warehouse app starting to pick an order, the others are the
+webhook knobs (sandbox.webhooks.control)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ from sandbox.shopify.catalog import gid
 from sandbox.shopify.cost import MAX_QUERY_COST, Bucket, CostCalculator, actual_cost
 from sandbox.shopify.resolvers import default_resolver, executable_schema
 from sandbox.shopify.store import Shop
+from sandbox.shopify.webhooks import StoreWebhooks
 from sandbox.shopify.wire import INVALID_TOKEN, ShopifyHttpError
+from sandbox.webhooks import FlushAfterRequest, WebhookSender, control_routes
 
 GRAPHQL_ROUTE = "POST /admin/api/{version}/graphql.json"
 _VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
@@ -68,17 +72,24 @@ class Simulator:
         faults: Faults[ShopifyHttpError],
         clock: Callable[[], datetime],
         bucket: Bucket,
+        client_secret: str = "shpss_sandbox",
+        shop_domain: str = "northtrail-oms.myshopify.com",
     ) -> None:
         self.access_token = access_token
         self.faults = faults
         self.shop = Shop(dataset, clock)
-        self.schema: GraphQLSchema = executable_schema(self.shop)
+        self.sender = WebhookSender()
+        self.webhooks = StoreWebhooks(
+            self.shop, self.sender, client_secret=client_secret, shop_domain=shop_domain
+        )
+        self.schema: GraphQLSchema = executable_schema(self.shop, self.webhooks)
         self.bucket = bucket
         self.calls: Counter[str] = Counter()
         self.versions: Counter[str] = Counter()
 
-    def run(self, body: Any) -> dict[str, Any]:
-        """One GraphQL request body -> the response body (always HTTP 200 from here on)."""
+    def run(self, body: Any, version: str = "2026-10") -> dict[str, Any]:
+        """One GraphQL request body -> the response body (always HTTP 200 from here on).
+        ``version``: the API version in the URL (webhook subscriptions are made at it)."""
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return self._answer(errors=[{"message": "Parameter Missing or Invalid: query"}])
         variables = body.get("variables") or {}
@@ -121,6 +132,7 @@ class Simulator:
             variable_values=variables,
             operation_name=body.get("operationName"),
             field_resolver=default_resolver,
+            context_value={"api_version": version},
         )
         actual = actual_cost(result.data, requested, mutation)
         self.bucket.refund(requested - actual)
@@ -201,7 +213,7 @@ def _graphql_endpoint(sim: Simulator) -> Callable[[Request], Any]:
         if not _VERSION.match(version):
             raise ShopifyHttpError(404, "Not Found")
         sim.versions[version] += 1
-        return JSONResponse(sim.run(await _json_body(request)))
+        return JSONResponse(sim.run(await _json_body(request), version))
 
     return endpoint
 
@@ -215,6 +227,7 @@ def _sandbox_status_endpoint(sim: Simulator) -> Callable[[Request], Any]:
         outcome = fulfillment.set_status(sim.shop, fo_id, str(status))
         if isinstance(outcome, str):
             return JSONResponse({"errors": outcome}, status_code=422)
+        sim.webhooks.fulfillment_order_changed(outcome)
         return JSONResponse({"id": outcome.id, "status": outcome.status})
 
     return endpoint
@@ -240,13 +253,17 @@ def create_app(
     bucket_size: float = 2000.0,
     restore_rate: float = 100.0,
     monotonic: Callable[[], float] = time.monotonic,
+    client_secret: str = "shpss_sandbox",
+    shop_domain: str = "northtrail-oms.myshopify.com",
 ) -> Starlette:
     """A Shopify store over ``dataset``. ``app.state``: ``calls`` (Counter: one count per
     mutation name, e.g. "orderCreate"; "query <field>" per root query field; and
     ``GRAPHQL_ROUTE`` per HTTP request), ``versions`` (API versions seen), ``faults``
     (``error_rate`` can be changed; ``script(503, 429)`` fails the next requests), ``bucket``
     (the cost bucket; ``drain(points)`` empties it), ``shop`` (the store's records) and
-    ``simulator``. ``clock`` stamps documents (default: the wall clock, UTC)."""
+    ``simulator``. ``clock`` stamps documents (default: the wall clock, UTC).
+    ``webhooks`` is the webhook sender (knobs, record, ``settle()``; /_sandbox/webhooks);
+    deliveries are signed with ``client_secret`` and name ``shop_domain``."""
     sim = Simulator(
         dataset,
         access_token=access_token,
@@ -255,6 +272,8 @@ def create_app(
         ),
         clock=clock or (lambda: datetime.now(UTC)),
         bucket=Bucket(bucket_size, restore_rate, monotonic),
+        client_secret=client_secret,
+        shop_domain=shop_domain,
     )
     app = Starlette(
         routes=[
@@ -264,6 +283,7 @@ def create_app(
                 _sandbox_status_endpoint(sim),
                 methods=["POST"],
             ),
+            *control_routes(sim.sender),
         ],
         exception_handlers={ShopifyHttpError: _http_error, 404: _no_route, 405: _no_route},
     )
@@ -273,4 +293,6 @@ def create_app(
     app.state.faults = sim.faults
     app.state.bucket = sim.bucket
     app.state.shop = sim.shop
+    app.state.webhooks = sim.sender
+    app.add_middleware(FlushAfterRequest, sender=sim.sender)
     return app

@@ -1,6 +1,8 @@
 """Binds the SDL in ``schema`` to one store: root query and mutation resolvers, connection
 paging for every ``*Connection`` field, and the default resolver that reads a record's
-snake_case attribute (or a dict's own key) for each camelCase field."""
+snake_case attribute (or a dict's own key) for each camelCase field. With the store's
+webhooks given, every mutation is watched so its events are delivered, and the webhook
+subscription fields are answered (sandbox.shopify.webhooks)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sandbox.shopify.orders import cancel_order, create_order, search_orders
 from sandbox.shopify.schema import build
 from sandbox.shopify.search import connection, matches, parse_query
 from sandbox.shopify.store import FulfillmentOrder, Shop
+from sandbox.shopify.webhooks import StoreWebhooks
 
 Resolver = Callable[..., Any]
 _CAPITAL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -32,10 +35,15 @@ def default_resolver(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
     return getattr(source, snake(info.field_name), None)
 
 
-def executable_schema(shop: Shop) -> GraphQLSchema:
+def executable_schema(shop: Shop, hooks: StoreWebhooks | None = None) -> GraphQLSchema:
     schema = build()
-    _bind(schema, "Query", _queries(shop))
-    _bind(schema, "Mutation", _mutations(shop))
+    queries, mutations = _queries(shop), _mutations(shop)
+    if hooks is not None:
+        mutations = {name: _watched(hooks, name, resolve) for name, resolve in mutations.items()}
+        queries.update(_webhook_queries(hooks))
+        mutations.update(_webhook_mutations(hooks))
+    _bind(schema, "Query", queries)
+    _bind(schema, "Mutation", mutations)
     for named in schema.type_map.values():
         if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
             for field in named.fields.values():
@@ -151,6 +159,40 @@ def _mutations(shop: Shop) -> dict[str, Resolver]:
             shop, returnInput, approved=True, field="returnInput"
         ),
         "returnClose": lambda _, __, id: returns.close(shop, id),
+    }
+
+
+def _watched(hooks: StoreWebhooks, name: str, resolve: Resolver) -> Resolver:
+    def run(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        before = hooks.before(name, args)
+        result = resolve(source, info, **args)
+        hooks.mutated(name, args, result, before)
+        return result
+
+    return run
+
+
+def _api_version(info: GraphQLResolveInfo) -> str:
+    context = info.context if isinstance(info.context, dict) else {}
+    return str(context.get("api_version") or "2026-10")
+
+
+def _webhook_queries(hooks: StoreWebhooks) -> dict[str, Resolver]:
+    return {
+        "webhookSubscriptions": lambda _, __, **args: hooks.listed(**args),
+        "webhookSubscription": lambda _, __, id: hooks.subscriptions.get(id),
+    }
+
+
+def _webhook_mutations(hooks: StoreWebhooks) -> dict[str, Resolver]:
+    return {
+        "webhookSubscriptionCreate": lambda _, info, topic, webhookSubscription: hooks.create(
+            topic, webhookSubscription, _api_version(info)
+        ),
+        "webhookSubscriptionUpdate": lambda _, __, id, webhookSubscription: hooks.update(
+            id, webhookSubscription
+        ),
+        "webhookSubscriptionDelete": lambda _, __, id: hooks.delete(id),
     }
 
 

@@ -15,6 +15,7 @@ scalar DateTime
 scalar Decimal
 scalar URL
 scalar CurrencyCode
+scalar UnsignedInt64
 
 type Query {
   order(id: ID!): Order
@@ -32,6 +33,10 @@ type Query {
     LocationConnection!
   location(id: ID): Location
   job(id: ID!): Job
+  webhookSubscriptions(first: Int, after: String, topics: [WebhookSubscriptionTopic!],
+    format: WebhookSubscriptionFormat, uri: String, callbackUrl: URL):
+    WebhookSubscriptionConnection!
+  webhookSubscription(id: ID!): WebhookSubscription
 }
 
 type Mutation {
@@ -53,6 +58,11 @@ type Mutation {
   returnDeclineRequest(input: ReturnDeclineRequestInput!): ReturnDeclineRequestPayload
   returnCreate(returnInput: ReturnInput!): ReturnCreatePayload
   returnClose(id: ID!): ReturnClosePayload
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!,
+    webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+  webhookSubscriptionUpdate(id: ID!, webhookSubscription: WebhookSubscriptionInput!):
+    WebhookSubscriptionUpdatePayload
+  webhookSubscriptionDelete(id: ID!): WebhookSubscriptionDeletePayload
 }
 
 type PageInfo {
@@ -283,6 +293,30 @@ type Return {
 type ReturnEdge { cursor: String! node: Return! }
 type ReturnConnection { nodes: [Return!]! edges: [ReturnEdge!]! pageInfo: PageInfo! }
 
+# Webhook subscriptions (the topics are those of WebhookSubscriptionTopic the OMS contract
+# uses, plus a few a merchant commonly adds; the real enum has many more).
+enum WebhookSubscriptionTopic {
+  ORDERS_CREATE ORDERS_UPDATED ORDERS_CANCELLED ORDERS_FULFILLED ORDERS_PARTIALLY_FULFILLED
+  ORDERS_PAID ORDERS_DELETE FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
+  FULFILLMENT_ORDERS_PLACED_ON_HOLD FULFILLMENT_ORDERS_HOLD_RELEASED FULFILLMENT_ORDERS_MOVED
+  FULFILLMENT_ORDERS_CANCELLED FULFILLMENT_ORDERS_SPLIT
+  FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_ACCEPTED
+  RETURNS_REQUEST RETURNS_APPROVE RETURNS_DECLINE RETURNS_CLOSE RETURNS_CANCEL
+  INVENTORY_LEVELS_UPDATE PRODUCTS_UPDATE APP_UNINSTALLED
+}
+enum WebhookSubscriptionFormat { JSON XML }
+type ApiVersion { handle: String! displayName: String! supported: Boolean! }
+type WebhookSubscription {
+  id: ID! legacyResourceId: UnsignedInt64! topic: WebhookSubscriptionTopic! uri: String!
+  callbackUrl: URL! @deprecated(reason: "Use `uri` instead.")
+  format: WebhookSubscriptionFormat! includeFields: [String!]! metafieldNamespaces: [String!]!
+  filter: String name: String apiVersion: ApiVersion! createdAt: DateTime! updatedAt: DateTime!
+}
+type WebhookSubscriptionEdge { cursor: String! node: WebhookSubscription! }
+type WebhookSubscriptionConnection {
+  nodes: [WebhookSubscription!]! edges: [WebhookSubscriptionEdge!]! pageInfo: PageInfo!
+}
+
 # --- inputs -------------------------------------------------------------------------------
 
 input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
@@ -361,6 +395,11 @@ input ReturnInput {
   notifyCustomer: Boolean
 }
 
+input WebhookSubscriptionInput {
+  uri: String callbackUrl: URL format: WebhookSubscriptionFormat includeFields: [String!]
+  metafieldNamespaces: [String!] filter: String
+}
+
 # --- payloads -----------------------------------------------------------------------------
 
 type UserError { field: [String!] message: String! }
@@ -395,6 +434,13 @@ type ReturnApproveRequestPayload { return: Return userErrors: [ReturnUserError!]
 type ReturnDeclineRequestPayload { return: Return userErrors: [ReturnUserError!]! }
 type ReturnCreatePayload { return: Return userErrors: [ReturnUserError!]! }
 type ReturnClosePayload { return: Return userErrors: [ReturnUserError!]! }
+type WebhookSubscriptionCreatePayload {
+  webhookSubscription: WebhookSubscription userErrors: [UserError!]!
+}
+type WebhookSubscriptionUpdatePayload {
+  webhookSubscription: WebhookSubscription userErrors: [UserError!]!
+}
+type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErrors: [UserError!]! }
 """
 
 

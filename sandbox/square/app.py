@@ -1,9 +1,9 @@
-"""The Starlette app: routes, Bearer auth, Square-Version, latency and fault injection, and
-the per-route call counter tests and benchmarks read (``app.state.calls``)."""
+"""The Starlette app: routes, Bearer auth, Square-Version, latency and fault injection, the
+per-route call counter tests and benchmarks read (``app.state.calls``), and the webhook
+subscriptions whose events the account sends (sandbox.square.webhooks)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -26,7 +26,9 @@ from sandbox.square.inventory import Inventory
 from sandbox.square.locations import list_locations
 from sandbox.square.retrieve import batch_retrieve
 from sandbox.square.search import search_catalog
-from sandbox.square.wire import INVALID_REQUEST, SquareError, invalid
+from sandbox.square.webhooks import AccountWebhooks
+from sandbox.square.wire import INVALID_REQUEST, SquareError, invalid, json_body
+from sandbox.webhooks import FlushAfterRequest, WebhookSender, control_routes
 
 DEFAULT_VERSION = "2025-08-20"  # the version the (simulated) app is pinned to in its console
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -69,6 +71,9 @@ class Simulator:
         self.faults = faults
         self.catalog = Catalog(dataset)
         self.inventory = Inventory(self.catalog, clock)
+        self.sender = WebhookSender()
+        self.webhooks = AccountWebhooks(self.sender, clock)
+        self.inventory.listeners.append(self.webhooks.counts_changed)
         self.calls: Counter[str] = Counter()
         self.versions: Counter[str] = Counter()
 
@@ -103,19 +108,6 @@ def _is_date(text: str) -> bool:
     return True
 
 
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise invalid("BAD_REQUEST", "The request body is not valid JSON.") from exc
-    if not isinstance(body, dict):
-        raise invalid("EXPECTED_OBJECT", "The request body must be a JSON object.")
-    return body
-
-
 async def _locations(request: Request, sim: Simulator) -> dict[str, Any]:
     return list_locations(sim.dataset)
 
@@ -126,15 +118,15 @@ async def _catalog_list(request: Request, sim: Simulator) -> dict[str, Any]:
 
 
 async def _catalog_search(request: Request, sim: Simulator) -> dict[str, Any]:
-    return search_catalog(sim.catalog, await _json(request))
+    return search_catalog(sim.catalog, await json_body(request))
 
 
 async def _catalog_retrieve(request: Request, sim: Simulator) -> dict[str, Any]:
-    return batch_retrieve(sim.catalog, await _json(request))
+    return batch_retrieve(sim.catalog, await json_body(request))
 
 
 async def _counts(request: Request, sim: Simulator) -> dict[str, Any]:
-    return sim.inventory.batch_retrieve(await _json(request))
+    return sim.inventory.batch_retrieve(await json_body(request))
 
 
 async def _count(request: Request, sim: Simulator) -> dict[str, Any]:
@@ -144,9 +136,40 @@ async def _count(request: Request, sim: Simulator) -> dict[str, Any]:
 
 
 async def _changes(request: Request, sim: Simulator) -> dict[str, Any]:
-    return batch_change(sim.inventory, await _json(request))
+    return batch_change(sim.inventory, await json_body(request))
 
 
+async def _subscriptions(request: Request, sim: Simulator) -> dict[str, Any]:
+    include = request.query_params.get("include_disabled", "").lower() in ("true", "1")
+    return sim.webhooks.listed(include)
+
+
+async def _subscribe(request: Request, sim: Simulator) -> dict[str, Any]:
+    version = request.headers.get("square-version", DEFAULT_VERSION)
+    return sim.webhooks.create(await json_body(request), version)
+
+
+def _subscription_id(request: Request) -> str:
+    return str(request.path_params["subscription_id"])
+
+
+async def _subscription(request: Request, sim: Simulator) -> dict[str, Any]:
+    return sim.webhooks.retrieve(_subscription_id(request))
+
+
+async def _resubscribe(request: Request, sim: Simulator) -> dict[str, Any]:
+    return sim.webhooks.update(_subscription_id(request), await json_body(request))
+
+
+async def _unsubscribe(request: Request, sim: Simulator) -> dict[str, Any]:
+    return sim.webhooks.delete(_subscription_id(request))
+
+
+async def _rotate_key(request: Request, sim: Simulator) -> dict[str, Any]:
+    return sim.webhooks.rotate_key(_subscription_id(request))
+
+
+SUBSCRIPTION = "/v2/webhooks/subscriptions/{subscription_id}"
 ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("GET", "/v2/locations", _locations),
     ("GET", "/v2/catalog/list", _catalog_list),
@@ -157,6 +180,12 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v2/inventory/changes/batch-create", _changes),
     ("POST", "/v2/inventory/batch-change", _changes),  # deprecated alias
     ("GET", "/v2/inventory/{catalog_object_id}", _count),
+    ("GET", "/v2/webhooks/subscriptions", _subscriptions),
+    ("POST", "/v2/webhooks/subscriptions", _subscribe),
+    ("GET", SUBSCRIPTION, _subscription),
+    ("PUT", SUBSCRIPTION, _resubscribe),
+    ("DELETE", SUBSCRIPTION, _unsubscribe),
+    ("POST", f"{SUBSCRIPTION}/signature-key", _rotate_key),
 )
 
 
@@ -206,7 +235,10 @@ def create_app(
     "METHOD /v2/route-template"), ``versions`` (Square-Version values seen), ``faults``
     (``error_rate`` can be changed; ``script(503, 429)`` fails the next requests), and
     ``simulator`` itself. ``clock`` stamps changes (default: the wall clock, UTC).
-    ``GET /_sandbox/calls`` answers ``calls`` for a process that does not hold the app."""
+    ``GET /_sandbox/calls`` answers ``calls`` for a process that does not hold the app.
+    ``webhooks`` is the webhook sender (knobs, record, ``settle()``; /_sandbox/webhooks);
+    ``POST /_sandbox/catalog/version`` plays a Dashboard edit of the catalogue, which
+    sends catalog.version.updated."""
     sim = Simulator(
         dataset,
         access_token=access_token,
@@ -220,10 +252,17 @@ def create_app(
         # Not Square's: how often each route was called, for benchmarks in other processes.
         return JSONResponse(dict(sim.calls))
 
+    async def catalog_edited(request: Request) -> Response:
+        # Not Square's: the merchant changed the item library in the Dashboard.
+        sim.webhooks.catalog_changed()
+        return JSONResponse({})
+
     app = Starlette(
         routes=[
             *(_route(method, template, handler, sim) for method, template, handler in ROUTES),
             Route("/_sandbox/calls", tally, methods=["GET"]),
+            Route("/_sandbox/catalog/version", catalog_edited, methods=["POST"]),
+            *control_routes(sim.sender),
         ],
         exception_handlers={SquareError: _square_error, 404: _no_route, 405: _no_route},
     )
@@ -231,4 +270,6 @@ def create_app(
     app.state.calls = sim.calls
     app.state.versions = sim.versions
     app.state.faults = sim.faults
+    app.state.webhooks = sim.sender
+    app.add_middleware(FlushAfterRequest, sender=sim.sender)
     return app

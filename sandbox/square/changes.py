@@ -137,6 +137,7 @@ def batch_change(inventory: Inventory, body: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {}
     if counts:
         answer["counts"] = counts
+        inventory.counts_changed(counts)
     if created:
         answer["changes"] = created
     inventory.idempotency[key] = (request, answer)

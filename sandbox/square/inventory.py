@@ -5,7 +5,8 @@ A pair nobody has changed costs nothing: its counts are drawn from the dataset o
 The first change to a pair starts a history for it, seeded with the dataset's counts as of
 the beginning of time; counts are recomputed by replaying that history in ``occurred_at``
 order, so a physical count overrides earlier adjustments and out-of-order changes land
-where they belong, as Square does.
+where they belong, as Square does. ``listeners`` hear the counts each accepted change set
+moved (what inventory.count.updated carries; sandbox.square.webhooks).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class Inventory:
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sequence = itertools.count()
         self.version = 0  # bumped by every write
+        self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._sorted: OrderedDict[str, tuple[int, list[Row]]] = OrderedDict()
 
     # --- reading -----------------------------------------------------------------------------
@@ -250,6 +252,10 @@ class Inventory:
         return [loc for loc in self.catalog.store_ids if loc in wanted]
 
     # --- writing -----------------------------------------------------------------------------
+
+    def counts_changed(self, counts: list[dict[str, Any]]) -> None:
+        for listener in self.listeners:
+            listener(counts)
 
     def unchanged(self, vid: str, location: str, event: Event) -> bool:
         current = self.counts(vid, location)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from starlette.requests import Request
+
 INVALID_REQUEST = "INVALID_REQUEST_ERROR"
 
 _QUANTITY = re.compile(r"^-?\d{1,20}(\.\d{1,5})?$")
@@ -173,3 +175,17 @@ def string_list(body: dict[str, Any], name: str, path: str | None = None) -> lis
         if not isinstance(value, str):
             raise invalid("EXPECTED_STRING", "Expected a string.", f"{where}[{i}]")
     return values
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """A request's JSON object body ({} when empty), or Square's refusal."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise invalid("BAD_REQUEST", "The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise invalid("EXPECTED_OBJECT", "The request body must be a JSON object.")
+    return body

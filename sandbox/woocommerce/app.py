@@ -1,10 +1,12 @@
 """The WooCommerce ``wc/v3`` simulator: products and variations (list, get, update, batch),
-and orders with their refunds (sandbox.woocommerce.order_routes).
+orders with their refunds (sandbox.woocommerce.order_routes), and webhooks
+(sandbox.woocommerce.webhook_routes) that are sent when products and orders change.
 
 Requests pass the host first (sandbox.woocommerce.host: call recording, latency, faults,
 authentication; ``app.state.faults`` holds the fault knobs). Endpoints then run WordPress's
 order: validate the arguments (400), check the permission (401 when anonymous), then act on
-the simulator's own mutable catalog.
+the simulator's own mutable catalog. ``app.state.webhooks`` is the webhook sender (its fault
+knobs, record and ``settle()``; also ``/_sandbox/webhooks``, sandbox.webhooks.control).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.retailer import Dataset
+from sandbox.webhooks import FlushAfterRequest, WebhookSender, control_routes
 from sandbox.woocommerce.args import (
     PRODUCT_LIST_ARGS,
     PRODUCT_WRITE_ARGS,
@@ -36,6 +39,8 @@ from sandbox.woocommerce.order_book import OrderBook
 from sandbox.woocommerce.order_routes import OrderDesk
 from sandbox.woocommerce.orders_seed import seed_orders
 from sandbox.woocommerce.payloads import API_PATH, permalink, product_payload, variation_payload
+from sandbox.woocommerce.webhook_routes import WebhookDesk
+from sandbox.woocommerce.webhooks import ShopWebhooks
 from sandbox.woocommerce.wire import (
     WPError,
     error_response,
@@ -62,6 +67,8 @@ def create_app(
     shop = _Shop(Catalog(dataset))
     orders, sequences = seed_orders(dataset, shop.catalog)
     desk = OrderDesk(OrderBook(shop.catalog, sequences, orders), local_pickup=local_pickup)
+    sender = WebhookSender()
+    hooks = ShopWebhooks(shop.catalog, desk.book, sender)
     products = f"{API_PATH}/products"
     variations = f"{products}/{{product_id:int}}/variations"
     routes: list[BaseRoute] = [
@@ -74,6 +81,8 @@ def create_app(
         Route(f"{variations}/{{id:int}}", shop.get_variation, methods=["GET"]),
         Route(f"{variations}/{{id:int}}", shop.update_variation, methods=EDITABLE),
         *desk.routes(),
+        *WebhookDesk(hooks).routes(),
+        *control_routes(sender),
     ]
     app = Starlette(
         routes=routes,
@@ -83,6 +92,9 @@ def create_app(
     app.state.faults = HostFaults(latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed)
     app.state.catalog = shop.catalog
     app.state.orders = desk.book
+    app.state.webhooks = sender
+    app.state.shop_webhooks = hooks
+    app.add_middleware(FlushAfterRequest, sender=sender)
     app.add_middleware(
         FrontDoor,
         routes=routes,

@@ -5,6 +5,10 @@ Stock rules (WC_Product::validate_props, woocommerce_notify_no_stock_amount = 0)
 manage_stock on, stock_status follows the quantity (> 0 instock; otherwise onbackorder
 when backorders are allowed, else outofstock). stock_quantity is only honoured while
 manage_stock is on. A variable product's stock_status is synced from its variations.
+
+Every save, creation and deletion is told to ``listeners`` (record, "created" | "updated" |
+"deleted"), as WooCommerce fires woocommerce_update_product and its kin: the shop's
+webhooks hang there (sandbox.woocommerce.webhooks).
 """
 
 from __future__ import annotations
@@ -111,6 +115,7 @@ class Catalog:
                 self._sync_variable(record)
         self._next_id = max(self.records, default=5000) + 1
         self._sku_index: dict[str, list[Record]] | None = None
+        self.listeners: list[Callable[[Record, str], None]] = []
 
     # --- reading --------------------------------------------------------------------------
 
@@ -203,6 +208,7 @@ class Catalog:
         self.update_product(record, args)
         self.records[record.id] = record
         self._sku_index = None
+        self._notify(record, "created")
         return record
 
     def create_variation(self, parent: Record, args: Mapping[str, Any]) -> Record:
@@ -216,6 +222,7 @@ class Catalog:
         self._sku_index = None
         parent.variation_ids.append(record.id)
         self._sync_variable(parent)
+        self._notify(record, "created")
         return record
 
     def delete(self, record: Record) -> None:
@@ -227,6 +234,7 @@ class Catalog:
         if parent is not None and record.id in parent.variation_ids:
             parent.variation_ids.remove(record.id)
             self._sync_variable(parent)
+        self._notify(record, "deleted")
 
     def _common_fields(self, record: Record, args: Mapping[str, Any]) -> None:
         if "sku" in args:
@@ -269,6 +277,12 @@ class Catalog:
         parent = self.records.get(record.parent_id)
         if record.type == "variation" and parent is not None:
             self._sync_variable(parent)
+        if record.id in self.records:  # a record being created is announced once, as created
+            self._notify(record, "updated")
+
+    def _notify(self, record: Record, event: str) -> None:
+        for listener in self.listeners:
+            listener(record, event)
 
     def _sync_variable(self, parent: Record) -> None:
         statuses = {c.stock_status for c in self.children(parent) if c.status == "publish"}

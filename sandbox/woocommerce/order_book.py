@@ -10,6 +10,11 @@
 * A refund (wc_create_refund) may not exceed the remaining amount, asks the payment
   gateway when ``api_refund`` is on, restocks what the order's lines had reduced when
   ``api_restock`` is on, and moves the order to refunded once nothing is left.
+
+``listeners`` hear (order, "created" | "updated") where WooCommerce fires
+woocommerce_new_order, woocommerce_update_order and woocommerce_order_refunded: the first
+save of a new order, then every later save (REST create's payment_complete is one), an
+update and a refund. A note alone does not save the order.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class OrderBook:
         self.sequences = sequences
         self.orders: dict[int, Order] = {o.id: o for o in orders}
         self._clock = clock
+        self.listeners: list[Callable[[Order, str], None]] = []
 
     def get(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
@@ -144,11 +150,13 @@ class OrderBook:
         self.orders[order.id] = order
         if args.get("status"):
             self.set_status(order, args["status"])
+        self._notify(order, "created")
         if args.get("set_paid") is True and order.status in _PAYABLE:
             # WC_Order::payment_complete: paid now, and processing since goods must ship.
             order.transaction_id = str(args.get("transaction_id") or "")
             order.date_paid = self._now()
             self.set_status(order, "processing")
+            self._notify(order, "updated")
         return order
 
     def _set_meta(self, order: Order, posted: Any) -> None:
@@ -177,7 +185,12 @@ class OrderBook:
             order.date_paid = self._now()
             self.set_status(order, "processing")
         order.modified = self._now()
+        self._notify(order, "updated")
         return order
+
+    def _notify(self, order: Order, event: str) -> None:
+        for listener in self.listeners:
+            listener(order, event)
 
     def add_note(self, order: Order, note: str, *, customer_note: bool, author: str) -> OrderNote:
         """WC_Order::add_order_note."""
@@ -232,6 +245,7 @@ class OrderBook:
                 self._restock(line.item, line.quantity)
         if order.remaining_refund_amount <= 0:
             self.set_status(order, "refunded")
+        self._notify(order, "updated")  # woocommerce_order_refunded
         return refund
 
     def _refund_amount(self, request: RefundRequest) -> Decimal:
