@@ -336,6 +336,9 @@ def build_services(
                 await cache.invalidate("pos:stock", skus)
             await cache.invalidate("web:listing", skus)
         await answers_changed(skus)
+        # The storefront's copy of these SKUs is owed a push now, before they are
+        # reconciled: queued, it is a write on its way, not drift.
+        await storefront_sync.flush()
 
     webhook_processor = WebhookProcessor(
         uow,
@@ -360,7 +363,6 @@ def build_services(
         stock_heard,
         lambda skus: reconciler.run(skus),
         clock,
-        timedelta(seconds=max(settings.delta_poll_seconds, 1.0)),
     )
     return Services(
         settings=settings,
@@ -498,7 +500,7 @@ def background_tasks(
                 report = await services.delta_poll.run()
                 if report.skus:
                     log.info(
-                        "delta poll: %d SKUs changed without a webhook seen (%s)",
+                        "delta poll: %d SKUs changed (%s); each read again and reconciled",
                         report.skus,
                         ", ".join(f"{s.value} {n}" for s, n in report.changed.items()),
                     )

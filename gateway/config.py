@@ -181,6 +181,9 @@ class TruthSettings(BaseModel, frozen=True):
     oversell_risk_promise_cap: int | None = Field(default=None, ge=0)
     # Changes the gateway made within this many seconds may not have reached a copy yet.
     grace_seconds: int = Field(default=120, ge=0)
+    # A difference becomes a discrepancy once it has lasted this long (seen first, then seen
+    # again at least this much later); before, it may be a write on its way.
+    suspect_confirm_seconds: int = Field(default=10, ge=0)
     currency: str = "EUR"
     # Severity from the money at stake (units x price): at least this much is MEDIUM, ...
     severity_at_stake: dict[Severity, int] = Field(

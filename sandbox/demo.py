@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 from gateway.app import create_app
 from gateway.config import Settings, TruthSettings
 from sandbox.demo_truth import SUMMARY_QUERY, stock_truth
+from sandbox.demo_webhooks import register_gateway_webhooks
 from sandbox.mail_sink import MailSink
 from sandbox.sample_data import generate
 from sandbox.servers import SimulatorPorts, simulator_apps
@@ -94,6 +95,7 @@ DEMO_RECONCILE_SECONDS = 30.0
 
 DEMO_RETURNS_LOCATION = "WH-CENTRAL-WAREHOUSE"
 DEMO_WEB_ORDER_SYNC_SECONDS = 2.0
+DEMO_DELTA_POLL_SECONDS = 5.0
 
 
 def demo_settings(
@@ -123,8 +125,10 @@ def demo_settings(
         truth=TruthSettings(reconcile_seconds=DEMO_RECONCILE_SECONDS),
         # Where returns of web orders that no node is known to have shipped go.
         returns_location_id=DEMO_RETURNS_LOCATION,
-        # Checkout orders show up in the gateway within seconds (webhooks come later).
+        # Checkout orders come by webhook; the import poll is the safety net under it.
         web_order_sync_seconds=DEMO_WEB_ORDER_SYNC_SECONDS,
+        # A webhook the simulators are told to drop is caught within seconds.
+        delta_poll_seconds=DEMO_DELTA_POLL_SECONDS,
         # Customers are mailed at the demo's local mail sink.
         smtp_host=None if mail is None else mail.host,
         smtp_port=25 if mail is None else mail.port,
@@ -162,17 +166,20 @@ async def run_demo(
         _server(apps["woocommerce"], "127.0.0.1", ports.woocommerce),
         _server(apps["square"], "127.0.0.1", ports.square),
         _server(apps["oms"], "127.0.0.1", ports.oms),
-        _server(create_app(settings), host, port),
     ]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     try:
-        while not all(s.started for s in servers):
-            if any(t.done() for t in tasks):
-                for t in tasks:
-                    if t.done() and t.exception():
-                        raise t.exception()  # type: ignore[misc]
-                raise SystemExit("demo: a server failed to start (is a port in use?)")
-            await asyncio.sleep(0.05)
+        await _started(servers, tasks)
+        # As a merchant would: each product told, through its own API, to call the
+        # gateway's webhook endpoints; the gateway verifies them with what that gave back.
+        reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base = f"http://{reachable}:{port}"
+        secrets = await register_gateway_webhooks(settings, base)
+        settings = settings.model_copy(update={**secrets.settings(), "webhook_base_url": base})
+        gateway = create_app(settings)
+        servers.append(_server(gateway, host, port))
+        tasks.append(asyncio.create_task(servers[-1].serve()))
+        await _started(servers, tasks)
         url = f"http://{host}:{port}/graphql"
         print(
             f"Sample retailer: {len(dataset.sellable_skus)} SKUs, {len(dataset.stores)} stores, "
@@ -210,9 +217,16 @@ async def run_demo(
             print("\nA WooCommerce checkout order, collected and returned, in every system:\n")
             web = await web_order_flow(url, settings)
             print("\n".join(web.lines))
+            # Last: its till sales are drift the storefront is corrected of after the check
+            # above, which expects the seeded drift alone.
+            print("\nReal time (a subscribed client, Square's webhooks, the delta poll):\n")
+            from sandbox.demo_realtime import real_time_flow  # it uses this module's helpers
+
+            live = await real_time_flow(url, gateway, apps["square"], settings)
+            print("\n".join(live.lines))
             print(f"\nWhat customers were told (the mail sink on :{mail.port}):\n")
             print("\n".join(mailbox(mail)))
-            flows_ok = routed.ok and summary.ok and web.ok and truth_ok
+            flows_ok = routed.ok and summary.ok and web.ok and truth_ok and live.ok
             return 0 if flows_ok and mail.received else 1
         print(f"\nCustomer mail goes to the demo's mail sink on :{mail.port}; it is shown here.")
         print("Ctrl-C to stop.")
@@ -223,6 +237,16 @@ async def run_demo(
             s.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
         mail.stop()
+
+
+async def _started(servers: list[uvicorn.Server], tasks: list[asyncio.Task[None]]) -> None:
+    while not all(s.started for s in servers):
+        if any(t.done() for t in tasks):
+            for t in tasks:
+                if t.done() and t.exception():
+                    raise t.exception()  # type: ignore[misc]
+            raise SystemExit("demo: a server failed to start (is a port in use?)")
+        await asyncio.sleep(0.05)
 
 
 def mailbox(mail: MailSink, start: int = 0) -> list[str]:

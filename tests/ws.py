@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import websockets
+from websockets.typing import Subprotocol
 
 
 class Subscribed:
@@ -34,7 +35,9 @@ class Subscribed:
 @asynccontextmanager
 async def subscribe(base_url: str, query: str, **variables: Any) -> AsyncIterator[Subscribed]:
     url = base_url.replace("http://", "ws://") + "/graphql"
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as socket:
         await socket.send(json.dumps({"type": "connection_init"}))
         ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
         assert ack["type"] == "connection_ack", ack

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from gateway.events.signatures import Signature, verify
 from gateway.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+_PING = re.compile(rb"webhook_id=\d{1,20}")
 
 
 class Outcome(StrEnum):
@@ -67,6 +70,10 @@ class WebhookInbox:
     async def receive(
         self, system: SourceSystem, headers: Mapping[str, str], body: bytes, url: str
     ) -> Received:
+        if system is SourceSystem.STOREFRONT and _PING.fullmatch(body):
+            # WooCommerce pings a webhook's URL, unsigned, when the webhook is created: a 2xx
+            # lets it be saved; nothing is recorded or done.
+            return Received(Outcome.NOT_AN_EVENT)
         checked = verify(system, headers, body, self._secrets.get(system, ()), url)
         if checked is not Signature.VALID:
             self.refused[system] += 1

@@ -13,7 +13,8 @@ recently changed order is checked against every system (ORDER_WATCH_SECONDS), wh
 what catches a lost Shopify or ERPNext order event.
 
 How far each poll got is kept in the database in the source's own time (one process polls
-at a time; a restart resumes there); consecutive polls overlap by a little, since sources
+at a time; a restart resumes there; the very first poll only sets the marks, the periodic
+reconcile covering what came before); consecutive polls overlap by a little, since sources
 stamp to the second or share a stamp between changes, and a change already seen in the
 previous poll is not handled twice.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +50,7 @@ Seen = tuple[str, ...]
 @dataclass
 class PollReport:
     changed: dict[SourceSystem, int] = field(default_factory=dict)  # SKUs named per source
+    found: set[str] = field(default_factory=set)  # the SKUs named
     failed: list[SourceSystem] = field(default_factory=list)
     skus: int = 0
     seconds: float = 0.0
@@ -71,7 +74,6 @@ class DeltaPoll:
         stock_heard: StockHeard,
         reconcile: Reconcile,
         clock: Clock,
-        period: timedelta,
     ) -> None:
         self._uow = unit_of_work
         self._erp = erp
@@ -81,8 +83,8 @@ class DeltaPoll:
         self._stock_heard = stock_heard
         self._reconcile = reconcile
         self._clock = clock
-        self._period = period
         self._last_seen: dict[SourceSystem, frozenset[Seen]] = {}
+        self.caught: Counter[SourceSystem] = Counter()  # SKUs each source's polls named
 
     async def run(self) -> PollReport:
         began = time.monotonic()
@@ -95,6 +97,11 @@ class DeltaPoll:
         }
         for system, read in reads.items():
             since = await self._since(system)
+            if since is None:
+                # Never polled: nothing to compare with (the periodic reconcile covers what
+                # came before). From here on, each change is caught.
+                await self._advance(system, self._clock.now() - OVERLAP, None)
+                continue
             try:
                 delta = await read(since)
             except Exception as error:  # the mark stays: the next poll asks again
@@ -105,9 +112,11 @@ class DeltaPoll:
             self._last_seen[system] = delta.seen
             named = {change[0] for change in news} & delta.skus
             report.changed[system] = len(named)
+            self.caught[system] += len(named)
             skus |= named
             await self._advance(system, since, delta.newest)
         wanted = sorted(skus)
+        report.found = set(wanted)
         if wanted:
             await self._stock_heard(wanted, Via.POLL)
             await self._reconcile(wanted)
@@ -115,12 +124,10 @@ class DeltaPoll:
         report.seconds = time.monotonic() - began
         return report
 
-    async def _since(self, system: SourceSystem) -> datetime:
+    async def _since(self, system: SourceSystem) -> datetime | None:
         async with self._uow(read_only=True) as uow:
             mark = await uow.store_counts.mark(_MARKS[system])
-        if mark is None:  # never polled: look back one period
-            return self._clock.now() - self._period
-        return mark.at - OVERLAP
+        return None if mark is None else mark.at - OVERLAP
 
     async def _advance(
         self, system: SourceSystem, since: datetime, newest: datetime | None

@@ -102,6 +102,9 @@ def _event_rows(record: Discrepancy) -> list[dict[str, Any]]:
     ]
 
 
+_ROWS_PER_INSERT = 500  # well under SQLite's limit on bound parameters
+
+
 class SqlDiscrepancies:
     def __init__(self, conn: AsyncConnection, news: list[Change] | None = None) -> None:
         self._conn = conn
@@ -142,9 +145,22 @@ class SqlDiscrepancies:
     async def add(self, records: Sequence[Discrepancy]) -> None:
         if not records:
             return
-        self._news.extend(DiscrepancyOpened(r.id, r.owner, r.key.kind.value) for r in records)
-        await self._conn.execute(insert(discrepancies), [_columns(r) for r in records])
-        await self._conn.execute(insert(events), [e for r in records for e in _event_rows(r)])
+        # Two reconciles of one SKU at once (a webhook's, a poll's, the periodic one, in any
+        # process) may both open the same key: the first one in holds it, the other's is
+        # dropped (it found the same disagreement; its next run updates the record).
+        added = upsert_insert(self._conn, discrepancies).on_conflict_do_nothing(
+            index_elements=["kind", "sku", "location_id", "system", "order_id"]
+        )
+        inserted: set[str] = set()
+        for start in range(0, len(records), _ROWS_PER_INSERT):
+            chunk = [_columns(r) for r in records[start : start + _ROWS_PER_INSERT]]
+            rows = await self._conn.execute(added.values(chunk).returning(discrepancies.c.id))
+            inserted.update(str(row.id) for row in rows)
+        kept = [r for r in records if r.id in inserted]
+        if not kept:
+            return
+        self._news.extend(DiscrepancyOpened(r.id, r.owner, r.key.kind.value) for r in kept)
+        await self._conn.execute(insert(events), [e for r in kept for e in _event_rows(r)])
 
     async def save(self, records: Sequence[Discrepancy]) -> None:
         if not records:
@@ -242,10 +258,15 @@ class SqlDiscrepancies:
         )
         return {row.sku: row.id for row in rows}
 
-    async def suspects(self, skus: Sequence[str]) -> set[DiscrepancyKey]:
+    async def suspects(
+        self, skus: Sequence[str], *, seen_by: datetime | None = None
+    ) -> set[DiscrepancyKey]:
         if not skus:
             return set()
-        rows = await self._conn.execute(select(suspects).where(suspects.c.sku.in_(list(skus))))
+        query = select(suspects).where(suspects.c.sku.in_(list(skus)))
+        if seen_by is not None:
+            query = query.where(suspects.c.seen_at <= seen_by)
+        rows = await self._conn.execute(query)
         return {
             DiscrepancyKey(DiscrepancyKind(r.kind), r.sku, r.location_id, SourceSystem(r.system))
             for r in rows
@@ -255,6 +276,20 @@ class SqlDiscrepancies:
         self, checked: Iterable[DiscrepancyKey], found: Iterable[DiscrepancyKey], now: datetime
     ) -> None:
         keys = [(k.kind.value, k.sku, k.location_id, k.system.value) for k in checked]
+        # A difference still there keeps when it was first seen: it is confirmed once it has
+        # lasted long enough, however often it is read meanwhile.
+        first_seen: dict[tuple[str, str, str, str], datetime] = {}
+        if keys:
+            columns = tuple_(
+                suspects.c.kind, suspects.c.sku, suspects.c.location_id, suspects.c.system
+            )
+            for start in range(0, len(keys), 500):
+                existing = await self._conn.execute(
+                    select(suspects).where(columns.in_(keys[start : start + 500]))
+                )
+                first_seen.update(
+                    ((r.kind, r.sku, r.location_id, r.system), r.seen_at) for r in existing
+                )
         if keys:
             columns = tuple_(
                 suspects.c.kind, suspects.c.sku, suspects.c.location_id, suspects.c.system
@@ -269,7 +304,9 @@ class SqlDiscrepancies:
                 "sku": k.sku,
                 "location_id": k.location_id,
                 "system": k.system,
-                "seen_at": now,
+                "seen_at": first_seen.get(
+                    (k.kind.value, k.sku, k.location_id, k.system.value), now
+                ),
             }
             for k in found
         ]

@@ -356,7 +356,12 @@ class Discrepancies(Protocol):
         """SKU -> id of its open OVERSELL_RISK, for SKUs that have one."""
         ...
 
-    async def suspects(self, skus: Sequence[str]) -> set[DiscrepancyKey]: ...
+    async def suspects(
+        self, skus: Sequence[str], *, seen_by: datetime | None = None
+    ) -> set[DiscrepancyKey]:
+        """Differences seen before and not yet owned; with ``seen_by``, only those first seen
+        by then."""
+        ...
 
     async def replace_suspects(
         self, checked: Iterable[DiscrepancyKey], suspects: Iterable[DiscrepancyKey], now: datetime

@@ -187,7 +187,10 @@ class Reconciler:
         # queue behind this page's reads and decisions.
         async with self._uow(read_only=True) as uow:
             records = await uow.discrepancies.of_skus(skus)
-            suspects = await uow.discrepancies.suspects(skus)
+            # A difference first seen moments ago is still a lag: reads come seconds apart
+            # when sources send events, and a write of the gateway's own may be in both.
+            confirm = timedelta(seconds=self._policy.suspect_confirm_seconds)
+            suspects = await uow.discrepancies.suspects(skus, seen_by=now - confirm)
             in_flight, pushing = await self._in_flight(uow, skus, now, state.queued)
             last = await uow.observations.last_values(skus, OBSERVED)
         evaluation = self._evaluate(read, records, suspects, in_flight, state.barcodes)

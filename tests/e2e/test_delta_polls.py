@@ -35,7 +35,7 @@ def dataset():
 @pytest.fixture
 async def polled(dataset, tmp_path) -> AsyncIterator[Stack]:
     async with gateway(dataset, tmp_path) as stack:
-        # The first poll starts the marks (and finds what the seeding stamped just now).
+        # The first poll only sets the marks: from here on each change is caught.
         await stack.services.delta_poll.run()
         yield stack
 
@@ -51,7 +51,9 @@ async def test_a_warehouse_move_no_webhook_told_of_is_caught_by_the_next_poll(po
 
     report = await polled.services.delta_poll.run()
 
-    assert report.changed[SourceSystem.ERP] == 1 and report.skus >= 1
+    # (The first poll set the marks a moment after the retailer was stamped: a Bin seeded
+    # in that moment may be named too.)
+    assert SHOE in report.found and report.changed[SourceSystem.ERP] >= 1
     assert (await position(polled.gql, SHOE, CENTRAL_WAREHOUSE))["onHand"] == before["onHand"] - 3
     # The next poll overlaps this one but handles the move only once.
     assert (await polled.services.delta_poll.run()).changed[SourceSystem.ERP] == 0
@@ -63,7 +65,7 @@ async def test_a_till_sale_no_webhook_told_of_is_caught_by_the_next_poll(polled:
 
     report = await polled.services.delta_poll.run()
 
-    assert report.changed[SourceSystem.POS] == 1
+    assert SHOE in report.found and report.changed[SourceSystem.POS] >= 1
     assert (await position(polled.gql, SHOE, BERLIN_STORE))["onHand"] == before["onHand"] - 1
     assert await freshness(polled, SHOE, BERLIN_STORE) == ("POLL", "HIGH")
 
@@ -85,5 +87,5 @@ async def test_a_storefront_edit_no_webhook_told_of_is_caught_and_corrected(poll
         await polled.drain()  # the correction the reconcile owes WooCommerce
         (after,) = (await woo.get(f"{API}/products", params={"sku": SOCKS})).json()
 
-    assert report.changed[SourceSystem.STOREFRONT] == 1
+    assert SOCKS in report.found and report.changed[SourceSystem.STOREFRONT] >= 1
     assert after["stock_quantity"] == shown  # the copy follows its truth again

@@ -229,3 +229,17 @@ async def flush_redis(url: str) -> None:
     client = redis.from_url(url)
     await client.flushdb()
     await client.aclose()
+
+
+async def test_a_till_sale_no_webhook_told_of_reaches_the_subscriber_with_the_next_poll(
+    dataset, tmp_path
+):
+    overrides = {"run_workers": True, "delta_poll_seconds": 1.0}
+    with served(dataset, tmp_path, **overrides) as (url, stack):
+        before = await at_store(url)
+        async with subscribe(url, AVAILABILITY, skus=[SHOE], at=[BERLIN_STORE]) as feed:
+            await asyncio.sleep(1.5)  # the first poll has set its marks
+            await ring_up_at_the_till(stack, SHOE, before["location"]["sourceRef"], 1)
+            seen = (await feed.next(timeout=10))["availabilityChanged"]
+    (row,) = seen["locations"]
+    assert row["onHand"] == before["onHand"] - 1

@@ -106,6 +106,17 @@ async def test_given_a_forged_or_unsigned_delivery_then_401_and_counted(hooked: 
     assert rotated.json() == {"status": "ACCEPTED"}
 
 
+async def test_woocommerces_unsigned_ping_on_creation_is_answered_and_nothing_recorded(
+    hooked: Stack,
+):
+    ping = await post(
+        hooked.gql.app, b"webhook_id=32", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (ping.status_code, ping.json()) == (200, {"status": "NOT_AN_EVENT"})
+    assert hooked.services.webhooks.refused[SourceSystem.STOREFRONT] == 0
+    assert await hooked.services.webhook_processor.run_once() == 0
+
+
 async def test_a_webhook_from_a_backend_nobody_configured_is_refused(hooked: Stack):
     body = b'{"event_id": "e-1", "type": "inventory.count.updated"}'
     transport = httpx.ASGITransport(app=hooked.gql.app)

@@ -7,6 +7,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from gateway.config import TruthSettings
@@ -23,6 +24,8 @@ from gateway.domain.truth import (
     Resolution,
     Severity,
 )
+from gateway.persistence.truth import _columns as truth_columns
+from gateway.persistence.truth import discrepancies as discrepancy_table
 from gateway.ports.storage import DiscrepancyFilter
 from gateway.truth import queue
 
@@ -67,10 +70,21 @@ async def test_a_record_keeps_one_row_per_key_and_its_history_only_grows(world):
         "RESOLVED",
         "REOPENED",
     ]
-    # The database itself refuses a second row for one key.
+    # A second reconcile opening the same key at the same time (a webhook's beside the
+    # periodic one) adds nothing: the first record holds the key, and nobody is told of a
+    # new discrepancy;
+    async with world.uow() as uow:
+        await uow.discrepancies.add([queue.opened(finding("SOCK"), "dsc_2", now, POLICY)])
+        await uow.commit()
+    async with world.uow() as uow:
+        stored = await uow.discrepancies.of_skus(["SOCK"])
+        assert [d.id for d in stored.values()] == ["dsc_1"]
+        assert await uow.discrepancies.get("dsc_2") is None
+    # and the database itself refuses a second row for one key.
     with pytest.raises(IntegrityError):
         async with world.uow() as uow:
-            await uow.discrepancies.add([queue.opened(finding("SOCK"), "dsc_2", now, POLICY)])
+            columns = {**truth_columns(queue.opened(finding("SOCK"), "dsc_3", now, POLICY))}
+            await uow.discrepancies._conn.execute(insert(discrepancy_table), [columns])
 
 
 async def test_the_worklist_filters_pages_and_counts(world):
@@ -114,6 +128,24 @@ async def test_suspects_are_replaced_for_the_keys_a_read_checked(world):
         await uow.commit()
     async with world.uow() as uow:
         assert await uow.discrepancies.suspects(["A", "B"]) == {b}
+
+
+async def test_a_difference_still_there_keeps_when_it_was_first_seen(world):
+    # Event-driven reads come seconds apart: a difference is confirmed once it has lasted,
+    # not because it was read twice.
+    first = world.clock.now()
+    a = finding("A").key
+    async with world.uow() as uow:
+        await uow.discrepancies.replace_suspects([a], [a], first)
+        await uow.commit()
+    async with world.uow() as uow:  # read again two seconds later: still there
+        await uow.discrepancies.replace_suspects([a], [a], first + timedelta(seconds=2))
+        await uow.commit()
+    async with world.uow() as uow:
+        assert (
+            await uow.discrepancies.suspects(["A"], seen_by=first - timedelta(seconds=1)) == set()
+        )
+        assert await uow.discrepancies.suspects(["A"], seen_by=first) == {a}
 
 
 async def test_the_audit_trail_pages_newest_first_by_sku_and_kind(world):
