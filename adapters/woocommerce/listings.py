@@ -68,7 +68,7 @@ class WebListings:
         )
         found: list[tuple[str, datetime]] = []
         for item in [*products, *(v for page in variations for v in page)]:
-            sku, stamp = item.get("sku"), _gmt(item.get("date_modified_gmt"))
+            sku, stamp = item.get("sku"), utc(item.get("date_modified_gmt"))
             if isinstance(sku, str) and sku and stamp is not None:
                 found.append((sku, stamp))
         return found
@@ -123,14 +123,3 @@ def to_listing(
         low_stock_amount=integer(item.get("low_stock_amount")),
         modified=utc(item.get("date_modified_gmt")),
     )
-
-
-def _gmt(raw: Any) -> datetime | None:
-    """WooCommerce's ``*_gmt`` dates: ISO 8601 without a zone, in UTC."""
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
