@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,13 +31,12 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.domain import SourceSystem, Via
 from gateway.domain.events import StockChanged
-from gateway.events.bus import ChangeBus, InProcess, Transport
+from gateway.events.bus import ChangeBus, InProcess
 from gateway.events.feed import ChangeFeed
 from gateway.events.http import webhook
 from gateway.events.inbox import WebhookInbox
 from gateway.events.polls import DeltaPoll
 from gateway.events.processor import WebhookProcessor
-from gateway.events.redis_transport import RedisTransport
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_hold_watch import ShortHoldWatch
@@ -47,9 +46,7 @@ from gateway.nodes import load_node_file
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
-from gateway.persistence.locks import exclusively
 from gateway.persistence.migrate import upgrade
-from gateway.persistence.notify import ChangeAnnouncer, ChangeListener, PostgresTransport
 from gateway.persistence.pg_holds import PostgresHoldTaker
 from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
@@ -62,6 +59,7 @@ from gateway.ports import (
     StorefrontBackend,
 )
 from gateway.response_cache import ResponseMicroCache
+from gateway.running import background_tasks, open_change_bus, share_generation
 from gateway.services.availability import AvailabilityService, PromiseCap
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
@@ -96,9 +94,6 @@ from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
-
-# The storefront follows the gateway's own changes within about this long.
-STOREFRONT_SYNC_SECONDS = 1.0
 
 
 @dataclass
@@ -434,130 +429,6 @@ def build_services(
         changes=changes,
         delta_poll=delta_poll,
     )
-
-
-def background_tasks(
-    settings: Settings, services: Services, db: Database
-) -> dict[str, Coroutine[Any, Any, None]]:
-    async def sweep() -> None:
-        await services.reservations.expire_due()
-        await services.order_sync.cancel_no_shows()
-
-    async def reconcile() -> None:
-        # Every process schedules it; the one that takes the lock runs it.
-        async with exclusively(db, "reconcile") as mine:
-            if mine:
-                report = await services.reconciler.run()
-                log.info(
-                    "reconciled %d SKUs in %.1f s: %d findings, %d opened, %d closed, "
-                    "%d storefront pushes",
-                    report.skus,
-                    report.seconds,
-                    sum(report.findings.values()),
-                    report.opened,
-                    report.auto_resolved,
-                    report.pushed,
-                )
-
-    tasks: dict[str, Coroutine[Any, Any, None]] = {
-        "outbox": services.worker.run_forever(),
-        "webhooks": services.webhook_processor.run_forever(),
-        "sweeper": background.every(settings.sweep_interval_seconds, sweep, "sweeper"),
-        "storefront-sync": background.every(
-            STOREFRONT_SYNC_SECONDS, services.storefront_sync.flush, "storefront sync"
-        ),
-    }
-    if settings.truth.reconcile_seconds > 0:
-        # Not at start: a process that just started has better things to do, and several
-        # starting together would all ask for the lock at once.
-        period = settings.truth.reconcile_seconds
-        tasks["reconcile"] = background.every(period, reconcile, "reconcile", first_after=period)
-
-    async def watch_orders() -> None:
-        async with exclusively(db, "order-watch") as mine:
-            if mine:
-                report = await services.order_watch.run()
-                short = await services.short_holds.check()
-                if short.opened:
-                    log.warning("%d orders lost held units to till sales", short.opened)
-                log.info(
-                    "order-state check: %d orders, %d moved, %d mismatches opened, %d closed",
-                    report.checked,
-                    report.moved,
-                    report.opened,
-                    report.closed,
-                )
-
-    if settings.order_watch_seconds > 0:
-        period = settings.order_watch_seconds
-        tasks["order-watch"] = background.every(
-            period, watch_orders, "order-state check", first_after=period
-        )
-
-    async def delta_poll() -> None:
-        async with exclusively(db, "delta-poll") as mine:
-            if mine:
-                report = await services.delta_poll.run()
-                if report.skus:
-                    log.info(
-                        "delta poll: %d SKUs changed (%s); each read again and reconciled",
-                        report.skus,
-                        ", ".join(f"{s.value} {n}" for s, n in report.changed.items()),
-                    )
-
-    if settings.delta_poll_seconds > 0:
-        period = settings.delta_poll_seconds
-        tasks["delta-poll"] = background.every(period, delta_poll, "delta poll", first_after=period)
-    if settings.web_order_sync_seconds > 0:
-        tasks["web-orders"] = background.every(
-            settings.web_order_sync_seconds, services.web_orders.sync, "web order import"
-        )
-    return tasks
-
-
-async def share_generation(
-    stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
-) -> None:
-    """Without Redis, each process has its own cache generation: PostgreSQL's NOTIFY
-    carries every process's changes to the others (gateway.persistence.notify). SQLite
-    serves one process."""
-    if db.dialect != "postgresql" or settings.redis_url:
-        return
-    listener = ChangeListener(db, cache.set_generation_fresh)
-    await listener.start()
-    stack.push_async_callback(listener.close)
-    announcer = ChangeAnnouncer(db)
-    stack.push_async_callback(announcer.close)
-    cache.announce = announcer.announce
-
-
-async def open_change_bus(
-    stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
-) -> ChangeBus:
-    """Changes to every process's subscribers: over Redis when configured, else over
-    PostgreSQL's NOTIFY, else (SQLite: one process) within this process
-    (gateway.events.bus)."""
-    transport: Transport
-    if settings.redis_url:
-        transport = RedisTransport(settings.redis_url)
-    elif db.dialect == "postgresql":
-        transport = PostgresTransport(db)
-    else:
-        transport = InProcess()
-
-    async def foreign_stock(skus: Sequence[str]) -> None:
-        # Another process changed these figures; without Redis this one caches on its own.
-        for namespace in ("erp:stock", "pos:stock", "web:listing"):
-            await cache.invalidate(namespace, skus)
-
-    bus = ChangeBus(
-        transport,
-        ChangeFeed(settings.subscription_queue_limit),
-        foreign_stock=None if settings.redis_url else foreign_stock,
-    )
-    await bus.start()
-    stack.push_async_callback(bus.close)
-    return bus
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):

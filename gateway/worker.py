@@ -11,18 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from gateway import background
-from gateway.app import (
-    background_tasks,
-    build_services,
-    http_backends,
-    open_change_bus,
-    share_generation,
-)
+from gateway.app import build_services, http_backends
 from gateway.cache import Cache, build_backend
 from gateway.config import Settings
 from gateway.heap import startup_heap_frozen
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
+from gateway.running import background_tasks, open_change_bus, share_generation
 from gateway.services.container import Services
 from gateway.truth.policy import check as check_policy
 
