@@ -41,6 +41,10 @@ class GatewaySchema(strawberry.Schema):
         # Expected failures are answers, not incidents: log only the unexpected, with traces.
         for error in errors:
             original = error.original_error
+            # A variable that does not fit its type comes with the scalar's complaint as its
+            # original error: the request's fault, like every error of no field (no path).
+            if error.path is None or isinstance(original, GraphQLError):
+                continue
             if original is not None and not isinstance(original, GatewayError):
                 logger.error("unexpected error at %s", error.path, exc_info=original)
 

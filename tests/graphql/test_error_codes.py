@@ -2,6 +2,7 @@
 ErrorCode with a description naming the type of its extensions; every error's extensions fit
 that type; the README's table is the one generated from the same declarations."""
 
+import logging
 import re
 import types
 from pathlib import Path
@@ -226,13 +227,17 @@ async def test_every_code_a_response_can_carry_is_in_the_enum_and_every_value_is
     ],
     ids=["not-an-int", "missing", "not-a-date"],
 )
-async def test_a_variable_value_that_does_not_fit_its_type_is_bad_user_input(document, variables):
+async def test_a_variable_value_that_does_not_fit_its_type_is_bad_user_input(
+    document, variables, caplog
+):
     # graphql-core 3.3 gives these an original_error (the scalar's complaint): they are
-    # still the request's fault, not the gateway's.
-    result = await build_schema().execute(document, variable_values=variables)
+    # still the request's fault, not the gateway's, and not logged as an incident.
+    with caplog.at_level(logging.ERROR, logger="commerce_gateway.graphql"):
+        result = await build_schema().execute(document, variable_values=variables)
     assert result.errors is not None
     assert [e.extensions for e in result.errors] == [{"code": "BAD_USER_INPUT"}]
     assert result.errors[0].message.startswith("Variable '$")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize(
