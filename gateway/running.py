@@ -19,7 +19,7 @@ from gateway.cache import Cache
 from gateway.config import Settings
 from gateway.events.bus import ChangeBus, InProcess, Transport
 from gateway.events.feed import ChangeFeed
-from gateway.events.redis_transport import RedisTransport
+from gateway.events.redis_transport import RedisTransport, changes_channel
 from gateway.persistence.database import Database
 from gateway.persistence.locks import exclusively
 from gateway.persistence.notify import ChangeAnnouncer, ChangeListener, PostgresTransport
@@ -134,7 +134,9 @@ async def open_change_bus(
     (gateway.events.bus)."""
     transport: Transport
     if settings.redis_url:
-        transport = RedisTransport(settings.redis_url)
+        # Pub/sub channels are server-wide, whatever database number the URL names: one
+        # channel per deployment (per shared database), so two on one Redis do not cross.
+        transport = RedisTransport(settings.redis_url, changes_channel(settings.database_url))
     elif db.dialect == "postgresql":
         transport = PostgresTransport(db)
     else:

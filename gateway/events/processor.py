@@ -97,13 +97,15 @@ class WebhookProcessor:
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         while True:
+            # Cleared before the claim, not after: an event recorded while the claim runs
+            # wakes the next round at once instead of waiting out the idle time.
+            self._wake.clear()
             try:
                 done = await self.run_once()
             except Exception:
                 log.exception("webhook processing round failed; retrying")
                 done = 0
             if done == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,13 @@ from gateway.events.bus import REDIS_PAYLOAD_BYTES
 log = logging.getLogger(__name__)
 
 CHANNEL = "cg:changes"
+
+
+def changes_channel(database_url: str) -> str:
+    """The channel of the deployment whose shared state is at ``database_url``."""
+    return f"{CHANNEL}:{hashlib.sha256(database_url.encode()).hexdigest()[:12]}"
+
+
 _RESUBSCRIBE_SECONDS = 1.0
 
 

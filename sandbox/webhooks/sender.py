@@ -64,6 +64,10 @@ class WebhookSender:
         self._flush_scheduled = False
         self._worker: asyncio.Task[None] | None = None
         self._timers: set[asyncio.Task[None]] = set()
+        # One client for the sender's life on a loop: making one (its SSL context above all)
+        # costs 20-30 ms, which every burst of deliveries paid (bench/realtime.py).
+        self._client: httpx.AsyncClient | None = None
+        self._client_transport: httpx.AsyncBaseTransport | None = None
 
     # --- what products and tests call ------------------------------------------------------
 
@@ -107,6 +111,9 @@ class WebhookSender:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     # --- rendering and queueing ------------------------------------------------------------
 
@@ -120,6 +127,7 @@ class WebhookSender:
             self._loop = loop
             self._flush_scheduled = False
             self._worker = None
+            self._client = None  # its connections belong to the old loop
             # Retries that were waiting on a dead loop are given up.
             self._outstanding -= len(self._timers)
             self._timers = set()
@@ -177,14 +185,21 @@ class WebhookSender:
     # --- sending ---------------------------------------------------------------------------
 
     async def _work(self) -> None:
-        async with httpx.AsyncClient(transport=self.transport) as client:
-            while self._queue:
-                attempt = self._queue.popleft()
-                try:
-                    await self._send(client, attempt)
-                except Exception as error:  # never let one delivery stop the others
-                    self._record(attempt.delivery, attempt.message, None, error=str(error))
-                    self._finish(attempt.delivery, ok=False)
+        client = self._client_for_now()
+        while self._queue:
+            attempt = self._queue.popleft()
+            try:
+                await self._send(client, attempt)
+            except Exception as error:  # never let one delivery stop the others
+                self._record(attempt.delivery, attempt.message, None, error=str(error))
+                self._finish(attempt.delivery, ok=False)
+
+    def _client_for_now(self) -> httpx.AsyncClient:
+        """The sender's client, made again when a test put another transport in."""
+        if self._client is None or self._client_transport is not self.transport:
+            self._client = httpx.AsyncClient(transport=self.transport)
+            self._client_transport = self.transport
+        return self._client
 
     async def _send(self, client: httpx.AsyncClient, attempt: _Attempt) -> None:
         if self.faults.delay_ms > 0:

@@ -87,3 +87,23 @@ async def postgres() -> AsyncIterator[Database]:
 async def test_changes_cross_processes_over_postgres_notify(postgres: Database):
     async with two_processes(lambda: PostgresTransport(postgres)) as (one, other, dropped):
         await crosses(one, other, dropped)
+
+
+async def test_two_deployments_on_one_redis_do_not_hear_each_other():
+    # Pub/sub channels are server-wide: the channel is the deployment's (its database's).
+    from gateway.events.redis_transport import changes_channel
+
+    mine = RedisTransport(REDIS, changes_channel("postgresql://db-a/shop"))
+    theirs = RedisTransport(REDIS, changes_channel("postgresql://db-b/shop"))
+    one, other = ChangeBus(mine, ChangeFeed()), ChangeBus(theirs, ChangeFeed())
+    await one.start()
+    await other.start()
+    try:
+        watching = other.feed.subscribe(lambda c: True)
+        one.publish([OrderChanged("ord_a")])
+        await one.flush()
+        await asyncio.sleep(0.3)
+        assert watching.unread == 0
+    finally:
+        await one.close()
+        await other.close()

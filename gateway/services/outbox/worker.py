@@ -98,13 +98,15 @@ class OutboxWorker:
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
         while True:
+            # Cleared before the round, not after: a write owed while the round runs wakes
+            # the next one at once instead of waiting out the idle time.
+            self._wake.clear()
             try:
                 attempted = await self.run_once()
             except Exception:
                 log.exception("outbox worker round failed; retrying")
                 attempted = 0
             if attempted == 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_seconds)
 
