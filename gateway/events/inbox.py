@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from gateway.domain import SourceSystem
 from gateway.domain.events import WebhookEvent
+from gateway.events.group_commit import GroupCommit
 from gateway.events.identity import event_key, topic_of
 from gateway.events.meaning import DEFAULT_MAX_AGE, happened_at, is_stale
 from gateway.events.signatures import Signature, verify
@@ -58,7 +59,8 @@ class WebhookInbox:
         wake: Callable[[], None],
         max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> None:
-        self._uow = unit_of_work
+        # Recorded a batch at a time under a burst; each acknowledged once committed.
+        self._records = GroupCommit(unit_of_work)
         self._secrets = secrets
         self._clock = clock
         self._wake = wake
@@ -97,9 +99,7 @@ class WebhookInbox:
             body.decode(errors="replace"),
             self._clock.now(),
         )
-        async with self._uow() as uow:
-            fresh = await uow.webhooks.record(event)
-            await uow.commit()
+        fresh = await self._records.record(event)
         if not fresh:
             self.replays[system] += 1
             return Received(Outcome.REPLAY)

@@ -3,6 +3,7 @@ event identity, read back until processed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,30 @@ class SqlWebhookEvents:
             )
         )
         return inserted.first() is not None
+
+    async def record_many(self, batch: Sequence[WebhookEvent]) -> set[tuple[SourceSystem, str]]:
+        """Record these in one statement; the (system, key) of those recorded now (the
+        others were recorded before, or are a second copy within ``batch``)."""
+        if not batch:
+            return set()
+        insert = upsert_insert(self._conn, events).values(
+            [
+                {
+                    "system": event.system,
+                    "event_key": event.key[:200],
+                    "topic": event.topic[:80],
+                    "body": event.body,
+                    "received_at": event.received_at,
+                }
+                for event in batch
+            ]
+        )
+        inserted = await self._conn.execute(
+            insert.on_conflict_do_nothing(index_elements=["system", "event_key"]).returning(
+                events.c.system, events.c.event_key
+            )
+        )
+        return {(SourceSystem(row.system), row.event_key) for row in inserted}
 
     async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[WebhookEvent]:
         """Events not processed and not claimed by another process (or whose claim ran out),

@@ -456,6 +456,10 @@ class WebhookEvents(Protocol):
         """False when an event with that key was recorded before (a replay)."""
         ...
 
+    async def record_many(self, batch: Sequence[WebhookEvent]) -> set[tuple[SourceSystem, str]]:
+        """Record these at once; the (system, key) of those recorded now."""
+        ...
+
     async def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[WebhookEvent]:
         """Not yet processed nor claimed by another process (or its claim ran out), oldest
         first; claimed until ``now + lease``."""
