@@ -58,6 +58,7 @@ from gateway.ports import (
     PosBackend,
     StorefrontBackend,
 )
+from gateway.request_guard import RequestGuard
 from gateway.response_cache import ResponseMicroCache
 from gateway.running import background_tasks, open_change_bus, share_generation
 from gateway.services.availability import AvailabilityService, PromiseCap
@@ -489,7 +490,7 @@ def create_app(
     )
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/graphql", RequestGuard(endpoint), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/webhooks/{backend}", webhook, methods=["POST"]),

@@ -37,14 +37,22 @@ def _is_query(document: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.QUERY
 
 
-def is_cacheable_request(body: bytes) -> bool:
+def is_cacheable_request(body: bytes, content_type: str = "application/json") -> bool:
+    # Only what strawberry would answer as a query: a JSON POST (another content type is
+    # refused there, and its refusal must not be served from here) naming its operation, if
+    # at all, with a string.
+    if "json" not in content_type.lower():
+        return False
     try:
         payload = json.loads(body)
     except ValueError:
         return False
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         return False
-    return _is_query(payload["query"], payload.get("operationName"))
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return False
+    return _is_query(payload["query"], name)
 
 
 class ResponseMicroCache:
@@ -73,7 +81,9 @@ class ResponseMicroCache:
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        if not is_cacheable_request(body):
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        if not is_cacheable_request(body, content_type):
             # A mutation (or anything but a query) is never served from here: pass it
             # straight through, without the look-up and the copy of its answer.
             await self._app(scope, replay, send)

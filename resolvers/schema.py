@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
@@ -11,10 +12,12 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
-from gateway.errors import GatewayError
+from gateway.errors import BadUserInput, GatewayError
 from resolvers.commerce_queries import CommerceQuery
 from resolvers.errors import to_client_error
+from resolvers.input_limits import first_problem
 from resolvers.mutations import Mutation as CommerceMutation
 from resolvers.queries import Query as CatalogQuery
 from resolvers.subscriptions import Subscription
@@ -40,14 +43,36 @@ class PerEventMemo(StrawberryGraphQLCoreExecutionContext):
         return executor
 
 
+def _refused(args: tuple[Any, ...], kwargs: dict[str, Any]) -> GraphQLError | None:
+    """BAD_USER_INPUT for a request carrying a string too long or with a NUL byte."""
+    query = args[0] if args else kwargs.get("query")
+    variables = args[1] if len(args) > 1 else kwargs.get("variable_values")
+    found = first_problem(query, variables if isinstance(variables, dict) else None)
+    if found is None:
+        return None
+    message, where = found
+    return to_client_error(GraphQLError(message, original_error=BadUserInput(message, field=where)))
+
+
 class GatewaySchema(strawberry.Schema):
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        refused = _refused(args, kwargs)
+        if refused is not None:  # before anything reaches a backend or the database
+            return ExecutionResult(data=None, errors=[refused])
         # Every error leaves with an extensions.code, parse and validation errors included;
         # unexpected ones leave masked (they were logged with their trace first).
         result = await super().execute(*args, **kwargs)
         if result.errors:
             result.errors = [to_client_error(e) for e in result.errors]
         return result
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        # What WebSocket subscriptions (and streaming transports) run: the same edge checks
+        # and the same error policy as execute.
+        refused = _refused(args, kwargs)
+        if refused is not None:
+            return _once(PreExecutionError(data=None, errors=[refused]))
+        return _coded(await super().stream(*args, **kwargs))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -80,3 +105,21 @@ def build_schema() -> strawberry.Schema:
             lambda: ValidationCache(maxsize=512),
         ],
     )
+
+
+async def _once(result: ExecutionResult) -> AsyncIterator[ExecutionResult]:
+    yield result
+
+
+async def _coded(source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Each result's errors with their codes (unexpected ones masked), as execute gives."""
+    try:
+        async for result in source:
+            if isinstance(result, ExecutionResult) and result.errors:
+                result.errors = [to_client_error(e) for e in result.errors]
+            yield result
+    finally:
+        # A subscription closed by its client ends its resolver too (its feed let go).
+        closing = getattr(source, "aclose", None)
+        if closing is not None:
+            await closing()

@@ -40,8 +40,10 @@ def async_url(url: str) -> str:
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     url = async_url(url)
+    # Database errors are logged without their parameters: they carry customers' e-mail
+    # addresses and names.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _immediate_transactions(engine)
         return engine
     # A fixed pool: connections opened past pool_size are closed again on return, and
@@ -54,6 +56,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=0,
         pool_recycle=1800,
         connect_args={"server_settings": PG_SESSION},
+        hide_parameters=True,
     )
 
 

@@ -2,7 +2,7 @@ import json
 
 import httpx
 
-from gateway.response_cache import ResponseMicroCache
+from gateway.response_cache import ResponseMicroCache, is_cacheable_request
 
 
 async def _now(value: str) -> str:
@@ -88,3 +88,15 @@ async def test_zero_ttl_turns_it_off():
         await c.post("/", json={"query": "{ n }"})
         await c.post("/", json={"query": "{ n }"})
     assert inner.calls == 2
+
+
+def test_only_a_json_post_naming_its_operation_with_a_string_is_cacheable():
+    query = b'{"query": "{ __typename }"}'
+    assert is_cacheable_request(query, "application/json")
+    # strawberry refuses these; their refusal must never be answered from the cache,
+    assert not is_cacheable_request(query, "text/plain")
+    assert not is_cacheable_request(query, "")
+    # and an operationName that is an object is no key to look a document up by.
+    assert not is_cacheable_request(
+        b'{"query": "{ __typename }", "operationName": {"a": 1}}', "application/json"
+    )

@@ -1,0 +1,76 @@
+"""``/graphql``'s edge for POST bodies: what is not a GraphQL request over HTTP is answered
+400 with a GraphQL error here, instead of failing deeper down as an HTTP 500.
+
+    not UTF-8                               400 BAD_USER_INPUT "the body is not UTF-8"
+    JSON that is not an object ("hello")    400 BAD_USER_INPUT "the body must be a JSON
+                                            object with a query"
+    operationName neither a string nor null 400 BAD_USER_INPUT
+
+Malformed JSON and other content types are left to strawberry, which already answers them
+400 and 415 (GraphQL over HTTP).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+Scope = dict[str, Any]
+
+
+def body_problem(body: bytes, content_type: str) -> str | None:
+    """Why this POST body is refused, or None (pure)."""
+    if "json" not in content_type.lower():
+        return None
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return "the request body is not UTF-8"
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return None  # strawberry's 400 says what is wrong with it
+    if not isinstance(payload, dict):
+        return "the request body must be a JSON object with a query"
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return "operationName must be a string or null"
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        return "variables must be a JSON object or null"
+    return None
+
+
+class RequestGuard:
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self._app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        headers = dict(scope.get("headers") or [])
+        problem = body_problem(body, headers.get(b"content-type", b"").decode("latin-1"))
+        if problem is not None:
+            error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}
+            await JSONResponse({"data": None, "errors": [error]}, status_code=400)(
+                scope, receive, send
+            )
+            return
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self._app(scope, replay, send)
+
+
+async def read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)

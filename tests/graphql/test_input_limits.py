@@ -1,0 +1,98 @@
+"""Input limits at the edge: a string too long or holding a NUL byte is refused with
+BAD_USER_INPUT naming it, before it reaches a backend or the database; a POST body that is
+not a GraphQL request is a 400 with a GraphQL error, never an HTTP 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from resolvers.input_limits import DEFAULT_MAX, FREE_TEXT_MAX
+from resolvers.schema import build_schema
+
+PRODUCT = "query ($sku: String!) { product(sku: $sku) { name } }"
+PLACE = """mutation ($input: PlaceOrderInput!, $key: String!) {
+  placeOrder(input: $input, idempotencyKey: $key) { id } }"""
+
+
+def refused(body: dict) -> tuple[str, str]:
+    (error,) = body["errors"]
+    assert body["data"] is None
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    return error["message"], error["extensions"]["field"]
+
+
+def order(name: str) -> dict:
+    return {
+        "lines": [{"sku": "SKU-1", "quantity": 1}],
+        "channel": "PICKUP",
+        "customer": {"email": "ann@example.org", "name": name},
+        "pickup": {"locationId": "ST-MITTE"},
+    }
+
+
+async def test_an_oversized_sku_is_refused_before_any_backend_is_asked(gql, retailer):
+    erp, web, pos = retailer
+    before = sum(erp.calls.values()) + sum(web.calls.values()) + sum(pos.calls.values())
+
+    message, field = refused(await gql(PRODUCT, sku="S" * 100_000))
+
+    assert field == "$sku" and f"at most {DEFAULT_MAX}" in message
+    after = sum(erp.calls.values()) + sum(web.calls.values()) + sum(pos.calls.values())
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        ('{ order(id: "ord_1\\u0000x") { id } }', {}, "id"),
+        ("query ($id: ID!) { order(id: $id) { id } }", {"id": "ord_\x00"}, "$id"),
+        (PLACE, {"input": order("Ann"), "key": "key-\x00"}, "$key"),
+        (PLACE, {"input": order("A" * 300), "key": "key-1"}, "$input.customer.name"),
+    ],
+    ids=["nul-literal", "nul-variable", "nul-idempotency-key", "300-character-name"],
+)
+async def test_nul_bytes_and_oversized_strings_are_refused_naming_them(
+    gql, query, variables, field
+):
+    message, named = refused(await gql(query, **variables))
+    assert named == field and ("NUL byte" in message or "characters long" in message)
+
+
+async def test_free_text_may_be_longer_but_not_without_bound(gql):
+    cancel = """mutation ($id: ID!, $reason: String!) {
+      cancelOrder(id: $id, idempotencyKey: "c-1", reason: $reason) { id } }"""
+    fits = await gql(cancel, id="ord_missing", reason="r" * FREE_TEXT_MAX)
+    assert fits["errors"][0]["extensions"]["code"] == "NOT_FOUND"  # got past the edge
+    _, field = refused(await gql(cancel, id="ord_missing", reason="r" * (FREE_TEXT_MAX + 1)))
+    assert field == "$reason"
+
+
+async def test_a_subscription_with_an_oversized_argument_is_refused_too():
+    stream = await build_schema().subscribe(
+        "subscription ($skus: [String!]!) { availabilityChanged(skus: $skus) { sku } }",
+        variable_values={"skus": ["ok", "S" * 1000]},
+    )
+    first = await anext(stream)  # type: ignore[arg-type]
+    (error,) = first.errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "field": "$skus[1]"}
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'"hello"', "must be a JSON object"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"query": "{ __typename }", "operationName": {"a": 1}}', "operationName"),
+        (b'{"query": "{ __typename }", "variables": "x"}', "variables"),
+        (b'{"query": "\xff\xfe"}', "not UTF-8"),
+    ],
+    ids=["string", "array", "object-operation-name", "string-variables", "not-utf8"],
+)
+async def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_graphql_error(gql, body, said):
+    assert gql.http is not None
+    answer = await gql.http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400
+    (error,) = answer.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and said in error["message"]
