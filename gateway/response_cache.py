@@ -24,6 +24,8 @@ from typing import Any
 
 from graphql import OperationType, get_operation_ast, parse
 
+from gateway.request_guard import read_body
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
@@ -76,7 +78,7 @@ class ResponseMicroCache:
         if self._ttl <= 0 or scope["type"] != "http" or scope["method"] != "POST":
             await self._app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
 
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
@@ -107,15 +109,6 @@ class ResponseMicroCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
 
 
 def _succeeded(messages: list[Message]) -> bool:
