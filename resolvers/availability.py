@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from gateway import domain
+from gateway.domain import ItemMaster
 from gateway.errors import BadUserInput, NotFound
 from gateway.services.availability import (
     Near,
@@ -49,6 +51,16 @@ async def product_availability(
     return ProductAvailability.from_domain(availability_rows(sku, chosen, by_node, channel))
 
 
+async def _known_items(ctx: GatewayContext, skus: Sequence[str]) -> list[ItemMaster | None]:
+    """The cart's items in the order asked (None for an unknown SKU), after the size checks."""
+    limit = ctx.services.settings.max_page_size
+    if not skus:
+        raise BadUserInput("skus must name at least one SKU", field="skus")
+    if len(skus) > limit:
+        raise BadUserInput(f"At most {limit} SKUs per request, got {len(skus)}", field="skus")
+    return list(await ctx.items.load_many(list(skus)))
+
+
 async def cart_availability(
     ctx: GatewayContext,
     skus: Sequence[str],
@@ -56,12 +68,7 @@ async def cart_availability(
     location_ids: Sequence[str] | None,
     channel: domain.Channel | None,
 ) -> list[ProductAvailability]:
-    limit = ctx.services.settings.max_page_size
-    if not skus:
-        raise BadUserInput("skus must name at least one SKU", field="skus")
-    if len(skus) > limit:
-        raise BadUserInput(f"At most {limit} SKUs per request, got {len(skus)}", field="skus")
-    items = await ctx.items.load_many(list(skus))
+    items = await _known_items(ctx, skus)
     unknown = [sku for sku, item in zip(skus, items, strict=True) if item is None]
     if unknown:
         raise NotFound(f"Unknown SKU(s): {', '.join(unknown)}", skus=unknown)
@@ -71,3 +78,26 @@ async def cart_availability(
             *(product_availability(ctx, sku, near, location_ids, channel) for sku in skus)
         )
     )
+
+
+async def cart_per_sku(
+    ctx: GatewayContext,
+    skus: Sequence[str],
+    near: NearInput | None,
+    location_ids: Sequence[str] | None,
+    channel: domain.Channel | None,
+) -> list[Any]:
+    """A cart's availability, one item per SKU asked: an unknown SKU is its own item's
+    NOT_FOUND (graphql-core raises an exception found in a list where that item is), and the
+    rest of the cart is answered."""
+    items = await _known_items(ctx, skus)
+    known = [sku for sku, item in zip(skus, items, strict=True) if item is not None]
+    answered = iter(
+        await asyncio.gather(
+            *(product_availability(ctx, sku, near, location_ids, channel) for sku in known)
+        )
+    )
+    return [
+        next(answered) if item is not None else NotFound(f"Unknown SKU: {sku}", skus=[sku])
+        for sku, item in zip(skus, items, strict=True)
+    ]

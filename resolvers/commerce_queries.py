@@ -25,14 +25,16 @@ MAX_FAILURES_PAGE = 500
 @strawberry.type
 class CommerceQuery:
     @strawberry.field(description="One hold by id.")
-    async def reservation(self, info: Info, id: strawberry.ID) -> Reservation:
+    async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
         return Reservation.from_domain(await info.context.services.reservations.get(str(id)))
 
     @strawberry.field(
         description="Dry run: where an order's units would come from, when they would "
         "arrive, what it would cost, and why. Holds nothing."
     )
-    async def fulfillment_plan(self, info: Info, input: FulfillmentPlanInput) -> FulfillmentPlan:
+    async def fulfillment_plan(
+        self, info: Info, input: FulfillmentPlanInput
+    ) -> FulfillmentPlan | None:
         query = PlanQuery(
             lines=tuple(ReservationLine(x.sku, x.quantity) for x in input.lines),
             destination=(
@@ -51,7 +53,7 @@ class CommerceQuery:
         return FulfillmentPlan.from_domain(plan)
 
     @strawberry.field(description="One order by id (gateway orders and imported web orders).")
-    async def order(self, info: Info, id: strawberry.ID) -> Order:
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         return Order.from_domain(await info.context.services.orders.get(str(id)))
 
     @strawberry.field(description="Orders, newest first (Relay connection).")
@@ -61,7 +63,7 @@ class CommerceQuery:
         first: int = 20,
         after: str | None = None,
         filter: OrderFilter | None = None,
-    ) -> OrderConnection:
+    ) -> OrderConnection | None:
         limit = info.context.services.settings.max_page_size
         if not 1 <= first <= limit:
             raise BadUserInput(f"first must be 1 to {limit}", field="first")
@@ -88,19 +90,19 @@ class CommerceQuery:
         )
 
     @strawberry.field(description="One return by id.")
-    async def return_request(self, info: Info, id: strawberry.ID) -> ReturnRequest:
+    async def return_request(self, info: Info, id: strawberry.ID) -> ReturnRequest | None:
         return ReturnRequest.from_domain(await info.context.services.returns.get(str(id)))
 
     @strawberry.field(description="Backend writes that exhausted their retries (dead letters).")
     async def delivery_failures(
         self, info: Info, first: int = 50, ordering_key: str | None = None
-    ) -> list[Delivery]:
+    ) -> list[Delivery] | None:
         if not 1 <= first <= MAX_FAILURES_PAGE:
             raise BadUserInput(f"first must be 1 to {MAX_FAILURES_PAGE}", field="first")
         found = await info.context.services.outbox.failures(first, ordering_key)
         return [Delivery.from_domain(d) for d in found]
 
     @strawberry.field(description="Every backend write an order owes, with its status.")
-    async def order_deliveries(self, info: Info, order_id: strawberry.ID) -> list[Delivery]:
+    async def order_deliveries(self, info: Info, order_id: strawberry.ID) -> list[Delivery] | None:
         found = await info.context.services.outbox.for_order(str(order_id))
         return [Delivery.from_domain(d) for d in found]

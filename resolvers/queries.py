@@ -10,7 +10,7 @@ from gateway.errors import BadUserInput, NotFound
 from gateway.services.availability import select_locations
 from gateway.services.browse import browse_products
 from gateway.services.catalog import decode_cursor, encode_cursor
-from resolvers.availability import cart_availability, parse_near
+from resolvers.availability import cart_per_sku, parse_near
 from resolvers.context import GatewayContext
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
@@ -44,11 +44,11 @@ async def _product(info: Info, sku: str) -> Product:
 @strawberry.type
 class Query:
     @strawberry.field(description="One product by SKU.")
-    async def product(self, info: Info, sku: str) -> Product:
+    async def product(self, info: Info, sku: str) -> Product | None:
         return await _product(info, sku)
 
     @strawberry.field(description="One product by GTIN-8/12/13/14; the check digit is verified.")
-    async def product_by_barcode(self, info: Info, code: str) -> Product:
+    async def product_by_barcode(self, info: Info, code: str) -> Product | None:
         sku = await info.context.services.catalog.sku_for_barcode(code)
         return await _product(info, sku)
 
@@ -59,7 +59,7 @@ class Query:
         first: int = 20,
         after: str | None = None,
         filter: ProductFilter | None = None,
-    ) -> ProductConnection:
+    ) -> ProductConnection | None:
         ctx = info.context
         limit = ctx.services.settings.max_page_size
         if not 1 <= first <= limit:
@@ -99,8 +99,9 @@ class Query:
         near: NearInput | None = None,
         location_ids: list[strawberry.ID] | None = None,
         channel: Channel | None = None,
-    ) -> list[ProductAvailability]:
-        return await cart_availability(info.context, skus, near, location_ids, channel)
+    ) -> list[ProductAvailability | None] | None:
+        # An unknown SKU is that item's NOT_FOUND; the rest of the cart is answered.
+        return await cart_per_sku(info.context, skus, near, location_ids, channel)
 
     @strawberry.field(description="Fulfillment nodes; nearest first when `near` is given.")
     async def locations(
@@ -109,7 +110,7 @@ class Query:
         near: NearInput | None = None,
         type: NodeType | None = None,
         capability: Capability | None = None,
-    ) -> list[Location]:
+    ) -> list[Location] | None:
         chosen = select_locations(
             await info.context.locations(),
             near=parse_near(info.context, near),

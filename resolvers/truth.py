@@ -57,7 +57,7 @@ class TruthQuery:
     @strawberry.field(
         description="Which system is right about which figure, and which copies follow."
     )
-    def source_of_truth(self, info: Info) -> SourceOfTruth:
+    def source_of_truth(self, info: Info) -> SourceOfTruth | None:
         return SourceOfTruth.from_domain(info.context.services.truth.source_of_truth())
 
     @strawberry.field(description="The discrepancy queue, soonest due first (Relay connection).")
@@ -67,7 +67,7 @@ class TruthQuery:
         first: int = 20,
         after: str | None = None,
         filter: DiscrepancyFilter | None = None,
-    ) -> DiscrepancyConnection:
+    ) -> DiscrepancyConnection | None:
         services = info.context.services
         now = services.truth.now()
         where = DomainFilter(
@@ -93,7 +93,7 @@ class TruthQuery:
         )
 
     @strawberry.field(description="One discrepancy by id, with its history.")
-    async def discrepancy(self, info: Info, id: strawberry.ID) -> Discrepancy:
+    async def discrepancy(self, info: Info, id: strawberry.ID) -> Discrepancy | None:
         services = info.context.services
         found = await services.truth.get(str(id))
         return Discrepancy.from_domain(found, services.truth.now())
@@ -101,7 +101,7 @@ class TruthQuery:
     @strawberry.field(description="Open discrepancies by kind, owner and severity; overdue; speed.")
     async def discrepancy_summary(
         self, info: Info, window_hours: float = 168.0
-    ) -> DiscrepancySummary:
+    ) -> DiscrepancySummary | None:
         if not 0 < window_hours <= MAX_WINDOW_HOURS:
             raise BadUserInput(
                 f"windowHours must be above 0 and at most {MAX_WINDOW_HOURS}", field="windowHours"
@@ -120,7 +120,7 @@ class TruthQuery:
         kinds: list[AuditKind] | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> AuditConnection:
+    ) -> AuditConnection | None:
         last = None
         if after is not None:
             at, last_id = parse_cursor(after)

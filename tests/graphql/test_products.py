@@ -84,8 +84,24 @@ async def test_unknown_sku_and_unknown_barcode_are_not_found(gql):
         '{ productByBarcode(code: "96385074") { sku } }',
     ):
         body = await gql(query)
-        assert body["data"] is None
+        assert list(body["data"].values()) == [None]  # that field is null, with its error
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_one_failing_root_field_leaves_its_siblings_answered(gql):
+    body = await gql('{ a: product(sku: "NOPE") { sku } b: product(sku: "SHOE-42") { sku } }')
+    assert body["data"] == {"a": None, "b": {"sku": "SHOE-42"}}
+    (error,) = body["errors"]
+    assert (error["path"], error["extensions"]["code"]) == (["a"], "NOT_FOUND")
+
+
+async def test_an_unknown_sku_in_a_cart_costs_its_item_only(gql):
+    body = await gql('{ availability(skus: ["SHOE-42", "NOPE", "SOCK-M"]) { sku } }')
+    items = body["data"]["availability"]
+    assert [item and item["sku"] for item in items] == ["SHOE-42", None, "SOCK-M"]
+    (error,) = body["errors"]
+    assert error["path"] == ["availability", 1]
+    assert error["extensions"] == {"code": "NOT_FOUND", "skus": ["NOPE"]}
 
 
 async def test_bad_input_gets_bad_user_input_codes(gql):
