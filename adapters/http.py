@@ -1,11 +1,16 @@
 """The one HTTP policy every adapter shares: client construction, retries, error mapping.
 
-Retries only what is safe to retry: connection errors, timeouts, 429 and 502/503/504, with
-capped exponential backoff and jitter (tenacity; ``backoff``, which adapters.look_then_create
-waits with too). A create a backend cannot de-duplicate is sent with ``max_retries=0`` and
-retried by look_then_create instead. Each adapter passes its own function that turns the
-backend's error body into the project's typed error; this module decides only *whether* a
-response is an error and whether to try again.
+Each backend has a guard (adapters.resilience.policy): a circuit breaker, a retry budget, a
+bulkhead and a health record; every attempt ends by the request's deadline
+(gateway.deadline). Transport failures are named as they happened (refused is not "timed
+out"; adapters.resilience.failures), and a 2xx body that is not JSON is a failure like a 5xx.
+
+Retries only what is safe to retry: connection errors, timeouts, 429 and 5xx, with capped
+exponential backoff and jitter, or the backend's Retry-After when longer (tenacity;
+``backoff``, which adapters.look_then_create waits with too). A create a backend cannot
+de-duplicate is sent with ``max_retries=0`` and retried by look_then_create instead. Each
+adapter passes its own function that turns the backend's error body into the project's typed
+error; this module decides only *whether* a response is an error and whether to try again.
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ import orjson
 from httpx_aiohttp import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 from tenacity.wait import WaitBaseT, wait_base
 
+from adapters.resilience.breaker import BreakerRules
+from adapters.resilience.budget import BudgetRules
+from adapters.resilience.failures import name_wire_failure
+from adapters.resilience.policy import BackendPolicy
 from gateway.config import Settings
+from gateway.deadline import time_left
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -40,11 +51,16 @@ def build_client(
     settings: Settings,
     base_url: str,
     *,
+    backend: str | None = None,
     headers: dict[str, str] | None = None,
     auth: httpx.Auth | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """One AsyncClient per backend, opened in the app lifespan, with explicit timeouts."""
+    """One AsyncClient per backend, opened in the app lifespan, with explicit timeouts: the
+    backend's own (RESILIENCE__BACKENDS) where set, else the shared HTTP_* ones."""
+    guard = settings.resilience.guard(backend) if backend else None
+    connect = (guard and guard.connect_timeout_seconds) or settings.http_connect_timeout_seconds
+    read = (guard and guard.read_timeout_seconds) or settings.http_read_timeout_seconds
     limits = httpx.Limits(
         max_connections=settings.http_max_connections,
         max_keepalive_connections=settings.http_max_connections,
@@ -60,9 +76,30 @@ def build_client(
         headers=headers,
         auth=auth,
         transport=transport,
-        timeout=httpx.Timeout(
-            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
+        timeout=httpx.Timeout(read, connect=connect),
+    )
+
+
+def build_policy(settings: Settings, backend: str) -> BackendPolicy:
+    """The guard of one backend, from Settings.resilience."""
+    rules = settings.resilience
+    return BackendPolicy.with_rules(
+        backend,
+        BreakerRules(
+            consecutive_failures=rules.breaker_failures_in_a_row,
+            failure_rate=rules.breaker_failure_rate,
+            window=rules.breaker_window,
+            min_calls=rules.breaker_min_calls,
+            open_seconds=rules.breaker_open_seconds,
+            probes=rules.breaker_probes,
         ),
+        BudgetRules(
+            ratio=rules.retry_budget_ratio,
+            floor=rules.retry_budget_floor,
+            window_seconds=rules.retry_budget_window_seconds,
+        ),
+        max_concurrent=rules.guard(backend).max_concurrent,
+        slow_call_seconds=rules.slow_call_seconds,
     )
 
 
@@ -87,7 +124,7 @@ def default_error(backend: str, response: httpx.Response) -> BackendError:
 
 
 async def send(
-    backend: str,
+    policy: BackendPolicy,
     call: Callable[[], Awaitable[httpx.Response]],
     parse_error: ErrorParser,
     *,
@@ -95,33 +132,137 @@ async def send(
     wait_initial: float = WAIT_INITIAL_SECONDS,
     wait_max: float = WAIT_MAX_SECONDS,
 ) -> httpx.Response:
-    """Run ``call`` with the retry policy; return a 2xx response or raise a typed error."""
+    """Run ``call`` under the backend's policy; return a 2xx response whose body looks like
+    JSON, or raise a typed error. Every attempt, backoff and wait for a connection slot ends
+    by the request's deadline (gateway.deadline); an open breaker fails at once; a retry is
+    made only while the backend's retry budget allows it."""
+    backend = policy.name
 
     async def attempt() -> httpx.Response:
+        left = time_left()
+        if left is not None and left <= 0:
+            raise _deadline_passed(backend)
+        if not policy.breaker.admit(policy.monotonic()):
+            policy.health.fast_failures += 1
+            raise BackendUnavailable(
+                f"{backend} is failing: its circuit breaker is open", backend=backend
+            )
+        started = policy.monotonic()
+        outcome: BackendError | None = None
         try:
-            response = await call()
-        except httpx.TimeoutException as exc:
-            raise Retryable(BackendUnavailable(f"{backend} timed out", backend=backend)) from exc
-        except httpx.TransportError as exc:
-            raise Retryable(
-                BackendUnavailable(f"{backend} unreachable: {exc!r}", backend=backend)
-            ) from exc
+            response = await _guarded(policy, call, left)
+        except _DeadlinePassed:
+            outcome = _deadline_passed(backend)
+            if policy.monotonic() - started >= policy.slow_call_seconds:
+                # A backend this slow is failing its callers: the breaker counts it.
+                _record(policy, started, outcome)
+            else:
+                policy.breaker.release()  # the request had little time left: not its fault
+            raise outcome from None
+        except Exception as exc:
+            failure = name_wire_failure(exc)
+            if failure is None:
+                policy.breaker.release()
+                raise
+            outcome = BackendUnavailable(f"{backend} {failure}", backend=backend)
+            _record(policy, started, outcome)
+            raise Retryable(outcome) from exc
         if response.is_success:
+            if not _looks_like_json(response.content):
+                outcome = BackendUnavailable(
+                    f"{backend} answered HTTP {response.status_code} with a body that is not "
+                    f"JSON ({_opening(response.content)})",
+                    backend=backend,
+                    status=response.status_code,
+                )
+                _record(policy, started, outcome)
+                raise Retryable(outcome)
+            _record(policy, started, None)
             return response
         error = parse_error(response)
-        if response.status_code in RETRYABLE_STATUSES or response.status_code >= 500:
-            retry_after = retry_after_seconds(response)
-            if retry_after is not None:
-                error.details["retry_after_seconds"] = retry_after
-                if retry_after > wait_max:
-                    # The backend asked for longer than a caller can wait: say so now.
-                    raise error
-            raise Retryable(error)
-        raise error
+        transient = response.status_code in RETRYABLE_STATUSES or response.status_code >= 500
+        # A 4xx is the backend working as meant: the breaker counts it a success.
+        _record(policy, started, error if transient else None)
+        if not transient:
+            raise error
+        retry_after = retry_after_seconds(response)
+        if retry_after is not None:
+            error.details["retry_after_seconds"] = retry_after
+            left = time_left()
+            if retry_after > wait_max or (left is not None and retry_after >= left):
+                # The backend asked for longer than a caller can wait: say so now.
+                raise error
+        raise Retryable(error)
 
+    policy.budget.first_attempt(policy.monotonic())
     return await with_retries(
-        attempt, max_retries=max_retries, wait=backoff(wait_initial, wait_max)
+        attempt,
+        max_retries=max_retries,
+        wait=_honouring_retry_after(backoff(wait_initial, wait_max)),
+        may_retry=lambda: policy.budget.try_spend(policy.monotonic()),
     )
+
+
+class _DeadlinePassed(Exception):
+    """The request's deadline passed during an attempt (not the backend's own timeout)."""
+
+
+def _deadline_passed(backend: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"{backend} did not answer within the request's deadline", backend=backend
+    )
+
+
+async def _guarded(
+    policy: BackendPolicy, call: Callable[[], Awaitable[httpx.Response]], left: float | None
+) -> httpx.Response:
+    """One attempt inside the bulkhead, bounded by the deadline (the client's timeouts bound
+    it further)."""
+    bounded = asyncio.timeout(left)
+    try:
+        async with bounded, policy.bulkhead:
+            return await call()
+    except TimeoutError as exc:
+        if bounded.expired():
+            raise _DeadlinePassed from exc
+        raise httpx.ReadTimeout(str(exc) or "timed out") from exc
+
+
+def _record(policy: BackendPolicy, started: float, error: BackendError | None) -> None:
+    now = policy.monotonic()
+    policy.breaker.record(failed=error is not None, now=now)
+    if error is None:
+        policy.health.succeeded(now - started, policy.utc_now())
+    else:
+        policy.health.failed(error.message, now - started, policy.utc_now())
+
+
+def _looks_like_json(content: bytes) -> bool:
+    """A cheap look at both ends of the body (a full decode is the adapter's, once): an HTML
+    page, a cut-off body or stray bytes fail it; an empty body passes (a 204, say)."""
+    body = content.strip()
+    if not body:
+        return True
+    return (body[:1], body[-1:]) in ((b"{", b"}"), (b"[", b"]"))
+
+
+def _opening(content: bytes) -> str:
+    return repr(content[:40]) if content else "empty"
+
+
+def _honouring_retry_after(wait: wait_base) -> WaitBaseT:
+    """The backoff, or the backend's Retry-After when that is longer."""
+
+    def waiting(state: RetryCallState) -> float:
+        seconds = wait(state)
+        failure = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failure, Retryable):
+            asked = failure.error.details.get("retry_after_seconds")
+            if isinstance(asked, int | float):
+                seconds = max(seconds, float(asked))
+        return seconds
+
+    return waiting
 
 
 async def with_retries(
@@ -130,12 +271,26 @@ async def with_retries(
     max_retries: int,
     wait: WaitBaseT,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    may_retry: Callable[[], bool] | None = None,
 ) -> T:
     """``attempt`` again, after ``wait``, while it raises Retryable, at most ``max_retries``
-    times more; then the error it carries. Anything else it raises goes straight through."""
+    times more, never past the request's deadline, and only while ``may_retry`` (the retry
+    budget) allows; then the error it carries. Anything else goes straight through."""
+
+    tries = stop_after_attempt(max_retries + 1)
+
+    def stop(state: RetryCallState) -> bool:
+        if tries(state):
+            return True
+        left = time_left()
+        if left is not None and left <= state.upcoming_sleep:
+            return True  # no time for another try
+        # Last: the budget is spent only on a retry that will be made.
+        return may_retry is not None and not may_retry()
+
     retrying = AsyncRetrying(
         retry=retry_if_exception_type(Retryable),
-        stop=stop_after_attempt(max_retries + 1),
+        stop=stop,
         wait=wait,
         sleep=sleep,
         reraise=True,

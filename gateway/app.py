@@ -51,6 +51,7 @@ from gateway.persistence.pg_holds import PostgresHoldTaker
 from gateway.persistence.sqlite_holds import SqliteHoldTaker
 from gateway.persistence.unit_of_work import SqlStorage
 from gateway.ports import (
+    BackendHealthSource,
     Clock,
     ErpBackend,
     MailPort,
@@ -108,6 +109,8 @@ class Backends:
     oms: OmsPort
     mail: MailPort | None = None  # None: customers are not mailed
     clients: list[httpx.AsyncClient] = field(default_factory=list)
+    # How each backend's calls are going, as its guard sees them (adapters.resilience).
+    health: BackendHealthSource = field(default=lambda: [])
 
 
 BackendsFactory = Callable[[Settings], Awaitable[Backends]]
@@ -116,6 +119,7 @@ BackendsFactory = Callable[[Settings], Awaitable[Backends]]
 async def http_backends(settings: Settings) -> Backends:
     """The real adapters, one AsyncClient each, pointed at the configured base URLs."""
     from adapters.erpnext import ErpNextAdapter, build_erpnext_client
+    from adapters.http import build_policy
     from adapters.shopify import ShopifyAdapter, build_shopify_client
     from adapters.smtp import SmtpMailer
     from adapters.square import SquareAdapter, build_square_client
@@ -126,13 +130,25 @@ async def http_backends(settings: Settings) -> Backends:
     square_client = build_square_client(settings)
     oms_client = build_shopify_client(settings)
     retries = settings.http_max_retries
+    guards = {
+        name: build_policy(settings, name)
+        for name in ("erpnext", "woocommerce", "square", "shopify")
+    }
     return Backends(
-        erp=ErpNextAdapter(erp_client, timezone=settings.erp_timezone, max_retries=retries),
-        storefront=WooCommerceAdapter(
-            woo_client, max_retries=retries, currency=settings.woo_currency
+        erp=ErpNextAdapter(
+            erp_client,
+            timezone=settings.erp_timezone,
+            max_retries=retries,
+            policy=guards["erpnext"],
         ),
-        pos=SquareAdapter(square_client, max_retries=retries),
-        oms=ShopifyAdapter(oms_client, max_retries=retries),
+        storefront=WooCommerceAdapter(
+            woo_client,
+            max_retries=retries,
+            currency=settings.woo_currency,
+            policy=guards["woocommerce"],
+        ),
+        pos=SquareAdapter(square_client, max_retries=retries, policy=guards["square"]),
+        oms=ShopifyAdapter(oms_client, max_retries=retries, policy=guards["shopify"]),
         mail=None
         if settings.smtp_host is None
         else SmtpMailer(
@@ -145,6 +161,7 @@ async def http_backends(settings: Settings) -> Backends:
             use_tls=settings.smtp_use_tls,
         ),
         clients=[erp_client, woo_client, square_client, oms_client],
+        health=lambda: [guard.report() for guard in guards.values()],
     )
 
 
@@ -427,6 +444,7 @@ def build_services(
             timedelta(seconds=settings.webhook_max_age_seconds),
         ),
         webhook_processor=webhook_processor,
+        backend_health=backends.health,
         changes=changes,
         delta_poll=delta_poll,
     )

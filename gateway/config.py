@@ -238,6 +238,56 @@ class TruthSettings(BaseModel, frozen=True):
     store_counts_reread_hours: float = Field(default=24.0, gt=0)
 
 
+class RequestDeadlineSettings(BaseModel, frozen=True):
+    """How long one GraphQL request may wait on backends in all (gateway.deadline):
+    REQUEST_DEADLINE__QUERY_SECONDS=2.5 and the like; null for none."""
+
+    query_seconds: float | None = Field(default=2.5, gt=0)
+    mutation_seconds: float | None = Field(default=10.0, gt=0)
+
+
+class BackendGuardSettings(BaseModel, frozen=True):
+    """One backend's own limits; unset ones take the shared HTTP_* defaults."""
+
+    connect_timeout_seconds: float | None = Field(default=None, gt=0)
+    read_timeout_seconds: float | None = Field(default=None, gt=0)
+    # The bulkhead: calls in flight to this backend at once, from this process.
+    max_concurrent: int = Field(default=64, ge=1)
+
+
+class ResilienceSettings(BaseModel, frozen=True):
+    """How backend calls are guarded (adapters.resilience), and how a failing backend's last
+    good answers are served (gateway.cache). RESILIENCE__BREAKER_OPEN_SECONDS=10,
+    RESILIENCE__BACKENDS='{"square": {"read_timeout_seconds": 2}}' and the like."""
+
+    # Circuit breaker per backend: opens on this many failures in a row, or when this share
+    # of the last ``breaker_window`` calls failed (once ``breaker_min_calls`` are in); stays
+    # open this long, then lets ``breaker_probes`` calls through to find out.
+    breaker_failures_in_a_row: int = Field(default=5, ge=1)
+    breaker_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    breaker_window: int = Field(default=20, ge=1)
+    breaker_min_calls: int = Field(default=10, ge=1)
+    breaker_open_seconds: float = Field(default=5.0, gt=0)
+    breaker_probes: int = Field(default=1, ge=1)
+    # A call the request's deadline cut off after this long counts as a failure.
+    slow_call_seconds: float = Field(default=1.0, gt=0)
+    # Retries per backend: at most this share of first attempts over the window, plus a floor.
+    retry_budget_ratio: float = Field(default=0.2, ge=0)
+    retry_budget_floor: int = Field(default=3, ge=0)
+    retry_budget_window_seconds: float = Field(default=10.0, gt=0)
+    backends: dict[str, BackendGuardSettings] = Field(default_factory=dict)
+    # Cached answers are kept this long past their time to live, as the last good copy
+    # served (flagged stale) when their backend fails; at most this many in memory.
+    stale_keep_seconds: int = Field(default=86_400, ge=0)
+    stale_copies_max: int = Field(default=200_000, ge=0)
+    # Stale availability promises less: this share of it is kept back, at least this many.
+    stale_safety_percent: int = Field(default=20, ge=0, le=100)
+    stale_safety_units: int = Field(default=1, ge=0)
+
+    def guard(self, backend: str) -> BackendGuardSettings:
+        return self.backends.get(backend, BackendGuardSettings())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", frozen=True, env_nested_delimiter="__"
@@ -273,6 +323,8 @@ class Settings(BaseSettings):
     http_max_retries: int = 2
     http_max_connections: int = 100
     http_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    request_deadline: RequestDeadlineSettings = Field(default_factory=RequestDeadlineSettings)
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     redis_url: str | None = None
     cache_ttl_item_seconds: int = 300

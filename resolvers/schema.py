@@ -16,15 +16,17 @@ from strawberry.types.execution import PreExecutionError
 
 from gateway.errors import BadUserInput, GatewayError
 from resolvers.commerce_queries import CommerceQuery
+from resolvers.deadline import RequestDeadline
 from resolvers.errors import to_client_error
 from resolvers.input_limits import first_problem
 from resolvers.mutations import Mutation as CommerceMutation
+from resolvers.operations import OperationsQuery
 from resolvers.queries import Query as CatalogQuery
 from resolvers.subscriptions import Subscription
 from resolvers.truth import TruthMutation, TruthQuery
 from resolvers.types.errors import ERROR_TYPES
 
-Query = merge_types("Query", (CatalogQuery, CommerceQuery, TruthQuery))
+Query = merge_types("Query", (CatalogQuery, CommerceQuery, TruthQuery, OperationsQuery))
 Mutation = merge_types("Mutation", (CommerceMutation, TruthMutation))
 
 logger = logging.getLogger("commerce_gateway.graphql")
@@ -103,6 +105,7 @@ def build_schema() -> strawberry.Schema:
             # module level, shared by every request.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            RequestDeadline,
         ],
     )
 

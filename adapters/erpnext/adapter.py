@@ -38,6 +38,7 @@ from adapters.erpnext.wire import (
     whole,
 )
 from adapters.http import build_client
+from adapters.resilience.policy import BackendPolicy
 from gateway.config import Settings
 from gateway.domain import (
     BackendLocation,
@@ -79,7 +80,9 @@ def build_erpnext_client(
         "Authorization": f"token {settings.erp_api_key}:{settings.erp_api_secret}",
         "Accept": "application/json",
     }
-    return build_client(settings, settings.erp_base_url, headers=headers, transport=transport)
+    return build_client(
+        settings, settings.erp_base_url, backend=BACKEND, headers=headers, transport=transport
+    )
 
 
 class ErpNextAdapter(ErpNextOrders):
@@ -97,6 +100,7 @@ class ErpNextAdapter(ErpNextOrders):
         chunk_size: int = 200,
         concurrency: int = 8,
         company: str | None = None,
+        policy: BackendPolicy | None = None,
     ) -> None:
         super().__init__(
             client,
@@ -104,6 +108,7 @@ class ErpNextAdapter(ErpNextOrders):
             max_retries=max_retries,
             page_size=page_size,
             company=company,
+            policy=policy,
         )
         # valuation_rate is in the company's currency, which no Item field states.
         self._currency = currency

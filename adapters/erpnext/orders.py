@@ -27,6 +27,7 @@ import httpx
 from adapters.erpnext.rest import FrappeRest
 from adapters.erpnext.wire import decimal, whole
 from adapters.look_then_create import look_then_create
+from adapters.resilience.policy import BackendPolicy
 from gateway.domain.documents import (
     SalesOrder,
     SalesOrderDraft,
@@ -57,8 +58,15 @@ class ErpNextOrders(FrappeRest):
         max_retries: int = 2,
         page_size: int = 500,
         company: str | None = None,
+        policy: BackendPolicy | None = None,
     ) -> None:
-        super().__init__(client, timezone=timezone, max_retries=max_retries, page_size=page_size)
+        super().__init__(
+            client,
+            timezone=timezone,
+            max_retries=max_retries,
+            page_size=page_size,
+            policy=policy,
+        )
         # None lets ERPNext use the integration user's default company.
         self._company = company
 

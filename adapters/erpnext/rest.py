@@ -17,6 +17,7 @@ import httpx
 
 from adapters.erpnext.wire import BACKEND, json_content, parse_error
 from adapters.http import json_body, send
+from adapters.resilience.policy import BackendPolicy
 from gateway.errors import BackendRejected, BackendUnavailable
 
 
@@ -28,8 +29,10 @@ class FrappeRest:
         timezone: str = "Europe/Berlin",
         max_retries: int = 2,
         page_size: int = 500,
+        policy: BackendPolicy | None = None,
     ) -> None:
         self._client = client
+        self._policy = policy or BackendPolicy(BACKEND)
         self._tz = ZoneInfo(timezone)
         self._max_retries = max_retries
         self._page_size = page_size
@@ -84,7 +87,7 @@ class FrappeRest:
             params["parent"] = parent
         path = f"/api/resource/{quote(doctype)}"
         response = await send(
-            BACKEND,
+            self._policy,
             lambda: self._client.get(path, params=params),
             parse_error,
             max_retries=self._max_retries,
@@ -101,7 +104,7 @@ class FrappeRest:
         """One whole document; None when Frappe says it does not exist (404)."""
         try:
             response = await send(
-                BACKEND,
+                self._policy,
                 lambda: self._client.get(self._doc_path(doctype, name)),
                 parse_error,
                 max_retries=self._max_retries,
@@ -129,7 +132,7 @@ class FrappeRest:
         content = json_content(body)
         headers = {"Content-Type": "application/json"}
         response = await send(
-            BACKEND,
+            self._policy,
             lambda: self._client.request(method, path, content=content, headers=headers),
             parse_error,
             max_retries=self._max_retries if retries is None else retries,

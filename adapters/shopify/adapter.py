@@ -36,6 +36,7 @@ import httpx
 
 from adapters.http import build_client, json_body, send
 from adapters.look_then_create import look_then_create
+from adapters.resilience.policy import BackendPolicy
 from adapters.shopify import documents as doc
 from adapters.shopify import wire
 from adapters.shopify.plan import plan_moves
@@ -77,7 +78,7 @@ def build_shopify_client(
         "Accept": "application/json",
     }
     base_url = f"{settings.oms_base_url.rstrip('/')}/admin/api/{settings.oms_api_version}"
-    return build_client(settings, base_url, headers=headers, transport=transport)
+    return build_client(settings, base_url, backend=BACKEND, headers=headers, transport=transport)
 
 
 def return_marker(reference: str) -> str:
@@ -92,8 +93,10 @@ class ShopifyAdapter:
         max_retries: int = 2,
         variant_id_ttl_seconds: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
+        policy: BackendPolicy | None = None,
     ) -> None:
         self._client = client
+        self._policy = policy or BackendPolicy(BACKEND)
         self._max_retries = max_retries
         self._ttl = variant_id_ttl_seconds
         self._monotonic = monotonic
@@ -427,7 +430,7 @@ class ShopifyAdapter:
             return wire.throttled_as_429(response)
 
         retries = self._max_retries if max_retries is None else max_retries
-        response = await send(BACKEND, post, wire.parse_error, max_retries=retries)
+        response = await send(self._policy, post, wire.parse_error, max_retries=retries)
         body = json_body(response)
         if not isinstance(body, dict):
             raise BackendUnavailable(

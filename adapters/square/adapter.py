@@ -15,6 +15,7 @@ from datetime import datetime
 
 import httpx
 
+from adapters.resilience.policy import BackendPolicy
 from adapters.square.api import SquareApi
 from adapters.square.catalog import SquareCatalog
 from adapters.square.inventory import read_changes, read_stock, read_sums
@@ -30,8 +31,9 @@ class SquareAdapter:
         max_retries: int = 2,
         variation_id_ttl_seconds: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
+        policy: BackendPolicy | None = None,
     ) -> None:
-        self._api = SquareApi(client, max_retries=max_retries)
+        self._api = SquareApi(client, max_retries=max_retries, policy=policy)
         self._catalog = SquareCatalog(
             self._api, ttl_seconds=variation_id_ttl_seconds, monotonic=monotonic
         )

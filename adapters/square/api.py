@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from adapters.http import RETRYABLE_STATUSES, build_client, default_error, json_body, send
+from adapters.resilience.policy import BackendPolicy
 from gateway.config import Settings
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
@@ -24,19 +25,24 @@ def build_square_client(
         "Square-Version": settings.square_version,
         "Accept": "application/json",
     }
-    return build_client(settings, settings.square_base_url, headers=headers, transport=transport)
+    return build_client(
+        settings, settings.square_base_url, backend=BACKEND, headers=headers, transport=transport
+    )
 
 
 class SquareApi:
     """JSON in, JSON object out, or a typed error."""
 
-    def __init__(self, client: httpx.AsyncClient, *, max_retries: int) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, *, max_retries: int, policy: BackendPolicy | None = None
+    ) -> None:
         self._client = client
+        self._policy = policy or BackendPolicy(BACKEND)
         self._max_retries = max_retries
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = await send(
-            BACKEND,
+            self._policy,
             lambda: self._client.request(method, path, **kwargs),
             parse_error,
             max_retries=self._max_retries,

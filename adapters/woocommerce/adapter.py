@@ -12,6 +12,7 @@ from datetime import datetime
 
 import httpx
 
+from adapters.resilience.policy import BackendPolicy
 from adapters.woocommerce.connection import WooCommerceConnection
 from adapters.woocommerce.listings import WebListings
 from adapters.woocommerce.orders import WebOrders
@@ -25,9 +26,16 @@ class WooCommerceAdapter:
     URL ends in wc/v3/)."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, max_retries: int = 2, currency: str = "EUR"
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_retries: int = 2,
+        currency: str = "EUR",
+        policy: BackendPolicy | None = None,
     ) -> None:
-        connection = WooCommerceConnection(client, max_retries=max_retries, currency=currency)
+        connection = WooCommerceConnection(
+            client, max_retries=max_retries, currency=currency, policy=policy
+        )
         self._listings = WebListings(connection)
         self._stock_levels = WebStockLevels(connection)
         self._orders = WebOrders(connection)

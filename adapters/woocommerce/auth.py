@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.http import build_client
+from adapters.woocommerce.connection import BACKEND
 from gateway.config import Settings
 
 API_PATH = "/wp-json/wc/v3/"
@@ -96,5 +97,10 @@ def build_woocommerce_client(
     else:
         auth = WooCommerceOAuth1(settings.woo_consumer_key, settings.woo_consumer_secret)
     return build_client(
-        settings, base_url, headers={"Accept": "application/json"}, auth=auth, transport=transport
+        settings,
+        base_url,
+        backend=BACKEND,
+        headers={"Accept": "application/json"},
+        auth=auth,
+        transport=transport,
     )

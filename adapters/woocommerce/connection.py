@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from adapters.http import RETRYABLE_STATUSES, ErrorParser, default_error, json_body, send
+from adapters.resilience.policy import BackendPolicy
 from gateway.domain import Money
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
@@ -29,9 +30,15 @@ Call = Callable[[], Awaitable[httpx.Response]]
 
 class WooCommerceConnection:
     def __init__(
-        self, client: httpx.AsyncClient, *, max_retries: int = 2, currency: str = "EUR"
+        self,
+        client: httpx.AsyncClient,
+        *,
+        max_retries: int = 2,
+        currency: str = "EUR",
+        policy: BackendPolicy | None = None,
     ) -> None:
         self.client = client
+        self.policy = policy or BackendPolicy(BACKEND)
         self.max_retries = max_retries
         self.currency = currency
 
@@ -43,7 +50,7 @@ class WooCommerceConnection:
         max_retries: int | None = None,
     ) -> httpx.Response:
         retries = self.max_retries if max_retries is None else max_retries
-        return await send(BACKEND, call, parse_error or woocommerce_error, max_retries=retries)
+        return await send(self.policy, call, parse_error or woocommerce_error, max_retries=retries)
 
     async def get_all(self, path: str, params: Mapping[str, str | int]) -> list[dict[str, Any]]:
         """Every item of a collection, following ``Link: rel="next"`` to the end."""

@@ -3,6 +3,7 @@ own records (``storage``). Adapters and ``gateway/persistence`` implement them; 
 fakes or the real database."""
 
 from gateway.ports.backends import (
+    BackendHealthSource,
     Clock,
     ErpBackend,
     ErpOrdersPort,
@@ -33,6 +34,7 @@ from gateway.ports.storage import (
 )
 
 __all__ = [
+    "BackendHealthSource",
     "Clock",
     "ErpBackend",
     "ErpOrdersPort",

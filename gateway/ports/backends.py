@@ -7,7 +7,7 @@ absent from the answer; errors are the project's typed errors (gateway.errors).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -40,6 +40,7 @@ from gateway.domain.documents import (
     WebRefund,
     WebRefundDraft,
 )
+from gateway.domain.health import BackendHealth
 from gateway.domain.mail import CustomerMail
 from gateway.domain.reservations import LedgerEntry
 
@@ -270,3 +271,7 @@ class StorefrontBackend(StorefrontPort, WebOrdersPort, Protocol):
 
 class PosBackend(PosCounts, PosStockWritesPort, Protocol):
     """What one Square adapter offers: locations, catalogue, counts and adjustments."""
+
+
+# Each backend's health as its guard sees it, in this process (``backendHealth``).
+BackendHealthSource = Callable[[], Sequence[BackendHealth]]

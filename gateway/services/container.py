@@ -12,7 +12,7 @@ from gateway.events.polls import DeltaPoll
 from gateway.events.processor import WebhookProcessor
 from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_watch import ShortHoldWatch
-from gateway.ports import ErpPort
+from gateway.ports import BackendHealthSource, ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
 from gateway.services.fulfillment import FulfillmentPlanner
@@ -55,5 +55,6 @@ class Services:
     short_holds: ShortHoldWatch
     webhooks: WebhookInbox
     webhook_processor: WebhookProcessor
+    backend_health: BackendHealthSource  # how each backend's calls are going, per process
     changes: ChangeBus  # what subscribers in every process are told
     delta_poll: DeltaPoll  # the safety net under the webhooks

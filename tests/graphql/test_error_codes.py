@@ -24,6 +24,7 @@ from graphql import (
 
 from adapters import http
 from adapters.erpnext import wire as erpnext_wire
+from adapters.resilience.policy import BackendPolicy
 from adapters.shopify import wire as shopify_wire
 from adapters.square import api as square_api
 from adapters.woocommerce import connection as woocommerce_connection
@@ -257,7 +258,7 @@ async def test_a_retry_after_shows_as_both_the_header_and_seconds():
 
     # When the shared policy gives up at once
     with pytest.raises(errors.BackendUnavailable) as caught:
-        await http.send("erpnext", call, erpnext_wire.parse_error, max_retries=2)
+        await http.send(BackendPolicy("erpnext"), call, erpnext_wire.parse_error, max_retries=2)
     extensions = on_the_wire(caught.value)
     # Then both spellings ride along, and the type declares them
     assert extensions["retryAfter"] == "5"
