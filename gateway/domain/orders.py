@@ -50,6 +50,9 @@ class SystemRecord:
     status: str | None
     location_id: str | None = None
     synced_at: datetime | None = None
+    # The backend's own time of this state (WooCommerce's date_modified), on its clock: a
+    # read of the record older than this is not news.
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

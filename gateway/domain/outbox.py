@@ -367,6 +367,7 @@ class RefundWritten(WriteResult):
     id: int
     amount: Decimal
     order_status: str | None = None  # the web order's status after it (refunded when all is)
+    order_modified_at: datetime | None = None  # WooCommerce's date_modified after it
 
 
 class MailSent(WriteResult):

@@ -42,6 +42,8 @@ async def record_systems(
             values["status"] = record.status
         if record.location_id is not None:
             values["location_id"] = record.location_id
+        if record.modified_at is not None:
+            values["source_modified_at"] = record.modified_at
         mine = (records.c.order_id == order_id) & (records.c.system == record.system)
         if record.id is None:
             await conn.execute(update(records).where(mine).values(**values))
@@ -62,7 +64,14 @@ async def systems_of(
     found: dict[str, list[SystemRecord]] = defaultdict(list)
     for r in await conn.execute(select(records).where(records.c.order_id.in_(list(order_ids)))):
         found[r.order_id].append(
-            SystemRecord(SourceSystem(r.system), r.record_id, r.status, r.location_id, r.synced_at)
+            SystemRecord(
+                SourceSystem(r.system),
+                r.record_id,
+                r.status,
+                r.location_id,
+                r.synced_at,
+                r.source_modified_at,
+            )
         )
     for listed in found.values():
         listed.sort(key=lambda s: (_ORDER[s.system], s.location_id or "", s.id or ""))

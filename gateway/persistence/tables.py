@@ -143,6 +143,8 @@ class OrderSystemRow(SQLModel, table=True):
     location_id: str | None = Field(default=None, max_length=80)
     status: str | None = Field(default=None, max_length=32)
     synced_at: datetime = Field(sa_column=_utc())
+    # The backend's own time of the state recorded (WooCommerce's date_modified), when known.
+    source_modified_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class WebhookEventRow(SQLModel, table=True):

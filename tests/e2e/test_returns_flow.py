@@ -327,3 +327,36 @@ async def test_given_a_returned_web_order_unit_then_the_customer_gets_back_what_
     assert sum(x.total for r in web.refunds for x in r.lines) == web.lines[0].price.subtotal
     assert sum(x.tax for r in web.refunds for x in r.lines) == web.lines[0].price.tax
     assert await status_of(stack, order["id"]) == "RETURNED"
+
+
+async def test_a_webhook_read_taken_before_the_refund_does_not_move_the_order_back(
+    stack: Stack,
+):
+    web = stack.apps["woocommerce"].state.orders.orders[WEB_ORDER]
+    before = (web.status, web.modified)  # what a webhook's read would have seen
+
+    order, _ = await returned_web_order(stack)
+    opened = (
+        await ok(
+            stack.gql,
+            REQUEST_RETURN,
+            orderId=order["id"],
+            lines=[line(WEB_SKU, 2, "SIZE_OR_FIT", "NEW")],
+            key="web-return-rest",
+        )
+    )["requestReturn"]
+    await ok(stack.gql, RECEIVE_RETURN, id=opened["id"], key="web-receive-rest")
+    await stack.drain()
+    assert web.status == "refunded"
+    refunded = (web.status, web.modified)
+    (found,) = (await ok(stack.gql, CUSTOMER_ORDERS, email=WEB_EMAIL))["orders"]["edges"]
+    assert system(found["node"], "STOREFRONT")["status"] == "refunded"
+
+    # The read arrives only now, after the gateway recorded its own refund.
+    web.status, web.modified = before
+    await stack.services.web_orders.sync_one(WEB_ORDER)
+    web.status, web.modified = refunded
+
+    (found,) = (await ok(stack.gql, CUSTOMER_ORDERS, email=WEB_EMAIL))["orders"]["edges"]
+    assert system(found["node"], "STOREFRONT")["status"] == "refunded"
+    assert found["node"]["status"] == "RETURNED"

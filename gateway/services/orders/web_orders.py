@@ -41,7 +41,7 @@ from gateway.domain.orders import (
     ReturnLine,
     SystemRecord,
 )
-from gateway.domain.outbox import UpdateWebOrder
+from gateway.domain.outbox import DeliveryStatus, RefundWebOrder, UpdateWebOrder
 from gateway.governance.order_watch import OrderWatch
 from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebOrdersPort
 from gateway.services.commands import OnChange
@@ -166,7 +166,11 @@ def canonical_from_web(web: WebOrder, now: datetime) -> Order | None:
         created_at=web.created_at,
         updated_at=now,
         delivery=None if pickup else web.shipping_address,
-        systems=(SystemRecord(SourceSystem.STOREFRONT, str(web.id), web.status),),
+        systems=(
+            SystemRecord(
+                SourceSystem.STOREFRONT, str(web.id), web.status, modified_at=web.modified_at
+            ),
+        ),
         events=(
             OrderEvent(
                 web.created_at,
@@ -252,24 +256,32 @@ class WebOrderImporter:
             known = await uow.orders.get(order_id, for_update=True)
             if known is None:
                 return 0
-            previous = next(
-                (s.status for s in known.systems if s.system is SourceSystem.STOREFRONT), None
-            )
+            recorded = next((s for s in known.systems if s.system is SourceSystem.STOREFRONT), None)
+            previous = None if recorded is None else recorded.status
             if previous == web.status:
+                return 0
+            written = await _statuses_written(uow, known.id)
+            if _read_before(recorded, web) or _older_than_own_write(previous, web.status, written):
+                # Read before the state already recorded (a webhook's read racing the
+                # gateway's own refund, say): recording it would move the copy backwards.
                 return 0
             reported = woocommerce_status(web.status, known.channel)
             # Only the gateway allocates: WooCommerce's "processing" says it was paid, not
             # where its units are. A status the gateway wrote there itself is its own echo
             # (it writes "completed" on shipment, which WooCommerce alone would mean as
             # delivered).
-            echo = web.status in await _statuses_written(uow, known.id)
+            echo = web.status in written
             target = (
                 None
                 if reported is OrderStatus.ALLOCATED or echo
                 else advance(known.status, reported)
             )
             web_status = OrderChanges(
-                systems=(SystemRecord(SourceSystem.STOREFRONT, None, web.status),)
+                systems=(
+                    SystemRecord(
+                        SourceSystem.STOREFRONT, None, web.status, modified_at=web.modified_at
+                    ),
+                )
             )
             await uow.orders.update(known.id, now, web_status)
             if target is None:
@@ -290,10 +302,34 @@ class WebOrderImporter:
         return 1
 
 
-async def _statuses_written(uow: UnitOfWork, order_id: str) -> set[str]:
-    """The storefront statuses the gateway wrote (or owes) for this order."""
-    return {
-        d.message.status
-        for d in await uow.outbox.for_key(order_id)
-        if isinstance(d.message, UpdateWebOrder) and d.message.status is not None
-    }
+async def _statuses_written(uow: UnitOfWork, order_id: str) -> list[str]:
+    """The storefront statuses the gateway wrote (or owes) for this order, oldest first; a
+    refund it wrote counts as "refunded" (what WooCommerce shows once all is refunded)."""
+    written: list[str] = []
+    for delivery in await uow.outbox.for_key(order_id):
+        match delivery.message:
+            case UpdateWebOrder(status=str(status)):
+                written.append(status)
+            case RefundWebOrder() if delivery.status is DeliveryStatus.DELIVERED:
+                written.append("refunded")
+    return written
+
+
+def _read_before(recorded: SystemRecord | None, web: WebOrder) -> bool:
+    """The read is older than the state recorded, both on WooCommerce's clock (its
+    date_modified has second resolution, so a read in the same second is not judged)."""
+    return (
+        recorded is not None
+        and recorded.modified_at is not None
+        and web.modified_at < recorded.modified_at
+    )
+
+
+def _older_than_own_write(recorded: str | None, reported: str, written: Sequence[str]) -> bool:
+    """A reported status the gateway wrote before the one now recorded, which it also
+    wrote: a snapshot taken before the later write. (A person setting the earlier status
+    again by hand in WooCommerce looks the same; it moves nothing, being an echo.)"""
+    if recorded is None or recorded not in written or reported not in written:
+        return False
+    last = {status: i for i, status in enumerate(written)}
+    return last[reported] < last[recorded]

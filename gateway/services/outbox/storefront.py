@@ -53,6 +53,7 @@ class StorefrontWrites:
                     id=refund.id,
                     amount=refund.amount.amount,
                     order_status=None if after is None else after.status,
+                    order_modified_at=None if after is None else after.modified_at,
                 )
                 return Delivered(refunded, _refunded(message, refunded))
             case UpdateWebOrder():
@@ -195,7 +196,16 @@ def _refunded(message: RefundWebOrder, refund: RefundWritten) -> Record:
             STOREFRONT,
             "WEB_REFUND",
             f"WooCommerce refund {refund.id} of {refund.amount}",
-            OrderChanges(systems=(SystemRecord(STOREFRONT, None, refund.order_status),)),
+            OrderChanges(
+                systems=(
+                    SystemRecord(
+                        STOREFRONT,
+                        None,
+                        refund.order_status,
+                        modified_at=refund.order_modified_at,
+                    ),
+                )
+            ),
         )
         return []
 
