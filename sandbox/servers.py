@@ -45,13 +45,11 @@ async def serve_simulators(
     """Serve the four simulators until cancelled."""
     import asyncio
 
-    import uvicorn
+    from sandbox.faulty_server import simulator_server
 
     apps = simulator_apps(dataset, latency_ms=latency_ms, error_rate=error_rate)
     servers = [
-        uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-        )
+        simulator_server(app, host=host, port=port)
         for app, port in (
             (apps["erp"], ports.erp),
             (apps["woocommerce"], ports.woocommerce),

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
+from sandbox.faulty_server import simulator_server
 
 
 def free_port() -> int:
@@ -23,8 +23,8 @@ def free_port() -> int:
 def serve(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve ``app`` in a background thread; yield its base URL; stop it on exit."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    # A simulator's server fails on the wire as its fault plan says (sandbox.faulty_server).
+    server = simulator_server(app, host="127.0.0.1", port=port, lifespan="on")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

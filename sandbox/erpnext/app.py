@@ -62,6 +62,7 @@ from sandbox.erpnext.wire import (
     permission_error,
     validation_error,
 )
+from sandbox.fault_routes import fault_routes
 from sandbox.faults import NGINX_503_PAGE, Faults
 from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
@@ -278,6 +279,7 @@ def create_app(
         ]
     routes.append(Route("/_sandbox/sales_orders/{name}/deliver", deliver, methods=["POST"]))
     routes += control_routes(sender)
+    routes += fault_routes(faults)
     app = Starlette(routes=routes)
     app.state.calls = calls
     app.state.faults = faults

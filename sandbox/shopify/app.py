@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.fault_routes import fault_routes
 from sandbox.faults import Faults
 from sandbox.retailer import Dataset
 from sandbox.shopify import fulfillment
@@ -284,6 +285,7 @@ def create_app(
                 methods=["POST"],
             ),
             *control_routes(sim.sender),
+            *fault_routes(sim.faults),
         ],
         exception_handlers={ShopifyHttpError: _http_error, 404: _no_route, 405: _no_route},
     )

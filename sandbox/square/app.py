@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.fault_routes import fault_routes
 from sandbox.faults import Faults
 from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
@@ -263,6 +264,7 @@ def create_app(
             Route("/_sandbox/calls", tally, methods=["GET"]),
             Route("/_sandbox/catalog/version", catalog_edited, methods=["POST"]),
             *control_routes(sim.sender),
+            *fault_routes(sim.faults),
         ],
         exception_handlers={SquareError: _square_error, 404: _no_route, 405: _no_route},
     )

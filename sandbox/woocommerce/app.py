@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox.fault_routes import fault_routes
 from sandbox.retailer import Dataset
 from sandbox.webhooks import FlushAfterRequest, WebhookSender, control_routes
 from sandbox.woocommerce.args import (
@@ -84,12 +85,14 @@ def create_app(
         *WebhookDesk(hooks).routes(),
         *control_routes(sender),
     ]
+    faults = HostFaults(latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed)
+    routes += fault_routes(faults)
     app = Starlette(
         routes=routes,
         exception_handlers={WPError: _wp_error_handler, HTTPException: _http_error_handler},
     )
     app.state.calls = Counter()
-    app.state.faults = HostFaults(latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed)
+    app.state.faults = faults
     app.state.catalog = shop.catalog
     app.state.orders = desk.book
     app.state.webhooks = sender

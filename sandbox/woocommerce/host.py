@@ -37,6 +37,11 @@ def _proxy_unavailable() -> Response:
     return Response(NGINX_503_PAGE, 503, {"Retry-After": "1"}, media_type="text/html")
 
 
+def _rate_limited() -> Response:
+    # What a host's rate limiter (nginx limit_req, a CDN) answers in front of WordPress.
+    return Response("Too Many Requests", 429, {"Retry-After": "1"}, media_type="text/plain")
+
+
 class HostFaults(Faults[Response]):
     """A host in trouble fails with a PHP fatal as often as with the proxy's page. The pick
     is one ``random()`` draw against a half rather than the shared ``choice``: that is what
@@ -45,7 +50,7 @@ class HostFaults(Faults[Response]):
     def __init__(self, *, latency_ms: float, error_rate: float, rng_seed: int) -> None:
         super().__init__(
             "WooCommerce",
-            {500: _php_fatal, 503: _proxy_unavailable},
+            {500: _php_fatal, 503: _proxy_unavailable, 429: _rate_limited},
             latency_ms=latency_ms,
             error_rate=error_rate,
             rng_seed=rng_seed,
