@@ -83,7 +83,7 @@ def build_client(
 def build_policy(settings: Settings, backend: str) -> BackendPolicy:
     """The guard of one backend, from Settings.resilience."""
     rules = settings.resilience
-    return BackendPolicy.with_rules(
+    policy = BackendPolicy.with_rules(
         backend,
         BreakerRules(
             consecutive_failures=rules.breaker_failures_in_a_row,
@@ -101,6 +101,8 @@ def build_policy(settings: Settings, backend: str) -> BackendPolicy:
         max_concurrent=rules.guard(backend).max_concurrent,
         slow_call_seconds=rules.slow_call_seconds,
     )
+    policy.attempt_share = rules.attempt_share_of_deadline
+    return policy
 
 
 class Retryable(Exception):
@@ -150,7 +152,10 @@ async def send(
         started = policy.monotonic()
         outcome: BackendError | None = None
         try:
-            response = await _guarded(policy, call, left)
+            # One attempt takes at most its share of what is left: a hanging backend must
+            # leave time for what the request does next (a page reads stock after kits).
+            bound = None if left is None else left * policy.attempt_share
+            response = await _guarded(policy, call, bound)
         except _DeadlinePassed:
             outcome = _deadline_passed(backend)
             if policy.monotonic() - started >= policy.slow_call_seconds:
@@ -195,11 +200,18 @@ async def send(
         raise Retryable(error)
 
     policy.budget.first_attempt(policy.monotonic())
+    policy.health.calls += 1
+
+    def may_retry() -> bool:
+        granted = policy.budget.try_spend(policy.monotonic())
+        policy.health.retries += granted
+        return granted
+
     return await with_retries(
         attempt,
         max_retries=max_retries,
         wait=_honouring_retry_after(backoff(wait_initial, wait_max)),
-        may_retry=lambda: policy.budget.try_spend(policy.monotonic()),
+        may_retry=may_retry,
     )
 
 
@@ -209,7 +221,7 @@ class _DeadlinePassed(Exception):
 
 def _deadline_passed(backend: str) -> BackendUnavailable:
     return BackendUnavailable(
-        f"{backend} did not answer within the request's deadline", backend=backend
+        f"{backend} did not answer within its share of the request's deadline", backend=backend
     )
 
 

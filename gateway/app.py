@@ -26,11 +26,12 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import background
-from gateway.cache import Cache, build_backend
+from gateway.cache import Cache, cache_for
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.domain import SourceSystem, Via
 from gateway.domain.events import StockChanged
+from gateway.domain.freshness import StaleSafety
 from gateway.events.bus import ChangeBus, InProcess
 from gateway.events.feed import ChangeFeed
 from gateway.events.http import webhook
@@ -218,6 +219,9 @@ def build_services(
         low_stock_threshold=settings.low_stock_threshold,
         ledger=DatabaseLedger(db, clock, horizon),
         promise_cap=None if cap is None else PromiseCap(cap, oversell_risks),
+        stale_safety=StaleSafety(
+            settings.resilience.stale_safety_percent, settings.resilience.stale_safety_units
+        ),
     )
     catalog = CatalogService(erp, storefront, pos, settings.field_policy)
 
@@ -475,7 +479,7 @@ def create_app(
             opened = await make_backends(settings)
             for client in opened.clients:
                 stack.push_async_callback(client.aclose)
-            cache = Cache(build_backend(settings.redis_url))
+            cache = cache_for(settings)
             stack.push_async_callback(cache.close)
             db = Database(
                 create_engine(settings.database_url, pool_size=settings.database_pool_size)

@@ -5,7 +5,10 @@
 * single-flight: concurrent misses on a key (within this process) share one loader call;
 * absence is cached too (a SKU a backend does not know), so unknown SKUs do not hammer it;
 * no per-call timeout: aiocache wraps every call in ``asyncio.wait_for`` unless the backend's
-  ``timeout`` is None, which costs about a third of throughput for nothing here.
+  ``timeout`` is None, which costs about a third of throughput for nothing here;
+* a failing backend is answered for from the last good copy (gateway.kept_copies), passed
+  through the caller's ``stale`` marker so the answer says so; without a copy of every key
+  asked, the failure goes to the caller.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
 from aiocache.serializers import PickleSerializer
+
+from gateway.config import Settings
+from gateway.errors import BackendUnavailable
+from gateway.kept_copies import KeptCopies, MemoryCopies, NoCopies, RedisCopies
 
 V = TypeVar("V")
 
@@ -41,12 +49,41 @@ def build_backend(redis_url: str | None, *, namespace: str = "cg") -> BaseCache:
     )
 
 
+def build_kept_copies(
+    redis_url: str | None, *, keep_seconds: int, max_entries: int, namespace: str = "cg-kept"
+) -> KeptCopies:
+    """Where the last good copies live: beside the cache (Redis), or a bounded LRU."""
+    if keep_seconds <= 0:
+        return NoCopies()
+    if not redis_url:
+        return MemoryCopies(max_entries)
+    return RedisCopies(build_backend(redis_url, namespace=namespace), keep_seconds)
+
+
+def cache_for(settings: Settings) -> Cache:
+    """The process's cache, with its last good copies, as configured."""
+    rules = settings.resilience
+    return Cache(
+        build_backend(settings.redis_url),
+        build_kept_copies(
+            settings.redis_url,
+            keep_seconds=rules.stale_keep_seconds,
+            max_entries=rules.stale_copies_max,
+        ),
+    )
+
+
 GENERATION_KEY = "generation"
+
+# Marks a value served from its last good copy, given when that copy was kept (a stock
+# reading as stale, say).
+Stale = Callable[[Any, datetime], Any]
 
 
 class Cache:
-    def __init__(self, backend: BaseCache) -> None:
+    def __init__(self, backend: BaseCache, copies: KeptCopies | None = None) -> None:
         self._backend = backend
+        self._copies = copies or NoCopies()
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
         # Told of every local change, to pass it to other processes (persistence/notify).
         self.announce: Callable[[], None] | None = None
@@ -84,9 +121,12 @@ class Cache:
         keys: Sequence[str],
         loader: Callable[[list[str]], Awaitable[Mapping[str, V]]],
         ttl: int,
+        *,
+        stale: Stale | None = None,
     ) -> dict[str, V]:
         """Values for ``keys`` that exist; misses loaded in one call, shared with concurrent
-        callers asking for the same keys."""
+        callers asking for the same keys. When the loader's backend is unavailable, the last
+        good copies are served, each through ``stale`` (as they are without one)."""
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
@@ -109,9 +149,14 @@ class Cache:
             for k, future in futures.items():
                 self._in_flight[f"{namespace}:{k}"] = future
             try:
-                loaded = await loader(to_load)
-                pairs = [(f"{namespace}:{k}", loaded.get(k, _ABSENT)) for k in to_load]
-                await self._backend.multi_set(pairs, ttl=ttl)
+                try:
+                    loaded = await loader(to_load)
+                except BackendUnavailable as failure:
+                    loaded = await self._last_good(namespace, to_load, stale, failure)
+                else:
+                    pairs = {f"{namespace}:{k}": loaded.get(k, _ABSENT) for k in to_load}
+                    await self._backend.multi_set(list(pairs.items()), ttl=ttl)
+                    await self._keep(pairs)
                 for k, future in futures.items():
                     future.set_result(loaded.get(k, _ABSENT))
                 found.update({k: loaded[k] for k in to_load if k in loaded})
@@ -131,20 +176,49 @@ class Cache:
                 found[key] = value
         return found
 
+    async def _last_good(
+        self,
+        namespace: str,
+        keys: Sequence[str],
+        stale: Stale | None,
+        failure: BackendUnavailable,
+    ) -> dict[str, Any]:
+        """The kept copy of every key, marked; the backend's ``failure`` unless there is a
+        copy of each."""
+        copies = await self._copies.recall([f"{namespace}:{k}" for k in keys])
+        if len(copies) < len(keys):
+            raise failure
+        found: dict[str, Any] = {}
+        for key in keys:
+            kept_at, value = copies[f"{namespace}:{key}"]
+            if value != _ABSENT:
+                found[key] = value if stale is None else stale(value, kept_at)
+        return found
+
+    async def _keep(self, pairs: Mapping[str, Any]) -> None:
+        kept_at = datetime.now(UTC)
+        await self._copies.keep({key: (kept_at, value) for key, value in pairs.items()})
+
     async def load_one(
-        self, namespace: str, key: str, loader: Callable[[], Awaitable[V]], ttl: int
+        self,
+        namespace: str,
+        key: str,
+        loader: Callable[[], Awaitable[V]],
+        ttl: int,
+        *,
+        stale: Stale | None = None,
     ) -> V:
         async def load(_: list[str]) -> dict[str, V]:
             return {key: await loader()}
 
-        return (await self.load_many(namespace, [key], load, ttl))[key]
+        return (await self.load_many(namespace, [key], load, ttl, stale=stale))[key]
 
     async def prime(self, namespace: str, values: Mapping[str, Any], ttl: int) -> None:
         """Store values another call already fetched, so nobody fetches them again."""
         if values:
-            await self._backend.multi_set(
-                [(f"{namespace}:{k}", v) for k, v in values.items()], ttl=ttl
-            )
+            pairs = {f"{namespace}:{k}": v for k, v in values.items()}
+            await self._backend.multi_set(list(pairs.items()), ttl=ttl)
+            await self._keep(pairs)
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
         for key in keys:
@@ -153,3 +227,4 @@ class Cache:
 
     async def close(self) -> None:
         await self._backend.close()
+        await self._copies.close()

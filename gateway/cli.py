@@ -109,10 +109,21 @@ def _demo(args: argparse.Namespace) -> int:
                 stores=args.stores,
                 latency_ms=args.latency_ms,
                 check=args.check,
+                breaks=args.break_plans,
             )
         )
     except KeyboardInterrupt:
         return 0
+
+
+def _break_plan(text: str) -> str:
+    from sandbox.faults import parse_break
+
+    try:
+        parse_break(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--skus", type=int, default=500)
     demo.add_argument("--stores", type=int, default=12)
     demo.add_argument("--latency-ms", type=float, default=0.0)
+    demo.add_argument(
+        "--break",
+        dest="break_plans",
+        action="append",
+        type=_break_plan,
+        default=[],
+        metavar="BACKEND=PLAN",
+        help="break a simulated backend once the demo is up, to see degraded but honest "
+        "answers: square=hang, erpnext=refused:60, woocommerce=errors:0.3, shopify=slow:2000, "
+        "erpnext=spikes:2000, "
+        "square=garbage:0.5, erpnext=outage:120, square=429:10; join plans with +",
+    )
     demo.add_argument(
         "--check",
         action="store_true",

@@ -271,6 +271,9 @@ class ResilienceSettings(BaseModel, frozen=True):
     breaker_probes: int = Field(default=1, ge=1)
     # A call the request's deadline cut off after this long counts as a failure.
     slow_call_seconds: float = Field(default=1.0, gt=0)
+    # One attempt may take at most this share of the time its request has left, so a
+    # hanging backend leaves time for the reads that follow (and for the last good copy).
+    attempt_share_of_deadline: float = Field(default=0.5, gt=0, le=1)
     # Retries per backend: at most this share of first attempts over the window, plus a floor.
     retry_budget_ratio: float = Field(default=0.2, ge=0)
     retry_budget_floor: int = Field(default=3, ge=0)

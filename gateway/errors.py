@@ -198,6 +198,9 @@ class BackendErrorDetails(TypedDict, total=False):
     retry_after_seconds: Annotated[
         float | None, "Seconds it asked the gateway to wait (Retry-After)."
     ]
+    location_id: Annotated[
+        str | None, "The location whose figures it could not give (availability)."
+    ]
 
 
 # --- the tree ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from gateway import background
 from gateway.app import build_services, http_backends
-from gateway.cache import Cache, build_backend
+from gateway.cache import cache_for
 from gateway.config import Settings
 from gateway.heap import startup_heap_frozen
 from gateway.persistence.database import Database, create_engine
@@ -30,7 +30,7 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Services, Database]]
         backends = await http_backends(settings)
         for client in backends.clients:
             stack.push_async_callback(client.aclose)
-        cache = Cache(build_backend(settings.redis_url))
+        cache = cache_for(settings)
         stack.push_async_callback(cache.close)
         db = Database(create_engine(settings.database_url, pool_size=settings.database_pool_size))
         stack.push_async_callback(db.close)

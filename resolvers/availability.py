@@ -47,8 +47,8 @@ async def product_availability(
     chosen = select_locations(
         await ctx.locations(), near=parsed_near, location_ids=location_ids, channel=channel
     )
-    by_node = await ctx.stock.load(sku)
-    return ProductAvailability.from_domain(availability_rows(sku, chosen, by_node, channel))
+    figures = await ctx.stock.load(sku)
+    return ProductAvailability.from_domain(availability_rows(sku, chosen, figures, channel))
 
 
 async def _known_items(ctx: GatewayContext, skus: Sequence[str]) -> list[ItemMaster | None]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from gateway.domain import ItemMaster, Location, NodeAvailability, Product
+from gateway.domain import ItemMaster, Location, NodeFigures, Product
 from gateway.domain.orders import ReturnRequest, StoredDecision
 from gateway.domain.truth import Discrepancy
 from gateway.services.container import Services
@@ -22,7 +22,7 @@ class GatewayContext:
     remember: bool = True
     products: DataLoader[str, Product | None] = field(init=False)
     items: DataLoader[str, ItemMaster | None] = field(init=False)
-    stock: DataLoader[str, dict[str, NodeAvailability]] = field(init=False)
+    stock: DataLoader[str, NodeFigures] = field(init=False)
     returns: DataLoader[str, list[ReturnRequest]] = field(init=False)
     routing: DataLoader[str, StoredDecision | None] = field(init=False)
     oversell: DataLoader[str, str | None] = field(init=False)
@@ -32,16 +32,17 @@ class GatewayContext:
     def __post_init__(self) -> None:
         s = self.services
 
-        async def load_products(skus: list[str]) -> list[Product | None]:
-            found = await s.catalog.products(skus)
+        async def load_products(skus: list[str]) -> list[Product | BaseException | None]:
+            # A failure in the list is raised by the loader for that SKU alone.
+            found = await s.catalog.products_as_known(skus)
             return [found.get(sku) for sku in skus]
 
         async def load_items(skus: list[str]) -> list[ItemMaster | None]:
             found = await s.erp.items_by_sku(skus)
             return [found.get(sku) for sku in skus]
 
-        async def load_stock(skus: list[str]) -> list[dict[str, NodeAvailability]]:
-            found = await s.availability.by_node(skus)
+        async def load_stock(skus: list[str]) -> list[NodeFigures]:
+            found = await s.availability.figures(skus)
             return [found[sku] for sku in skus]
 
         async def load_returns(order_ids: list[str]) -> list[list[ReturnRequest]]:

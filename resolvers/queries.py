@@ -75,9 +75,12 @@ class Query:
             category=f.category,
             in_stock_near=parse_near(ctx, f.in_stock_near),
         )
-        products = await ctx.products.load_many([e.sku for e in result.entries])
+        # Each product alone: one whose systems are down is its edge's error, not the page's.
+        products = await asyncio.gather(
+            *(ctx.products.load(e.sku) for e in result.entries), return_exceptions=True
+        )
         edges = [
-            ProductEdge(cursor=encode_cursor(e.resume_offset), node=Product.from_domain(p))
+            ProductEdge.of(encode_cursor(e.resume_offset), p)
             for e, p in zip(result.entries, products, strict=True)
             if p is not None
         ]

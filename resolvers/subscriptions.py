@@ -181,7 +181,7 @@ class Subscription:
 def _figures(row: ProductAvailability) -> tuple[object, ...]:
     """What a subscriber watches: the figures, not when or how they were read."""
     return (
-        row.total_available,
+        tuple((at.location.id, at.backend) for at in row.availability.unavailable),
         tuple(
             (
                 at.location.id,
@@ -193,7 +193,7 @@ def _figures(row: ProductAvailability) -> tuple[object, ...]:
                 at.incoming,
                 at.status,
             )
-            for at in row.locations
+            for at in row.availability.rows
         ),
     )
 

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from gateway.app import create_app
 from gateway.config import Settings, TruthSettings
 from sandbox.demo_truth import SUMMARY_QUERY, stock_truth
 from sandbox.demo_webhooks import register_gateway_webhooks
+from sandbox.faults import parse_break
+from sandbox.faulty_server import simulator_server
 from sandbox.mail_sink import MailSink
 from sandbox.sample_data import generate
 from sandbox.servers import SimulatorPorts, simulator_apps
@@ -41,10 +44,26 @@ query StoresNearMe {
         status
         source
         asOf
+        stale
+        confidence
       }
     }
   }
 }"""
+
+# What an operator asks when answers come back stale or partial.
+HEALTH_QUERY = """\
+query Backends {
+  backendHealth { name state lastSuccessAt lastFailure errorRate latencyP99 }
+}"""
+
+# --break names the products; the simulators are keyed by role.
+SIMULATOR_OF = {
+    "erpnext": "erp",
+    "woocommerce": "woocommerce",
+    "square": "square",
+    "shopify": "oms",
+}
 
 
 # The end-to-end flow ``--check`` runs after the example query: a click-and-collect order
@@ -150,7 +169,9 @@ async def run_demo(
     stores: int = 12,
     latency_ms: float = 0.0,
     check: bool = False,
+    breaks: Sequence[str] = (),
 ) -> int:
+    plans = [parse_break(text) for text in breaks]
     ports = ports or SimulatorPorts()
     # Figures stamped now, not on the fixed date the tests use: a demo is never stale.
     dataset = generate(seed=seed, skus=skus, stores=stores, base_time=datetime.now(UTC))
@@ -162,10 +183,10 @@ async def run_demo(
     settings = demo_settings(host, port, ports, nodes_file, workdir, mail)
     apps = simulator_apps(dataset, latency_ms=latency_ms)
     servers = [
-        _server(apps["erp"], "127.0.0.1", ports.erp),
-        _server(apps["woocommerce"], "127.0.0.1", ports.woocommerce),
-        _server(apps["square"], "127.0.0.1", ports.square),
-        _server(apps["oms"], "127.0.0.1", ports.oms),
+        simulator_server(apps["erp"], host="127.0.0.1", port=ports.erp),
+        simulator_server(apps["woocommerce"], host="127.0.0.1", port=ports.woocommerce),
+        simulator_server(apps["square"], host="127.0.0.1", port=ports.square),
+        simulator_server(apps["oms"], host="127.0.0.1", port=ports.oms),
     ]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     try:
@@ -190,6 +211,16 @@ async def run_demo(
             f"Simulators: ERPNext :{ports.erp}  WooCommerce :{ports.woocommerce}  "
             f"Square :{ports.square}  Shopify (OMS) :{ports.oms}"
         )
+        for backend, plan in plans:
+            # Broken only now: the webhooks above were registered through the backends' APIs.
+            apps[SIMULATOR_OF[backend]].state.faults.configure(plan)
+            print(f"Broken on purpose: {backend} {plan} (POST /_sandbox/faults to change it)")
+        if plans:
+            print(
+                "Answers that need a broken backend come from its last good copy, flagged "
+                "stale: true with confidence LOW, or name it in a BACKEND_UNAVAILABLE error; "
+                f"see also:\n\n{HEALTH_QUERY}\n"
+            )
         print(f"\nGraphiQL: {url}\n\nTry this query:\n\n{EXAMPLE_QUERY}\n")
         answer = await _ask(url, EXAMPLE_QUERY)
         print("It answers:\n" + json.dumps(answer, indent=2)[:2000])
@@ -205,13 +236,15 @@ async def run_demo(
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
             if not ok:
                 return 1
+            # The seeded drift first: the flows below move stock at the sources, and the
+            # storefront hears of each move a moment later, a lag a reconcile may catch.
+            print("\nOne truth for stock:\n")
+            truth_ok, truth_lines = await stock_truth(url, dataset)
+            print("\n".join(truth_lines))
             print("\nRoute an order, then place, pick up and return one:\n")
             routed = await route_and_replay(url)
             summary = await pickup_and_return(url)
             print("\n".join(routed.lines + summary.lines))
-            print("\nOne truth for stock:\n")
-            truth_ok, truth_lines = await stock_truth(url, dataset)
-            print("\n".join(truth_lines))
             from sandbox.demo_web_order import web_order_flow  # it uses this module's helpers
 
             print("\nA WooCommerce checkout order, collected and returned, in every system:\n")
@@ -224,9 +257,15 @@ async def run_demo(
 
             live = await real_time_flow(url, gateway, apps["square"], settings)
             print("\n".join(live.lines))
+            print("\nA backend that stops answering (Square hangs, then comes back):\n")
+            from sandbox.demo_resilience import degraded_flow  # it uses this module's helpers
+
+            deadline = settings.request_deadline.query_seconds or 0.0
+            degraded = await degraded_flow(url, gateway, apps["square"], deadline)
+            print("\n".join(degraded.lines))
             print(f"\nWhat customers were told (the mail sink on :{mail.port}):\n")
             print("\n".join(mailbox(mail)))
-            flows_ok = routed.ok and summary.ok and web.ok and truth_ok and live.ok
+            flows_ok = routed.ok and summary.ok and web.ok and truth_ok and live.ok and degraded.ok
             return 0 if flows_ok and mail.received else 1
         print(f"\nCustomer mail goes to the demo's mail sink on :{mail.port}; it is shown here.")
         print("Ctrl-C to stop.")

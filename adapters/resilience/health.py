@@ -20,6 +20,8 @@ class HealthRecord:
     last_failure: str | None = None
     last_failure_at: datetime | None = None
     fast_failures: int = 0  # calls refused by the open breaker, the backend never asked
+    calls: int = 0  # calls made (first attempts), since the process started
+    retries: int = 0  # further attempts the retry budget allowed, since then
     _outcomes: deque[bool] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     _latencies: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
 
@@ -49,6 +51,8 @@ class HealthRecord:
             latency_p99_ms=_p99_ms(self._latencies),
             recent_calls=calls,
             fast_failures=self.fast_failures,
+            calls=self.calls,
+            retries=self.retries,
         )
 
 

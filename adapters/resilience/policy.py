@@ -36,6 +36,8 @@ class BackendPolicy:
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     # A call cut off by the request's deadline after this long counts as a failure.
     slow_call_seconds: float = 1.0
+    # One attempt may take at most this share of the time the request has left.
+    attempt_share: float = 0.5
     monotonic: Callable[[], float] = time.monotonic
     utc_now: Callable[[], datetime] = _utc_now
     health: HealthRecord = field(init=False)

@@ -224,6 +224,18 @@ class StockReading:
     # When the gateway asked for it (its own clock); None when read straight from an adapter.
     fetched_at: datetime | None = None
     via: Via = Via.READ
+    # Served from the last good copy because its source could not be asked (gateway.cache).
+    stale: bool = False
+
+
+class StockReadings(list[StockReading]):
+    """Readings, and the SKUs among them served from their last good copy, each with when
+    that copy was kept: every node of such a SKU's source is stale, one with no reading (a
+    real zero, when fresh) too."""
+
+    def __init__(self, readings: list[StockReading], stale_skus: Mapping[str, datetime]) -> None:
+        super().__init__(readings)
+        self.stale_skus = stale_skus
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +283,44 @@ class NodeAvailability:
     held: int = 0  # promised by the gateway and not yet in the source's figure
     incoming: int = 0  # on order from vendors, or returned units not yet sellable
     via: Via = Via.READ
+    stale: bool = False  # from the last good copy: its source could not be asked
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUnavailable:
+    """A node whose figures could not be had: its source failed, and no copy was kept."""
+
+    location: Location
+    backend: str
+    reason: str
+    distance_km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFigures:
+    """One SKU's figures at every node whose source answered, and the sources that did not
+    (source -> (backend, what it met))."""
+
+    rows: Mapping[str, NodeAvailability]  # location id -> its row
+    failed: Mapping[SourceSystem, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """Where a SKU can be had, for a channel, sorted as the caller asked."""
+    """Where a SKU can be had, for a channel, sorted as the caller asked; a node whose
+    source failed keeps its place as a NodeUnavailable."""
 
     sku: str
     channel: Channel | None
-    rows: tuple[NodeAvailability, ...]
+    entries: tuple[NodeAvailability | NodeUnavailable, ...]
+
+    @property
+    def rows(self) -> tuple[NodeAvailability, ...]:
+        return tuple(e for e in self.entries if isinstance(e, NodeAvailability))
+
+    @property
+    def unavailable(self) -> tuple[NodeUnavailable, ...]:
+        return tuple(e for e in self.entries if isinstance(e, NodeUnavailable))
 
     @property
     def total_available(self) -> int:
@@ -306,3 +347,6 @@ class Product:
     kit: Kit | None
     field_sources: Mapping[str, SourceSystem]
     web_listing: WebListing | None = None
+    # Fields not known because a system they come from could not be asked, each with that
+    # backend and what it met (gateway.services.catalog.merge_product).
+    unavailable: Mapping[str, tuple[str, str]] = field(default_factory=dict)

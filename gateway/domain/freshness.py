@@ -1,9 +1,9 @@
 """How far one figure can be trusted (pure).
 
 LOW     an OVERSELL_RISK is open for the SKU (some channel shows more than can be
-        promised), or the figure is stale: the gateway learnt it longer ago than the
-        cache may keep it, or its source has not stated or moved it for longer than
-        the router accepts
+        promised), or the figure is stale: served from the last good copy because its
+        source could not be asked, learnt longer ago than the cache may keep it, or not
+        stated or moved by its source for longer than the router accepts
 HIGH    confirmed: read again because its source sent an event about it (or a poll found
         it changed), or read within the fresh window
 MEDIUM  otherwise: read within the cache's time to live
@@ -11,6 +11,7 @@ MEDIUM  otherwise: read within the cache's time to live
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,8 +33,9 @@ def confidence(
     rules: FreshnessRules,
     *,
     oversell_risk: bool = False,
+    stale: bool = False,
 ) -> Confidence:
-    if oversell_risk:
+    if oversell_risk or stale:
         return Confidence.LOW
     if rules.source_stale is not None and as_of is not None and now - as_of > rules.source_stale:
         return Confidence.LOW
@@ -46,3 +48,22 @@ def confidence(
     if via is not Via.READ or age <= rules.fresh:
         return Confidence.HIGH
     return Confidence.MEDIUM
+
+
+@dataclass(frozen=True, slots=True)
+class StaleSafety:
+    """What a stale figure keeps back so it under-promises: ``percent`` of what it would
+    offer, at least ``units`` (RESILIENCE__STALE_SAFETY_PERCENT / _UNITS)."""
+
+    percent: int = 20
+    units: int = 1
+
+
+DEFAULT_STALE_SAFETY = StaleSafety()
+
+
+def kept_back_when_stale(available: int, rule: StaleSafety) -> int:
+    """Units of ``available`` a stale figure does not offer; never more than there are."""
+    if available <= 0:
+        return 0
+    return min(available, max(rule.units, math.ceil(available * rule.percent / 100)))

@@ -25,3 +25,5 @@ class BackendHealth:
     latency_p99_ms: float | None  # over the recent calls, failures included
     recent_calls: int
     fast_failures: int  # calls the open breaker refused since the process started
+    calls: int  # calls made since the process started (first attempts)
+    retries: int  # retries made since then (at most the retry budget's share of calls)

@@ -25,14 +25,18 @@ from gateway.domain import (
     Kit,
     Location,
     NodeAvailability,
+    NodeFigures,
     NodeType,
+    NodeUnavailable,
     PosVariation,
     SourceSystem,
     StockReading,
+    StockReadings,
     StockStatus,
     StoreSum,
     Via,
 )
+from gateway.domain.freshness import DEFAULT_STALE_SAFETY, StaleSafety, kept_back_when_stale
 from gateway.domain.ledger import (
     NO_OVERLAY,
     Overlay,
@@ -42,7 +46,7 @@ from gateway.domain.ledger import (
     overlay,
 )
 from gateway.domain.reservations import LedgerEntry
-from gateway.errors import BadUserInput, NotFound
+from gateway.errors import BackendError, BadUserInput, NotFound
 from gateway.geo import distance_km
 from gateway.ports import ErpPort, LedgerSource, LocationsProvider, PosPort
 
@@ -91,13 +95,21 @@ def node_availability(
     low_threshold: int,
     gateway: Overlay = NO_OVERLAY,
     promise_cap: int | None = None,
+    stale_safety: StaleSafety = DEFAULT_STALE_SAFETY,
+    from_copy: datetime | None = None,
 ) -> NodeAvailability:
     """One node's figures. No reading means the source holds none there (a missing Bin).
-    Under a ``promise_cap`` the node keeps back what lies above it (``kept_back``)."""
+    Under a ``promise_cap`` the node keeps back what lies above it (``kept_back``); a stale
+    figure (``from_copy``: when its source's last good copy was kept) keeps back more
+    (``kept_back_when_stale``)."""
     on_hand = reading.on_hand if reading else 0
     reserved = reading.reserved if reading else 0
+    stale = from_copy is not None or (reading is not None and reading.stale)
     safety = kept_back(on_hand, reserved, location.safety_stock, promise_cap)
     atp = free_to_promise(on_hand, reserved, safety, gateway)
+    if stale:
+        extra = kept_back_when_stale(atp, stale_safety)
+        safety, atp = safety + extra, atp - extra
     incoming = (reading.incoming if reading else 0) + gateway.incoming
     backorder_date = reading.backorder_date if reading else None
     return NodeAvailability(
@@ -113,10 +125,11 @@ def node_availability(
         source=location.source,
         as_of=reading.as_of if reading else None,
         backorder_date=backorder_date,
-        fetched_at=reading.fetched_at if reading else None,
+        fetched_at=reading.fetched_at if reading else from_copy,
         held=gateway.held,
         incoming=incoming,
         via=reading.via if reading else Via.READ,
+        stale=stale,
     )
 
 
@@ -146,6 +159,7 @@ def kit_node_availability(
         as_of=min(times) if times else None,
         fetched_at=min(observed) if observed else None,
         via=ways.pop() if len(ways) == 1 else Via.READ,
+        stale=any(row.stale for row, _ in per_component),
     )
 
 
@@ -301,15 +315,20 @@ def select_locations(
 def availability_rows(
     sku: str,
     chosen: Sequence[tuple[Location, float | None]],
-    by_node: Mapping[str, NodeAvailability],
+    figures: NodeFigures,
     channel: Channel | None,
 ) -> Availability:
-    rows = tuple(
-        replace(by_node[loc.id], distance_km=None if d is None else round(d, 2))
-        for loc, d in chosen
-        if loc.id in by_node
-    )
-    return Availability(sku=sku, channel=channel, rows=rows)
+    """The chosen nodes in order: each one's row, or, where its source failed, the node
+    named as unavailable in its place."""
+    entries: list[NodeAvailability | NodeUnavailable] = []
+    for loc, d in chosen:
+        distance = None if d is None else round(d, 2)
+        if loc.id in figures.rows:
+            entries.append(replace(figures.rows[loc.id], distance_km=distance))
+        elif loc.source in figures.failed:
+            backend, reason = figures.failed[loc.source]
+            entries.append(NodeUnavailable(loc, backend, reason, distance))
+    return Availability(sku=sku, channel=channel, entries=tuple(entries))
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,8 +366,10 @@ class AvailabilityService:
         low_stock_threshold: int,
         ledger: LedgerSource | None = None,
         promise_cap: PromiseCap | None = None,
+        stale_safety: StaleSafety = DEFAULT_STALE_SAFETY,
     ) -> None:
         self._erp = erp
+        self._stale_safety = stale_safety
         self._pos = pos
         self._locations = locations
         self._low = low_stock_threshold
@@ -373,14 +394,53 @@ class AvailabilityService:
         return [] if self._ledger is None else await self._ledger.entries(skus)
 
     async def _readings(
-        self, skus: Sequence[str], store_refs: Sequence[str] | None
-    ) -> tuple[list[StockReading], Mapping[str, PosVariation]]:
-        erp_readings, pos_readings, variations = await asyncio.gather(
-            self._erp.stock(skus),
-            self._pos.stock(skus, store_refs),
-            self._pos.variations_by_sku(skus),
+        self,
+        skus: Sequence[str],
+        sources: Collection[SourceSystem],
+        store_refs: Sequence[str] | None,
+    ) -> tuple[
+        list[StockReading],
+        Mapping[str, PosVariation],
+        dict[SourceSystem, BackendError],
+        dict[tuple[SourceSystem, str], datetime],
+    ]:
+        """The readings of the ``sources`` asked about (a page of store stock does not ask
+        the ERP), the sources that failed, and the (source, SKU) pairs served from a last
+        good copy. Without the POS's low-stock thresholds the default threshold serves:
+        they shade a status, they hold no figure."""
+
+        async def erp() -> list[StockReading]:
+            return await self._erp.stock(skus) if SourceSystem.ERP in sources else []
+
+        async def pos() -> list[StockReading]:
+            return await self._pos.stock(skus, store_refs) if SourceSystem.POS in sources else []
+
+        async def thresholds() -> Mapping[str, PosVariation]:
+            if SourceSystem.POS not in sources:
+                return {}
+            try:
+                return await self._pos.variations_by_sku(skus)
+            except BackendError:
+                return {}
+
+        erp_read, pos_read, variations = await asyncio.gather(
+            erp(), pos(), thresholds(), return_exceptions=True
         )
-        return [*erp_readings, *pos_readings], variations
+        failed: dict[SourceSystem, BackendError] = {}
+        readings: list[StockReading] = []
+        from_copy: dict[tuple[SourceSystem, str], datetime] = {}
+        for source, read in ((SourceSystem.ERP, erp_read), (SourceSystem.POS, pos_read)):
+            if isinstance(read, BackendError):
+                failed[source] = read
+            elif isinstance(read, BaseException):
+                raise read
+            else:
+                readings.extend(read)
+                if isinstance(read, StockReadings):
+                    from_copy.update(((source, sku), at) for sku, at in read.stale_skus.items())
+        if isinstance(variations, BaseException):
+            raise variations
+        return readings, variations, failed, from_copy
 
     async def by_node(
         self,
@@ -390,10 +450,29 @@ class AvailabilityService:
         location_ids: Sequence[str] | None = None,
     ) -> dict[str, dict[str, NodeAvailability]]:
         """For each SKU, its figures at every node (location id -> row), or only at
-        ``location_ids``; kits expanded.
+        ``location_ids``; kits expanded. A source that fails fails the call (``figures``
+        answers without it).
 
         ``with_ledger=False`` gives the sources' figures alone, for a caller that applies
         the ledger itself under a lock (taking a hold)."""
+        rows, failed = await self._by_node(skus, with_ledger, location_ids)
+        if failed:
+            raise next(iter(failed.values()))
+        return rows
+
+    async def figures(self, skus: Sequence[str]) -> dict[str, NodeFigures]:
+        """``by_node`` for answers: the nodes of a source that failed (with no copy kept)
+        are named as failed rather than failing every node."""
+        rows, failed = await self._by_node(skus, True, None)
+        lost = {
+            source: (error.backend or source.value, error.message)
+            for source, error in failed.items()
+        }
+        return {sku: NodeFigures(rows[sku], lost) for sku in skus}
+
+    async def _by_node(
+        self, skus: Sequence[str], with_ledger: bool, location_ids: Sequence[str] | None
+    ) -> tuple[dict[str, dict[str, NodeAvailability]], dict[SourceSystem, BackendError]]:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
@@ -407,11 +486,12 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        (readings_list, thresholds), entries, caps = await asyncio.gather(
-            self._readings(stock_skus, store_refs),
+        (readings_list, thresholds, failed, from_copy), entries, caps = await asyncio.gather(
+            self._readings(stock_skus, {loc.source for loc in locations}, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
             self._caps(stock_skus),
         )
+        locations = [loc for loc in locations if loc.source not in failed]
         ledger = by_position(entries)
         readings: dict[tuple[SourceSystem, str, str], StockReading] = {
             (r.source, r.location_ref, r.sku): r for r in readings_list
@@ -432,6 +512,8 @@ class AvailabilityService:
                     low_threshold=threshold(sku, loc),
                     gateway=overlay(ledger.get((sku, loc.id), ()), observed_at(reading)),
                     promise_cap=caps.get(sku),
+                    stale_safety=self._stale_safety,
+                    from_copy=from_copy.get((loc.source, sku)),
                 )
                 for loc in locations
             }
@@ -452,7 +534,7 @@ class AvailabilityService:
                 )
                 for loc in locations
             }
-        return result
+        return result, failed
 
     async def _caps(self, stock_skus: Sequence[str]) -> dict[str, int]:
         if self._promise_cap is None:

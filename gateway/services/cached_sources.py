@@ -8,7 +8,7 @@ that any filter a caller applies is served from one entry.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from gateway.domain import (
     PosVariation,
     StockChanges,
     StockReading,
+    StockReadings,
     Via,
     WebListing,
     WebStockUpdate,
@@ -91,8 +92,10 @@ class CachedErp:
             started = self._clock.now()
             return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
-        by_sku = await self._cache.load_many("erp:stock", skus, load, self._ttls.stock)
-        return [r for readings in by_sku.values() for r in readings]
+        by_sku = await self._cache.load_many(
+            "erp:stock", skus, load, self._ttls.stock, stale=served_stale
+        )
+        return readings_of(by_sku)
 
     async def refresh(self, skus: Sequence[str], via: Via) -> None:
         """Read these SKUs' figures now and keep them (its source said they changed)."""
@@ -113,6 +116,34 @@ def stamped(
     """Mark when the gateway asked, and why. A write the gateway saw confirmed before that
     moment is in the reading, whatever the backend's own clock says (gateway.domain.ledger)."""
     return [replace(r, fetched_at=started, via=via) for r in readings]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptReadings:
+    """A SKU's readings served from their last good copy, kept at ``kept_at`` (never cached
+    as such)."""
+
+    readings: tuple[StockReading, ...]
+    kept_at: datetime
+
+
+def served_stale(readings: tuple[StockReading, ...], kept_at: datetime) -> KeptReadings:
+    return KeptReadings(tuple(replace(r, stale=True) for r in readings), kept_at)
+
+
+def readings_of(
+    by_sku: Mapping[str, tuple[StockReading, ...] | KeptReadings],
+    wanted_refs: set[str] | None = None,
+) -> StockReadings:
+    """The readings, at ``wanted_refs`` only when given, and which SKUs came from a copy."""
+    readings: list[StockReading] = []
+    stale: dict[str, datetime] = {}
+    for sku, value in by_sku.items():
+        if isinstance(value, KeptReadings):
+            stale[sku] = value.kept_at
+            value = value.readings
+        readings.extend(r for r in value if wanted_refs is None or r.location_ref in wanted_refs)
+    return StockReadings(readings, stale)
 
 
 class CachedStorefront:
@@ -160,14 +191,10 @@ class CachedPos:
             started = self._clock.now()
             return _group_by_sku(stamped(await self._inner.stock(missing), started), missing)
 
-        by_sku = await self._cache.load_many("pos:stock", skus, load, self._ttls.stock)
-        wanted = None if location_refs is None else set(location_refs)
-        return [
-            r
-            for readings in by_sku.values()
-            for r in readings
-            if wanted is None or r.location_ref in wanted
-        ]
+        by_sku = await self._cache.load_many(
+            "pos:stock", skus, load, self._ttls.stock, stale=served_stale
+        )
+        return readings_of(by_sku, None if location_refs is None else set(location_refs))
 
     async def refresh(self, skus: Sequence[str], via: Via) -> None:
         """Read these SKUs' counts now and keep them (its source said they changed)."""

@@ -20,7 +20,7 @@ from gateway.domain import (
     SourceSystem,
     WebListing,
 )
-from gateway.errors import BadUserInput, NotFound
+from gateway.errors import BackendError, BadUserInput, NotFound
 from gateway.ports import ErpPort, PosPort, StorefrontPort
 
 FieldPolicy = Mapping[str, Sequence[SourceSystem]]
@@ -62,20 +62,33 @@ def merge_product(
     variation: PosVariation | None,
     kit: Kit | None,
     policy: FieldPolicy,
+    failed: Mapping[SourceSystem, tuple[str, str]] | None = None,
 ) -> Product | None:
-    """The product as the policy says; None when no system knows the SKU."""
+    """The product as the policy says; None when no system knows the SKU.
+
+    ``failed``: sources that could not be asked (source -> (backend, what it met)). A field
+    whose policy reaches one of them before a source with a value is not known: it is left
+    empty and named in ``unavailable``, never filled from a source further down the policy
+    (a web price is not the ERP's list price because the storefront is down)."""
+    failed = failed or {}
     if item is None and listing is None and variation is None:
         return None
     values: dict[str, Any] = {}
     sources: dict[str, SourceSystem] = {}
+    unavailable: dict[str, tuple[str, str]] = {}
     for field_name, by_source in _candidates(item, listing, variation).items():
         values[field_name] = None
         for source in policy.get(field_name, ()):
+            if source in failed:
+                unavailable[field_name] = failed[source]
+                break
             value = by_source.get(source)
             if value:
                 values[field_name] = value
                 sources[field_name] = source
                 break
+    if SourceSystem.ERP in failed:
+        unavailable["kit"] = failed[SourceSystem.ERP]
     return Product(
         sku=sku,
         name=values["name"] or sku,
@@ -93,6 +106,7 @@ def merge_product(
         kit=kit,
         field_sources=sources,
         web_listing=listing,
+        unavailable=unavailable,
     )
 
 
@@ -131,12 +145,74 @@ class CatalogService:
         self._policy = policy
 
     async def products(self, skus: Sequence[str]) -> dict[str, Product]:
+        """The products the systems know, all of them asked: a failing one fails the call
+        (placing an order must not price from a partial answer)."""
+        items, listings, variations, kits, failed = await self._read(skus)
+        if failed:
+            raise next(iter(failed.values()))
+        return self._merged(skus, items, listings, variations, kits, {})
+
+    async def products_as_known(self, skus: Sequence[str]) -> dict[str, Product | BackendError]:
+        """``products`` for answers: with a system down, each product carries the fields
+        the others know (the rest named in ``unavailable``); a SKU that no system still up
+        knows is the failure, not "no such product"."""
+        items, listings, variations, kits, failures = await self._read(skus)
+        failed = {
+            source: (error.backend or source.value, error.message)
+            for source, error in failures.items()
+        }
+        answers: dict[str, Product | BackendError] = dict(
+            self._merged(skus, items, listings, variations, kits, failed)
+        )
+        if failures:
+            first = next(iter(failures.values()))
+            for sku in skus:
+                answers.setdefault(sku, first)
+        return answers
+
+    async def _read(
+        self, skus: Sequence[str]
+    ) -> tuple[
+        Mapping[str, ItemMaster],
+        Mapping[str, WebListing],
+        Mapping[str, PosVariation],
+        Mapping[str, Kit],
+        dict[SourceSystem, BackendError],
+    ]:
         items, listings, variations, kits = await asyncio.gather(
             self._erp.items_by_sku(skus),
             self._storefront.listings_by_sku(skus),
             self._pos.variations_by_sku(skus),
             self._erp.kits(skus),
+            return_exceptions=True,
         )
+        failed: dict[SourceSystem, BackendError] = {}
+
+        def known(source: SourceSystem, read: Any) -> Mapping[str, Any]:
+            if isinstance(read, BackendError):
+                failed.setdefault(source, read)
+                return {}
+            if isinstance(read, BaseException):
+                raise read
+            return read
+
+        return (
+            known(SourceSystem.ERP, items),
+            known(SourceSystem.STOREFRONT, listings),
+            known(SourceSystem.POS, variations),
+            known(SourceSystem.ERP, kits),
+            failed,
+        )
+
+    def _merged(
+        self,
+        skus: Sequence[str],
+        items: Mapping[str, ItemMaster],
+        listings: Mapping[str, WebListing],
+        variations: Mapping[str, PosVariation],
+        kits: Mapping[str, Kit],
+        failed: Mapping[SourceSystem, tuple[str, str]],
+    ) -> dict[str, Product]:
         found: dict[str, Product] = {}
         for sku in skus:
             product = merge_product(
@@ -146,6 +222,7 @@ class CatalogService:
                 variations.get(sku),
                 kits.get(sku),
                 self._policy,
+                failed,
             )
             if product is not None:
                 found[sku] = product

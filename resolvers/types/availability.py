@@ -7,6 +7,7 @@ import strawberry
 
 from gateway import domain
 from gateway.domain.freshness import FreshnessRules, confidence
+from gateway.errors import BackendUnavailable
 from resolvers.types.common import Channel, SourceSystem, StockStatus
 from resolvers.types.location import Location
 
@@ -53,14 +54,20 @@ class LocationAvailability:
         description="When the gateway learnt it (read it from its source)."
     )
     via: Via = strawberry.field(description="How the gateway learnt it.")
+    stale: bool = strawberry.field(
+        description="Served from the last good copy because its source could not be asked "
+        "(down, failing or too slow): asOf and observedAt say how old it is, confidence is "
+        "LOW, and availableToPromise keeps back RESILIENCE__STALE_SAFETY_PERCENT more "
+        "(at least RESILIENCE__STALE_SAFETY_UNITS), counted in safetyStock."
+    )
     distance_km: float | None
     sku: strawberry.Private[str]
 
     @strawberry.field(
         description="HIGH: confirmed by an event or a poll, or read within the fresh window "
-        "(FRESH_SECONDS); MEDIUM: read within the cache's time to live; LOW: stale (kept past "
-        "it, or not stated by its source for longer than the router accepts), or an "
-        "OVERSELL_RISK is open for the SKU."
+        "(FRESH_SECONDS); MEDIUM: read within the cache's time to live; LOW: stale (served "
+        "from the last good copy, kept past the time to live, or not stated by its source "
+        "for longer than the router accepts), or an OVERSELL_RISK is open for the SKU."
     )
     async def confidence(self, info: strawberry.Info[GatewayContext, None]) -> Confidence:
         services = info.context.services
@@ -82,6 +89,7 @@ class LocationAvailability:
             services.truth.now(),
             rules,
             oversell_risk=risk is not None,
+            stale=self.stale,
         )
 
     @classmethod
@@ -101,6 +109,7 @@ class LocationAvailability:
             as_of=row.as_of,
             observed_at=row.fetched_at,
             via=row.via,
+            stale=row.stale,
             distance_km=row.distance_km,
         )
 
@@ -109,8 +118,32 @@ class LocationAvailability:
 class ProductAvailability:
     sku: str
     channel: Channel | None
-    total_available: int
-    locations: list[LocationAvailability]
+    availability: strawberry.Private[domain.Availability]
+
+    @strawberry.field(
+        description="The sum of availableToPromise over the locations; null, with a "
+        "BACKEND_UNAVAILABLE error naming the backend, while one of them cannot be had."
+    )
+    def total_available(self) -> int | None:
+        missing = self.availability.unavailable
+        if missing:
+            raise _unavailable(missing[0], "the total is not known")
+        return self.availability.total_available
+
+    @strawberry.field(
+        description="One entry per location, in the order asked. A location whose backend "
+        "failed, with no copy of its figures kept, is null with a BACKEND_UNAVAILABLE error "
+        "naming the backend; the others are answered."
+    )
+    def locations(self) -> list[LocationAvailability | None]:
+        # An exception in a list is raised by graphql-core at that item: null there, an
+        # error with its path, and the rest of the list answered.
+        return [
+            LocationAvailability.from_domain(entry)
+            if isinstance(entry, domain.NodeAvailability)
+            else _unavailable(entry, f"no figures for {entry.location.id}")  # type: ignore[misc]
+            for entry in self.availability.entries
+        ]
 
     @strawberry.field(
         description="LOW while an OVERSELL_RISK is open for this SKU: some channel shows more "
@@ -128,9 +161,10 @@ class ProductAvailability:
 
     @classmethod
     def from_domain(cls, availability: domain.Availability) -> ProductAvailability:
-        return cls(
-            sku=availability.sku,
-            channel=availability.channel,
-            total_available=availability.total_available,
-            locations=[LocationAvailability.from_domain(r) for r in availability.rows],
-        )
+        return cls(sku=availability.sku, channel=availability.channel, availability=availability)
+
+
+def _unavailable(node: domain.NodeUnavailable, what: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"{what}: {node.reason}", backend=node.backend, location_id=node.location.id
+    )

@@ -35,6 +35,11 @@ class BackendHealth:
     fast_failures: int = strawberry.field(
         description="Calls the open breaker failed at once, since the process started."
     )
+    calls: int = strawberry.field(description="Calls made since the process started.")
+    retries: int = strawberry.field(
+        description="Retries made since the process started: at most "
+        "RESILIENCE__RETRY_BUDGET_RATIO of the calls (plus a floor) in any window."
+    )
 
     @classmethod
     def from_domain(cls, health: domain.BackendHealth) -> BackendHealth:
@@ -48,4 +53,6 @@ class BackendHealth:
             latency_p99=health.latency_p99_ms,
             recent_calls=health.recent_calls,
             fast_failures=health.fast_failures,
+            calls=health.calls,
+            retries=health.retries,
         )

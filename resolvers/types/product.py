@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
 
 from gateway import domain
+from gateway.errors import BackendUnavailable
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Channel, Money, NearInput, PageInfo, SourceSystem
+
+T = TypeVar("T")
 
 
 @strawberry.type
@@ -46,66 +51,134 @@ class WebListing:
         )
 
 
-@strawberry.type(description="One product, unified across ERP, storefront and POS.")
+def _known(product: domain.Product, field_name: str, value: T) -> T:
+    """The field's value, or its BACKEND_UNAVAILABLE when a system it comes from was down."""
+    missing = product.unavailable.get(field_name)
+    if missing is not None:
+        backend, reason = missing
+        raise BackendUnavailable(f"{field_name} is not known now: {reason}", backend=backend)
+    return value
+
+
+@strawberry.type(
+    description="One product, unified across ERP, storefront and POS. With a system down, "
+    "each field it supplies is null with a BACKEND_UNAVAILABLE error naming it; the others "
+    "are answered."
+)
 class Product:
     sku: str
-    name: str
-    category: str | None
-    barcodes: list[str]
-    description: str | None
-    tax_category: str | None
-    variant_of: str | None
-    cost: Money | None
-    list_price: Money | None
-    web_price: Money | None
-    store_price: Money | None
-    web_status: str | None
-    permalink: str | None
-    is_kit: bool
-    kit_components: list[KitComponent]
-    field_sources: list[FieldSource]
-    web_listing: WebListing | None
+    domain_product: strawberry.Private[domain.Product]
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return _known(self.domain_product, "name", self.domain_product.name)
+
+    @strawberry.field
+    def category(self) -> str | None:
+        return _known(self.domain_product, "category", self.domain_product.category)
+
+    @strawberry.field
+    def barcodes(self) -> list[str] | None:
+        return _known(self.domain_product, "barcodes", list(self.domain_product.barcodes))
+
+    @strawberry.field
+    def description(self) -> str | None:
+        return _known(self.domain_product, "description", self.domain_product.description)
+
+    @strawberry.field
+    def tax_category(self) -> str | None:
+        return _known(self.domain_product, "tax_category", self.domain_product.tax_category)
+
+    @strawberry.field
+    def variant_of(self) -> str | None:
+        return self.domain_product.variant_of
+
+    @strawberry.field
+    def cost(self) -> Money | None:
+        return _known(self.domain_product, "cost", Money.from_domain(self.domain_product.cost))
+
+    @strawberry.field
+    def list_price(self) -> Money | None:
+        price = Money.from_domain(self.domain_product.list_price)
+        return _known(self.domain_product, "list_price", price)
+
+    @strawberry.field
+    def web_price(self) -> Money | None:
+        price = Money.from_domain(self.domain_product.web_price)
+        return _known(self.domain_product, "web_price", price)
+
+    @strawberry.field
+    def store_price(self) -> Money | None:
+        price = Money.from_domain(self.domain_product.store_price)
+        return _known(self.domain_product, "store_price", price)
+
+    @strawberry.field
+    def web_status(self) -> str | None:
+        return _known(self.domain_product, "web_status", self.domain_product.web_status)
+
+    @strawberry.field
+    def permalink(self) -> str | None:
+        return _known(self.domain_product, "permalink", self.domain_product.permalink)
+
+    @strawberry.field
+    def is_kit(self) -> bool | None:
+        return _known(self.domain_product, "kit", self.domain_product.kit is not None)
+
+    @strawberry.field
+    def kit_components(self) -> list[KitComponent] | None:
+        kit = self.domain_product.kit
+        components = [
+            KitComponent(sku=c.sku, quantity=c.quantity) for c in (kit.components if kit else ())
+        ]
+        return _known(self.domain_product, "kit", components)
+
+    @strawberry.field
+    def field_sources(self) -> list[FieldSource]:
+        chosen = self.domain_product.field_sources
+        return [FieldSource(field=f, source=s) for f, s in chosen.items()]
+
+    @strawberry.field
+    def web_listing(self) -> WebListing | None:
+        return WebListing.from_domain(self.domain_product.web_listing)
 
     @classmethod
     def from_domain(cls, p: domain.Product) -> Product:
-        return cls(
-            sku=p.sku,
-            name=p.name,
-            category=p.category,
-            barcodes=list(p.barcodes),
-            description=p.description,
-            tax_category=p.tax_category,
-            variant_of=p.variant_of,
-            cost=Money.from_domain(p.cost),
-            list_price=Money.from_domain(p.list_price),
-            web_price=Money.from_domain(p.web_price),
-            store_price=Money.from_domain(p.store_price),
-            web_status=p.web_status,
-            permalink=p.permalink,
-            is_kit=p.kit is not None,
-            kit_components=[
-                KitComponent(sku=c.sku, quantity=c.quantity)
-                for c in (p.kit.components if p.kit else ())
-            ],
-            field_sources=[FieldSource(field=f, source=s) for f, s in p.field_sources.items()],
-            web_listing=WebListing.from_domain(p.web_listing),
-        )
+        return cls(sku=p.sku, domain_product=p)
 
-    @strawberry.field(description="Per-location stock; nearest first when `near` is given.")
+    @strawberry.field(
+        description="Per-location stock; nearest first when `near` is given. Null, with the "
+        "error, when it cannot be answered at all (a backend it needs is down with no copy "
+        "kept); one location it cannot be had for is that location's error alone."
+    )
     async def availability(
         self,
         info: strawberry.Info[GatewayContext, None],
         near: NearInput | None = None,
         location_ids: list[strawberry.ID] | None = None,
         channel: Channel | None = None,
-    ) -> ProductAvailability:
+    ) -> ProductAvailability | None:
         return await product_availability(info.context, self.sku, near, location_ids, channel)
 
 
 @strawberry.type
 class ProductEdge:
     cursor: str
-    node: Product
+    found: strawberry.Private[Product | BaseException]
+
+    @strawberry.field(
+        description="Null, with a BACKEND_UNAVAILABLE error, for a product no system still "
+        "up knows; the other edges are answered."
+    )
+    def node(self) -> Product | None:
+        if isinstance(self.found, BaseException):
+            raise self.found
+        return self.found
+
+    @classmethod
+    def of(cls, cursor: str, found: domain.Product | BaseException) -> ProductEdge:
+        if isinstance(found, domain.Product):
+            return cls(cursor=cursor, found=Product.from_domain(found))
+        return cls(cursor=cursor, found=found)
 
 
 @strawberry.type

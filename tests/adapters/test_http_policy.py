@@ -91,8 +91,11 @@ async def test_given_a_hanging_backend_then_the_call_ends_by_the_requests_deadli
     started = time.monotonic()
     with deadline_in(0.3), pytest.raises(BackendUnavailable) as caught:
         await send(BackendPolicy("test"), hang, parse, max_retries=2)
-    assert time.monotonic() - started < 0.45
-    assert caught.value.message == "test did not answer within the request's deadline"
+    # Half of what was left: the rest is for what the request does next.
+    assert 0.14 < time.monotonic() - started < 0.25
+    assert caught.value.message == (
+        "test did not answer within its share of the request's deadline"
+    )
     assert caught.value.backend == "test"
 
 

@@ -144,6 +144,10 @@ async def test_the_demo_answers_its_example_query_then_places_picks_up_and_retur
     # The customer heard of the pickup and the refund, through the demo's mail sink.
     told = printed.split("What customers were told")[1]
     assert "is ready for pickup at Berlin Store" in told and "Your refund for order" in told
+    # Square hanging: the page still answered, its store figures flagged, then fresh again.
+    broken = printed.split("A backend that stops answering")[1]
+    assert "store figures stale + LOW, warehouses fresh" in broken
+    assert "backendHealth square    -> OPEN" in broken and "every figure fresh" in broken
 
 
 async def test_the_gateway_on_redis_answers_like_the_in_process_cache(dataset, tmp_path):

@@ -4,8 +4,10 @@ import uuid
 
 import pytest
 
-from gateway.cache import Cache, build_backend
+from gateway.cache import Cache, build_backend, build_kept_copies
 from gateway.domain import GeoPoint, ItemMaster
+from gateway.errors import BackendUnavailable
+from gateway.kept_copies import MemoryCopies
 from tests.fakes import eur
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -13,10 +15,13 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 @pytest.fixture(params=["memory", "redis"])
 async def cache(request):
-    if request.param == "memory":
-        c = Cache(build_backend(None, namespace=f"t{uuid.uuid4().hex}"))
-    else:
-        c = Cache(build_backend(REDIS_URL, namespace=f"t{uuid.uuid4().hex}"))
+    url = None if request.param == "memory" else REDIS_URL
+    c = Cache(
+        build_backend(url, namespace=f"t{uuid.uuid4().hex}"),
+        build_kept_copies(
+            url, keep_seconds=60, max_entries=100, namespace=f"kept{uuid.uuid4().hex}"
+        ),
+    )
     yield c
     await c.backend.clear()
     await c.close()
@@ -102,3 +107,58 @@ async def test_redis_cache_is_shared_between_two_gateway_processes():
         await first.backend.clear()
         await first.close()
         await second.close()
+
+
+# --- the last good copy, served when the backend fails --------------------------------------------
+
+
+async def failing(keys):
+    raise BackendUnavailable("square refused the connection", backend="square")
+
+
+async def expire(cache, *keys):
+    """As if the fresh entries' time to live had run out (clear() would flush Redis whole)."""
+    for key in keys:
+        await cache.backend.delete(key)
+
+
+def marked(value, kept_at):
+    assert kept_at.tzinfo is not None
+    return ("stale", value)
+
+
+async def test_given_a_backend_failing_after_its_entry_expired_then_its_last_copy_served_marked(
+    cache,
+):
+    await cache.load_many("ns", ["A", "B"], CountingLoader({"A": 1}), ttl=60)
+    await expire(cache, "ns:A", "ns:B")
+    served = await cache.load_many("ns", ["A", "B"], failing, ttl=60, stale=marked)
+    # A is its kept copy, marked; B was known absent, and still is.
+    assert served == {"A": ("stale", 1)}
+
+
+async def test_given_a_backend_failing_and_no_copy_of_one_key_then_the_failure_goes_through(cache):
+    await cache.load_many("ns", ["A"], CountingLoader({"A": 1}), ttl=60)
+    await expire(cache, "ns:A")
+    with pytest.raises(BackendUnavailable, match="square refused"):
+        await cache.load_many("ns", ["A", "Z"], failing, ttl=60, stale=marked)
+
+
+async def test_an_invalidated_entry_keeps_its_last_copy(cache):
+    await cache.load_many("ns", ["A"], CountingLoader({"A": 1}), ttl=60)
+    await cache.invalidate("ns", ["A"])
+    assert await cache.load_many("ns", ["A"], failing, ttl=60, stale=marked) == {"A": ("stale", 1)}
+
+
+async def test_primed_values_are_kept_as_copies_too(cache):
+    await cache.prime("ns", {"A": 7}, ttl=60)
+    await expire(cache, "ns:A")
+    assert await cache.load_many("ns", ["A"], failing, ttl=60) == {"A": 7}
+
+
+async def test_copies_in_memory_are_bounded_least_recently_kept_first_out():
+    copies = MemoryCopies(2)
+    await copies.keep({"a": 1})
+    await copies.keep({"b": 2})
+    await copies.keep({"c": 3})
+    assert await copies.recall(["a", "b", "c"]) == {"b": 2, "c": 3}

@@ -8,7 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.domain import Confidence, Via
-from gateway.domain.freshness import FreshnessRules, confidence
+from gateway.domain.freshness import (
+    FreshnessRules,
+    StaleSafety,
+    confidence,
+    kept_back_when_stale,
+)
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 RULES = FreshnessRules(
@@ -51,3 +56,25 @@ def test_property_confirming_a_figure_never_lowers_its_confidence(via, age, sour
     # and an older read is never trusted more than a newer one.
     older = confidence(via, NOW - age - timedelta(seconds=1), NOW - source_age, NOW, RULES)
     assert rank[older] <= rank[confirmed]
+
+
+# --- a stale figure under-promises ------------------------------------------------------------
+
+
+@given(
+    available=st.integers(-5, 10_000),
+    percent=st.integers(0, 100),
+    units=st.integers(0, 50),
+)
+def test_a_stale_figure_keeps_back_its_share_at_least_its_units_never_more_than_there_is(
+    available, percent, units
+):
+    kept = kept_back_when_stale(available, StaleSafety(percent, units))
+    assert 0 <= kept <= max(available, 0)
+    if available > 0:
+        assert kept >= min(units, available)
+        assert available - kept <= available * (100 - percent) / 100
+
+
+def test_a_stale_figure_is_low_confidence_however_fresh_its_reading():
+    assert confidence(Via.WEBHOOK, NOW, NOW, NOW, RULES, stale=True) is Confidence.LOW
