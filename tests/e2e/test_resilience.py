@@ -17,7 +17,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import BERLIN_STORE, SHOE, SOCKS, Stack, gateway, ok, order_input
+from gateway.config import NodeTermsSettings, RoutingSettings
+from tests.e2e.support import (
+    BERLIN,
+    BERLIN_STORE,
+    SHOE,
+    SOCKS,
+    Stack,
+    gateway,
+    ok,
+    order_input,
+)
 
 DEADLINE = 1.0
 # Generous: the machine is shared; the bound under test is the deadline, not speed.
@@ -282,21 +292,66 @@ RESERVE = """mutation ($input: ReserveInput!, $key: String!) {
 async def test_given_square_down_then_a_hold_at_a_store_is_taken_from_the_kept_figures(
     stack: Stack,
 ):
-    before, _ = await page(stack, SHOE)
+    await page(stack, SHOE)  # the last good copy
     await expire_cache(stack)
     break_(stack, "square", PLANS["refused"])
+    body, _ = await page(stack, SHOE)
+    (berlin,) = [r for r in locations(body) if r and r["location"]["id"] == BERLIN_STORE]
+    assert berlin["stale"] and berlin["availableToPromise"] > 0
+    hold = {"locationId": BERLIN_STORE, "channel": "PICKUP"}
+
+    # What the stale figure promises, and not a unit more: the safety share is kept back.
+    over = await stack.gql(
+        RESERVE,
+        input={"lines": [{"sku": SHOE, "quantity": berlin["availableToPromise"] + 1}], **hold},
+        key="hold-too-many-while-square-down",
+    )
+    assert over["errors"][0]["extensions"]["code"] == "INSUFFICIENT_STOCK"
     held = await ok(
         stack.gql,
         RESERVE,
-        input={
-            "lines": [{"sku": SHOE, "quantity": 1}],
-            "locationId": BERLIN_STORE,
-            "channel": "PICKUP",
-        },
+        input={"lines": [{"sku": SHOE, "quantity": berlin["availableToPromise"]}], **hold},
         key="hold-while-square-down",
     )
     assert held["reserve"]["status"] == "ACTIVE"
-    del before
+
+
+PLAN = """query ($input: FulfillmentPlanInput!) { fulfillmentPlan(input: $input) {
+  complete shipments { locationId }
+  explanation { candidates(first: 100) { locationId verdict rejection detail } } } }"""
+
+
+async def test_given_square_down_then_the_router_rejects_stores_whose_kept_figures_are_too_old(
+    dataset, tmp_path
+):
+    stale_after = 2
+    # Warehouses made dear, so stores ship while their figures are fresh.
+    routing = RoutingSettings(
+        warehouse=NodeTermsSettings(daily_capacity=5000, cutoff="23:59", handling_per_order=10**7),
+        stale_after_seconds=stale_after,
+    )
+    order = {"lines": [{"sku": SHOE, "quantity": 1}], "destination": BERLIN}
+    async with gateway(dataset, tmp_path, routing=routing, **FAST) as stack:
+        fresh = (await ok(stack.gql, PLAN, input=order))["fulfillmentPlan"]
+        assert fresh["complete"]
+        assert all(s["locationId"].startswith("ST-") for s in fresh["shipments"])
+
+        await expire_cache(stack)
+        break_(stack, "square", PLANS["refused"])
+        await asyncio.sleep(stale_after + 0.5)  # the stores' kept figures age past the limit
+        try:
+            kept = (await ok(stack.gql, PLAN, input=order))["fulfillmentPlan"]
+        finally:
+            heal(stack, "square")
+
+    verdicts = {c["locationId"]: c for c in kept["explanation"]["candidates"]}
+    for shipped in fresh["shipments"]:
+        refused = verdicts[shipped["locationId"]]
+        assert (refused["verdict"], refused["rejection"]) == ("REJECTED", "STALE_STOCK")
+        assert f"(limit {stale_after} s)" in refused["detail"]
+    # A warehouse, its figures read fresh from ERPNext, takes the order instead.
+    assert kept["complete"]
+    assert all(s["locationId"].startswith("WH-") for s in kept["shipments"])
 
 
 PLACE_PICKUP = """mutation ($input: PlaceOrderInput!, $key: String!) {
