@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,26 @@ def process(
             proc.kill()
 
 
+def bench_identity(workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Credentials for a benchmark's gateway: the environment that makes a gateway process
+    accept staff JWTs from a throwaway identity provider (its JWKS written into
+    ``workdir``), and the request headers of a caller holding every role and ``pii:read``.
+    Send the headers on every request to ``/graphql``; a subscriber puts them in
+    ``connection_init``'s payload."""
+    from gateway.domain.principal import Role
+    from sandbox.demo_identity import IdentityProvider
+
+    provider = IdentityProvider(workdir)
+    settings = provider.settings()
+    env = {
+        "AUTH__JWT_ISSUER": settings.jwt_issuer or "",
+        "AUTH__JWT_AUDIENCE": settings.jwt_audience or "",
+        "AUTH__JWT_JWKS_FILE": settings.jwt_jwks_file or "",
+    }
+    token = provider.token("bench", [role.value for role in Role], "pii:read", hours=24)
+    return env, {"Authorization": f"Bearer {token}"}
+
+
 def uvicorn_args(app: str, port: int, *, factory: bool = False) -> list[str]:
     args = ["-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", "--no-access-log"]
     return [*args, "--factory"] if factory else args
@@ -97,9 +117,11 @@ async def drive(
     concurrency: int,
     seconds: float,
     warmup: float = 1.0,
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """Closed-loop load: ``concurrency`` clients, each sending its next request on reply."""
-    headers = {"content-type": "application/json"}
+    """Closed-loop load: ``concurrency`` clients, each sending its next request on reply;
+    ``headers`` go on every request besides the content type (a gateway's credentials)."""
+    sent = {"content-type": "application/json", **(headers or {})}
     latencies: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -108,7 +130,7 @@ async def drive(
         async def one() -> None:
             nonlocal errors
             start = time.perf_counter()
-            async with session.request(method, url, data=body, headers=headers) as response:
+            async with session.request(method, url, data=body, headers=sent) as response:
                 payload = await response.read()
                 if response.status != 200 or b'"errors"' in payload:
                     errors += 1

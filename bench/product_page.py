@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import (
     ROOT,
     LoadResult,
+    bench_identity,
     drive,
     free_port,
     median,
@@ -33,6 +34,9 @@ from bench.harness import (
     uvicorn_args,
 )
 from sandbox.sample_data import generate
+
+# (environment for the gateway process, headers for every request to its /graphql)
+Auth = tuple[dict[str, str], dict[str, str]]
 
 PRODUCT_PAGE = """query ProductPage($sku: String!) {
   product(sku: $sku) {
@@ -92,20 +96,31 @@ async def post(session, url: str, query: str, **variables) -> tuple[float, dict]
     return (time.perf_counter() - start) * 1000, body
 
 
-async def serve_gateway_and_drive(args, sim_ports, nodes_file, body, **extra_env) -> LoadResult:
+async def serve_gateway_and_drive(
+    args, sim_ports, nodes_file, body, auth: Auth, **extra_env
+) -> LoadResult:
+    auth_env, auth_headers = auth
     gw_port = free_port()
     long = {k: 3600 for k in ("item", "web_listing", "pos_catalog", "stock", "locations", "kits")}
-    env = {**gateway_env(sim_ports, nodes_file, **long), **extra_env}
+    env = {**gateway_env(sim_ports, nodes_file, **long), **auth_env, **extra_env}
     with process(
         uvicorn_args("gateway.app:create_app", gw_port, factory=True), env=env, ports=[gw_port]
     ):
         url = f"http://127.0.0.1:{gw_port}/graphql"
-        return await drive("POST", url, body, concurrency=args.concurrency, seconds=args.seconds)
+        return await drive(
+            "POST",
+            url,
+            body,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            headers=auth_headers,
+        )
 
 
-async def throughput(args, nodes_file: Path, workdir: Path) -> None:
+async def throughput(args, nodes_file: Path, workdir: Path, auth: Auth) -> None:
     import aiohttp
 
+    auth_env, auth_headers = auth
     sim_ports = [free_port() for _ in range(3)]
     bare_port = free_port()
     body = json.dumps({"query": PRODUCT_PAGE, "variables": {"sku": "SHOE-TRAIL-42"}}).encode()
@@ -114,10 +129,10 @@ async def throughput(args, nodes_file: Path, workdir: Path) -> None:
         gw_port = free_port()
         with process(
             uvicorn_args("gateway.app:create_app", gw_port, factory=True),
-            env=gateway_env(sim_ports, nodes_file),
+            env={**gateway_env(sim_ports, nodes_file), **auth_env},
             ports=[gw_port],
         ):
-            async with aiohttp.ClientSession() as session:
+            async with aiohttp.ClientSession(headers=auth_headers) as session:
                 _, answer = await post(
                     session,
                     f"http://127.0.0.1:{gw_port}/graphql",
@@ -128,9 +143,9 @@ async def throughput(args, nodes_file: Path, workdir: Path) -> None:
         rows = answer["data"]["product"]["availability"]["locations"]
         payload_file = workdir / "payload.json"
         payload_file.write_text(json.dumps(answer))
-        micro = await serve_gateway_and_drive(args, sim_ports, nodes_file, body)
+        micro = await serve_gateway_and_drive(args, sim_ports, nodes_file, body, auth)
         executed = await serve_gateway_and_drive(
-            args, sim_ports, nodes_file, body, RESPONSE_CACHE_SECONDS="0"
+            args, sim_ports, nodes_file, body, auth, RESPONSE_CACHE_SECONDS="0"
         )
     with process(
         uvicorn_args("bench.bare_app:app", bare_port),
@@ -143,6 +158,7 @@ async def throughput(args, nodes_file: Path, workdir: Path) -> None:
             body,
             concurrency=args.concurrency,
             seconds=args.seconds,
+            headers=auth_headers,  # the very requests the gateway was sent
         )
     print(
         f"\n1. Cached product page (SHOE-TRAIL-42, {len(rows)} pickup stores within 50 km), "
@@ -163,7 +179,7 @@ async def throughput(args, nodes_file: Path, workdir: Path) -> None:
     )
 
 
-async def fan_out(args, nodes_file: Path, dataset) -> None:
+async def fan_out(args, nodes_file: Path, dataset, auth: Auth) -> None:
     import aiohttp
 
     from adapters.erpnext import ErpNextAdapter, build_erpnext_client
@@ -171,6 +187,7 @@ async def fan_out(args, nodes_file: Path, dataset) -> None:
     from adapters.woocommerce import WooCommerceAdapter, build_woocommerce_client
     from gateway.config import Settings
 
+    auth_env, auth_headers = auth
     sim_ports = [free_port() for _ in range(3)]
     gw_port = free_port()
     rng = random.Random(7)
@@ -189,7 +206,7 @@ async def fan_out(args, nodes_file: Path, dataset) -> None:
         simulators(args, sim_ports, 20),
         process(
             uvicorn_args("gateway.app:create_app", gw_port, factory=True),
-            env=gateway_env(sim_ports, nodes_file, **ttls),
+            env={**gateway_env(sim_ports, nodes_file, **ttls), **auth_env},
             ports=[gw_port],
         ),
     ):
@@ -226,7 +243,7 @@ async def fan_out(args, nodes_file: Path, dataset) -> None:
         for client in (erp_client, woo_client, sq_client):
             await client.aclose()
 
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=auth_headers) as session:
             await post(session, url, FAN_OUT, sku="SOCK-MER-CREW-M")  # opens the gateway's pools
             cold = []
             for sku in cold_skus:
@@ -274,14 +291,15 @@ async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     nodes_file = workdir / "nodes.json"
     nodes_file.write_text(json.dumps(dataset.nodes_config()))
+    auth = bench_identity(workdir)  # the gateway's env, and every request's credentials
     print(
         f"Sample retailer: {len(dataset.sellable_skus)} SKUs, {len(dataset.stores)} stores, "
         f"{len(dataset.leaf_warehouses)} warehouses (python {sys.version.split()[0]}, root {ROOT})"
     )
     if args.only in (None, "throughput"):
-        await throughput(args, nodes_file, workdir)
+        await throughput(args, nodes_file, workdir, auth)
     if args.only in (None, "fan-out"):
-        await fan_out(args, nodes_file, dataset)
+        await fan_out(args, nodes_file, dataset, auth)
 
 
 if __name__ == "__main__":

@@ -146,7 +146,10 @@ async def event_latency(args: argparse.Namespace, transport: str) -> list[Latenc
         try:
             variation = await till.variation(SKU)
             subscriber = await subscribe(
-                f"ws://127.0.0.1:{port_b}/graphql", WATCH, {"skus": [SKU], "at": [STORE]}
+                f"ws://127.0.0.1:{port_b}/graphql",
+                WATCH,
+                {"skus": [SKU], "at": [STORE]},
+                headers=stack.auth_headers,
             )
             await asyncio.sleep(1.0)  # subscribed before anything moves
             # Stock for every sale to come; its arrival at B also proves the path works.
@@ -461,10 +464,12 @@ async def fanout(args: argparse.Namespace) -> FanoutRun:
         url = f"http://127.0.0.1:{port}/graphql"
         ws_url = f"ws://127.0.0.1:{port}/graphql"
         gateway = await stack.gateway("gateway", port, RUN_WORKERS="true")
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, headers=stack.auth_headers) as http:
             sku, atp = await _pick_position(http, url, stack)
             # Warm the paths once: a subscriber opened and closed.
-            warm = await subscribe(ws_url, WATCH, {"skus": [sku], "at": [STORE]})
+            warm = await subscribe(
+                ws_url, WATCH, {"skus": [sku], "at": [STORE]}, headers=stack.auth_headers
+            )
             await asyncio.sleep(0.5)
             await warm.close()
             await wait_quiet(gateway.pid)
@@ -488,7 +493,12 @@ async def fanout(args: argparse.Namespace) -> FanoutRun:
             async def one() -> Subscriber:
                 async with gate:
                     return await subscribe(
-                        ws_url, WATCH, {"skus": [sku], "at": [STORE]}, on_message=heard, timeout=60
+                        ws_url,
+                        WATCH,
+                        {"skus": [sku], "at": [STORE]},
+                        on_message=heard,
+                        timeout=60,
+                        headers=stack.auth_headers,
                     )
 
             began = time.perf_counter()

@@ -32,6 +32,7 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
+from bench.harness import bench_identity
 from gateway.config import Settings
 from sandbox.demo_webhooks import WebhookSecrets, register_gateway_webhooks
 from sandbox.retailer import Dataset
@@ -141,6 +142,9 @@ class Stack:
     ``database``: "postgresql" (a fresh database on ``admin_url``'s server, dropped at the
     end) or "sqlite" (a file in the work directory). ``redis_url``: given, that Redis
     database is flushed before and after and every gateway uses it (cache and change bus).
+    Every gateway accepts the JWTs of an identity provider of the stack's own;
+    ``auth_headers`` are a caller's credentials (every role, ``pii:read``): send them on
+    every request to ``/graphql`` and give them to ``subscribe``.
     """
 
     def __init__(
@@ -164,6 +168,7 @@ class Stack:
         self.dataset: Dataset = generate(seed=seed, skus=skus, stores=stores)
         self.sim_ports = [free_port() for _ in range(4)]
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-realtime-{label}-"))
+        self.auth_env, self.auth_headers = bench_identity(self.workdir)
         self.database_url = ""
         self._db_name: str | None = None
         self._stack = AsyncExitStack()
@@ -235,6 +240,7 @@ class Stack:
             "MIGRATE_ON_START": "false",
             "REDIS_URL": self.redis_url or "",
             "PYTHONUNBUFFERED": "1",
+            **self.auth_env,
         }
         return {**env, **extra}
 
@@ -496,7 +502,10 @@ async def subscribe(
     *,
     on_message: Callable[[Subscriber], None] | None = None,
     timeout: float = 30.0,
+    headers: dict[str, str] | None = None,
 ) -> Subscriber:
+    """A subscription over graphql-transport-ws; ``headers`` (credentials, e.g. a Stack's
+    ``auth_headers``) go as ``connection_init``'s payload."""
     socket = await websockets.connect(
         ws_url,
         subprotocols=[Subprotocol("graphql-transport-ws")],
@@ -505,7 +514,10 @@ async def subscribe(
         compression=None,
     )
     try:
-        await socket.send(json.dumps({"type": "connection_init"}))
+        init: dict[str, Any] = {"type": "connection_init"}
+        if headers:
+            init["payload"] = headers
+        await socket.send(json.dumps(init))
         ack = json.loads(await asyncio.wait_for(socket.recv(), timeout))
         if ack.get("type") != "connection_ack":
             raise RuntimeError(f"not acknowledged: {ack}")

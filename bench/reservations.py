@@ -38,7 +38,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import free_port, percentile, process
+from bench.harness import bench_identity, free_port, percentile, process
 from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
 from sandbox.sample_data import generate
 
@@ -65,14 +65,16 @@ async def drop_database(admin_url: str, name: str) -> None:
     await conn.close()
 
 
-async def positions(session: aiohttp.ClientSession, url: str, skus: list[str]) -> dict:
+async def positions(
+    session: aiohttp.ClientSession, url: str, skus: list[str], headers: dict[str, str]
+) -> dict:
     """(sku, location id, channel) -> units available to promise, for every position with
     stock: stores that offer pickup (PICKUP) and warehouses (ONLINE)."""
     found: dict[tuple[str, str, str], int] = {}
     for start in range(0, len(skus), 50):
         batch = skus[start : start + 50]
         async with session.post(
-            url, json={"query": AVAILABILITY, "variables": {"skus": batch}}
+            url, json={"query": AVAILABILITY, "variables": {"skus": batch}}, headers=headers
         ) as r:
             body = await r.json()
         assert "errors" not in body, body["errors"]
@@ -90,12 +92,14 @@ async def positions(session: aiohttp.ClientSession, url: str, skus: list[str]) -
 
 class KeepAliveConnection:
     """One HTTP/1.1 keep-alive connection speaking just enough of the protocol to POST JSON
-    and read a Content-Length answer. The load generator shares the machine with what it
-    measures; this costs a fraction of a full client's CPU (pgbench's own is C)."""
+    (with ``headers`` besides, e.g. credentials) and read a Content-Length answer. The load
+    generator shares the machine with what it measures; this costs a fraction of a full
+    client's CPU (pgbench's own is C)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
         self._host, self._port, self._path = parts.hostname, parts.port, parts.path
+        self._extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -105,7 +109,8 @@ class KeepAliveConnection:
         assert self._reader is not None
         head = (
             f"POST {self._path} HTTP/1.1\r\nHost: {self._host}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: application/json\r\n{self._extra}"
+            f"Content-Length: {len(body)}\r\n\r\n"
         )
         self._writer.write(head.encode() + body)
         headers = await self._reader.readuntil(b"\r\n\r\n")
@@ -121,14 +126,20 @@ class KeepAliveConnection:
 
 
 async def drive_reservations(
-    urls: list[str], stock: dict, *, clients: int, seconds: float, warmup: float
+    urls: list[str],
+    stock: dict,
+    *,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     keys = list(stock)
     latencies: list[float] = []
     outcomes: Counter[str] = Counter()
     rng = random.Random(7)
     counter = 0
-    connections = [KeepAliveConnection(urls[i % len(urls)]) for i in range(clients)]
+    connections = [KeepAliveConnection(urls[i % len(urls)], headers) for i in range(clients)]
 
     async def one(connection: KeepAliveConnection, record: bool) -> None:
         nonlocal counter
@@ -216,7 +227,9 @@ async def main() -> None:
     nodes = workdir / "nodes.json"
     nodes.write_text(json.dumps(dataset.nodes_config()))
     sim_ports = [free_port() for _ in range(4)]
+    auth_env, auth = bench_identity(workdir)  # the gateways' env; every request's credentials
     env = {
+        **auth_env,
         "DATABASE_URL": db_url.replace("postgresql://", "postgresql+asyncpg://"),
         "ERP_BASE_URL": f"http://127.0.0.1:{sim_ports[0]}",
         "WOO_BASE_URL": f"http://127.0.0.1:{sim_ports[1]}",
@@ -262,11 +275,16 @@ async def main() -> None:
                     )  # fmt: skip
                 urls = [f"http://127.0.0.1:{port}/graphql" for port in gw_ports]
                 async with aiohttp.ClientSession() as session:
-                    stock = await positions(session, urls[0], dataset.sellable_skus)
+                    stock = await positions(session, urls[0], dataset.sellable_skus, auth)
                     for url in urls[1:]:  # warm every gateway's caches alike
-                        await positions(session, url, dataset.sellable_skus)
+                        await positions(session, url, dataset.sellable_skus, auth)
                 result = await drive_reservations(
-                    urls, stock, clients=args.clients, seconds=args.seconds, warmup=args.warmup
+                    urls,
+                    stock,
+                    clients=args.clients,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    headers=auth,
                 )
         over, held = await oversold(db_url, stock)
     finally:

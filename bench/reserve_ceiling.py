@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, free_port, process
+from bench.harness import ROOT, bench_identity, free_port, process
 from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
 from bench.reservations import drive_reservations
 
@@ -33,7 +33,9 @@ async def main() -> None:
     baseline = pgbench_single_row_update_tps(PgServer.from_url(args.admin_url), 16, args.seconds)
     print(baseline)
     workdir = Path(tempfile.mkdtemp(prefix="bench-ceiling-"))
+    auth_env, auth = bench_identity(workdir)  # the gateways' env; every request's credentials
     env = {
+        **auth_env,
         "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}",
         "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/unused.db",
         "RUN_WORKERS": "false",
@@ -55,12 +57,17 @@ async def main() -> None:
             )  # fmt: skip
         urls = [f"http://127.0.0.1:{port}/graphql" for port in ports]
         result = await drive_reservations(
-            urls, {("A", "WH", "ONLINE"): 1}, clients=args.clients, seconds=args.seconds, warmup=2
+            urls,
+            {("A", "WH", "ONLINE"): 1},
+            clients=args.clients,
+            seconds=args.seconds,
+            warmup=2,
+            headers=auth,
         )
     rate = result["requests"] / result["seconds"]
     print(
         f"reserve with no service work: {rate:,.0f} req/s (2 processes, {args.clients} clients; "
-        f"p50 {result['p50_ms']:.1f} ms)"
+        f"p50 {result['p50_ms']:.1f} ms; outcomes {dict(result['outcomes'])})"
     )
     print(f"ceiling ratio against pgbench: {rate / baseline.tps:.3f}")
 

@@ -38,7 +38,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import free_port, median, percentile, process, uvicorn_args
+from bench.harness import bench_identity, free_port, median, percentile, process, uvicorn_args
 from sandbox.sample_data import generate
 
 STOCK_TTL_SECONDS = 2
@@ -96,12 +96,21 @@ def _rows(data: dict) -> list[dict | None]:
     return found
 
 
-async def load(url: str, skus: list[str], concurrency: int, seconds: float, seed: int) -> Tally:
+async def load(
+    url: str,
+    skus: list[str],
+    concurrency: int,
+    seconds: float,
+    seed: int,
+    headers: dict[str, str],
+) -> Tally:
     tally = Tally()
     rng = random.Random(seed)
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=headers
+    ) as session:
 
         async def one() -> None:
             if rng.random() < 0.5:
@@ -137,7 +146,9 @@ async def run(args: argparse.Namespace) -> None:
     nodes_file.write_text(json.dumps(dataset.nodes_config()))
     erp, woo, square, oms = (free_port() for _ in range(4))
     gw = free_port()
+    auth_env, auth = bench_identity(workdir)  # the gateway's env; every request's credentials
     env = {
+        **auth_env,
         "ERP_BASE_URL": f"http://127.0.0.1:{erp}",
         "WOO_BASE_URL": f"http://127.0.0.1:{woo}",
         "SQUARE_BASE_URL": f"http://127.0.0.1:{square}",
@@ -165,17 +176,21 @@ async def run(args: argparse.Namespace) -> None:
         async with aiohttp.ClientSession() as session:
             # Every SKU of the pool seen once: the last good copies exist, as in production.
             for sku in pool:
-                async with session.post(url, json={"query": PAGE, "variables": {"sku": sku}}):
-                    pass
-            results["healthy"] = await load(url, pool, args.concurrency, args.seconds, 1)
+                body = {"query": PAGE, "variables": {"sku": sku}}
+                async with session.post(url, json=body, headers=auth) as answer:
+                    text = await answer.read()
+                    assert b"UNAUTHENTICATED" not in text, text.decode()  # credentials refused
+            results["healthy"] = await load(url, pool, args.concurrency, args.seconds, 1, auth)
             await set_faults(session, square, {"error_rate": 0.3})
             await set_faults(session, erp, {"spike_ms": 2000, "spike_rate": 0.1})
-            results["failing + slow"] = await load(url, pool, args.concurrency, args.seconds, 2)
+            results["failing + slow"] = await load(
+                url, pool, args.concurrency, args.seconds, 2, auth
+            )
             await set_faults(session, square, {"reset": True})
             await set_faults(session, erp, {"reset": True})
             await asyncio.sleep(6)  # breakers that opened close again
             await set_faults(session, square, {"hang": True})
-            results["hanging"] = await load(url, pool, args.concurrency, args.seconds, 3)
+            results["hanging"] = await load(url, pool, args.concurrency, args.seconds, 3, auth)
             await set_faults(session, square, {"reset": True})
     report(results, args)
 

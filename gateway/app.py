@@ -23,15 +23,23 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import background
+from gateway.auth.admin import ApiKeyAdmin
+from gateway.auth.authenticator import Authenticator
+from gateway.auth.edge import Authenticate
+from gateway.auth.tokens import TokenVerifier, signing_keys
 from gateway.cache import Cache, cache_for
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.domain import SourceSystem, Via
 from gateway.domain.events import StockChanged
 from gateway.domain.freshness import StaleSafety
+from gateway.domain.principal import StoredKey
+from gateway.errors import Unauthenticated
 from gateway.events.bus import ChangeBus, InProcess
 from gateway.events.feed import ChangeFeed
 from gateway.events.http import webhook
@@ -173,6 +181,7 @@ def build_services(
     db: Database,
     clock: Clock | None = None,
     changes: ChangeBus | None = None,
+    identity_http: httpx.AsyncClient | None = None,
 ) -> Services:
     clock = clock or SystemClock()
     # Not started: changes are told to nobody (the services of a one-off command).
@@ -206,6 +215,17 @@ def build_services(
         published=changes.publish,
     )
     uow = storage.unit_of_work
+
+    async def find_key(key_id: str) -> StoredKey | None:
+        async with uow(read_only=True) as reading:
+            return await reading.api_keys.get(key_id)
+
+    keys = signing_keys(settings.auth, identity_http or httpx.AsyncClient(timeout=5.0))
+    authenticator = Authenticator(
+        find_key,
+        None if keys is None else TokenVerifier(settings.auth, keys),
+        key_cache_seconds=settings.auth.key_cache_seconds,
+    )
 
     async def oversell_risks(skus: Sequence[str]) -> Collection[str]:
         async with uow(read_only=True) as reading:
@@ -383,6 +403,8 @@ def build_services(
     )
     return Services(
         settings=settings,
+        authenticator=authenticator,
+        keys=ApiKeyAdmin(uow, clock),
         catalog=catalog,
         availability=availability,
         erp=erp,
@@ -458,7 +480,25 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         if isinstance(request, WebSocket):  # one context for the socket's whole life
             return GatewayContext(request.app.state.services, connection=request, remember=False)
-        return GatewayContext(request.app.state.services)
+        # gateway.auth.edge let it in: it names who is asking (none for GraphiQL's page).
+        principal = getattr(request.state, "principal", None)
+        return GatewayContext(request.app.state.services, principal=principal)
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        """A subscriber names itself in connection_init's payload (browsers cannot set
+        headers on a WebSocket), else on the upgrade request; refused: closed with 4403."""
+        params = context.connection_params or {}
+        headers = context.connection.headers if context.connection is not None else {}
+        given = params.get("Authorization") or params.get("authorization")
+        key = params.get("X-API-Key") or params.get("x-api-key")
+        try:
+            context.principal = await context.services.authenticator.principal(
+                given if isinstance(given, str) else headers.get("authorization"),
+                key if isinstance(key, str) else headers.get("x-api-key"),
+            )
+        except Unauthenticated as refused:
+            raise ConnectionRejectionError({"message": str(refused)}) from refused
+        return UNSET
 
 
 async def health(request: Request) -> JSONResponse:
@@ -489,7 +529,11 @@ def create_app(
                 await upgrade(db)
             await share_generation(stack, settings, db, cache)
             bus = await open_change_bus(stack, settings, db, cache)
-            services = build_services(settings, opened, cache, db, changes=bus)
+            identity_http = httpx.AsyncClient(timeout=5.0)  # the JWKS, when fetched
+            stack.push_async_callback(identity_http.aclose)
+            services = build_services(
+                settings, opened, cache, db, changes=bus, identity_http=identity_http
+            )
             app.state.services = services
             app.state.cache = cache
             stack.enter_context(startup_heap_frozen())
@@ -510,9 +554,10 @@ def create_app(
         # Requests arrive only after the lifespan has opened the cache.
         generation=lambda: app.state.cache.generation(),
     )
+    door = Authenticate(RequestGuard(endpoint), lambda: app.state.services.authenticator)
     app = Starlette(
         routes=[
-            Route("/graphql", RequestGuard(endpoint), methods=["GET", "POST"]),
+            Route("/graphql", door, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/webhooks/{backend}", webhook, methods=["POST"]),

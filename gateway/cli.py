@@ -1,4 +1,4 @@
-"""``commerce-gateway``: demo, serve, migrate, worker, reconcile, check-ledger,
+"""``commerce-gateway``: demo, serve, migrate, worker, reconcile, check-ledger, keys,
 export-schema."""
 
 from __future__ import annotations
@@ -92,6 +92,19 @@ def _check_ledger() -> int:
     return _run_loop(check_ledger())
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from gateway import keys_cli
+
+    console = Console(stderr=True)
+    if args.keys_command == "create":
+        return asyncio.run(keys_cli.create(args.name, args.role, args.location, console))
+    if args.keys_command == "revoke":
+        return asyncio.run(keys_cli.revoke(args.name, console))
+    return asyncio.run(keys_cli.listed(Console()))
+
+
 def _demo(args: argparse.Namespace) -> int:
     # The demo is the one place that wires the simulators in; gateway code never does.
     from sandbox.demo import run_demo
@@ -179,6 +192,22 @@ def main(argv: list[str] | None = None) -> int:
         "open LEDGER_INCONSISTENCY discrepancies with the compensations they need",
     )
 
+    keys = sub.add_parser("keys", help="API keys for the services that call the gateway")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="make a key; it is printed once, never again")
+    create.add_argument(
+        "--role",
+        required=True,
+        type=str.upper,
+        choices=["STOREFRONT", "STORE_ASSOCIATE", "SUPPORT", "OPS", "ADMIN"],
+        help="what its holder may read and do",
+    )
+    create.add_argument("--name", required=True, help="who holds it, e.g. web-eu (unique)")
+    create.add_argument("--location", help="the store of a STORE_ASSOCIATE key")
+    revoke = keys_sub.add_parser("revoke", help="stop a key working (within 10 s everywhere)")
+    revoke.add_argument("name", help="the key's name or id")
+    keys_sub.add_parser("list", help="every key: name, id, role, store, created, revoked")
+
     export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", "-o")
 
@@ -195,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         return _reconcile(args.skus)
     if args.command == "check-ledger":
         return _check_ledger()
+    if args.command == "keys":
+        return _keys(args)
     return _export_schema(args.output)
 
 

@@ -291,6 +291,38 @@ class ResilienceSettings(BaseModel, frozen=True):
         return self.backends.get(backend, BackendGuardSettings())
 
 
+class AuthSettings(BaseModel, frozen=True):
+    """Who may call (gateway.auth): API keys (``commerce-gateway keys create``) need no
+    setting; staff JWTs are accepted once an issuer, an audience and a JWKS are set.
+    AUTH__JWT_ISSUER=https://login.example.com/ AUTH__JWT_AUDIENCE=commerce-gateway
+    AUTH__JWT_JWKS_URL=https://login.example.com/.well-known/jwks.json and the like."""
+
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # The identity provider's signing keys: a URL (fetched, kept jwks_cache_seconds, fetched
+    # again at once for a key id it does not hold: key rotation) or a file (read again when
+    # it changes).
+    jwt_jwks_url: str | None = None
+    jwt_jwks_file: str | None = None
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    # Where the token carries its roles (a list, or a space-separated string), its scopes
+    # (pii:read) and, for a store associate, its store.
+    jwt_roles_claim: str = "roles"
+    jwt_scopes_claim: str = "scope"
+    jwt_location_claim: str = "location_id"
+    leeway_seconds: float = Field(default=30.0, ge=0)
+    # A key found (or refused) is remembered this long per process: a revoked key stops
+    # working everywhere within it.
+    key_cache_seconds: float = Field(default=10.0, ge=0)
+
+    @property
+    def jwt_configured(self) -> bool:
+        return bool(
+            self.jwt_issuer and self.jwt_audience and (self.jwt_jwks_url or self.jwt_jwks_file)
+        )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", frozen=True, env_nested_delimiter="__"
@@ -328,6 +360,7 @@ class Settings(BaseSettings):
     http_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     request_deadline: RequestDeadlineSettings = Field(default_factory=RequestDeadlineSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     redis_url: str | None = None
     cache_ttl_item_seconds: int = 300

@@ -8,6 +8,8 @@
     ├── IdempotencyKeyReused          IDEMPOTENCY_KEY_REUSED: same key, different request
     ├── IllegalTransition             ILLEGAL_TRANSITION: the order/hold is not in a state
     │                                 that allows this (e.g. confirm an expired hold)
+    ├── Unauthenticated               UNAUTHENTICATED: no credentials, or ones not accepted
+    ├── Forbidden                     FORBIDDEN: the caller's roles do not cover this field
     └── BackendError                  BACKEND_ERROR: a backend answered badly or not at all
         ├── BackendUnavailable        BACKEND_UNAVAILABLE: connect/timeout/5xx/429 after retries
         ├── BackendAuthError          BACKEND_AUTH: the backend refused our credentials
@@ -51,6 +53,8 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
     BACKEND_ERROR = "BACKEND_ERROR"
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     BACKEND_AUTH = "BACKEND_AUTH"
@@ -88,6 +92,16 @@ _DESCRIPTIONS: Mapping[ErrorCode, str] = {
     ErrorCode.ILLEGAL_TRANSITION: (
         "The order, hold or return is not in a state that allows this "
         "(e.g. confirm an expired hold)."
+    ),
+    ErrorCode.UNAUTHENTICATED: (
+        "The request carries no credentials, or ones the gateway does not accept (an unknown "
+        "or revoked API key; a JWT expired, for another audience or issuer, signed by an "
+        "unknown key, or without roles). HTTP 401 when the client accepts "
+        "application/graphql-response+json."
+    ),
+    ErrorCode.FORBIDDEN: (
+        "The caller's roles do not cover this field or operation (it is null, the rest of "
+        "the answer stands), or the record is not theirs to see or change."
     ),
     ErrorCode.BACKEND_ERROR: (
         "A backend answered with something the gateway cannot read (e.g. an HTML page "
@@ -182,6 +196,14 @@ class IllegalTransitionDetails(TypedDict, total=False):
     ]
 
 
+class UnauthenticatedDetails(TypedDict, total=False):
+    scheme: Annotated[str, "The credentials tried: API_KEY or JWT; absent when none."]
+
+
+class ForbiddenDetails(TypedDict, total=False):
+    roles: Annotated[list[str], "The roles that may ask for it."]
+
+
 class BackendErrorDetails(TypedDict, total=False):
     # Optional values throughout: adapters pass what a backend's error body held, which
     # may be nothing (Square's category and field arrive as a dict of optional values).
@@ -264,6 +286,20 @@ class IllegalTransition(GatewayError):
         super().__init__(message, **details)
 
 
+class Unauthenticated(GatewayError):
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, message: str, **details: Unpack[UnauthenticatedDetails]) -> None:
+        super().__init__(message, **details)
+
+
+class Forbidden(GatewayError):
+    code = ErrorCode.FORBIDDEN
+
+    def __init__(self, message: str, **details: Unpack[ForbiddenDetails]) -> None:
+        super().__init__(message, **details)
+
+
 class BackendError(GatewayError):
     code = ErrorCode.BACKEND_ERROR
     # Narrowed so that adding a detail after construction (a Retry-After) is checked too.
@@ -295,6 +331,8 @@ ERROR_CLASSES: tuple[type[GatewayError], ...] = (
     InsufficientStock,
     IdempotencyKeyReused,
     IllegalTransition,
+    Unauthenticated,
+    Forbidden,
     BackendError,
     BackendUnavailable,
     BackendAuthError,

@@ -8,8 +8,8 @@ older than the source caches beneath already allow. It is safe because:
 * only POSTed *queries* whose answer has no errors are kept (never mutations, never errors);
 * the key is the exact request body plus the data cache's generation, which every
   invalidation bumps, so a write the gateway knows about is visible to the next request;
-* nothing here depends on who asks (the API has no per-caller data yet; when it does, the
-  caller's identity joins the key).
+* what a caller may see joins the key (its roles, scopes and store: gateway.auth), so an
+  answer is replayed only to a caller entitled to the same one.
 """
 
 from __future__ import annotations
@@ -90,7 +90,10 @@ class ResponseMicroCache:
             # straight through, without the look-up and the copy of its answer.
             await self._app(scope, replay, send)
             return
-        key = (await self._generation(), hashlib.blake2b(body, digest_size=16).digest())
+        principal = (scope.get("state") or {}).get("principal")
+        grants = b"" if principal is None else principal.grants.encode()
+        digest = hashlib.blake2b(grants + b"\0" + body, digest_size=16).digest()
+        key = (await self._generation(), digest)
         hit = self._entries.get(key)
         if hit is not None and hit[0] > self._clock():
             for message in hit[1]:

@@ -11,6 +11,7 @@ from gateway.errors import BadUserInput
 from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
 from resolvers.cursors import cursor, parse_cursor
+from resolvers.permissions import EVERYONE, OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
 from resolvers.types.common import PageInfo
 from resolvers.types.order import Order, OrderConnection, OrderEdge, OrderFilter
 from resolvers.types.reservation import Reservation
@@ -24,13 +25,17 @@ MAX_FAILURES_PAGE = 500
 
 @strawberry.type
 class CommerceQuery:
-    @strawberry.field(description="One hold by id.")
+    @strawberry.field(
+        permission_classes=allow(STOREFRONT, STORE_ASSOCIATE, SUPPORT, OPS),
+        description="One hold by id.",
+    )
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
         return Reservation.from_domain(await info.context.services.reservations.get(str(id)))
 
     @strawberry.field(
+        permission_classes=allow(*EVERYONE),
         description="Dry run: where an order's units would come from, when they would "
-        "arrive, what it would cost, and why. Holds nothing."
+        "arrive, what it would cost, and why. Holds nothing.",
     )
     async def fulfillment_plan(
         self, info: Info, input: FulfillmentPlanInput
@@ -52,11 +57,17 @@ class CommerceQuery:
         _, plan = await info.context.services.fulfillment.plan(query)
         return FulfillmentPlan.from_domain(plan)
 
-    @strawberry.field(description="One order by id (gateway orders and imported web orders).")
+    @strawberry.field(
+        permission_classes=allow(STOREFRONT, STORE_ASSOCIATE, SUPPORT, OPS),
+        description="One order by id (gateway orders and imported web orders).",
+    )
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
         return Order.from_domain(await info.context.services.orders.get(str(id)))
 
-    @strawberry.field(description="Orders, newest first (Relay connection).")
+    @strawberry.field(
+        permission_classes=allow(SUPPORT, OPS),
+        description="Orders, newest first (Relay connection).",
+    )
     async def orders(
         self,
         info: Info,
@@ -89,11 +100,16 @@ class CommerceQuery:
             ),
         )
 
-    @strawberry.field(description="One return by id.")
+    @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, SUPPORT, OPS), description="One return by id."
+    )
     async def return_request(self, info: Info, id: strawberry.ID) -> ReturnRequest | None:
         return ReturnRequest.from_domain(await info.context.services.returns.get(str(id)))
 
-    @strawberry.field(description="Backend writes that exhausted their retries (dead letters).")
+    @strawberry.field(
+        permission_classes=allow(OPS),
+        description="Backend writes that exhausted their retries (dead letters).",
+    )
     async def delivery_failures(
         self, info: Info, first: int = 50, ordering_key: str | None = None
     ) -> list[Delivery] | None:
@@ -102,7 +118,10 @@ class CommerceQuery:
         found = await info.context.services.outbox.failures(first, ordering_key)
         return [Delivery.from_domain(d) for d in found]
 
-    @strawberry.field(description="Every backend write an order owes, with its status.")
+    @strawberry.field(
+        permission_classes=allow(SUPPORT, OPS),
+        description="Every backend write an order owes, with its status.",
+    )
     async def order_deliveries(self, info: Info, order_id: strawberry.ID) -> list[Delivery] | None:
         found = await info.context.services.outbox.for_order(str(order_id))
         return [Delivery.from_domain(d) for d in found]

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from gateway.domain import ItemMaster, Location, NodeFigures, Product
 from gateway.domain.orders import ReturnRequest, StoredDecision
+from gateway.domain.principal import Principal
 from gateway.domain.truth import Discrepancy
 from gateway.services.container import Services
 
@@ -17,9 +18,12 @@ from gateway.services.container import Services
 @dataclass
 class GatewayContext:
     services: Services
+    # Who is asking (gateway.auth); a subscriber's is set once its connection_init is read.
+    principal: Principal | None = None
     # A WebSocket's context lives as long as the socket: its loaders must not remember.
     connection: Any = None
     remember: bool = True
+    connection_params: dict[str, Any] | None = None
     products: DataLoader[str, Product | None] = field(init=False)
     items: DataLoader[str, ItemMaster | None] = field(init=False)
     stock: DataLoader[str, NodeFigures] = field(init=False)

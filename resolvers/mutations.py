@@ -16,6 +16,7 @@ from gateway.services.orders.draft import PlaceOrderRequest
 from gateway.services.reservations import ReserveRequest
 from gateway.services.returns.rules import ReturnLineRequest
 from resolvers.context import GatewayContext
+from resolvers.permissions import OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
 from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
@@ -48,7 +49,10 @@ def _delivery_id(raw: strawberry.ID) -> int:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Hold stock at one node for a customer who committed.")
+    @strawberry.mutation(
+        permission_classes=allow(STOREFRONT),
+        description="Hold stock at one node for a customer who committed.",
+    )
     async def reserve(
         self, info: Info, input: ReserveInput, idempotency_key: IdempotencyKey
     ) -> Reservation:
@@ -62,7 +66,10 @@ class Mutation:
         held = await info.context.services.reservations.reserve(request, idempotency_key)
         return Reservation.from_domain(held)
 
-    @strawberry.mutation(description="Keep an active hold for ttlSeconds from now.")
+    @strawberry.mutation(
+        permission_classes=allow(STOREFRONT),
+        description="Keep an active hold for ttlSeconds from now.",
+    )
     async def extend_reservation(
         self, info: Info, id: strawberry.ID, ttl_seconds: int, idempotency_key: IdempotencyKey
     ) -> Reservation:
@@ -71,7 +78,9 @@ class Mutation:
         )
         return Reservation.from_domain(held)
 
-    @strawberry.mutation(description="Give the units back.")
+    @strawberry.mutation(
+        permission_classes=allow(STOREFRONT, SUPPORT), description="Give the units back."
+    )
     async def release_reservation(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Reservation:
@@ -79,7 +88,8 @@ class Mutation:
         return Reservation.from_domain(held)
 
     @strawberry.mutation(
-        description="The customer committed: record the hold at the node's source of truth."
+        permission_classes=allow(STOREFRONT),
+        description="The customer committed: record the hold at the node's source of truth.",
     )
     async def confirm_reservation(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
@@ -88,7 +98,8 @@ class Mutation:
         return Reservation.from_domain(held)
 
     @strawberry.mutation(
-        description="Check stock, hold it, choose the node, and tell the OMS, ERP and POS."
+        permission_classes=allow(STOREFRONT, SUPPORT),
+        description="Check stock, hold it, choose the node, and tell the OMS, ERP and POS.",
     )
     async def place_order(
         self, info: Info, input: PlaceOrderInput, idempotency_key: IdempotencyKey
@@ -108,7 +119,10 @@ class Mutation:
         placed = await info.context.services.placement.place(request, idempotency_key)
         return Order.from_domain(placed)
 
-    @strawberry.mutation(description="Cancel an order not yet shipped; its holds go back.")
+    @strawberry.mutation(
+        permission_classes=allow(SUPPORT, OPS),
+        description="Cancel an order not yet shipped; its holds go back.",
+    )
     async def cancel_order(
         self,
         info: Info,
@@ -119,7 +133,10 @@ class Mutation:
         order = await info.context.services.lifecycle.cancel(str(id), idempotency_key, reason)
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="A click-and-collect order is on the pickup shelf.")
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS),
+        description="A click-and-collect order is on the pickup shelf.",
+    )
     async def mark_ready_for_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
@@ -128,14 +145,20 @@ class Mutation:
         )
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="The customer collected a click-and-collect order.")
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS),
+        description="The customer collected a click-and-collect order.",
+    )
     async def confirm_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
         order = await info.context.services.lifecycle.confirm_pickup(str(id), idempotency_key)
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="A delivery order left the node.")
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS),
+        description="A delivery order left the node.",
+    )
     async def ship_order(
         self,
         info: Info,
@@ -151,7 +174,9 @@ class Mutation:
         order = await info.context.services.lifecycle.ship(str(id), parsed, idempotency_key)
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="A shipped order reached the customer.")
+    @strawberry.mutation(
+        permission_classes=allow(SUPPORT, OPS), description="A shipped order reached the customer."
+    )
     async def confirm_delivery(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
@@ -159,7 +184,8 @@ class Mutation:
         return Order.from_domain(order)
 
     @strawberry.mutation(
-        description="Bring the order's status up to what the OMS and the ERP report now."
+        permission_classes=allow(SUPPORT, OPS),
+        description="Bring the order's status up to what the OMS and the ERP report now.",
     )
     async def sync_order(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
@@ -167,7 +193,9 @@ class Mutation:
         order = await info.context.services.order_sync.sync(str(id), idempotency_key)
         return Order.from_domain(order)
 
-    @strawberry.mutation(description="Open a return for delivered units.")
+    @strawberry.mutation(
+        permission_classes=allow(SUPPORT, OPS), description="Open a return for delivered units."
+    )
     async def request_return(
         self,
         info: Info,
@@ -183,7 +211,8 @@ class Mutation:
         return ReturnRequest.from_domain(requested)
 
     @strawberry.mutation(
-        description="The returned units arrived: restock, inspect or write off; refund."
+        permission_classes=allow(STORE_ASSOCIATE, SUPPORT, OPS),
+        description="The returned units arrived: restock, inspect or write off; refund.",
     )
     async def receive_return(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
@@ -192,8 +221,9 @@ class Mutation:
         return ReturnRequest.from_domain(received)
 
     @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, SUPPORT, OPS),
         description="Returned units held for inspection or refurbishment go back on the "
-        "shelf: written to the node's source of truth, sellable once it records them."
+        "shelf: written to the node's source of truth, sellable once it records them.",
     )
     async def restock_return_units(
         self,
@@ -205,8 +235,9 @@ class Mutation:
         return await _decided(info, return_id, skus, Disposition.RESTOCK, idempotency_key)
 
     @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, SUPPORT, OPS),
         description="Returned units held for inspection or refurbishment are written off: "
-        "no longer incoming anywhere."
+        "no longer incoming anywhere.",
     )
     async def dispose_return_units(
         self,
@@ -218,8 +249,9 @@ class Mutation:
         return await _decided(info, return_id, skus, Disposition.DISPOSE, idempotency_key)
 
     @strawberry.mutation(
+        permission_classes=allow(OPS),
         description="Never send a dead-lettered backend write (say why): the writes of its "
-        "order waiting behind it go, and its WRITE_FAILED exception is resolved."
+        "order waiting behind it go, and its WRITE_FAILED exception is resolved.",
     )
     async def skip_delivery(
         self, info: Info, id: strawberry.ID, reason: str, idempotency_key: IdempotencyKey
@@ -230,7 +262,9 @@ class Mutation:
         skipped = await info.context.services.outbox.skip(_delivery_id(id), reason, idempotency_key)
         return Delivery.from_domain(skipped)
 
-    @strawberry.mutation(description="Try a dead-lettered backend write again.")
+    @strawberry.mutation(
+        permission_classes=allow(OPS), description="Try a dead-lettered backend write again."
+    )
     async def retry_delivery(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Delivery:

@@ -12,6 +12,7 @@ from gateway.services.browse import browse_products
 from gateway.services.catalog import decode_cursor, encode_cursor
 from resolvers.availability import cart_per_sku, parse_near
 from resolvers.context import GatewayContext
+from resolvers.permissions import EVERYONE, allow
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
 from resolvers.types.location import Location
@@ -43,16 +44,22 @@ async def _product(info: Info, sku: str) -> Product:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One product by SKU.")
+    @strawberry.field(permission_classes=allow(*EVERYONE), description="One product by SKU.")
     async def product(self, info: Info, sku: str) -> Product | None:
         return await _product(info, sku)
 
-    @strawberry.field(description="One product by GTIN-8/12/13/14; the check digit is verified.")
+    @strawberry.field(
+        permission_classes=allow(*EVERYONE),
+        description="One product by GTIN-8/12/13/14; the check digit is verified.",
+    )
     async def product_by_barcode(self, info: Info, code: str) -> Product | None:
         sku = await info.context.services.catalog.sku_for_barcode(code)
         return await _product(info, sku)
 
-    @strawberry.field(description="The catalogue, page by page (Relay connection).")
+    @strawberry.field(
+        permission_classes=allow(*EVERYONE),
+        description="The catalogue, page by page (Relay connection).",
+    )
     async def products(
         self,
         info: Info,
@@ -94,7 +101,10 @@ class Query:
             ),
         )
 
-    @strawberry.field(description="Availability for several SKUs at once (cart pages).")
+    @strawberry.field(
+        permission_classes=allow(*EVERYONE),
+        description="Availability for several SKUs at once (cart pages).",
+    )
     async def availability(
         self,
         info: Info,
@@ -106,7 +116,10 @@ class Query:
         # An unknown SKU is that item's NOT_FOUND; the rest of the cart is answered.
         return await cart_per_sku(info.context, skus, near, location_ids, channel)
 
-    @strawberry.field(description="Fulfillment nodes; nearest first when `near` is given.")
+    @strawberry.field(
+        permission_classes=allow(*EVERYONE),
+        description="Fulfillment nodes; nearest first when `near` is given.",
+    )
     async def locations(
         self,
         info: Info,

@@ -24,6 +24,7 @@ from gateway.events.feed import Delivered, SlowSubscriber
 from gateway.events.feed import Subscription as FeedSubscription
 from resolvers.availability import cart_availability
 from resolvers.context import GatewayContext
+from resolvers.permissions import EVERYONE, OPS, SUPPORT, allow
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Channel, NearInput
 from resolvers.types.order import Order
@@ -67,9 +68,10 @@ async def _close(connection: Closable, error: SlowSubscriber) -> None:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
+        permission_classes=allow(*EVERYONE),
         description="The availability of these SKUs (at these locations, or near a point) "
         "each time it changes: a hold, an order, a sale at a till, a webhook, a poll or a "
-        "reconcile. Sends a SKU's rows only when they differ from the last ones sent."
+        "reconcile. Sends a SKU's rows only when they differ from the last ones sent.",
     )
     async def availability_changed(
         self,
@@ -113,8 +115,9 @@ class Subscription:
             subscription.close()
 
     @strawberry.subscription(
+        permission_classes=allow(SUPPORT, OPS),
         description="An order each time it is placed or moves (status, lines, systems): "
-        "one order by `id`, or every order of `customerEmail`."
+        "one order by `id`, or every order of `customerEmail`.",
     )
     async def order_changed(
         self,
@@ -144,8 +147,9 @@ class Subscription:
             subscription.close()
 
     @strawberry.subscription(
+        permission_classes=allow(OPS),
         description="Each discrepancy as it is opened, for one owner (e.g. store-ops, "
-        "customer-service) and/or some kinds; every one when neither is given."
+        "customer-service) and/or some kinds; every one when neither is given.",
     )
     async def discrepancy_opened(
         self,

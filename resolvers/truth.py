@@ -13,6 +13,7 @@ from gateway.errors import BadUserInput
 from gateway.ports.storage import DiscrepancyFilter as DomainFilter
 from resolvers.context import GatewayContext
 from resolvers.cursors import cursor, parse_cursor
+from resolvers.permissions import ADMIN, OPS, allow
 from resolvers.types.common import PageInfo
 from resolvers.types.truth import (
     AuditConnection,
@@ -55,12 +56,16 @@ def _page_info(cursors: list[str], more: bool, after: str | None) -> PageInfo:
 @strawberry.type
 class TruthQuery:
     @strawberry.field(
-        description="Which system is right about which figure, and which copies follow."
+        permission_classes=allow(OPS, ADMIN),
+        description="Which system is right about which figure, and which copies follow.",
     )
     def source_of_truth(self, info: Info) -> SourceOfTruth | None:
         return SourceOfTruth.from_domain(info.context.services.truth.source_of_truth())
 
-    @strawberry.field(description="The discrepancy queue, soonest due first (Relay connection).")
+    @strawberry.field(
+        permission_classes=allow(OPS),
+        description="The discrepancy queue, soonest due first (Relay connection).",
+    )
     async def discrepancies(
         self,
         info: Info,
@@ -92,13 +97,18 @@ class TruthQuery:
             edges=edges, page_info=_page_info([e.cursor for e in edges], more, after)
         )
 
-    @strawberry.field(description="One discrepancy by id, with its history.")
+    @strawberry.field(
+        permission_classes=allow(OPS), description="One discrepancy by id, with its history."
+    )
     async def discrepancy(self, info: Info, id: strawberry.ID) -> Discrepancy | None:
         services = info.context.services
         found = await services.truth.get(str(id))
         return Discrepancy.from_domain(found, services.truth.now())
 
-    @strawberry.field(description="Open discrepancies by kind, owner and severity; overdue; speed.")
+    @strawberry.field(
+        permission_classes=allow(OPS),
+        description="Open discrepancies by kind, owner and severity; overdue; speed.",
+    )
     async def discrepancy_summary(
         self, info: Info, window_hours: float = 168.0
     ) -> DiscrepancySummary | None:
@@ -109,7 +119,10 @@ class TruthQuery:
         summary = await info.context.services.truth.summary(timedelta(hours=window_hours))
         return DiscrepancySummary.from_domain(summary)
 
-    @strawberry.field(description="Every stock and price change made or seen, newest first.")
+    @strawberry.field(
+        permission_classes=allow(OPS),
+        description="Every stock and price change made or seen, newest first.",
+    )
     async def audit_trail(
         self,
         info: Info,
@@ -146,7 +159,7 @@ class TruthQuery:
 
 @strawberry.type
 class TruthMutation:
-    @strawberry.mutation(description="Someone is on it.")
+    @strawberry.mutation(permission_classes=allow(OPS), description="Someone is on it.")
     async def acknowledge_discrepancy(
         self,
         info: Info,
@@ -158,7 +171,9 @@ class TruthMutation:
         record = await services.truth.acknowledge(str(id), note, idempotency_key)
         return Discrepancy.from_domain(record, services.truth.now())
 
-    @strawberry.mutation(description="Hand a discrepancy to another owner.")
+    @strawberry.mutation(
+        permission_classes=allow(OPS), description="Hand a discrepancy to another owner."
+    )
     async def assign_discrepancy(
         self,
         info: Info,
@@ -171,7 +186,10 @@ class TruthMutation:
         record = await services.truth.assign(str(id), owner, note, idempotency_key)
         return Discrepancy.from_domain(record, services.truth.now())
 
-    @strawberry.mutation(description="Close a discrepancy: FIXED, ACCEPTED, or COMPENSATE.")
+    @strawberry.mutation(
+        permission_classes=allow(OPS),
+        description="Close a discrepancy: FIXED, ACCEPTED, or COMPENSATE.",
+    )
     async def resolve_discrepancy(
         self,
         info: Info,
@@ -185,8 +203,9 @@ class TruthMutation:
         return Discrepancy.from_domain(record, services.truth.now())
 
     @strawberry.mutation(
+        permission_classes=allow(OPS),
         description="Compare these SKUs' copies with the truth now (at most 500). Safe to "
-        "repeat: it changes only what disagrees, so it takes no idempotency key."
+        "repeat: it changes only what disagrees, so it takes no idempotency key.",
     )
     async def reconcile_now(self, info: Info, skus: list[str]) -> ReconcileReport:
         report = await info.context.services.truth.reconcile(skus)

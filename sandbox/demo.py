@@ -22,6 +22,7 @@ from starlette.types import ASGIApp
 
 from gateway.app import create_app
 from gateway.config import Settings, TruthSettings
+from sandbox.demo_identity import CALLER, IdentityProvider, one_key_per_role
 from sandbox.demo_truth import SUMMARY_QUERY, stock_truth
 from sandbox.demo_webhooks import register_gateway_webhooks
 from sandbox.faults import parse_break
@@ -180,7 +181,10 @@ async def run_demo(
     nodes_file.write_text(json.dumps(dataset.nodes_config(), indent=2))
     mail = MailSink()
     mail.start()
-    settings = demo_settings(host, port, ports, nodes_file, workdir, mail)
+    idp = IdentityProvider(workdir)
+    settings = demo_settings(host, port, ports, nodes_file, workdir, mail).model_copy(
+        update={"auth": idp.settings()}
+    )
     apps = simulator_apps(dataset, latency_ms=latency_ms)
     servers = [
         simulator_server(apps["erp"], host="127.0.0.1", port=ports.erp),
@@ -202,6 +206,8 @@ async def run_demo(
         tasks.append(asyncio.create_task(servers[-1].serve()))
         await _started(servers, tasks)
         url = f"http://{host}:{port}/graphql"
+        console = idp.console_headers()
+        keys = await one_key_per_role(gateway.state.services, FLOW_STORE)
         print(
             f"Sample retailer: {len(dataset.sellable_skus)} SKUs, {len(dataset.stores)} stores, "
             f"{len(dataset.leaf_warehouses)} warehouses; the web stock of "
@@ -221,7 +227,12 @@ async def run_demo(
                 "stale: true with confidence LOW, or name it in a BACKEND_UNAVAILABLE error; "
                 f"see also:\n\n{HEALTH_QUERY}\n"
             )
-        print(f"\nGraphiQL: {url}\n\nTry this query:\n\n{EXAMPLE_QUERY}\n")
+        print("\nAPI keys, one per role (shown once; send as Authorization: Bearer <key>):")
+        for name, key in keys.items():
+            print(f"  {name:22} {key}")
+        print(f"A staff console's JWT (every role, pii:read):\n  {console['Authorization']}")
+        print(f"\nGraphiQL: {url} (paste a header above into its Headers tab)")
+        print(f"\nTry this query:\n\n{EXAMPLE_QUERY}\n")
         answer = await _ask(url, EXAMPLE_QUERY)
         print("It answers:\n" + json.dumps(answer, indent=2)[:2000])
         print(f"\nAnd the checkout promise (a dry run that holds nothing):\n\n{PLAN_QUERY}\n")
@@ -303,7 +314,7 @@ async def show_mail(mail: MailSink) -> None:
 
 
 async def _ask(url: str, query: str, **variables: Any) -> dict:
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30, headers=CALLER) as client:
         response = await client.post(url, json={"query": query, "variables": variables})
         return response.json()
 

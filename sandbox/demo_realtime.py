@@ -21,6 +21,7 @@ from gateway.config import Settings
 from gateway.domain import SourceSystem
 from gateway.events.signatures import signature_of
 from sandbox.demo import FlowFailed, Summary, _data
+from sandbox.demo_identity import CALLER
 
 SKU = "SHOE-TRAIL-42"
 STORE = "ST-BERLIN-STORE"
@@ -145,7 +146,7 @@ class _Subscribed:
         self._socket = await websockets.connect(
             self._url, subprotocols=[Subprotocol("graphql-transport-ws")]
         )
-        await self._socket.send(json.dumps({"type": "connection_init"}))
+        await self._socket.send(json.dumps({"type": "connection_init", "payload": CALLER}))
         ack = json.loads(await asyncio.wait_for(self._socket.recv(), 5))
         if ack.get("type") != "connection_ack":
             raise FlowFailed(f"not acknowledged: {ack}")

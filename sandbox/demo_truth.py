@@ -10,13 +10,14 @@ from typing import Any
 
 import httpx
 
+from sandbox.demo_identity import CALLER
 from sandbox.retailer import Dataset
 
 RECONCILE = """mutation ($skus: [String!]!) { reconcileNow(skus: $skus) {
   skus opened pushed seconds findings { kind count } } }"""
 # Open or already closed by enforcement (the demo's outbox worker is quick).
 STOCK = """{ discrepancies(first: 100, filter: {kind: %s, status: [OPEN, AUTO_RESOLVED]}) {
-  edges { node { sku owner severity dueAt status truth { value } copy { value } } } } }"""
+  edges { node { sku kind owner severity dueAt status truth { value } copy { value } } } } }"""
 SUMMARY = (
     """{ discrepancySummary { open overdue byKind { kind count } byOwner { owner count } } }"""
 )
@@ -29,7 +30,7 @@ SUMMARY_QUERY = """{
 
 
 async def _data(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=CALLER) as client:
         body = (await client.post(url, json={"query": query, "variables": variables})).json()
     if body.get("errors"):
         raise RuntimeError(f"{query.split('{')[0].strip()}: {body['errors']}")
@@ -44,6 +45,21 @@ PUSHED = """query ($sku: String!) { auditTrail(sku: $sku, kinds: [STOREFRONT_STO
 async def _pushed_by_gateway(url: str, sku: str) -> bool:
     edges = (await _data(url, PUSHED, sku=sku))["auditTrail"]["edges"]
     return any("(sync)" in (e["node"]["reference"] or "") for e in edges)
+
+
+def _unexpected(
+    drift: dict[str, dict[str, Any]], corrected: set[str], seeded: set[str]
+) -> list[str]:
+    """Each SKU found but not seeded, with its kind, truth and copy; each seeded SKU missed."""
+    said = []
+    for sku in sorted((set(drift) | corrected) ^ seeded):
+        found = drift.get(sku)
+        if found is None:
+            said.append(f"{sku} (seeded, not found)")
+        else:
+            truth, copy = ((found.get(k) or {}).get("value") for k in ("truth", "copy"))
+            said.append(f"{sku} ({found.get('kind')}: truth {truth}, copy {copy})")
+    return said
 
 
 async def stock_truth(url: str, dataset: Dataset, timeout: float = 30.0) -> tuple[bool, list[str]]:
@@ -69,7 +85,7 @@ async def stock_truth(url: str, dataset: Dataset, timeout: float = 30.0) -> tupl
         f"  {len(drift)} drifting SKUs became discrepancies (seeded: {len(seeded)}, "
         f"{len(corrected)} already set right by the gateway's own storefront sync), owners "
         f"{dict(owners)}"
-        + ("" if ok else f"  <-- not the seeded set: {sorted((set(drift) | corrected) ^ seeded)}")
+        + ("" if ok else f"  <-- not the seeded set: {_unexpected(drift, corrected, seeded)}")
     )
     waited = 0.0
     while waited < timeout:

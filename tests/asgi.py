@@ -6,10 +6,15 @@ from typing import Any
 
 import httpx
 
+from tests.identity import STAFF
+
 
 class GraphQLClient:
-    def __init__(self, app: Any) -> None:
+    """Asks as ``headers`` say: a staff member holding every role unless told otherwise."""
+
+    def __init__(self, app: Any, headers: dict[str, str] | None = None) -> None:
         self.app = app
+        self.headers = STAFF if headers is None else headers
         self._lifespan: Any = None
         self.http: httpx.AsyncClient | None = None
 
@@ -17,7 +22,9 @@ class GraphQLClient:
         self._lifespan = self.app.router.lifespan_context(self.app)
         await self._lifespan.__aenter__()
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://gateway"
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://gateway",
+            headers=self.headers,
         )
         return self
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.identity import ENVIRONMENT
 from tests.pg import temporary_database
 
 
@@ -18,6 +19,9 @@ from tests.pg import temporary_database
 def isolated_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
     monkeypatch.setenv("WEB_ORDER_SYNC_SECONDS", "0")
+    # Staff JWTs signed by the suite's own throwaway key are accepted (tests/identity.py).
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

@@ -147,6 +147,21 @@ class OrderSystemRow(SQLModel, table=True):
     source_modified_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
+class ApiKeyRow(SQLModel, table=True):
+    """An API key as kept: its id and the digest of its secret, never the secret
+    (gateway.auth.keys)."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=80, unique=True)
+    role: str = Field(max_length=24)
+    location_id: str | None = Field(default=None, max_length=80)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc())
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
 class WebhookEventRow(SQLModel, table=True):
     """A webhook delivery as received; the unique key makes a replay (even after a restart)
     a duplicate."""

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from gateway.domain.events import Change
+from gateway.persistence.api_keys import SqlApiKeys
 from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.idempotency import SqlIdempotency
 from gateway.persistence.orders import SqlOrders
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
         self.observations = SqlObservations(conn)
         self.store_counts = SqlStoreCounts(conn)
         self.webhooks = SqlWebhookEvents(conn)
+        self.api_keys = SqlApiKeys(conn)
 
     async def commit(self) -> None:
         if self._read_only:

@@ -38,6 +38,7 @@ from gateway.domain.orders import (
     SystemRecord,
 )
 from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
+from gateway.domain.principal import StoredKey
 from gateway.domain.reservations import HoldRequest, OrderHold, Reservation, ReservationStatus
 from gateway.domain.truth import (
     AuditEntry,
@@ -468,7 +469,26 @@ class WebhookEvents(Protocol):
     async def mark_processed(self, event_id: int, at: datetime, outcome: str) -> None: ...
 
 
+class ApiKeys(Protocol):
+    """API keys as kept: the digest of each secret, never the secret."""
+
+    async def add(self, key: StoredKey) -> None:
+        """Raises ValueError when the name is taken."""
+        ...
+
+    async def get(self, key_id: str) -> StoredKey | None: ...
+
+    async def listed(self) -> list[StoredKey]: ...
+
+    async def revoke(self, name_or_id: str, at: datetime) -> StoredKey | None:
+        """The key revoked now (or before); None when no key has that name or id."""
+        ...
+
+
 class UnitOfWork(Protocol):
+    @property
+    def api_keys(self) -> ApiKeys: ...
+
     @property
     def idempotency(self) -> IdempotencyStore: ...
 

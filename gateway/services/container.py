@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.auth.admin import ApiKeyAdmin
+from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.events.bus import ChangeBus
 from gateway.events.inbox import WebhookInbox
@@ -34,6 +36,8 @@ from gateway.truth.sync import StorefrontSync
 @dataclass(frozen=True)
 class Services:
     settings: Settings
+    authenticator: Authenticator  # who is asking, from a request's credentials
+    keys: ApiKeyAdmin
     catalog: CatalogService
     availability: AvailabilityService
     erp: ErpPort

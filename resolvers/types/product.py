@@ -8,6 +8,7 @@ from gateway import domain
 from gateway.errors import BackendUnavailable
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
+from resolvers.permissions import ADMIN, OPS, SUPPORT, allow
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Channel, Money, NearInput, PageInfo, SourceSystem
 
@@ -93,7 +94,11 @@ class Product:
     def variant_of(self) -> str | None:
         return self.domain_product.variant_of
 
-    @strawberry.field
+    # Cost prices are never the storefront's to see.
+    @strawberry.field(
+        permission_classes=allow(SUPPORT, OPS, ADMIN),
+        description="What the item costs the retailer (ERPNext valuation rate).",
+    )
     def cost(self) -> Money | None:
         return _known(self.domain_product, "cost", Money.from_domain(self.domain_product.cost))
 

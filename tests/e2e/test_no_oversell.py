@@ -18,6 +18,7 @@ import pytest
 
 from sandbox.sample_data import generate
 from sandbox.servers import simulator_apps
+from tests.identity import STAFF
 from tests.live_server import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,7 @@ async def test_two_gateways_and_240_concurrent_holds_promise_exactly_the_units_t
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         limits = httpx.Limits(max_connections=CONTENDERS + 10)
         try:
-            async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            async with httpx.AsyncClient(timeout=60, limits=limits, headers=STAFF) as client:
                 for url, proc in zip(urls, procs, strict=True):
                     await wait_healthy(client, url, proc)
 
@@ -217,7 +218,7 @@ async def test_a_hold_taken_through_one_gateway_is_seen_at_once_by_the_other(
         procs = [gateway_process(p, env) for p in ports]
         first, second = (f"http://127.0.0.1:{p}" for p in ports)
         try:
-            async with httpx.AsyncClient(timeout=60) as client:
+            async with httpx.AsyncClient(timeout=60, headers=STAFF) as client:
                 for url, proc in zip((first, second), procs, strict=True):
                     await wait_healthy(client, url, proc)
                 sku, location, units = await scarce_position(client, second, dataset)

@@ -37,9 +37,10 @@ from tests.e2e.support import (
 )
 from tests.e2e.test_notifications import ring_up_at_the_till
 from tests.e2e.test_webhooks import square_count_event
+from tests.identity import STAFF, bearer, token
 from tests.live_server import serve
 from tests.pg import temporary_database
-from tests.ws import subscribe
+from tests.ws import refused_connection, subscribe
 
 AVAILABILITY = """subscription ($skus: [String!]!, $at: [ID!]) {
   availabilityChanged(skus: $skus, locationIds: $at) {
@@ -65,7 +66,7 @@ def served(dataset, tmp_path, **overrides: Any) -> Iterator[tuple[str, Stack]]:
 
 
 async def ask(url: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=url) as http:
+    async with httpx.AsyncClient(base_url=url, headers=STAFF) as http:
         answer = (await http.post("/graphql", json={"query": query, "variables": variables})).json()
     assert "errors" not in answer, answer["errors"]
     return answer["data"]
@@ -75,6 +76,13 @@ async def at_store(url: str) -> dict[str, Any]:
     rows = (await ask(url, ROWS, sku=SHOE, at=[BERLIN_STORE]))["product"]["availability"]
     (row,) = rows["locations"]
     return row
+
+
+async def test_a_subscriber_without_accepted_credentials_is_refused(dataset, tmp_path):
+    with served(dataset, tmp_path) as (url, _):
+        assert await refused_connection(url, {}) == (4403, "Forbidden")
+        expired = bearer(token(["STOREFRONT"], expires_in=-300))
+        assert await refused_connection(url, expired) == (4403, "Forbidden")
 
 
 async def test_a_hold_reaches_the_subscribed_client(dataset, tmp_path):
@@ -176,7 +184,8 @@ async def test_a_subscriber_that_stops_reading_is_dropped_with_code_4008(dataset
         services = stack.services
         order_id = (await place(stack, "slow-1", email="slow@example.org", lines=[(SHOE, 1)]))["id"]
         socket = StuckSocket()
-        context = GatewayContext(services, connection=socket, remember=False)
+        staff = await services.authenticator.principal(STAFF["Authorization"], None)
+        context = GatewayContext(services, principal=staff, connection=socket, remember=False)
         results = await build_schema().subscribe(
             ORDER_BY_ID, variable_values={"id": order_id}, context_value=context
         )

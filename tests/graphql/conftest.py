@@ -25,7 +25,13 @@ def run_workers():
 
 
 @pytest.fixture
-async def gql(retailer, oms, run_workers, tmp_path):
+def settings_overrides():
+    """More settings for the app under test; a module overrides this."""
+    return {}
+
+
+@pytest.fixture
+async def gql(retailer, oms, run_workers, settings_overrides, tmp_path):
     erp, web, pos = retailer
     nodes = tmp_path / "nodes.json"
     nodes.write_text(
@@ -40,7 +46,13 @@ async def gql(retailer, oms, run_workers, tmp_path):
     async def backends(settings):
         return Backends(erp=erp, storefront=web, pos=pos, oms=oms)
 
-    settings = Settings(nodes_file=nodes, redis_url=None, run_workers=run_workers, _env_file=None)
+    settings = Settings(
+        nodes_file=nodes,
+        redis_url=None,
+        run_workers=run_workers,
+        _env_file=None,
+        **settings_overrides,
+    )
     app = create_app(settings, backends=backends)
     async with GraphQLClient(app) as client:
         yield client

@@ -1,0 +1,1 @@
+"""Who is asking: API keys, staff JWTs, the door in front of /graphql."""

@@ -1,0 +1,168 @@
+"""Staff consoles' bearer JWTs, verified with PyJWT against the identity provider's JWKS.
+
+The signing keys come from a URL (kept ``jwks_cache_seconds``; a token signed with a key id
+the set does not hold fetches it again at once, at most every few seconds, which is how a
+provider's key rotation reaches the gateway) or from a file (read again when it changes).
+A token must be signed with one of the configured algorithms (never ``none``), carry
+``exp``, ``iss``, ``aud`` and ``sub``, be for this audience from this issuer, and name at
+least one gateway role in the roles claim.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import jwt
+
+from gateway.config import AuthSettings
+from gateway.domain.principal import CredentialKind, Principal, Role
+from gateway.errors import Unauthenticated
+
+_JWT = "JWT"
+# A token naming an unknown key id fetches the set again at most this often, so a flood
+# of forged tokens cannot turn into a flood of requests to the identity provider.
+_REFETCH_FLOOR_SECONDS = 5.0
+
+
+class SigningKeys(Protocol):
+    async def key(self, key_id: str | None) -> jwt.PyJWK | None: ...
+
+
+def _key_set(document: Any) -> dict[str | None, jwt.PyJWK]:
+    keys = jwt.PyJWKSet.from_dict(document).keys
+    found: dict[str | None, jwt.PyJWK] = {k.key_id: k for k in keys}
+    if len(keys) == 1:
+        found.setdefault(None, keys[0])  # a token without ``kid`` may use the only key
+    return found
+
+
+class KeysFromFile:
+    def __init__(self, path: str) -> None:
+        self._path = Path(path)
+        self._stamp: float | None = None
+        self._keys: dict[str | None, jwt.PyJWK] = {}
+
+    async def key(self, key_id: str | None) -> jwt.PyJWK | None:
+        stamp = self._path.stat().st_mtime
+        if stamp != self._stamp:
+            self._keys = _key_set(json.loads(self._path.read_text()))
+            self._stamp = stamp
+        return self._keys.get(key_id)
+
+
+class KeysFromUrl:
+    def __init__(
+        self,
+        url: str,
+        cache_seconds: float,
+        client: httpx.AsyncClient,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url
+        self._cache_seconds = cache_seconds
+        self._client = client
+        self._clock = clock
+        self._fetched_at: float | None = None
+        self._keys: dict[str | None, jwt.PyJWK] = {}
+
+    async def key(self, key_id: str | None) -> jwt.PyJWK | None:
+        now = self._clock()
+        age = None if self._fetched_at is None else now - self._fetched_at
+        stale = age is None or age > self._cache_seconds
+        rotated = key_id not in self._keys and (age is None or age > _REFETCH_FLOOR_SECONDS)
+        if stale or rotated:
+            try:
+                response = await self._client.get(self._url)
+                response.raise_for_status()
+                self._keys = _key_set(response.json())
+                self._fetched_at = now
+            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+                if not self._keys:
+                    raise Unauthenticated(
+                        f"the identity provider's keys could not be read ({error})", scheme=_JWT
+                    ) from error
+                # Keep the keys held: a provider briefly down must not log every user out.
+        return self._keys.get(key_id)
+
+
+def signing_keys(settings: AuthSettings, client: httpx.AsyncClient) -> SigningKeys | None:
+    if not settings.jwt_configured:
+        return None
+    if settings.jwt_jwks_file:
+        return KeysFromFile(settings.jwt_jwks_file)
+    assert settings.jwt_jwks_url is not None
+    return KeysFromUrl(settings.jwt_jwks_url, settings.jwks_cache_seconds, client)
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings, keys: SigningKeys) -> None:
+        self._settings = settings
+        self._keys = keys
+
+    async def principal(self, token: str) -> Principal:
+        s = self._settings
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise Unauthenticated("the bearer token is not a JWT", scheme=_JWT) from error
+        if header.get("alg") not in s.jwt_algorithms:
+            raise Unauthenticated(
+                f"the token is signed with {header.get('alg')!r}; accepted: "
+                f"{', '.join(s.jwt_algorithms)}",
+                scheme=_JWT,
+            )
+        key = await self._keys.key(header.get("kid"))
+        if key is None:
+            raise Unauthenticated(
+                "the token is signed with a key the identity provider does not list",
+                scheme=_JWT,
+            )
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=s.jwt_algorithms,
+                audience=s.jwt_audience,
+                issuer=s.jwt_issuer,
+                leeway=s.leeway_seconds,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("the token has expired", scheme=_JWT) from error
+        except jwt.InvalidAudienceError as error:
+            raise Unauthenticated("the token is for another audience", scheme=_JWT) from error
+        except jwt.InvalidIssuerError as error:
+            raise Unauthenticated("the token is from another issuer", scheme=_JWT) from error
+        except jwt.PyJWTError as error:
+            raise Unauthenticated(f"the token is not valid: {error}", scheme=_JWT) from error
+        roles = frozenset(
+            Role(name.upper())
+            for name in _names(claims.get(s.jwt_roles_claim))
+            if name.upper() in Role.__members__
+        )
+        if not roles:
+            raise Unauthenticated(
+                f"the token names no gateway role in its {s.jwt_roles_claim!r} claim", scheme=_JWT
+            )
+        location = claims.get(s.jwt_location_claim)
+        return Principal(
+            f"jwt:{claims['sub']}",
+            CredentialKind.JWT,
+            roles,
+            frozenset(_names(claims.get(s.jwt_scopes_claim))),
+            location if isinstance(location, str) else None,
+        )
+
+
+def _names(claim: Any) -> list[str]:
+    """A claim holding names as a list or as one space-separated string (OAuth's scope)."""
+    if isinstance(claim, str):
+        return claim.split()
+    if isinstance(claim, list):
+        return [n for n in claim if isinstance(n, str)]
+    return []
