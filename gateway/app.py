@@ -543,7 +543,7 @@ def create_app(
             yield
 
     graphql = GatewayGraphQL(
-        build_schema(),
+        build_schema(settings.limits),
         graphql_ide="graphiql" if settings.graphiql else None,
         # Subscriptions: the current protocol only (the legacy graphql-ws is unmaintained).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -554,7 +554,8 @@ def create_app(
         # Requests arrive only after the lifespan has opened the cache.
         generation=lambda: app.state.cache.generation(),
     )
-    door = Authenticate(RequestGuard(endpoint), lambda: app.state.services.authenticator)
+    guarded = RequestGuard(endpoint, max_body_bytes=settings.limits.max_body_bytes)
+    door = Authenticate(guarded, lambda: app.state.services.authenticator)
     app = Starlette(
         routes=[
             Route("/graphql", door, methods=["GET", "POST"]),

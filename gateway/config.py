@@ -291,6 +291,17 @@ class ResilienceSettings(BaseModel, frozen=True):
         return self.backends.get(backend, BackendGuardSettings())
 
 
+class QueryLimitSettings(BaseModel, frozen=True):
+    """What one request may ask for at most, checked before anything runs
+    (resolvers/schema.py): LIMITS__MAX_DEPTH=15 and the like."""
+
+    max_depth: int = Field(default=15, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    # Apollo Router's default; a 5,000-alias document has about 15,000 tokens alone.
+    max_tokens: int = Field(default=15_000, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1)
+
+
 class AuthSettings(BaseModel, frozen=True):
     """Who may call (gateway.auth): API keys (``commerce-gateway keys create``) need no
     setting; staff JWTs are accepted once an issuer, an audience and a JWKS are set.
@@ -361,6 +372,7 @@ class Settings(BaseSettings):
     request_deadline: RequestDeadlineSettings = Field(default_factory=RequestDeadlineSettings)
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: QueryLimitSettings = Field(default_factory=QueryLimitSettings)
 
     redis_url: str | None = None
     cache_ttl_item_seconds: int = 300

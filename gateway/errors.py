@@ -60,6 +60,10 @@ class ErrorCode(StrEnum):
     BACKEND_AUTH = "BACKEND_AUTH"
     BACKEND_REJECTED = "BACKEND_REJECTED"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -116,6 +120,18 @@ _DESCRIPTIONS: Mapping[ErrorCode, str] = {
         "A backend refused the request (a 4xx it meant, or its userErrors)."
     ),
     ErrorCode.GRAPHQL_PARSE_FAILED: "The document is not GraphQL (a syntax error).",
+    ErrorCode.QUERY_TOO_DEEP: (
+        "The document nests fields deeper than LIMITS__MAX_DEPTH (15); nothing ran."
+    ),
+    ErrorCode.TOO_MANY_ALIASES: (
+        "The document uses more than LIMITS__MAX_ALIASES (30) aliases; nothing ran."
+    ),
+    ErrorCode.TOO_MANY_TOKENS: (
+        "The document has more than LIMITS__MAX_TOKENS (15,000) tokens; it was not parsed."
+    ),
+    ErrorCode.REQUEST_TOO_LARGE: (
+        "The request body is over LIMITS__MAX_BODY_BYTES (2 MB); HTTP 413, nothing read."
+    ),
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (
         "The document does not fit the schema (unknown field, missing argument, wrong type)."
     ),

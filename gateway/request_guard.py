@@ -5,6 +5,7 @@
     JSON that is not an object ("hello")    400 BAD_USER_INPUT "the body must be a JSON
                                             object with a query"
     operationName neither a string nor null 400 BAD_USER_INPUT
+    a body over LIMITS__MAX_BODY_BYTES      413 REQUEST_TOO_LARGE (not read further)
 
 Malformed JSON and other content types are left to strawberry, which already answers them
 400 and 415 (GraphQL over HTTP).
@@ -44,15 +45,26 @@ def body_problem(body: bytes, content_type: str) -> str | None:
 
 
 class RequestGuard:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, max_body_bytes: int = 2_000_000) -> None:
         self._app = app
+        self._max = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self._app(scope, receive, send)
             return
-        body = await read_body(receive)
         headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        body = None
+        if not (declared.isdigit() and int(declared) > self._max):
+            body = await read_body_within(receive, self._max)
+        if body is None:
+            error = {
+                "message": f"the request body is over {self._max} bytes",
+                "extensions": {"code": "REQUEST_TOO_LARGE"},
+            }
+            await JSONResponse({"errors": [error]}, status_code=413)(scope, receive, send)
+            return
         problem = body_problem(body, headers.get(b"content-type", b"").decode("latin-1"))
         if problem is not None:
             error = {"message": problem, "extensions": {"code": "BAD_USER_INPUT"}}
@@ -72,5 +84,20 @@ async def read_body(receive: Any) -> bytes:
     while True:
         message = await receive()
         chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def read_body_within(receive: Any, limit: int) -> bytes | None:
+    """The whole body; None as soon as it is over ``limit`` bytes (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)

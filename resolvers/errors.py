@@ -32,16 +32,9 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
             extensions=extensions,
         )
     if original is None or _is_variable_coercion(error):
-        # graphql-core's own errors: syntax, validation, variable coercion. Safe to show.
-        code = (
-            ErrorCode.GRAPHQL_PARSE_FAILED
-            if error.message.startswith("Syntax Error")
-            else (
-                ErrorCode.BAD_USER_INPUT
-                if error.message.startswith("Variable")
-                else ErrorCode.GRAPHQL_VALIDATION_FAILED
-            )
-        )
+        # graphql-core's own errors: syntax, validation, variable coercion; and the query
+        # limits' (resolvers/schema.py). Safe to show.
+        code = _code_of(error.message)
         return GraphQLError(
             error.message,
             error.nodes,
@@ -58,6 +51,21 @@ def to_client_error(error: GraphQLError) -> GraphQLError:
         error.path,
         extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
     )
+
+
+def _code_of(message: str) -> ErrorCode:
+    """The code of an error graphql-core or a strawberry limit raised, by what it says."""
+    if "tokens. Parsing aborted" in message:
+        return ErrorCode.TOO_MANY_TOKENS
+    if message.startswith("Syntax Error"):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if message.startswith("Variable"):
+        return ErrorCode.BAD_USER_INPUT
+    if "exceeds maximum operation depth of" in message:
+        return ErrorCode.QUERY_TOO_DEEP
+    if "aliases found. Allowed:" in message:
+        return ErrorCode.TOO_MANY_ALIASES
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
 def _is_variable_coercion(error: GraphQLError) -> bool:

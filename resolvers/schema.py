@@ -8,12 +8,19 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from gateway.config import QueryLimitSettings
 from gateway.errors import BadUserInput, GatewayError
 from resolvers.commerce_queries import CommerceQuery
 from resolvers.deadline import RequestDeadline
@@ -90,7 +97,8 @@ class GatewaySchema(strawberry.Schema):
                 logger.error("unexpected error at %s", error.path, exc_info=original)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: QueryLimitSettings | None = None) -> strawberry.Schema:
+    limits = limits or QueryLimitSettings()
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -105,6 +113,10 @@ def build_schema() -> strawberry.Schema:
             # module level, shared by every request.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            # What one request may ask for, checked before anything runs.
+            lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
             RequestDeadline,
         ],
     )

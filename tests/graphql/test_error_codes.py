@@ -2,6 +2,7 @@
 ErrorCode with a description naming the type of its extensions; every error's extensions fit
 that type; the README's table is the one generated from the same declarations."""
 
+import json
 import logging
 import re
 import types
@@ -30,6 +31,8 @@ from adapters.square import api as square_api
 from adapters.woocommerce import connection as woocommerce_connection
 from gateway import errors
 from gateway.barcodes import check_digit, validate_gtin
+from gateway.config import QueryLimitSettings
+from gateway.request_guard import RequestGuard
 from resolvers.error_table import error_table
 from resolvers.errors import to_client_error
 from resolvers.schema import build_schema
@@ -170,6 +173,34 @@ GRAPHQL_CORE_ERRORS = [
 ]
 
 
+# The query limits' refusals (LIMITS__*), against a schema built with small ones.
+LIMITED = [
+    ('{ product(sku: "A") { availability { locations { stale } } } }', "QUERY_TOO_DEEP"),
+    ('{ a: product(sku: "A") { sku } b: product(sku: "B") { sku } }', "TOO_MANY_ALIASES"),
+    ("{ " + "__typename " * 50 + "}", "TOO_MANY_TOKENS"),
+]
+
+
+async def too_large_body_code() -> str:
+    """What the HTTP edge answers a body over its limit with (gateway.request_guard)."""
+    sent: list[dict[str, Any]] = []
+
+    async def never_reached(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the body was passed on")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"x" * 11, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": []}
+    await RequestGuard(never_reached, max_body_bytes=10)(scope, receive, send)
+    assert sent[0]["status"] == 413
+    code: str = json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"]
+    return code
+
+
 def on_the_wire(error: errors.GatewayError) -> dict[str, Any]:
     extensions = to_client_error(GraphQLError(error.message, original_error=error)).extensions
     assert extensions is not None
@@ -208,6 +239,13 @@ async def test_every_code_a_response_can_carry_is_in_the_enum_and_every_value_is
         assert result.errors is not None
         assert [e.extensions for e in result.errors] == [{"code": code}]
         produced.append(code)
+    tight = build_schema(QueryLimitSettings(max_depth=2, max_aliases=1, max_tokens=40))
+    for document, code in LIMITED:
+        result = await tight.execute(document)
+        assert result.errors is not None
+        assert [e.extensions for e in result.errors] == [{"code": code}], result.errors
+        produced.append(code)
+    produced.append(await too_large_body_code())
     unexpected = GraphQLError("boom", original_error=ZeroDivisionError("secret"))
     produced.append((to_client_error(unexpected).extensions or {})["code"])
     # Then each code is a plain string the enum lists, and no value of the enum is unused
