@@ -18,8 +18,6 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -68,6 +66,7 @@ from gateway.ports import (
     PosBackend,
     StorefrontBackend,
 )
+from gateway.readiness import health, readiness
 from gateway.request_guard import RequestGuard
 from gateway.response_cache import ResponseMicroCache
 from gateway.running import background_tasks, open_change_bus, share_generation
@@ -501,10 +500,6 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         return UNSET
 
 
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
 def create_app(
     settings: Settings | None = None, *, backends: BackendsFactory | None = None
 ) -> Starlette:
@@ -536,6 +531,7 @@ def create_app(
             )
             app.state.services = services
             app.state.cache = cache
+            app.state.db = db
             stack.enter_context(startup_heap_frozen())
             if settings.run_workers:
                 running = background.start(background_tasks(settings, services, db))
@@ -561,6 +557,7 @@ def create_app(
             Route("/graphql", door, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
+            Route("/readyz", readiness),
             Route("/webhooks/{backend}", webhook, methods=["POST"]),
         ],
         lifespan=lifespan,

@@ -13,6 +13,15 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("commerce-gateway")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def _run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run the long-lived commands (worker, reconcile, check-ledger) on uvloop where it is
     installed, as ``serve`` does under uvicorn: the scheduled reconcile and the one from the
@@ -141,6 +150,7 @@ def _break_plan(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce-gateway", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
