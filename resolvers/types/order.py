@@ -8,6 +8,8 @@ import strawberry
 
 from gateway.domain import GeoPoint, documents
 from gateway.domain import orders as domain
+from gateway.domain.principal import PII_READ
+from gateway.domain.privacy import MASK, masked_email, masked_name, masked_postal_code
 from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
 from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
@@ -94,6 +96,12 @@ class OrderFilter:
     created_after: datetime | None = None
 
 
+def sees_customer_data(info: strawberry.Info) -> bool:
+    """Customer data in full only for a caller holding the pii:read scope."""
+    principal = info.context.principal
+    return principal is not None and PII_READ in principal.scopes
+
+
 @strawberry.type
 class Address:
     name: str
@@ -151,12 +159,12 @@ class Order:
     origin: OrderOrigin
     channel: Channel
     status: OrderStatus
-    customer_email: str | None
-    customer_name: str
+    email: strawberry.Private[str | None]
+    name: strawberry.Private[str]
     total: Money
     lines: list[OrderLine]
     fulfillment_location_ids: list[strawberry.ID]
-    delivery_address: Address | None
+    address: strawberry.Private[Address | None]
     pickup_location_id: strawberry.ID | None
     pickup_deadline: datetime | None
     allow_transfer: bool = strawberry.field(
@@ -167,6 +175,40 @@ class Order:
     timeline: list[OrderEvent]
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(
+        description="The customer's e-mail; masked (a***@example.org) for a caller without "
+        "the pii:read scope."
+    )
+    def customer_email(self, info: strawberry.Info) -> str | None:
+        if self.email is None or sees_customer_data(info):
+            return self.email
+        return masked_email(self.email)
+
+    @strawberry.field(
+        description="The customer's name; initials only for a caller without pii:read."
+    )
+    def customer_name(self, info: strawberry.Info) -> str:
+        return self.name if sees_customer_data(info) else masked_name(self.name)
+
+    @strawberry.field(
+        description="Where it goes; for a caller without pii:read, the city, the country and "
+        "the postal code's region only."
+    )
+    def delivery_address(self, info: strawberry.Info) -> Address | None:
+        a = self.address
+        if a is None or sees_customer_data(info):
+            return a
+        return Address(
+            name=masked_name(a.name),
+            line1=MASK,
+            line2=None,
+            city=a.city,
+            postal_code=masked_postal_code(a.postal_code),
+            country_code=a.country_code,
+            lat=None,
+            lng=None,
+        )
 
     @strawberry.field(description="Returns opened for this order, oldest first.")
     async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
@@ -197,8 +239,8 @@ class Order:
             origin=o.origin,
             channel=o.channel,
             status=o.status,
-            customer_email=o.customer_email,
-            customer_name=o.customer_name,
+            email=o.customer_email,
+            name=o.customer_name,
             total=Money.of(o.total),
             lines=[
                 OrderLine(
@@ -211,7 +253,7 @@ class Order:
                 for x in o.lines
             ],
             fulfillment_location_ids=[strawberry.ID(x) for x in o.fulfillment_location_ids],
-            delivery_address=None
+            address=None
             if a is None
             else Address(
                 name=a.name,
