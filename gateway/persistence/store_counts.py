@@ -38,15 +38,18 @@ class SqlStoreCounts:
                 skus_read.c.on_hand,
                 skus_read.c.as_of_us,
                 skus_read.c.counts_kept,
+                skus_read.c.read_at,
             ).where(skus_read.c.sku.in_(list(skus)), skus_read.c.read_at >= read_since)
         )
         moments: dict[int, datetime] = {}  # counts often share a calculated_at
         found: dict[str, list[StockReading]] = {}
+        read_at: dict[str, datetime] = {}
         sums: dict[str, StoreSum] = {}
-        for sku, available, on_hand, as_of_us, counts_kept in read:
+        for sku, available, on_hand, as_of_us, counts_kept, sku_read_at in read:
             if sku in one_by_one:
                 if counts_kept:  # else only its sum is kept: read it again
                     found[sku] = []
+                    read_at[sku] = sku_read_at
             else:
                 as_of = None if as_of_us is None else _moment(as_of_us, moments)
                 sums[sku] = StoreSum(available, on_hand, as_of)
@@ -65,8 +68,18 @@ class SqlStoreCounts:
         pos = SourceSystem.POS
         for sku, location_ref, on_hand, reserved, incoming, as_of_us in rows:
             as_of = _moment(as_of_us, moments)
+            # Fetched when its SKU was read: a hold Square took over after that is not in it.
             found[sku].append(
-                StockReading(sku, pos, location_ref, on_hand, reserved, as_of, incoming)
+                StockReading(
+                    sku,
+                    pos,
+                    location_ref,
+                    on_hand,
+                    reserved,
+                    as_of,
+                    incoming,
+                    fetched_at=read_at[sku],
+                )
             )
         return found, sums
 

@@ -87,6 +87,17 @@ def observed_at(reading: StockReading | None) -> datetime | None:
     return reading.fetched_at or reading.as_of
 
 
+def asked_at(readings: Iterable[StockReading], moment: datetime | None) -> list[StockReading]:
+    """Readings straight from an adapter, asked for at ``moment`` (the gateway's clock).
+    Without it their ``as_of`` is the source's own clock of its last change, often long
+    before a write the gateway saw confirmed since: the hold behind that write would be
+    taken off a figure that already carries it. A reading that knows when it was fetched
+    (from the cache) keeps that."""
+    if moment is None:
+        return list(readings)
+    return [r if r.fetched_at is not None else replace(r, fetched_at=moment) for r in readings]
+
+
 def node_availability(
     sku: str,
     location: Location,
@@ -548,10 +559,13 @@ class AvailabilityService:
         *,
         kits: Mapping[str, Kit] | None = None,
         store_stock: StoreStock | None = None,
+        asked: datetime | None = None,
     ) -> dict[str, ChannelTotal]:
         """``by_node`` over the channel's nodes, summed per SKU (see ``channel_totals``);
         ``kits`` when the caller has read them already; ``store_stock`` reads the stores'
-        counts instead of the POS (the reconciler's kept copy), summed where it can."""
+        counts instead of the POS (the reconciler's kept copy), summed where it can, its
+        readings dated by it. ``asked``: when the caller started reading, for the readings
+        this service takes straight from the ERP and POS adapters (``asked_at``)."""
         if kits is None:
             kits = await self._erp.kits(skus)
         locations = await self._locations.locations()
@@ -568,7 +582,8 @@ class AvailabilityService:
         ]:
             ledger = by_position(await self._ledger_entries(stock_skus))
             if store_stock is None:
-                return ledger, await self._pos.stock(stock_skus, [s.source_ref for s in stores]), {}
+                counts = await self._pos.stock(stock_skus, [s.source_ref for s in stores])
+                return ledger, asked_at(counts, asked), {}
             store_ids = {s.id for s in stores}
             one_by_one = {c.sku for k in kits.values() for c in k.components} | {
                 sku for sku, location_id in ledger if location_id in store_ids
@@ -580,5 +595,5 @@ class AvailabilityService:
         erp_readings, (ledger, pos_readings, sums) = await asyncio.gather(
             self._erp.stock(stock_skus), ledger_then_stores()
         )
-        readings = [*erp_readings, *pos_readings]
+        readings = [*asked_at(erp_readings, asked), *pos_readings]
         return channel_totals(skus, kits, nodes, readings, ledger, sums)

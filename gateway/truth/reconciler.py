@@ -231,6 +231,10 @@ class Reconciler:
         """A page's copies and truths. In a full run the stores' counts come from the kept
         copy (gateway.truth.store_counts); for named SKUs they are read live, and kept."""
         skus = [item.sku for item in items]
+        # The sources' readings are dated by when the gateway asked, as its cache dates
+        # them: a hold their source took over before that is in them, whatever time the
+        # source's own clock gives the figure, and must not be taken off again.
+        asked = self._clock.now()
 
         async def catalogue_then_stock() -> tuple[
             dict[str, PosVariation], dict[str, Kit], dict[str, ChannelTotal]
@@ -254,7 +258,7 @@ class Reconciler:
                 return [reading for of_sku in fresh.values() for reading in of_sku], {}
 
             online = await self._availability.channel_totals(
-                skus, Channel.ONLINE, kits=kits, store_stock=kept if full else live
+                skus, Channel.ONLINE, kits=kits, store_stock=kept if full else live, asked=asked
             )
             return variations, kits, online
 

@@ -29,6 +29,7 @@ from gateway.domain import StockChanges, StockReading, StoreSum
 from gateway.domain.ledger import store_sum
 from gateway.ports import Clock, PosCounts, UnitOfWorkFactory
 from gateway.ports.storage import SyncMark
+from gateway.services.availability import asked_at
 
 MARK = "pos:store_counts"
 # Square's calculated_at is its own clock; a change may be indexed a little after it is
@@ -103,7 +104,9 @@ class StoreCountCopy:
     ) -> tuple[list[StockReading], dict[str, StoreSum]]:
         """The SKUs' counts at these stores (location ref -> safety stock): the readings of
         those in ``one_by_one``, the others added up; kept ones where the copy has them, read
-        in full (and kept) where it does not. ``variation_ids``: each SKU's POS item."""
+        in full (and kept) where it does not. ``variation_ids``: each SKU's POS item. Each
+        reading's ``fetched_at`` is when it was read, kept ones too: the ledger's holds are
+        weighed against that (gateway.domain.ledger), not against Square's clock."""
         await self.catch_up(safety_stock)
         read_since = self._clock.now() - timedelta(hours=self._policy.store_counts_reread_hours)
         async with self._uow(read_only=True) as uow:
@@ -122,7 +125,7 @@ class StoreCountCopy:
                 self._pos.store_sums(others, safety_stock) if others else _no_sums(),
             )
             fresh: dict[str, list[StockReading]] = {sku: [] for sku in singles}
-            for reading in read:
+            for reading in asked_at(read, read_at):
                 fresh[reading.sku].append(reading)
             added_up.update({sku: store_sum(fresh[sku], safety_stock) for sku in singles})
             await self._keep(fresh, added_up, variation_ids, read_at)
@@ -137,12 +140,12 @@ class StoreCountCopy:
         variation_ids: Mapping[str, str | None],
         one_by_one: Collection[str],
     ) -> dict[str, list[StockReading]]:
-        """Read the SKUs' counts in full and return them; keep their sums, and the counts
-        themselves of those in ``one_by_one``. The POS item of each is kept with them (a
-        change Square reports names the item): given, or looked up."""
+        """Read the SKUs' counts in full and return them (``fetched_at``: now); keep their
+        sums, and the counts themselves of those in ``one_by_one``. The POS item of each is
+        kept with them (a change Square reports names the item): given, or looked up."""
         read_at = self._clock.now()
         fresh: dict[str, list[StockReading]] = {sku: [] for sku in skus}
-        for reading in await self._pos.stock(skus, list(safety_stock)):
+        for reading in asked_at(await self._pos.stock(skus, list(safety_stock)), read_at):
             fresh[reading.sku].append(reading)
         sums = {sku: store_sum(readings, safety_stock) for sku, readings in fresh.items()}
         kept = {sku: fresh[sku] for sku in fresh if sku in one_by_one}

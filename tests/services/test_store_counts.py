@@ -19,7 +19,10 @@ POS = SourceSystem.POS
 
 
 def reading(world, sku: str, store: str, on_hand: int, reserved: int = 0) -> StockReading:
-    return StockReading(sku, POS, store, on_hand, reserved, world.clock.now(), 2)
+    """A count read now; the copy gives it back as fetched when its SKU was read (the
+    ledger's holds are weighed against that, not against Square's clock)."""
+    now = world.clock.now()
+    return StockReading(sku, POS, store, on_hand, reserved, now, 2, fetched_at=now)
 
 
 async def test_kept_counts_come_back_as_read_or_summed_until_forgotten_or_too_old(world):
