@@ -250,6 +250,9 @@ async def run_demo(
             # The seeded drift first: the flows below move stock at the sources, and the
             # storefront hears of each move a moment later, a lag a reconcile may catch.
             print("\nOne truth for stock:\n")
+            # The backend writes and storefront pushes owed since start are delivered first,
+            # as the outbox worker does within seconds.
+            await gateway.state.services.worker.drain()
             truth_ok, truth_lines = await stock_truth(url, dataset)
             print("\n".join(truth_lines))
             print("\nRoute an order, then place, pick up and return one:\n")

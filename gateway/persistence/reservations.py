@@ -364,7 +364,18 @@ class SqlReservations:
             .where(holds.c.sku.in_(list(skus)), reservations.c.updated_at >= since)
             .group_by(holds.c.sku)
         )
-        return {sku: int(units) for sku, units in rows}
+        changed = {sku: int(units) for sku, units in rows}
+        # A hold its source recorded since then counts again: until the gateway has
+        # committed that it was applied, a reading that already has the sale and the ledger
+        # that still subtracts the hold count the same units twice.
+        applied = await self._conn.execute(
+            select(holds.c.sku, func.sum(holds.c.quantity))
+            .where(holds.c.sku.in_(list(skus)), holds.c.applied_at >= since)
+            .group_by(holds.c.sku)
+        )
+        for sku, units in applied:
+            changed[sku] = changed.get(sku, 0) + int(units)
+        return changed
 
     async def live_owners(self, owners: Sequence[str]) -> set[str]:
         if not owners:

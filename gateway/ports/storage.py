@@ -122,8 +122,9 @@ class Reservations(Protocol):
         ...
 
     async def units_changed_since(self, skus: Sequence[str], since: datetime) -> dict[str, int]:
-        """Per SKU, units of holds taken, confirmed, released or expired since ``since``: what
-        a copy of the stock figures may not show yet."""
+        """Per SKU, units of holds taken, confirmed, released or expired since ``since``, plus
+        units of holds their source recorded since then: what a copy of the stock figures
+        may not show yet, or a reading may count twice for a moment."""
         ...
 
 
