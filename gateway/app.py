@@ -29,6 +29,7 @@ from gateway import background
 from gateway.auth.admin import ApiKeyAdmin
 from gateway.auth.authenticator import Authenticator
 from gateway.auth.edge import Authenticate
+from gateway.auth.order_tokens import OrderTokens
 from gateway.auth.tokens import TokenVerifier, signing_keys
 from gateway.cache import Cache, cache_for
 from gateway.clock import SystemClock
@@ -404,6 +405,7 @@ def build_services(
         settings=settings,
         authenticator=authenticator,
         keys=ApiKeyAdmin(uow, clock),
+        order_tokens=OrderTokens(settings.auth),
         catalog=catalog,
         availability=availability,
         erp=erp,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain import NodeType, SourceSystem
@@ -322,6 +322,11 @@ class AuthSettings(BaseModel, frozen=True):
     jwt_roles_claim: str = "roles"
     jwt_scopes_claim: str = "scope"
     jwt_location_claim: str = "location_id"
+    # A STOREFRONT token carrying this claim is a customer's own: it reads their orders.
+    jwt_customer_email_claim: str = "email"
+    # Signs each order's access token (handed out by placeOrder); every process of one
+    # deployment needs the same. Unset: a random one per process (tokens die with it).
+    order_token_secret: SecretStr | None = None
     leeway_seconds: float = Field(default=30.0, ge=0)
     # A key found (or refused) is remembered this long per process: a revoked key stops
     # working everywhere within it.

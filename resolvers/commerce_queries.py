@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from gateway.domain import GeoPoint
@@ -12,6 +14,7 @@ from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
 from resolvers.cursors import cursor, parse_cursor
 from resolvers.permissions import EVERYONE, OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
+from resolvers.record_access import own_hold, readable_order, return_at_callers_store
 from resolvers.types.common import PageInfo
 from resolvers.types.order import Order, OrderConnection, OrderEdge, OrderFilter
 from resolvers.types.reservation import Reservation
@@ -27,9 +30,10 @@ MAX_FAILURES_PAGE = 500
 class CommerceQuery:
     @strawberry.field(
         permission_classes=allow(STOREFRONT, STORE_ASSOCIATE, SUPPORT, OPS),
-        description="One hold by id.",
+        description="One hold by id: a storefront's own, a store's at that store.",
     )
     async def reservation(self, info: Info, id: strawberry.ID) -> Reservation | None:
+        await own_hold(info, str(id))
         return Reservation.from_domain(await info.context.services.reservations.get(str(id)))
 
     @strawberry.field(
@@ -59,10 +63,20 @@ class CommerceQuery:
 
     @strawberry.field(
         permission_classes=allow(STOREFRONT, STORE_ASSOCIATE, SUPPORT, OPS),
-        description="One order by id (gateway orders and imported web orders).",
+        description="One order by id (gateway orders and imported web orders). A storefront "
+        "reads it with the order's accessToken or the customer's own token; a store "
+        "associate reads its store's orders.",
     )
-    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        return Order.from_domain(await info.context.services.orders.get(str(id)))
+    async def order(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        access_token: Annotated[
+            str | None,
+            strawberry.argument(description="The accessToken placeOrder answered with."),
+        ] = None,
+    ) -> Order | None:
+        return Order.from_domain(await readable_order(info, str(id), access_token))
 
     @strawberry.field(
         permission_classes=allow(SUPPORT, OPS),
@@ -104,6 +118,7 @@ class CommerceQuery:
         permission_classes=allow(STORE_ASSOCIATE, SUPPORT, OPS), description="One return by id."
     )
     async def return_request(self, info: Info, id: strawberry.ID) -> ReturnRequest | None:
+        await return_at_callers_store(info, str(id))
         return ReturnRequest.from_domain(await info.context.services.returns.get(str(id)))
 
     @strawberry.field(

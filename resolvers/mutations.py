@@ -17,6 +17,11 @@ from gateway.services.reservations import ReserveRequest
 from gateway.services.returns.rules import ReturnLineRequest
 from resolvers.context import GatewayContext
 from resolvers.permissions import OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
+from resolvers.record_access import (
+    order_at_callers_store,
+    own_hold,
+    return_at_callers_store,
+)
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
 from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
@@ -36,6 +41,7 @@ def _lines(lines: list[LineInput]) -> tuple[ReservationLine, ...]:
 async def _decided(
     info: Info, return_id: strawberry.ID, skus: list[str], decision: Disposition, key: str
 ) -> ReturnRequest:
+    await return_at_callers_store(info, str(return_id))
     decided = await info.context.services.returns.decide(str(return_id), skus, decision, key)
     return ReturnRequest.from_domain(decided)
 
@@ -73,6 +79,7 @@ class Mutation:
     async def extend_reservation(
         self, info: Info, id: strawberry.ID, ttl_seconds: int, idempotency_key: IdempotencyKey
     ) -> Reservation:
+        await own_hold(info, str(id))
         held = await info.context.services.reservations.extend(
             str(id), ttl_seconds, idempotency_key
         )
@@ -84,6 +91,7 @@ class Mutation:
     async def release_reservation(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Reservation:
+        await own_hold(info, str(id))
         held = await info.context.services.reservations.release(str(id), idempotency_key)
         return Reservation.from_domain(held)
 
@@ -94,6 +102,7 @@ class Mutation:
     async def confirm_reservation(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Reservation:
+        await own_hold(info, str(id))
         held = await info.context.services.reservations.confirm(str(id), idempotency_key)
         return Reservation.from_domain(held)
 
@@ -140,6 +149,7 @@ class Mutation:
     async def mark_ready_for_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
+        await order_at_callers_store(info, str(id))
         order = await info.context.services.lifecycle.mark_ready_for_pickup(
             str(id), idempotency_key
         )
@@ -152,6 +162,7 @@ class Mutation:
     async def confirm_pickup(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> Order:
+        await order_at_callers_store(info, str(id))
         order = await info.context.services.lifecycle.confirm_pickup(str(id), idempotency_key)
         return Order.from_domain(order)
 
@@ -166,6 +177,7 @@ class Mutation:
         idempotency_key: IdempotencyKey,
         tracking: TrackingInput | None = None,
     ) -> Order:
+        await order_at_callers_store(info, str(id))
         parsed = (
             None
             if tracking is None
@@ -217,6 +229,7 @@ class Mutation:
     async def receive_return(
         self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
     ) -> ReturnRequest:
+        await return_at_callers_store(info, str(id))
         received = await info.context.services.returns.receive(str(id), idempotency_key)
         return ReturnRequest.from_domain(received)
 

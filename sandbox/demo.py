@@ -279,8 +279,20 @@ async def run_demo(
             print("\n".join(degraded.lines))
             print(f"\nWhat customers were told (the mail sink on :{mail.port}):\n")
             print("\n".join(mailbox(mail)))
-            flows_ok = routed.ok and summary.ok and web.ok and truth_ok and live.ok and degraded.ok
-            return 0 if flows_ok and mail.received else 1
+            flows = {
+                "stock truth": (truth_ok, truth_lines),
+                "route and replay": (routed.ok, routed.lines),
+                "pickup and return": (summary.ok, summary.lines),
+                "web order": (web.ok, web.lines),
+                "real time": (live.ok, live.lines),
+                "degraded": (degraded.ok, degraded.lines),
+                "customer mail": (bool(mail.received), ["no mail reached the sink"]),
+            }
+            failed = {name: lines for name, (ok, lines) in flows.items() if not ok}
+            for name, lines in failed.items():
+                # Repeated at the end so a failed check names its flow where a log tail shows it.
+                print(f"\nCHECK FAILED: {name}\n" + "\n".join(lines))
+            return 1 if failed else 0
         print(f"\nCustomer mail goes to the demo's mail sink on :{mail.port}; it is shown here.")
         print("Ctrl-C to stop.")
         await asyncio.gather(*tasks, show_mail(mail))

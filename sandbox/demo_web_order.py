@@ -22,6 +22,7 @@ COLLECTED = f"""mutation ($id: ID!, $key: String!) {{
   confirmPickup(id: $id, idempotencyKey: $key) {{ {FIELDS} }} }}"""
 RETURN = """mutation ($id: ID!, $lines: [ReturnLineInput!]!, $key: String!) {
   requestReturn(orderId: $id, lines: $lines, idempotencyKey: $key) { id } }"""
+TIMELINE = "query ($id: ID!) { order(id: $id) { timeline { at kind source detail } } }"
 RECEIVE = """mutation ($id: ID!, $key: String!) {
   receiveReturn(id: $id, idempotencyKey: $key) { id status } }"""
 CUSTOMER = {
@@ -67,6 +68,12 @@ async def web_order_flow(url: str, settings: Settings) -> Summary:
         summary.say(f"returned    -> {each_system(order)}")
         web = next(s for s in order["systems"] if s["system"] == "STOREFRONT")
         summary.ok = order["status"] == "RETURNED" and web["status"] == "refunded"
+        if not summary.ok:
+            # What each system reported, in order: the clue to which read came late.
+            timeline = (await _data(url, TIMELINE, id=order_id))["order"]["timeline"]
+            summary.lines.extend(
+                f"    {e['at']} {e['source']} {e['kind']} {e['detail']}" for e in timeline
+            )
     except FlowFailed as failure:
         summary.say(f"FAILED: {failure}")
         summary.ok = False

@@ -16,6 +16,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from gateway.auth.authenticator import Authenticator
+from gateway.domain.acting import acting_for
 from gateway.errors import Unauthenticated
 
 Scope = dict[str, Any]
@@ -45,7 +46,8 @@ class Authenticate:
             await refusal(refused, accept)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self._app(scope, receive, send)
+        with acting_for(principal.id):  # what it changes is recorded as asked by it
+            await self._app(scope, receive, send)
 
 
 def refusal(refused: Unauthenticated, accept: str) -> JSONResponse:

@@ -150,12 +150,15 @@ class TokenVerifier:
                 f"the token names no gateway role in its {s.jwt_roles_claim!r} claim", scheme=_JWT
             )
         location = claims.get(s.jwt_location_claim)
+        email = claims.get(s.jwt_customer_email_claim)
         return Principal(
             f"jwt:{claims['sub']}",
             CredentialKind.JWT,
             roles,
             frozenset(_names(claims.get(s.jwt_scopes_claim))),
             location if isinstance(location, str) else None,
+            # A customer's own token (a shop login): it reads that customer's orders.
+            email if isinstance(email, str) and Role.STOREFRONT in roles else None,
         )
 
 

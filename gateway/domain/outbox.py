@@ -419,3 +419,4 @@ class Delivery:
     next_attempt_at: datetime
     delivered_at: datetime | None
     blocked_by: int | None = None  # the dead write it waits behind (status BLOCKED)
+    requested_by: str | None = None  # the principal whose request owed it (None: the gateway)

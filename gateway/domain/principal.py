@@ -27,13 +27,15 @@ PII_READ = "pii:read"
 @dataclass(frozen=True, slots=True)
 class Principal:
     """``id`` names it in the audit trail ("key:web-eu", "jwt:https://idp/|agent-7");
-    ``location_id`` is the store a STORE_ASSOCIATE works at."""
+    ``location_id`` is the store a STORE_ASSOCIATE works at; ``customer_email`` the
+    customer a storefront's customer token speaks for (their own orders)."""
 
     id: str
     kind: CredentialKind
     roles: frozenset[Role]
     scopes: frozenset[str] = field(default_factory=frozenset)
     location_id: str | None = None
+    customer_email: str | None = None
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -43,7 +45,12 @@ class Principal:
         """What decides the answers it may see, and nothing that names it: two principals
         with the same grants get the same answer to the same request."""
         return "|".join(
-            [",".join(sorted(self.roles)), ",".join(sorted(self.scopes)), self.location_id or ""]
+            [
+                ",".join(sorted(self.roles)),
+                ",".join(sorted(self.scopes)),
+                self.location_id or "",
+                self.customer_email or "",
+            ]
         )
 
 

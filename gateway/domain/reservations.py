@@ -35,6 +35,7 @@ class Reservation:
     created_at: datetime
     expires_at: datetime
     order_id: str | None = None
+    requested_by: str | None = None  # the principal who took it (None: the gateway)
 
 
 @dataclass(frozen=True, slots=True)

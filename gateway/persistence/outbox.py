@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from gateway.domain import SourceSystem
+from gateway.domain.acting import requested_by
 from gateway.domain.outbox import (
     SETTLED,
     Delivery,
@@ -58,6 +59,7 @@ class SqlOutbox:
                     "attempts": 0,
                     "next_attempt_at": now,
                     "created_at": now,
+                    "requested_by": requested_by(),
                 }
                 for m in messages
             ],
@@ -222,4 +224,5 @@ def _delivery(row: Any) -> Delivery:
         created_at=row.created_at,
         next_attempt_at=row.next_attempt_at,
         delivered_at=row.delivered_at,
+        requested_by=row.requested_by,
     )

@@ -55,6 +55,7 @@ def hold_item(hold: HoldRequest, claim: Claim | None = None) -> dict[str, Any]:
             "location_id": reservation.location_id,
             "channel": reservation.channel.value,
             "customer_ref": reservation.customer_ref,
+            "requested_by": reservation.requested_by,
             "order_id": reservation.order_id,
             "created_at": reservation.created_at.isoformat(),
             "expires_at": reservation.expires_at.isoformat(),

@@ -172,6 +172,7 @@ async def insert_reservation(
             location_id=reservation.location_id,
             channel=reservation.channel,
             customer_ref=reservation.customer_ref,
+            requested_by=reservation.requested_by,
             order_id=reservation.order_id,
             created_at=reservation.created_at,
             expires_at=reservation.expires_at,
@@ -217,6 +218,7 @@ async def reservations_with_lines(conn: AsyncConnection, rows: Sequence[Any]) ->
             created_at=r.created_at,
             expires_at=r.expires_at,
             order_id=r.order_id,
+            requested_by=r.requested_by,
         )
         for r in rows
     ]

@@ -33,6 +33,7 @@ class ReservationRow(SQLModel, table=True):
     channel: str = Field(max_length=16)
     customer_ref: str | None = Field(default=None, max_length=200)
     order_id: str | None = Field(default=None, max_length=40, index=True)
+    requested_by: str | None = Field(default=None, max_length=200)  # the principal who took it
     created_at: datetime = Field(sa_column=_utc())
     expires_at: datetime = Field(sa_column=_utc(index=True))
     updated_at: datetime = Field(sa_column=_utc())
@@ -253,6 +254,7 @@ class OutboxRow(SQLModel, table=True):
     result: dict[str, object] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_column=_utc())
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    requested_by: str | None = Field(default=None, max_length=200)  # the principal who asked
 
 
 metadata = SQLModel.metadata

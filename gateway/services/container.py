@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gateway.auth.admin import ApiKeyAdmin
 from gateway.auth.authenticator import Authenticator
+from gateway.auth.order_tokens import OrderTokens
 from gateway.config import Settings
 from gateway.events.bus import ChangeBus
 from gateway.events.inbox import WebhookInbox
@@ -38,6 +39,7 @@ class Services:
     settings: Settings
     authenticator: Authenticator  # who is asking, from a request's credentials
     keys: ApiKeyAdmin
+    order_tokens: OrderTokens
     catalog: CatalogService
     availability: AvailabilityService
     erp: ErpPort

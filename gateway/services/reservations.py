@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway.domain import Channel, Location, NodeAvailability
+from gateway.domain.acting import requested_by
 from gateway.domain.idempotency import validate_key
 from gateway.domain.reservations import (
     HoldPlan,
@@ -137,6 +138,7 @@ class ReservationService:
                 lines=lines,
                 created_at=now,
                 expires_at=now + ttl,
+                requested_by=requested_by(),
             ),
             plans,
             location,

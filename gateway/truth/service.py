@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.config import Settings
+from gateway.domain.acting import actor
 from gateway.domain.truth import AuditEntry, AuditKind, Discrepancy, Resolution
 from gateway.errors import BadUserInput, NotFound
 from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -17,8 +18,6 @@ from gateway.truth import queue
 from gateway.truth.policy import SourceOfTruth, source_of_truth
 from gateway.truth.reconciler import Reconciler, ReconcileReport
 
-# Until callers are authenticated, a person acting through the API is named so.
-API_CALLER = "api"
 MAX_RECONCILE_SKUS = 500
 
 
@@ -98,7 +97,7 @@ class TruthService:
 
     async def acknowledge(self, discrepancy_id: str, note: str | None, key: str) -> Discrepancy:
         async def acknowledged(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
-            return queue.acknowledged(record, now, API_CALLER, note)
+            return queue.acknowledged(record, now, actor(), note)
 
         return await self._change(
             "acknowledgeDiscrepancy", discrepancy_id, key, {"note": note}, acknowledged
@@ -108,7 +107,7 @@ class TruthService:
         self, discrepancy_id: str, owner: str, note: str | None, key: str
     ) -> Discrepancy:
         async def assigned(uow: UnitOfWork, record: Discrepancy, now: datetime) -> Discrepancy:
-            return queue.assigned(record, owner, now, API_CALLER, note)
+            return queue.assigned(record, owner, now, actor(), note)
 
         return await self._change(
             "assignDiscrepancy", discrepancy_id, key, {"owner": owner, "note": note}, assigned
@@ -128,7 +127,7 @@ class TruthService:
                 if record.status.is_open:
                     # The proposed writes go out through the outbox with the resolution.
                     await uow.outbox.add(record.proposal, now)
-            return queue.resolved(record, resolution, now, API_CALLER, note)
+            return queue.resolved(record, resolution, now, actor(), note)
 
         return await self._change(
             "resolveDiscrepancy",

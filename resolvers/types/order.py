@@ -10,6 +10,7 @@ from gateway.domain import GeoPoint, documents
 from gateway.domain import orders as domain
 from gateway.domain.principal import PII_READ
 from gateway.domain.privacy import MASK, masked_email, masked_name, masked_postal_code
+from resolvers.permissions import STOREFRONT, SUPPORT, allow
 from resolvers.types.common import Channel, Money, PageInfo, SourceSystem
 from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
@@ -175,6 +176,15 @@ class Order:
     timeline: list[OrderEvent]
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(
+        permission_classes=allow(STOREFRONT, SUPPORT),
+        description="What the customer's browser sends to read this order back "
+        "(order(id, accessToken)) without staff rights; for whoever places orders.",
+    )
+    def access_token(self, info: strawberry.Info) -> str | None:
+        token: str = info.context.services.order_tokens.token(str(self.id))
+        return token
 
     @strawberry.field(
         description="The customer's e-mail; masked (a***@example.org) for a caller without "

@@ -132,8 +132,9 @@ async def test_the_demo_answers_its_example_query_then_places_picks_up_and_retur
     capsys,
 ):
     ports = SimulatorPorts(free_port(), free_port(), free_port(), free_port())
-    assert await run_demo(port=free_port(), ports=ports, check=True) == 0
+    code = await run_demo(port=free_port(), ports=ports, check=True)
     printed = capsys.readouterr().out
+    assert code == 0, printed[printed.find("CHECK FAILED") :]
     assert "It answers:" in printed
     assert "confirmPickup   -> COLLECTED" in printed
     assert "RETURNED; return CLOSED" in printed

@@ -94,7 +94,8 @@ async def test_the_seeded_drift_is_found_owned_enforced_and_closes_by_itself(sta
     # the push is on the audit trail,
     trail = await ok(stack.gql, TRAIL, sku=oversold, kinds=["STOREFRONT_STOCK_SET"])
     [pushed] = [e["node"] for e in trail["auditTrail"]["edges"]]
-    assert (pushed["actor"], pushed["system"]) == ("gateway", "STOREFRONT")
+    # made for the caller who asked for the reconcile (the suite's staff token),
+    assert (pushed["actor"], pushed["system"]) == ("jwt:test-suite", "STOREFRONT")
     assert pushed["after"].startswith(f"{dataset.online_sellable(oversold)} ")
     # and confidence is back to HIGH; a second reconcile finds nothing about stock.
     [row] = (await ok(stack.gql, AVAILABILITY, skus=[oversold]))["availability"]
@@ -181,9 +182,9 @@ async def test_an_owner_acknowledges_reassigns_and_resolves_a_discrepancy(stack,
     assert refused["code"] == "ILLEGAL_TRANSITION"
     history = (await ok(stack.gql, ONE, id=record["id"]))["discrepancy"]["history"]
     assert [(h["action"], h["actor"]) for h in history][-3:] == [
-        ("ACKNOWLEDGED", "api"),
-        ("ASSIGNED", "api"),
-        ("RESOLVED", "api"),
+        ("ACKNOWLEDGED", "jwt:test-suite"),
+        ("ASSIGNED", "jwt:test-suite"),
+        ("RESOLVED", "jwt:test-suite"),
     ]
     summary = (await ok(stack.gql, SUMMARY))["discrepancySummary"]
     assert summary["open"] == len(await queue(stack))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.domain.acting import actor
 from gateway.domain.outbox import Delivery, DeliveryStatus
 from gateway.errors import IllegalTransition, NotFound
 from gateway.governance.write_failures import WriteFailures
@@ -69,7 +70,7 @@ class OutboxAdmin:
         )
         return await self._commands.run(command, revive)
 
-    async def skip(self, delivery_id: int, reason: str, key: str, actor: str = "api") -> Delivery:
+    async def skip(self, delivery_id: int, reason: str, key: str) -> Delivery:
         """A dead write never to be sent now (the cancel of an order that shipped): the
         writes behind it go."""
 
@@ -86,7 +87,7 @@ class OutboxAdmin:
                     requested=DeliveryStatus.SKIPPED.value,
                 )
             if self._failures is not None:
-                await self._failures.skipped(uow, skipped, reason, now, actor)
+                await self._failures.skipped(uow, skipped, reason, now, actor())
             return skipped
 
         command = Command(

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from gateway.domain import SourceSystem
+from gateway.domain.acting import actor
 from gateway.domain.orders import OrderChanges, SystemRecord
 from gateway.domain.outbox import (
     CancelSalesOrder,
@@ -64,7 +65,7 @@ def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
                     now,
                     AuditKind.STOCK_COMMITTED,
                     ERP,
-                    "gateway",
+                    actor(),
                     line.sku,
                     "reserved",
                     None,
@@ -99,7 +100,7 @@ def _cancelled(message: CancelSalesOrder, so: SalesOrderWritten) -> Record:
                     now,
                     AuditKind.STOCK_RELEASED,
                     ERP,
-                    "gateway",
+                    actor(),
                     sku,
                     "reserved",
                     None,
@@ -152,7 +153,7 @@ def _received(message: ReceiveStock) -> Record:
                     now,
                     AuditKind.RESTOCKED,
                     ERP,
-                    "gateway",
+                    actor(),
                     sku,
                     "actual_qty",
                     None,

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from gateway.domain import SourceSystem
+from gateway.domain.acting import actor
 from gateway.domain.orders import OrderChanges, SystemRecord
 from gateway.domain.outbox import AdjustmentWritten, PosWrite, RecordRestock, RecordSale
 from gateway.domain.truth import AuditEntry, AuditKind
@@ -55,7 +56,7 @@ def _sold(message: RecordSale) -> Record:
                     now,
                     AuditKind.STOCK_COMMITTED,
                     POS,
-                    "gateway",
+                    actor(),
                     message.sku,
                     "IN_STOCK",
                     None,
@@ -93,7 +94,7 @@ def _restocked(message: RecordRestock) -> Record:
                     now,
                     kind,
                     POS,
-                    "gateway",
+                    actor(),
                     message.sku,
                     "IN_STOCK",
                     None,

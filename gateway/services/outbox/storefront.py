@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from gateway.domain import SourceSystem, WebListing, WebStockUpdate
+from gateway.domain.acting import actor
 from gateway.domain.orders import OrderChanges, ReturnStatus, SystemRecord
 from gateway.domain.outbox import (
     RefundWebOrder,
@@ -142,7 +143,7 @@ def _stock_set(message: SetWebStock, pushed: WebStockPushed) -> Record:
                     now,
                     AuditKind.STOREFRONT_STOCK_SET,
                     STOREFRONT,
-                    "gateway",
+                    actor(),
                     outcome.sku,
                     "stock",
                     outcome.before,

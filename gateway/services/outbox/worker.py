@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from gateway.domain.acting import acting_for
 from gateway.domain.outbox import Delivery, UnreadableMessage
 from gateway.errors import BackendRejected, BadUserInput, GatewayError, NotFound
 from gateway.governance.write_failures import WriteFailures
@@ -135,7 +136,8 @@ class OutboxWorker:
             return False
         now = self._clock.now()
         async with self._uow() as uow:
-            changed = await delivered.record(uow, now)
+            with acting_for(delivery.requested_by):  # its audit entries name who asked
+                changed = await delivered.record(uow, now)
             await uow.outbox.mark_delivered(delivery.id, delivered.result, now)
             # Only a write that failed before can have an exception to close.
             if self._failures is not None and delivery.last_error is not None:
