@@ -4,6 +4,8 @@ Each backend has a guard (adapters.resilience.policy): a circuit breaker, a retr
 bulkhead and a health record; every attempt ends by the request's deadline
 (gateway.deadline). Transport failures are named as they happened (refused is not "timed
 out"; adapters.resilience.failures), and a 2xx body that is not JSON is a failure like a 5xx.
+Every attempt's end (its endpoint, outcome and time) is told to the guard's observer: the
+backend-call metrics are counted here, once, for every adapter.
 
 Retries only what is safe to retry: connection errors, timeouts, 429 and 5xx, with capped
 exponential backoff and jitter, or the backend's Retry-After when longer (tenacity;
@@ -16,6 +18,7 @@ error; this module decides only *whether* a response is an error and whether to 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -31,14 +34,16 @@ from tenacity import (
 )
 from tenacity.wait import WaitBaseT, wait_base
 
+from adapters.endpoints import last_endpoint, note_sent, sending
 from adapters.resilience.breaker import BreakerRules
 from adapters.resilience.budget import BudgetRules
 from adapters.resilience.failures import name_wire_failure
-from adapters.resilience.policy import BackendPolicy
+from adapters.resilience.policy import BackendPolicy, CallObserver
 from gateway.config import Settings
 from gateway.deadline import time_left
 from gateway.errors import BackendAuthError, BackendError, BackendRejected, BackendUnavailable
 
+log = logging.getLogger(__name__)
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 WAIT_INITIAL_SECONDS = 0.05
 WAIT_MAX_SECONDS = 1.0
@@ -77,11 +82,16 @@ def build_client(
         auth=auth,
         transport=transport,
         timeout=httpx.Timeout(read, connect=connect),
+        # Which endpoint each attempt went to, for the metrics (adapters.endpoints).
+        event_hooks={"request": [note_sent]},
     )
 
 
-def build_policy(settings: Settings, backend: str) -> BackendPolicy:
-    """The guard of one backend, from Settings.resilience."""
+def build_policy(
+    settings: Settings, backend: str, *, observe: CallObserver | None = None
+) -> BackendPolicy:
+    """The guard of one backend, from Settings.resilience; ``observe`` is told of every
+    attempt (the metrics)."""
     rules = settings.resilience
     policy = BackendPolicy.with_rules(
         backend,
@@ -102,6 +112,7 @@ def build_policy(settings: Settings, backend: str) -> BackendPolicy:
         slow_call_seconds=rules.slow_call_seconds,
     )
     policy.attempt_share = rules.attempt_share_of_deadline
+    policy.observe = observe
     return policy
 
 
@@ -143,9 +154,11 @@ async def send(
     async def attempt() -> httpx.Response:
         left = time_left()
         if left is not None and left <= 0:
+            _tell(policy, sent, "deadline", None)
             raise _deadline_passed(backend)
         if not policy.breaker.admit(policy.monotonic()):
             policy.health.fast_failures += 1
+            _tell(policy, sent, "breaker_open", None)
             raise BackendUnavailable(
                 f"{backend} is failing: its circuit breaker is open", backend=backend
             )
@@ -158,6 +171,7 @@ async def send(
             response = await _guarded(policy, call, bound)
         except _DeadlinePassed:
             outcome = _deadline_passed(backend)
+            _tell(policy, sent, "deadline", started)
             if policy.monotonic() - started >= policy.slow_call_seconds:
                 # A backend this slow is failing its callers: the breaker counts it.
                 _record(policy, started, outcome)
@@ -168,12 +182,15 @@ async def send(
             failure = name_wire_failure(exc)
             if failure is None:
                 policy.breaker.release()
+                _tell(policy, sent, "error", started)
                 raise
+            _tell(policy, sent, failure.name.lower(), started)
             outcome = BackendUnavailable(f"{backend} {failure}", backend=backend)
             _record(policy, started, outcome)
             raise Retryable(outcome) from exc
         if response.is_success:
             if not _looks_like_json(response.content):
+                _tell(policy, sent, "not_json", started, response)
                 outcome = BackendUnavailable(
                     f"{backend} answered HTTP {response.status_code} with a body that is not "
                     f"JSON ({_opening(response.content)})",
@@ -183,7 +200,9 @@ async def send(
                 _record(policy, started, outcome)
                 raise Retryable(outcome)
             _record(policy, started, None)
+            _tell(policy, sent, "ok", started, response)
             return response
+        _tell(policy, sent, _status_class(response.status_code), started, response)
         error = parse_error(response)
         transient = response.status_code in RETRYABLE_STATUSES or response.status_code >= 500
         # A 4xx is the backend working as meant: the breaker counts it a success.
@@ -207,12 +226,17 @@ async def send(
         policy.health.retries += granted
         return granted
 
-    return await with_retries(
-        attempt,
-        max_retries=max_retries,
-        wait=_honouring_retry_after(backoff(wait_initial, wait_max)),
-        may_retry=may_retry,
-    )
+    with sending() as sent:
+        try:
+            return await with_retries(
+                attempt,
+                max_retries=max_retries,
+                wait=_honouring_retry_after(backoff(wait_initial, wait_max)),
+                may_retry=may_retry,
+            )
+        except (BackendUnavailable, BackendAuthError) as failed:
+            _log_failure(failed)
+            raise
 
 
 class _DeadlinePassed(Exception):
@@ -247,6 +271,39 @@ def _record(policy: BackendPolicy, started: float, error: BackendError | None) -
         policy.health.succeeded(now - started, policy.utc_now())
     else:
         policy.health.failed(error.message, now - started, policy.utc_now())
+        # Each attempt at debug only, without a traceback: the call's end says it once.
+        log.debug("%s attempt failed: %s", policy.name, error.message)
+
+
+def _log_failure(error: BackendError) -> None:
+    """A call that failed for good, once, as a warning without traceback (a refused 4xx
+    is an answer, not an incident). While a backend is down every call says the same:
+    gateway.observability.repeats writes it once a minute with a count, per backend and
+    status (the backend's own words differ from call to call)."""
+    log.warning(
+        "backend call failed: %s",
+        error.message,
+        extra={"backend": error.backend, "repeat_key": (error.backend, error.status)},
+    )
+
+
+def _tell(
+    policy: BackendPolicy,
+    sent: list[httpx.Request],
+    outcome: str,
+    started: float | None,
+    response: httpx.Response | None = None,
+) -> None:
+    """One attempt's end, to the policy's observer: ``started`` None when nothing was sent."""
+    if policy.observe is None:
+        return
+    seconds = None if started is None else policy.monotonic() - started
+    policy.observe(policy.name, last_endpoint(sent, response), outcome, seconds)
+
+
+def _status_class(status: int) -> str:
+    # 429 apart: a backend asking the gateway to slow down is not a backend failing.
+    return "http_429" if status == 429 else f"http_{status // 100}xx"
 
 
 def _looks_like_json(content: bytes) -> bool:

@@ -17,8 +17,13 @@ from functools import partial
 from typing import Any
 
 import httpx
+from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -49,8 +54,15 @@ from gateway.governance.order_watch import OrderWatch
 from gateway.governance.short_hold_reroute import ShortHoldReroute
 from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.governance.write_failures import WriteFailures
+from gateway.graphiql import ASSETS_PATH, graphiql_assets, graphiql_page
 from gateway.heap import startup_heap_frozen
 from gateway.nodes import load_node_file
+from gateway.observability.metrics import Metrics
+from gateway.observability.request_metrics import GraphQLRequestMetrics
+from gateway.observability.requests import ObservedStarlette
+from gateway.observability.scrape import metrics_endpoint
+from gateway.observability.tracing import Tracing
+from gateway.persisted import PersistedDocuments, PersistedOperations
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.hold_batcher import HoldBatcher
 from gateway.persistence.ledger_source import DatabaseLedger
@@ -67,6 +79,8 @@ from gateway.ports import (
     PosBackend,
     StorefrontBackend,
 )
+from gateway.ratelimit import rate_limiter_for
+from gateway.ratelimit.edge import RateLimit
 from gateway.readiness import health, readiness
 from gateway.request_guard import RequestGuard
 from gateway.response_cache import ResponseMicroCache
@@ -105,6 +119,8 @@ from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
 
 log = logging.getLogger(__name__)
+# What a browser client sends besides the simple headers: credentials, tracing, request ids.
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Api-Key", "X-Request-Id", "traceparent"]
 
 
 @dataclass
@@ -125,8 +141,11 @@ class Backends:
 BackendsFactory = Callable[[Settings], Awaitable[Backends]]
 
 
-async def http_backends(settings: Settings) -> Backends:
-    """The real adapters, one AsyncClient each, pointed at the configured base URLs."""
+async def http_backends(
+    settings: Settings, *, observe: Callable[[str, str, str, float | None], None] | None = None
+) -> Backends:
+    """The real adapters, one AsyncClient each, pointed at the configured base URLs;
+    ``observe`` is told of every backend call (the metrics: adapters.resilience.policy)."""
     from adapters.erpnext import ErpNextAdapter, build_erpnext_client
     from adapters.http import build_policy
     from adapters.shopify import ShopifyAdapter, build_shopify_client
@@ -140,7 +159,7 @@ async def http_backends(settings: Settings) -> Backends:
     oms_client = build_shopify_client(settings)
     retries = settings.http_max_retries
     guards = {
-        name: build_policy(settings, name)
+        name: build_policy(settings, name, observe=observe)
         for name in ("erpnext", "woocommerce", "square", "shopify")
     }
     return Backends(
@@ -307,6 +326,7 @@ def build_services(
         settings.truth,
         worker.wake,
         StoreCountCopy(uow, backends.pos, clock, settings.truth),
+        own_changes=storefront_sync.flush,
     )
     hold_policy = HoldPolicy(
         default_ttl=timedelta(seconds=settings.hold_default_ttl_seconds),
@@ -485,6 +505,12 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
         principal = getattr(request.state, "principal", None)
         return GatewayContext(request.app.state.services, principal=principal)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Asked only when GraphiQL is on (strawberry answers 404 otherwise). The page loads
+        # nothing but the gateway's own copies of its scripts: it works offline.
+        page = graphiql_page(request.scope.get("root_path", ""))
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         """A subscriber names itself in connection_init's payload (browsers cannot set
         headers on a WebSocket), else on the upgrade request; refused: closed with 4403."""
@@ -503,12 +529,19 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
 
 def create_app(
-    settings: Settings | None = None, *, backends: BackendsFactory | None = None
+    settings: Settings | None = None,
+    *,
+    backends: BackendsFactory | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Starlette:
     settings = settings or Settings()
+    # Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test lends a provider).
+    tracing = Tracing.from_environment() if tracer_provider is None else Tracing(tracer_provider)
     # A source-of-truth policy the gateway cannot honour stops it here, saying why.
     check_policy(settings.truth, settings.field_policy)
-    make_backends = backends or http_backends
+    # This app's own metrics: nothing registered globally, so apps never share counts.
+    metrics = Metrics()
+    make_backends = backends or partial(http_backends, observe=metrics.backend_call)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -516,14 +549,23 @@ def create_app(
             opened = await make_backends(settings)
             for client in opened.clients:
                 stack.push_async_callback(client.aclose)
+            if tracing is not None:
+                stack.push_async_callback(tracing.close)  # last out: flushes every span
+                tracing.instrument_clients(opened.clients)
             cache = cache_for(settings)
+            cache.observer = metrics
             stack.push_async_callback(cache.close)
+            limiter = rate_limiter_for(settings.rate_limit, settings.redis_url)
+            stack.push_async_callback(limiter.close)
+            app.state.rate_limiter = limiter
             db = Database(
                 create_engine(settings.database_url, pool_size=settings.database_pool_size)
             )
             stack.push_async_callback(db.close)
             if settings.migrate_on_start:
                 await upgrade(db)
+            if tracing is not None:  # after the migrations: requests' SQL, not start-up's
+                tracing.instrument_engine(db.engine)
             await share_generation(stack, settings, db, cache)
             bus = await open_change_bus(stack, settings, db, cache)
             identity_http = httpx.AsyncClient(timeout=5.0)  # the JWKS, when fetched
@@ -541,7 +583,11 @@ def create_app(
             yield
 
     graphql = GatewayGraphQL(
-        build_schema(settings.limits),
+        build_schema(
+            settings.limits,
+            tracer=None if tracing is None else tracing.tracer,
+            introspection=settings.introspection,
+        ),
         graphql_ide="graphiql" if settings.graphiql else None,
         # Subscriptions: the current protocol only (the legacy graphql-ws is unmaintained).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -551,17 +597,55 @@ def create_app(
         ttl_seconds=settings.response_cache_seconds,
         # Requests arrive only after the lifespan has opened the cache.
         generation=lambda: app.state.cache.generation(),
+        observer=metrics,
     )
-    guarded = RequestGuard(endpoint, max_body_bytes=settings.limits.max_body_bytes)
-    door = Authenticate(guarded, lambda: app.state.services.authenticator)
-    app = Starlette(
+    # Read at start: a manifest that cannot be read stops the gateway here, saying why.
+    persisted = PersistedOperations.load(
+        settings.persisted.manifest, safelist=settings.persisted.safelist
+    )
+    guarded = RequestGuard(
+        PersistedDocuments(endpoint, persisted), max_body_bytes=settings.limits.max_body_bytes
+    )
+    limited = RateLimit(guarded, lambda: app.state.rate_limiter)
+    door = Authenticate(limited, lambda: app.state.services.authenticator)
+    # GraphiQL's scripts are mounted only with its page: with GraphiQL off, the gateway
+    # serves no trace of an explorer (nor which version it would be).
+    explorer: list[BaseRoute] = [Mount(ASSETS_PATH, graphiql_assets())] if settings.graphiql else []
+    # Every response carries X-Request-Id, the log lines of its request name it
+    # (gateway.observability.requests); with tracing on, each request is a span.
+    # Browsers on the listed origins may call /graphql (preflight answered here); others,
+    # and every origin when none is listed, are left to the same-origin policy.
+    cors = (
+        [
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_allow_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=CORS_HEADERS,
+                expose_headers=["X-Request-Id", "Retry-After"],
+                max_age=600,
+            )
+        ]
+        if settings.cors_allow_origins
+        else []
+    )
+    app = ObservedStarlette(
+        wrap=None if tracing is None else tracing.server_spans,
+        middleware=cors,
         routes=[
-            Route("/graphql", door, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLRequestMetrics(door, metrics, max_tokens=settings.limits.max_tokens),
+                methods=["GET", "POST"],
+            ),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", health),
             Route("/readyz", readiness),
+            Route("/metrics", metrics_endpoint),
             Route("/webhooks/{backend}", webhook, methods=["POST"]),
+            *explorer,
         ],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     return app

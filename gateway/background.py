@@ -9,6 +9,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from gateway.errors import GatewayError
+
 log = logging.getLogger(__name__)
 
 
@@ -22,8 +24,20 @@ async def every(
             await job()
         except asyncio.CancelledError:
             raise
+        except GatewayError as failed:
+            # Expected (a backend down, say): its message says it all, and a traceback
+            # every round would bury the log. Repeats are summed up (observability.repeats).
+            log.warning(
+                "%s failed; trying again in %.0f s: %s",
+                name,
+                seconds,
+                failed,
+                extra={"repeat_key": name},
+            )
         except Exception:
-            log.exception("%s failed; trying again in %.0f s", name, seconds)
+            log.exception(
+                "%s failed; trying again in %.0f s", name, seconds, extra={"repeat_key": name}
+            )
         await asyncio.sleep(seconds)
 
 

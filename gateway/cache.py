@@ -17,7 +17,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
@@ -75,6 +75,17 @@ def cache_for(settings: Settings) -> Cache:
 
 GENERATION_KEY = "generation"
 
+
+class CacheObserver(Protocol):
+    """Told how each look-up went, per namespace (gateway.observability.metrics counts it):
+    keys found, keys loaded from the backend, keys that joined a load already under way;
+    and keys answered from their last good copy because the backend was unavailable."""
+
+    def looked_up(self, source: str, hits: int, misses: int, joined: int) -> None: ...
+
+    def served_stale(self, source: str, keys: int) -> None: ...
+
+
 # Marks a value served from its last good copy, given when that copy was kept (a stock
 # reading as stale, say).
 Stale = Callable[[Any, datetime], Any]
@@ -87,6 +98,7 @@ class Cache:
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
         # Told of every local change, to pass it to other processes (persistence/notify).
         self.announce: Callable[[], None] | None = None
+        self.observer: CacheObserver | None = None
 
     async def generation(self) -> str:
         """Changed by every invalidation; caches of derived answers put it in their key.
@@ -143,6 +155,9 @@ class Cache:
                 waiting.append((key, future))
             else:
                 to_load.append(key)
+        if self.observer is not None:
+            hits = len(unique) - len(to_load) - len(waiting)
+            self.observer.looked_up(namespace, hits, len(to_load), len(waiting))
 
         if to_load:
             futures = {k: asyncio.get_running_loop().create_future() for k in to_load}
@@ -188,6 +203,8 @@ class Cache:
         copies = await self._copies.recall([f"{namespace}:{k}" for k in keys])
         if len(copies) < len(keys):
             raise failure
+        if self.observer is not None:
+            self.observer.served_stale(namespace, len(keys))
         found: dict[str, Any] = {}
         for key in keys:
             kept_at, value = copies[f"{namespace}:{key}"]

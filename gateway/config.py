@@ -7,9 +7,9 @@ The README has the table; keep it in step with this class.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain import NodeType, SourceSystem
@@ -300,6 +300,52 @@ class QueryLimitSettings(BaseModel, frozen=True):
     # Apollo Router's default; a 5,000-alias document has about 15,000 tokens alone.
     max_tokens: int = Field(default=15_000, ge=1)
     max_body_bytes: int = Field(default=2_000_000, ge=1)
+    # What one operation may cost (resolvers/cost.py): estimated before it runs;
+    # "measure" reports the cost in extensions only, "enforce" also refuses over max_cost.
+    cost_mode: Literal["measure", "enforce"] = "enforce"
+    max_cost: int = Field(default=20_000, ge=1)
+    # A list the schema gives no size for is taken to hold this many items.
+    assumed_list_size: int = Field(default=10, ge=1)
+
+
+class PersistedSettings(BaseModel, frozen=True):
+    """Persisted operations (gateway.persisted): PERSISTED__MANIFEST=ops.json (Apollo's
+    persisted query manifest), PERSISTED__SAFELIST=true to run nothing else."""
+
+    manifest: Path | None = None
+    safelist: bool = False
+
+
+class RateRule(BaseModel, frozen=True):
+    per_second: float = Field(gt=0)  # the bucket's refill
+    burst: int = Field(ge=1)  # requests at once
+
+
+class RateLimitSettings(BaseModel, frozen=True):
+    """Requests per principal (gateway.ratelimit): a token bucket each, shared through
+    Redis when REDIS_URL is set. RATE_LIMIT__PER_SECOND=100 RATE_LIMIT__BURST=200 for every
+    caller; RATE_LIMIT__ROLES='{"STOREFRONT": {"per_second": 1000, "burst": 2000}}' for a
+    role (a caller holding several roles gets the most generous of their rules)."""
+
+    enabled: bool = True
+    per_second: float = Field(default=100.0, gt=0)
+    burst: int = Field(default=200, ge=1)
+    # A web shop's or an app's one key carries every shopper's requests.
+    roles: dict[str, RateRule] = Field(
+        default_factory=lambda: {"STOREFRONT": RateRule(per_second=1000.0, burst=2000)}
+    )
+
+    def rule_for(self, roles: frozenset[str]) -> tuple[str, RateRule]:
+        """The rule's name (``default`` or a role) and the rule that applies."""
+        chosen = ("default", RateRule(per_second=self.per_second, burst=self.burst))
+        for role in sorted(roles):
+            rule = self.roles.get(role)
+            if rule is not None and (rule.per_second, rule.burst) > (
+                chosen[1].per_second,
+                chosen[1].burst,
+            ):
+                chosen = (role, rule)
+        return chosen
 
 
 class AuthSettings(BaseModel, frozen=True):
@@ -339,6 +385,30 @@ class AuthSettings(BaseModel, frozen=True):
         )
 
 
+class MetricsSettings(BaseModel, frozen=True):
+    """``/metrics`` (gateway.observability.scrape): open, for a scraper on the internal
+    network, unless METRICS__TOKEN is set; then a scrape sends ``Authorization: Bearer``
+    with it."""
+
+    token: SecretStr | None = None
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _level_name(value: object) -> object:
+    # Any case; empty (LOG_LEVEL= in a .env or a compose file) means the default.
+    return (value.strip().upper() or None) if isinstance(value, str) else value
+
+
+def _format_name(value: object) -> object:
+    return (value.strip().lower() or None) if isinstance(value, str) else value
+
+
+def _none_if_empty(value: object) -> object:
+    return None if value == "" else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", extra="ignore", frozen=True, env_nested_delimiter="__"
@@ -346,7 +416,20 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    graphiql: bool = True
+    # The explorer and schema introspection: off unless asked for (the demo turns both on),
+    # so a production gateway does not hand its whole schema to whoever can reach it.
+    graphiql: bool = False
+    introspection: bool = False
+    # Browser origins allowed to call /graphql (CORS); none: same-origin only.
+    cors_allow_origins: list[str] = Field(default_factory=list)
+    # A sandbox gateway: `serve` starts on the built-in sandbox credentials and without any
+    # API key or identity provider (gateway.startup_checks); never set in production.
+    sandbox: bool = False
+    # How each process logs (gateway.observability.logs); unset: JSON lines for serve and
+    # worker (readable text at a terminal), readable text for the demo and the simulators;
+    # INFO for serve and worker, WARNING for the demo.
+    log_format: Annotated[Literal["json", "console"] | None, BeforeValidator(_format_name)] = None
+    log_level: Annotated[LogLevel | None, BeforeValidator(_level_name)] = None
 
     erp_base_url: str = "http://127.0.0.1:8101"
     erp_api_key: str = "sandbox-key"
@@ -378,6 +461,9 @@ class Settings(BaseSettings):
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     limits: QueryLimitSettings = Field(default_factory=QueryLimitSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    persisted: PersistedSettings = Field(default_factory=PersistedSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None
     cache_ttl_item_seconds: int = 300
@@ -389,7 +475,8 @@ class Settings(BaseSettings):
     # Whole-response micro-cache for identical queries (gateway/response_cache.py); 0 = off.
     response_cache_seconds: float = 1.0
 
-    nodes_file: Path | None = None
+    # Empty is unset, so a deployment can turn off a default path (compose.yaml: NODES_FILE=).
+    nodes_file: Annotated[Path | None, BeforeValidator(_none_if_empty)] = None
     field_policy: dict[str, list[SourceSystem]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_FIELD_POLICY.items()}
     )

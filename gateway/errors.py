@@ -10,6 +10,8 @@
     │                                 that allows this (e.g. confirm an expired hold)
     ├── Unauthenticated               UNAUTHENTICATED: no credentials, or ones not accepted
     ├── Forbidden                     FORBIDDEN: the caller's roles do not cover this field
+    ├── QueryTooCostly                QUERY_TOO_COSTLY: estimated over the cost limit
+    ├── RateLimited                   RATE_LIMITED: the caller asks too often
     └── BackendError                  BACKEND_ERROR: a backend answered badly or not at all
         ├── BackendUnavailable        BACKEND_UNAVAILABLE: connect/timeout/5xx/429 after retries
         ├── BackendAuthError          BACKEND_AUTH: the backend refused our credentials
@@ -64,6 +66,10 @@ class ErrorCode(StrEnum):
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
     TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    RATE_LIMITED = "RATE_LIMITED"
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -131,6 +137,20 @@ _DESCRIPTIONS: Mapping[ErrorCode, str] = {
     ),
     ErrorCode.REQUEST_TOO_LARGE: (
         "The request body is over LIMITS__MAX_BODY_BYTES (2 MB); HTTP 413, nothing read."
+    ),
+    ErrorCode.QUERY_TOO_COSTLY: (
+        "The operation's estimated cost (extensions.cost, from the schema's @cost and "
+        "@listSize) is over LIMITS__MAX_COST; nothing ran."
+    ),
+    ErrorCode.RATE_LIMITED: (
+        "The caller asked more often than its rate limit allows; HTTP 429 with Retry-After, "
+        "nothing ran."
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND: (
+        "The request named a persisted operation (its id or sha256Hash) the gateway does not hold."
+    ),
+    ErrorCode.PERSISTED_QUERY_NOT_IN_LIST: (
+        "Safelist mode (PERSISTED__SAFELIST): only persisted operations run; send its id."
     ),
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (
         "The document does not fit the schema (unknown field, missing argument, wrong type)."
@@ -214,6 +234,17 @@ class IllegalTransitionDetails(TypedDict, total=False):
 
 class UnauthenticatedDetails(TypedDict, total=False):
     scheme: Annotated[str, "The credentials tried: API_KEY or JWT; absent when none."]
+
+
+class QueryTooCostlyDetails(TypedDict):
+    requested_query_cost: Annotated[int, "What the operation was estimated to cost."]
+    maximum_query_cost: Annotated[int, "The most one operation may cost (LIMITS__MAX_COST)."]
+
+
+class RateLimitedDetails(TypedDict):
+    limit: Annotated[int, "Requests a caller may make at once (the bucket's size)."]
+    per_second: Annotated[float, "Requests per second the bucket refills."]
+    retry_after_seconds: Annotated[float, "When the next request will be let through."]
 
 
 class ForbiddenDetails(TypedDict, total=False):
@@ -316,6 +347,20 @@ class Forbidden(GatewayError):
         super().__init__(message, **details)
 
 
+class QueryTooCostly(GatewayError):
+    code = ErrorCode.QUERY_TOO_COSTLY
+
+    def __init__(self, message: str, **details: Unpack[QueryTooCostlyDetails]) -> None:
+        super().__init__(message, **details)
+
+
+class RateLimited(GatewayError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, **details: Unpack[RateLimitedDetails]) -> None:
+        super().__init__(message, **details)
+
+
 class BackendError(GatewayError):
     code = ErrorCode.BACKEND_ERROR
     # Narrowed so that adding a detail after construction (a Retry-After) is checked too.
@@ -349,6 +394,8 @@ ERROR_CLASSES: tuple[type[GatewayError], ...] = (
     IllegalTransition,
     Unauthenticated,
     Forbidden,
+    QueryTooCostly,
+    RateLimited,
     BackendError,
     BackendUnavailable,
     BackendAuthError,

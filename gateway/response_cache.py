@@ -24,10 +24,12 @@ from typing import Any
 
 from graphql import OperationType, get_operation_ast, parse
 
+from gateway.cache import CacheObserver
 from gateway.request_guard import read_body
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
+SOURCE = "response"  # this cache's name in the cache metrics
 
 
 @lru_cache(maxsize=512)
@@ -66,8 +68,10 @@ class ResponseMicroCache:
         generation: Callable[[], Awaitable[str]],
         max_entries: int = 2048,
         clock: Callable[[], float] = time.monotonic,
+        observer: CacheObserver | None = None,
     ) -> None:
         self._app = app
+        self._observer = observer
         self._ttl = ttl_seconds
         self._generation = generation
         self._max = max_entries
@@ -95,7 +99,11 @@ class ResponseMicroCache:
         digest = hashlib.blake2b(grants + b"\0" + body, digest_size=16).digest()
         key = (await self._generation(), digest)
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > self._clock():
+        if hit is not None and hit[0] <= self._clock():
+            hit = None  # expired
+        if self._observer is not None:
+            self._observer.looked_up(SOURCE, int(hit is not None), int(hit is None), 0)
+        if hit is not None:
             for message in hit[1]:
                 await send(message)
             return

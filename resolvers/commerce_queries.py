@@ -12,6 +12,7 @@ from gateway.domain.reservations import ReservationLine
 from gateway.errors import BadUserInput
 from gateway.services.fulfillment import PlanQuery
 from resolvers.context import GatewayContext
+from resolvers.cost import costs, sliced_by
 from resolvers.cursors import cursor, parse_cursor
 from resolvers.permissions import EVERYONE, OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
 from resolvers.record_access import own_hold, readable_order, return_at_callers_store
@@ -40,6 +41,7 @@ class CommerceQuery:
         permission_classes=allow(*EVERYONE),
         description="Dry run: where an order's units would come from, when they would "
         "arrive, what it would cost, and why. Holds nothing.",
+        directives=[costs(20)],
     )
     async def fulfillment_plan(
         self, info: Info, input: FulfillmentPlanInput
@@ -81,6 +83,7 @@ class CommerceQuery:
     @strawberry.field(
         permission_classes=allow(SUPPORT, OPS),
         description="Orders, newest first (Relay connection).",
+        directives=[sliced_by("first", edges=True)],
     )
     async def orders(
         self,
@@ -124,6 +127,7 @@ class CommerceQuery:
     @strawberry.field(
         permission_classes=allow(OPS),
         description="Backend writes that exhausted their retries (dead letters).",
+        directives=[sliced_by("first")],
     )
     async def delivery_failures(
         self, info: Info, first: int = 50, ordering_key: str | None = None

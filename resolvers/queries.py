@@ -12,6 +12,7 @@ from gateway.services.browse import browse_products
 from gateway.services.catalog import decode_cursor, encode_cursor
 from resolvers.availability import cart_per_sku, parse_near
 from resolvers.context import GatewayContext
+from resolvers.cost import NODES, assumed, costs, sliced_by
 from resolvers.permissions import EVERYONE, allow
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
@@ -59,6 +60,7 @@ class Query:
     @strawberry.field(
         permission_classes=allow(*EVERYONE),
         description="The catalogue, page by page (Relay connection).",
+        directives=[sliced_by("first", edges=True)],
     )
     async def products(
         self,
@@ -104,6 +106,7 @@ class Query:
     @strawberry.field(
         permission_classes=allow(*EVERYONE),
         description="Availability for several SKUs at once (cart pages).",
+        directives=[costs(5), sliced_by("skus")],
     )
     async def availability(
         self,
@@ -119,6 +122,7 @@ class Query:
     @strawberry.field(
         permission_classes=allow(*EVERYONE),
         description="Fulfillment nodes; nearest first when `near` is given.",
+        directives=[assumed(NODES)],
     )
     async def locations(
         self,

@@ -8,7 +8,9 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import Tracer
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -22,7 +24,9 @@ from strawberry.types.execution import PreExecutionError
 
 from gateway.config import QueryLimitSettings
 from gateway.errors import BadUserInput, GatewayError
+from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.commerce_queries import CommerceQuery
+from resolvers.cost import OperationCost
 from resolvers.deadline import RequestDeadline
 from resolvers.errors import to_client_error
 from resolvers.input_limits import first_problem
@@ -30,11 +34,12 @@ from resolvers.mutations import Mutation as CommerceMutation
 from resolvers.operations import OperationsQuery
 from resolvers.queries import Query as CatalogQuery
 from resolvers.subscriptions import Subscription
+from resolvers.tracing import OperationSpan
 from resolvers.truth import TruthMutation, TruthQuery
 from resolvers.types.errors import ERROR_TYPES
 
-Query = merge_types("Query", (CatalogQuery, CommerceQuery, TruthQuery, OperationsQuery))
-Mutation = merge_types("Mutation", (CommerceMutation, TruthMutation))
+Query = merge_types("Query", (CatalogQuery, CommerceQuery, TruthQuery, OperationsQuery, AdminQuery))
+Mutation = merge_types("Mutation", (CommerceMutation, TruthMutation, AdminMutation))
 
 logger = logging.getLogger("commerce_gateway.graphql")
 
@@ -97,8 +102,18 @@ class GatewaySchema(strawberry.Schema):
                 logger.error("unexpected error at %s", error.path, exc_info=original)
 
 
-def build_schema(limits: QueryLimitSettings | None = None) -> strawberry.Schema:
+def build_schema(
+    limits: QueryLimitSettings | None = None,
+    *,
+    tracer: Tracer | None = None,
+    introspection: bool = True,
+) -> strawberry.Schema:
     limits = limits or QueryLimitSettings()
+    # __schema and __type refused (GRAPHQL_VALIDATION_FAILED) where introspection is off.
+    closed = [] if introspection else [DisableIntrospection]
+    # A span per operation, only when tracing is on (gateway.observability.tracing): first,
+    # so parsing, validation and the other extensions run inside it.
+    traced = [] if tracer is None else [lambda: OperationSpan(tracer)]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -108,6 +123,7 @@ def build_schema(limits: QueryLimitSettings | None = None) -> strawberry.Schema:
         # named here to be introspectable.
         types=ERROR_TYPES,
         extensions=[
+            *traced,
             # Parsing and validation dominate strawberry's cost for small queries, and a
             # client sends the same few documents over and over. Both caches live at
             # module level, shared by every request.
@@ -117,7 +133,10 @@ def build_schema(limits: QueryLimitSettings | None = None) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
             lambda: QueryDepthLimiter(max_depth=limits.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+            # Its cost, from @cost and @listSize, before it runs (and after, in extensions).
+            lambda: OperationCost(limits=limits),
             RequestDeadline,
+            *closed,
         ],
     )
 

@@ -12,6 +12,7 @@ from gateway.domain.truth import DiscrepancyStatus as DomainStatus
 from gateway.errors import BadUserInput
 from gateway.ports.storage import DiscrepancyFilter as DomainFilter
 from resolvers.context import GatewayContext
+from resolvers.cost import costs, sliced_by
 from resolvers.cursors import cursor, parse_cursor
 from resolvers.permissions import ADMIN, OPS, allow
 from resolvers.types.common import PageInfo
@@ -65,6 +66,7 @@ class TruthQuery:
     @strawberry.field(
         permission_classes=allow(OPS),
         description="The discrepancy queue, soonest due first (Relay connection).",
+        directives=[sliced_by("first", edges=True)],
     )
     async def discrepancies(
         self,
@@ -122,6 +124,7 @@ class TruthQuery:
     @strawberry.field(
         permission_classes=allow(OPS),
         description="Every stock and price change made or seen, newest first.",
+        directives=[sliced_by("first", edges=True)],
     )
     async def audit_trail(
         self,
@@ -206,6 +209,7 @@ class TruthMutation:
         permission_classes=allow(OPS),
         description="Compare these SKUs' copies with the truth now (at most 500). Safe to "
         "repeat: it changes only what disagrees, so it takes no idempotency key.",
+        directives=[costs(50)],
     )
     async def reconcile_now(self, info: Info, skus: list[str]) -> ReconcileReport:
         report = await info.context.services.truth.reconcile(skus)

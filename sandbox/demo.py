@@ -135,6 +135,10 @@ def demo_settings(
         _env_file=None,
         host=host,
         port=port,
+        # A sandbox to explore: the explorer and introspection on, simulators' credentials.
+        graphiql=True,
+        introspection=True,
+        sandbox=True,
         erp_base_url=f"http://127.0.0.1:{ports.erp}",
         woo_base_url=f"http://127.0.0.1:{ports.woocommerce}",
         square_base_url=f"http://127.0.0.1:{ports.square}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 
@@ -58,6 +59,41 @@ async def serve_simulators(
         )
     ]
     await asyncio.gather(*(s.serve() for s in servers))
+
+
+async def run_simulators(
+    *,
+    host: str,
+    ports: SimulatorPorts,
+    seed: int,
+    skus: int,
+    stores: int,
+    latency_ms: float = 0.0,
+    nodes_file: Path | None = None,
+) -> None:
+    """``commerce-gateway simulators``: the sample retailer on the four simulators until
+    stopped, and (``nodes_file``) the gateway's node file for it, written before the first
+    request can be answered so a gateway waiting on the simulators' health finds it."""
+    import json
+    import os
+    from datetime import UTC, datetime
+
+    from sandbox.sample_data import generate
+
+    # Figures stamped now, as the demo's: a long-running sandbox is never stale at start.
+    dataset = generate(seed=seed, skus=skus, stores=stores, base_time=datetime.now(UTC))
+    if nodes_file is not None:
+        # Written aside and renamed: a gateway starting meanwhile reads all of it or none.
+        partial = nodes_file.with_name(nodes_file.name + ".partial")
+        partial.write_text(json.dumps(dataset.nodes_config(), indent=2))
+        os.replace(partial, nodes_file)
+    print(
+        f"simulators of {skus} SKUs and {stores} stores (seed {seed}) on {host}: "
+        f"ERPNext :{ports.erp}, WooCommerce :{ports.woocommerce}, Square :{ports.square}, "
+        f"Shopify :{ports.oms}" + (f"; node file {nodes_file}" if nodes_file else ""),
+        flush=True,
+    )
+    await serve_simulators(dataset, ports, latency_ms=latency_ms, host=host)
 
 
 def main(argv: list[str] | None = None) -> None:

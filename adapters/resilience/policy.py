@@ -19,6 +19,9 @@ from adapters.resilience.health import HealthRecord
 from gateway.domain.health import BackendHealth, BackendHealthState
 
 DEFAULT_MAX_CONCURRENT = 64
+# Told of every attempt's end: (backend, endpoint, outcome, seconds it took, or None when no
+# request went out); gateway.observability.metrics counts them.
+CallObserver = Callable[[str, str, str, float | None], None]
 # A backend that failed at least this share of its last RECENT_FOR_STATE calls is DEGRADED.
 DEGRADED_ERROR_RATE = 0.05
 RECENT_FOR_STATE = 20
@@ -40,6 +43,7 @@ class BackendPolicy:
     attempt_share: float = 0.5
     monotonic: Callable[[], float] = time.monotonic
     utc_now: Callable[[], datetime] = _utc_now
+    observe: CallObserver | None = None
     health: HealthRecord = field(init=False)
     bulkhead: asyncio.Semaphore = field(init=False)
 

@@ -10,6 +10,7 @@ data and opens without credentials; the queries it sends need them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from gateway.auth.authenticator import Authenticator
 from gateway.domain.acting import acting_for
 from gateway.errors import Unauthenticated
 
+log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -43,6 +45,9 @@ class Authenticate:
                 _header(headers, b"authorization"), _header(headers, b"x-api-key")
             )
         except Unauthenticated as refused:
+            # Why, never what was presented; a caller trying key after key is one line a
+            # minute with a count (gateway.observability.repeats).
+            log.warning("credentials refused: %s", refused, extra={"repeat_key": str(refused)})
             await refusal(refused, accept)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal

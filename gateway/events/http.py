@@ -26,4 +26,5 @@ async def webhook(request: Request) -> JSONResponse:
     base = services.settings.webhook_base_url
     url = f"{base.rstrip('/')}/webhooks/{name}" if base else str(request.url)
     received = await services.webhooks.receive(system, request.headers, body, url)
+    request.app.state.metrics.webhook(name, received.outcome.value, received.reason)
     return JSONResponse({"status": received.outcome.value}, status_code=received.status)

@@ -44,6 +44,8 @@ class Outcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Received:
     outcome: Outcome
+    # Why a delivery was refused: its signature (missing, invalid) or its stamp (stale).
+    reason: str | None = None
 
     @property
     def status(self) -> int:
@@ -80,7 +82,7 @@ class WebhookInbox:
         if checked is not Signature.VALID:
             self.refused[system] += 1
             log.warning("webhook from %s refused: signature %s", system.value, checked.value)
-            return Received(Outcome.REFUSED)
+            return Received(Outcome.REFUSED, f"signature_{checked.value.lower()}")
         try:
             payload = json.loads(body)
         except ValueError:
@@ -91,7 +93,7 @@ class WebhookInbox:
         if is_stale(at, self._clock.now(), self._max_age):
             self.stale[system] += 1
             log.warning("webhook from %s refused: stamped %s, too old or too new", system.value, at)
-            return Received(Outcome.STALE)
+            return Received(Outcome.STALE, "stamp_out_of_window")
         event = WebhookEvent(
             system,
             event_key(system, headers, payload, body),

@@ -63,8 +63,14 @@ class WebhookProcessor:
         self._batch = batch
         self._lease = lease
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Claim nothing more: ``run_forever`` returns once the batch in hand is worked."""
+        self._stopping = True
         self._wake.set()
 
     async def run_once(self) -> int:
@@ -96,7 +102,7 @@ class WebhookProcessor:
         return len(claimed)
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before the claim, not after: an event recorded while the claim runs
             # wakes the next round at once instead of waiting out the idle time.
             self._wake.clear()
@@ -105,7 +111,7 @@ class WebhookProcessor:
             except Exception:
                 log.exception("webhook processing round failed; retrying")
                 done = 0
-            if done == 0:
+            if done == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_seconds)
 

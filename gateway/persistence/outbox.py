@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -30,6 +30,7 @@ from gateway.domain.outbox import (
     read_message,
 )
 from gateway.persistence.tables import OutboxRow, table
+from gateway.ports.storage import OutboxBacklog
 
 outbox = table(OutboxRow)
 
@@ -204,6 +205,20 @@ class SqlOutbox:
             )
         )
         return [r.id for r in rows]
+
+    async def backlog(self) -> list[OutboxBacklog]:
+        # Delivered and skipped rows are most of the table and never read here: the status
+        # index (ix_outbox_due) narrows the count to the unsettled ones.
+        unsettled = [DeliveryStatus.PENDING, DeliveryStatus.IN_FLIGHT, DeliveryStatus.DEAD]
+        rows = await self._conn.execute(
+            select(outbox.c.target, outbox.c.status, func.count(), func.min(outbox.c.created_at))
+            .where(outbox.c.status.in_(unsettled))
+            .group_by(outbox.c.target, outbox.c.status)
+        )
+        return [
+            OutboxBacklog(SourceSystem(target), DeliveryStatus(status), count, oldest)
+            for target, status, count, oldest in rows
+        ]
 
     async def for_key(self, ordering_key: str) -> list[Delivery]:
         rows = await self._conn.execute(

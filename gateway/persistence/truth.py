@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money, SourceSystem
@@ -36,7 +36,13 @@ from gateway.persistence.tables import (
     ObservationRow,
     table,
 )
-from gateway.ports.storage import AuditCursor, DiscrepancyFilter, QueueCounts, QueueCursor
+from gateway.ports.storage import (
+    AuditCursor,
+    DiscrepancyFilter,
+    OpenTally,
+    QueueCounts,
+    QueueCursor,
+)
 
 discrepancies = table(DiscrepancyRow)
 events = table(DiscrepancyEventRow)
@@ -245,6 +251,17 @@ class SqlDiscrepancies:
         )
         seconds = sum((r.resolved_at - r.opened_at).total_seconds() for r in resolved)
         return QueueCounts(by_kind, by_owner, by_severity, overdue, len(resolved), seconds)
+
+    async def open_by_kind(self, now: datetime) -> dict[DiscrepancyKind, OpenTally]:
+        overdue = func.sum(case((discrepancies.c.due_at <= now, 1), else_=0))
+        rows = await self._conn.execute(
+            select(discrepancies.c.kind, func.count(), overdue)
+            .where(discrepancies.c.status.in_(OPEN))
+            .group_by(discrepancies.c.kind)
+        )
+        return {
+            DiscrepancyKind(kind): OpenTally(count, int(late or 0)) for kind, count, late in rows
+        }
 
     async def open_oversell_risks(self, skus: Sequence[str]) -> dict[str, str]:
         if not skus:

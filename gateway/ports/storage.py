@@ -37,7 +37,7 @@ from gateway.domain.orders import (
     StoredDecision,
     SystemRecord,
 )
-from gateway.domain.outbox import Delivery, OutboxMessage, WriteResult
+from gateway.domain.outbox import Delivery, DeliveryStatus, OutboxMessage, WriteResult
 from gateway.domain.principal import StoredKey
 from gateway.domain.reservations import HoldRequest, OrderHold, Reservation, ReservationStatus
 from gateway.domain.truth import (
@@ -238,6 +238,17 @@ class RoutingDecisions(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    """The writes owed to one backend in one unsettled state: how many, and when the oldest
+    of them was made."""
+
+    target: SourceSystem
+    status: DeliveryStatus
+    messages: int
+    oldest_created_at: datetime
+
+
 class Outbox(Protocol):
     """Writes owed to backends (gateway.domain.outbox), committed with the change that owes
     them and delivered by the outbox worker."""
@@ -296,6 +307,11 @@ class Outbox(Protocol):
         """The ids of ``undelivered(kind)``, without reading the messages."""
         ...
 
+    async def backlog(self) -> list[OutboxBacklog]:
+        """Pending, in-flight and dead messages by target and state, counted in the
+        database; pairs with none are left out."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class DiscrepancyFilter:
@@ -326,6 +342,14 @@ class QueueCounts:
     resolution_seconds: float  # the sum over ``resolved``
 
 
+@dataclass(frozen=True, slots=True)
+class OpenTally:
+    """The open discrepancies of one kind, and how many of them are past their due time."""
+
+    open: int
+    overdue: int
+
+
 class Discrepancies(Protocol):
     async def of_skus(self, skus: Sequence[str]) -> dict[DiscrepancyKey, Discrepancy]:
         """Every record of these SKUs, in any status, by key (one per key)."""
@@ -353,6 +377,11 @@ class Discrepancies(Protocol):
         ...
 
     async def counts(self, now: datetime, resolved_since: datetime) -> QueueCounts: ...
+
+    async def open_by_kind(self, now: datetime) -> dict[DiscrepancyKind, OpenTally]:
+        """Open (and acknowledged) records by kind, counted in the database; kinds with
+        none are left out."""
+        ...
 
     async def open_oversell_risks(self, skus: Sequence[str]) -> dict[str, str]:
         """SKU -> id of its open OVERSELL_RISK, for SKUs that have one."""

@@ -14,10 +14,11 @@ few pages, whatever the catalogue's size; nothing is cached between pages.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -57,6 +58,8 @@ PUSH_ITEMS = 100  # WooCommerce's batch endpoints take at most 100 items a call
 STOCK_KINDS = (K.OVERSELL_RISK, K.LOST_SALES, K.STATUS_MISMATCH)
 WEB_STOCK_KIND = "web.set_stock"
 NOTHING_ONLINE = ChannelTotal(0, None, {})
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,8 +116,12 @@ class Reconciler:
         policy: TruthSettings,
         wake_worker: Callable[[], None],
         store_counts: StoreCountCopy,
+        own_changes: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._uow = unit_of_work
+        # Queues the pushes the gateway owes the storefront for its own latest changes
+        # (gateway.truth.sync), so a reconcile finds them on their way, not as drift.
+        self._own_changes = own_changes
         self._erp = erp
         self._web = web
         self._pos = pos
@@ -130,6 +137,11 @@ class Reconciler:
         progress: Callable[[ReconcileReport], None] | None = None,
     ) -> ReconcileReport:
         """Reconcile every sellable item, or only ``skus``."""
+        if self._own_changes is not None:
+            try:
+                await self._own_changes()
+            except Exception as error:  # noted again: the next flush or reconcile has them
+                logger.warning("own storefront changes not queued before reconciling: %s", error)
         report = ReconcileReport(self._clock.now())
         began = time.monotonic()
         state = _RunState(full=skus is None)

@@ -9,10 +9,16 @@ from datetime import datetime, timedelta
 
 from gateway.config import Settings
 from gateway.domain.acting import actor
-from gateway.domain.truth import AuditEntry, AuditKind, Discrepancy, Resolution
+from gateway.domain.truth import AuditEntry, AuditKind, Discrepancy, DiscrepancyKind, Resolution
 from gateway.errors import BadUserInput, NotFound
 from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from gateway.ports.storage import AuditCursor, DiscrepancyFilter, QueueCounts, QueueCursor
+from gateway.ports.storage import (
+    AuditCursor,
+    DiscrepancyFilter,
+    OpenTally,
+    QueueCounts,
+    QueueCursor,
+)
 from gateway.services.commands import Command, Commands
 from gateway.truth import queue
 from gateway.truth.policy import SourceOfTruth, source_of_truth
@@ -81,6 +87,12 @@ class TruthService:
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
             return QueueSummary(await uow.discrepancies.counts(now, now - window), window)
+
+    async def open_by_kind(self) -> dict[DiscrepancyKind, OpenTally]:
+        """Open discrepancies and the overdue among them, per kind (the metrics)."""
+        now = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            return await uow.discrepancies.open_by_kind(now)
 
     async def open_oversell_risks(self, skus: Sequence[str]) -> Mapping[str, str]:
         async with self._uow(read_only=True) as uow:

@@ -8,6 +8,7 @@ import strawberry
 from gateway import domain
 from gateway.domain.freshness import FreshnessRules, confidence
 from gateway.errors import BackendUnavailable
+from resolvers.cost import NODES, assumed
 from resolvers.types.common import Channel, SourceSystem, StockStatus
 from resolvers.types.location import Location
 
@@ -133,7 +134,8 @@ class ProductAvailability:
     @strawberry.field(
         description="One entry per location, in the order asked. A location whose backend "
         "failed, with no copy of its figures kept, is null with a BACKEND_UNAVAILABLE error "
-        "naming the backend; the others are answered."
+        "naming the backend; the others are answered.",
+        directives=[assumed(NODES)],
     )
     def locations(self) -> list[LocationAvailability | None]:
         # An exception in a list is raised by graphql-core at that item: null there, an

@@ -8,6 +8,7 @@ from gateway import domain
 from gateway.errors import BackendUnavailable
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
+from resolvers.cost import costs
 from resolvers.permissions import ADMIN, OPS, SUPPORT, allow
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Channel, Money, NearInput, PageInfo, SourceSystem
@@ -153,7 +154,8 @@ class Product:
     @strawberry.field(
         description="Per-location stock; nearest first when `near` is given. Null, with the "
         "error, when it cannot be answered at all (a backend it needs is down with no copy "
-        "kept); one location it cannot be had for is that location's error alone."
+        "kept); one location it cannot be had for is that location's error alone.",
+        directives=[costs(5)],
     )
     async def availability(
         self,

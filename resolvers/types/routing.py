@@ -13,6 +13,7 @@ from gateway.domain import Money as DomainMoney
 from gateway.domain.orders import StoredDecision
 from gateway.routing.replay import replay
 from gateway.routing.snapshot import load_plan
+from resolvers.cost import sliced_by
 from resolvers.types.common import Money
 from resolvers.types.reservation import LineInput
 
@@ -146,7 +147,10 @@ class RoutingExplanation:
     _candidates: strawberry.Private[tuple[domain.CandidateScore, ...]]
     _currency: strawberry.Private[str]
 
-    @strawberry.field(description="Every node looked at: chosen first, then by score.")
+    @strawberry.field(
+        description="Every node looked at: chosen first, then by score.",
+        directives=[sliced_by("first")],
+    )
     def candidates(
         self,
         verdict: CandidateVerdict | None = None,

@@ -34,7 +34,7 @@ RESERVE = """mutation($input: ReserveInput!, $key: String!) {
 
 def gateway_process(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--sandbox"],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,

@@ -11,7 +11,8 @@ from typing import Any
 
 from woocommerce import API
 
-from tests.e2e.support import SOCKS, Stack, error_of, gateway, ok, place
+from gateway.config import TruthSettings
+from tests.e2e.support import PLACE, SOCKS, Stack, error_of, gateway, ok, order_input, place
 from tests.square_support import raw_client
 
 RECONCILE = """mutation ($skus: [String!]!) { reconcileNow(skus: $skus) {
@@ -156,6 +157,27 @@ async def test_a_price_edited_in_woocommerce_is_audited_and_a_big_jump_flagged(s
     [jump] = await queue(stack, kind="PRICE_CHANGED")
     assert (jump["sku"], jump["owner"], jump["severity"]) == (product.sku, "merchandising", "HIGH")
     assert "-95 %" in jump["rule"]
+
+
+async def test_a_reconcile_right_after_the_gateways_own_sale_finds_it_on_its_way(stack, dataset):
+    # Given a gateway that counts nothing it changed as in flight by time alone (no grace),
+    sku = SOCKS
+    await everything(stack, dataset)
+    await stack.drain()
+    async with stack.another_gateway(truth=TruthSettings(grace_seconds=0)) as other:
+        services = other.app.state.services
+        # when it sells 2 and its storefront sync has not pushed the new figure yet,
+        placed = await ok(other, PLACE, input=order_input("eve@example.com", [(sku, 2)]), key="own")
+        assert placed["placeOrder"]["status"]
+        await services.worker.drain()
+        # then a reconcile queues that push first and finds no drift in the lag,
+        report = (await ok(other, RECONCILE, skus=[sku]))["reconcileNow"]
+        assert report["opened"] == 0
+        stock = [d for d in await queue(stack) if d["sku"] == sku and d["status"] == "OPEN"]
+        assert stock == []
+        # and once the push is delivered the storefront shows the sale.
+        await services.worker.drain()
+        assert await web_stock(stack, sku) == dataset.online_sellable(sku) - 2
 
 
 async def test_an_owner_acknowledges_reassigns_and_resolves_a_discrepancy(stack, dataset):

@@ -68,6 +68,7 @@ async def test_a_request_without_credentials_is_unauthenticated_and_nothing_runs
     assert "needs credentials" in refused_because(spec)
 
 
+@pytest.mark.parametrize("settings_overrides", [{"graphiql": True}])
 async def test_the_graphiql_page_opens_without_credentials(gql):
     assert gql.http is not None
     page = await gql.http.get("/graphql", headers={"Authorization": "", "Accept": "text/html"})

@@ -32,6 +32,7 @@ from adapters.woocommerce import connection as woocommerce_connection
 from gateway import errors
 from gateway.barcodes import check_digit, validate_gtin
 from gateway.config import QueryLimitSettings
+from gateway.persisted import PersistedOperations, Refusal, resolved
 from gateway.request_guard import RequestGuard
 from resolvers.error_table import error_table
 from resolvers.errors import to_client_error
@@ -165,6 +166,12 @@ def real_errors() -> list[errors.GatewayError]:
     ]
 
 
+@pytest.fixture
+def settings_overrides():
+    # Clients discover the codes and their details by introspection, turned on here.
+    return {"introspection": True}
+
+
 GRAPHQL_CORE_ERRORS = [
     ("{ product(sku: ) { sku } }", "GRAPHQL_PARSE_FAILED"),
     ('{ product(sku: "A") { notAField } }', "GRAPHQL_VALIDATION_FAILED"),
@@ -246,6 +253,14 @@ async def test_every_code_a_response_can_carry_is_in_the_enum_and_every_value_is
         assert [e.extensions for e in result.errors] == [{"code": code}], result.errors
         produced.append(code)
     produced.append(await too_large_body_code())
+    # Persisted operations (gateway.persisted): an id not held; in safelist mode, a document
+    # not in the manifest.
+    for refused in (
+        resolved({"documentId": "nope"}, PersistedOperations({})),
+        resolved({"query": "{ __typename }"}, PersistedOperations({}, safelist=True)),
+    ):
+        assert isinstance(refused, Refusal)
+        produced.append(refused.code.value)
     unexpected = GraphQLError("boom", original_error=ZeroDivisionError("secret"))
     produced.append((to_client_error(unexpected).extensions or {})["code"])
     # Then each code is a plain string the enum lists, and no value of the enum is unused

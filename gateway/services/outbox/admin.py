@@ -10,6 +10,7 @@ from gateway.domain.outbox import Delivery, DeliveryStatus
 from gateway.errors import IllegalTransition, NotFound
 from gateway.governance.write_failures import WriteFailures
 from gateway.ports import UnitOfWork, UnitOfWorkFactory
+from gateway.ports.storage import OutboxBacklog
 from gateway.services.commands import Command, Commands
 from gateway.services.outbox.blocking import as_seen
 
@@ -44,6 +45,11 @@ class OutboxAdmin:
             keys = sorted({d.message.ordering_key for d in dead})
             related = await uow.outbox.for_keys(keys)
         return [d for d in as_seen(related) if d.status in STUCK][:limit]
+
+    async def backlog(self) -> list[OutboxBacklog]:
+        """What is owed and not yet settled, by backend and state (the metrics)."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.outbox.backlog()
 
     async def for_order(self, order_id: str) -> list[Delivery]:
         async with self._uow() as uow:

@@ -78,9 +78,16 @@ class OutboxWorker:
         self._batch = batch_size
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was enqueued: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Claim nothing more: ``run_forever`` returns once the round in flight has recorded
+        what its backends answered (``commerce-gateway worker`` on SIGTERM)."""
+        self._stopping = True
         self._wake.set()
 
     async def run_once(self) -> int:
@@ -98,7 +105,7 @@ class OutboxWorker:
         return len(claimed)
 
     async def run_forever(self, idle_seconds: float = 0.5) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before the round, not after: a write owed while the round runs wakes
             # the next one at once instead of waiting out the idle time.
             self._wake.clear()
@@ -107,7 +114,7 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox worker round failed; retrying")
                 attempted = 0
-            if attempted == 0:
+            if attempted == 0 and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle_seconds)
 

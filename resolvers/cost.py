@@ -1,0 +1,372 @@
+"""What an operation costs: estimated from the document before anything runs, counted from
+the answer after, and declared on the schema with the IBM GraphQL cost directives.
+
+    @cost(weight: "5")                        what calling the field costs beyond its type
+    @listSize(slicingArguments: ["first"],    how many items a list (or, through
+              sizedFields: ["edges"],         sizedFields, a connection's edges) holds:
+              assumedSize: 50)                the slicing argument's value, else assumed
+
+The rules, as Shopify's Admin API counts them: a scalar or an enum costs 0, an object 1, a
+mutation's root field 10 (its @cost weight when it has one); a list costs its size times
+each item and its selection (the slicing argument's value, the length of a list-valued one,
+else @listSize's assumedSize, else LIMITS__ASSUMED_LIST_SIZE). The actual cost counts the
+items the answer holds. Both are in ``extensions.cost`` (requestedQueryCost,
+actualQueryCost, maximumQueryCost); LIMITS__COST_MODE=enforce refuses an operation over
+LIMITS__MAX_COST with QUERY_TOO_COSTLY before it runs, ``measure`` only reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    type_from_ast,
+    value_from_ast,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema_directive import Location
+from strawberry.types import ExecutionResult
+
+from gateway.config import QueryLimitSettings
+from gateway.errors import QueryTooCostly
+
+MUTATION_WEIGHT = 10
+# Lists of fulfilment nodes: a retailer's stores and warehouses, assumed this many.
+NODES = 50
+_BACKREF = "strawberry-definition"
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    description="What calling this field costs beyond its type (IBM GraphQL cost directive).",
+)
+class Cost:
+    weight: str
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="listSize",
+    description="How many items this list, or the listed fields of this connection, hold.",
+)
+class ListSize:
+    assumed_size: int | None = None
+    slicing_arguments: list[str] | None = None
+    sized_fields: list[str] | None = None
+    require_one_slicing_argument: bool = True
+
+
+def costs(weight: int) -> Cost:
+    return Cost(weight=str(weight))
+
+
+def sliced_by(*arguments: str, edges: bool = False, assumed: int | None = None) -> ListSize:
+    """A list sized by ``arguments`` (a connection's edges, with ``edges``)."""
+    return ListSize(
+        assumed_size=assumed,
+        slicing_arguments=list(arguments),
+        sized_fields=["edges"] if edges else None,
+    )
+
+
+def assumed(size: int) -> ListSize:
+    return ListSize(assumed_size=size)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: Mapping[str, Any]
+    assumed_list_size: int
+
+
+def _directive(field: GraphQLField, kind: type) -> Any:
+    definition = (field.extensions or {}).get(_BACKREF)
+    for directive in getattr(definition, "directives", None) or ():
+        if isinstance(directive, kind):
+            return directive
+    return None
+
+
+def _fields(
+    selections: SelectionSetNode | None, parent: GraphQLNamedType, rules: _Rules
+) -> Iterator[tuple[FieldNode, GraphQLObjectType]]:
+    """Every field selected on ``parent``, through fragments; on an abstract parent, a
+    fragment's fields on the type it names."""
+    if selections is None:
+        return
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            if isinstance(parent, GraphQLObjectType):
+                yield selection, parent
+        elif isinstance(selection, InlineFragmentNode):
+            on = parent
+            if selection.type_condition is not None:
+                on = rules.schema.get_type(selection.type_condition.name.value) or parent
+            yield from _fields(selection.selection_set, on, rules)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = rules.fragments.get(selection.name.value)
+            if fragment is not None:
+                on = rules.schema.get_type(fragment.type_condition.name.value) or parent
+                yield from _fields(fragment.selection_set, on, rules)
+
+
+def _size(field: GraphQLField, node: FieldNode, listed: ListSize | None, rules: _Rules) -> int:
+    """How many items the list holds, by the document (before it runs)."""
+    if listed is not None and listed.slicing_arguments:
+        for name in listed.slicing_arguments:
+            value = _argument(field, node, name, rules)
+            if isinstance(value, int):
+                return max(value, 0)
+            if isinstance(value, list):
+                return len(value)
+    if listed is not None and listed.assumed_size is not None:
+        return listed.assumed_size
+    return rules.assumed_list_size
+
+
+def _argument(field: GraphQLField, node: FieldNode, name: str, rules: _Rules) -> Any:
+    """An argument's value as the request gives it (literally or by a variable), else its
+    default in the schema; None when it cannot be told (a malformed value: validation's)."""
+    given = next((a for a in node.arguments or () if a.name.value == name), None)
+    declared = field.args.get(name)
+    if given is None:
+        return None if declared is None else declared.default_value
+    if isinstance(given.value, VariableNode):
+        return rules.variables.get(given.value.name.value)
+    if declared is None:
+        return None
+    value = value_from_ast(given.value, declared.type, dict(rules.variables))
+    return None if value is Undefined else value
+
+
+def _weight(field: GraphQLField, parent: GraphQLObjectType, rules: _Rules) -> int:
+    declared = _directive(field, Cost)
+    if declared is not None:
+        return int(declared.weight)
+    mutation = rules.schema.mutation_type
+    return MUTATION_WEIGHT if mutation is not None and parent is mutation else 0
+
+
+def _is_list(field: GraphQLField) -> bool:
+    return isinstance(get_nullable_type(field.type), GraphQLList)
+
+
+def _item(named: GraphQLNamedType) -> int:
+    return 1 if is_composite_type(named) else 0
+
+
+def _estimate(
+    selections: SelectionSetNode | None,
+    parent: GraphQLNamedType,
+    rules: _Rules,
+    sized: Mapping[str, int] | None = None,
+) -> int:
+    total = 0
+    for node, on in _fields(selections, parent, rules):
+        field = on.fields.get(node.name.value)
+        if field is None:  # __typename and the introspection fields
+            continue
+        named = get_named_type(field.type)
+        listed = _directive(field, ListSize)
+        if listed is not None and listed.sized_fields:
+            # A connection: one object, its listed fields sized by the slicing argument.
+            size = _size(field, node, listed, rules)
+            inner = _estimate(
+                node.selection_set, named, rules, dict.fromkeys(listed.sized_fields, size)
+            )
+            total += _weight(field, on, rules) + _item(named) + inner
+            continue
+        each = _item(named) + _estimate(node.selection_set, named, rules)
+        if sized is not None and node.name.value in sized:
+            count = sized[node.name.value]
+        elif _is_list(field):
+            count = _size(field, node, listed, rules)
+        else:
+            count = 1
+        total += _weight(field, on, rules) + count * each
+    return total
+
+
+def _actual(
+    selections: SelectionSetNode | None, parent: GraphQLNamedType, rules: _Rules, data: Any
+) -> int:
+    """The same rules over what the answer holds: each list as long as it came back."""
+    if not isinstance(data, dict):
+        return 0
+    total = 0
+    for node, on in _fields(selections, parent, rules):
+        field = on.fields.get(node.name.value)
+        key = node.alias.value if node.alias else node.name.value
+        if field is None or key not in data:
+            continue
+        named = get_named_type(field.type)
+        value = data[key]
+        items = value if isinstance(value, list) else [value]
+        listed = _directive(field, ListSize)
+        counted = sum(
+            _item(named) + _actual(node.selection_set, named, rules, item)
+            for item in items
+            if item is not None
+        )
+        if listed is not None and listed.sized_fields and value is None:
+            counted = 0
+        total += _weight(field, on, rules) + counted
+    return total
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+def _rules(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Mapping[str, Any] | None,
+    assumed_list_size: int,
+) -> _Rules:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    given = dict(variables or {})
+    # A variable left out takes its declared default, as execution would.
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        declared = type_from_ast(schema, definition.type)
+        if name not in given and definition.default_value is not None and declared is not None:
+            value = value_from_ast(definition.default_value, declared)  # type: ignore[arg-type]
+            if value is not Undefined:
+                given[name] = value
+    return _Rules(schema, fragments, given, assumed_list_size)
+
+
+def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> GraphQLObjectType | None:
+    return {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }[operation.operation]
+
+
+def estimated_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    assumed_list_size: int = 10,
+) -> int | None:
+    """The operation's cost before it runs; None when the document names no one operation."""
+    operation = _operation(document, operation_name)
+    root = None if operation is None else _root(schema, operation)
+    if operation is None or root is None:
+        return None
+    rules = _rules(schema, document, operation, variables, assumed_list_size)
+    return _estimate(operation.selection_set, root, rules)
+
+
+def actual_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    data: Any,
+    *,
+    assumed_list_size: int = 10,
+) -> int | None:
+    operation = _operation(document, operation_name)
+    root = None if operation is None else _root(schema, operation)
+    if operation is None or root is None:
+        return None
+    rules = _rules(schema, document, operation, variables, assumed_list_size)
+    return _actual(operation.selection_set, root, rules, data)
+
+
+class OperationCost(SchemaExtension):
+    """Estimates before execution (refusing over the limit when enforcing) and reports both
+    figures in ``extensions.cost``."""
+
+    def __init__(self, *, limits: QueryLimitSettings) -> None:
+        self._limits = limits
+        self._requested: int | None = None
+        self._actual: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        schema = context.schema._schema
+        limits = self._limits
+        if document is not None:
+            self._requested = estimated_cost(
+                schema,
+                document,
+                context.operation_name,
+                context.variables,
+                assumed_list_size=limits.assumed_list_size,
+            )
+        if (
+            limits.cost_mode == "enforce"
+            and self._requested is not None
+            and self._requested > limits.max_cost
+        ):
+            refused = QueryTooCostly(
+                f"this operation would cost {self._requested} points; at most "
+                f"{limits.max_cost} may run at once (ask for fewer items with first, or "
+                "split it)",
+                requested_query_cost=self._requested,
+                maximum_query_cost=limits.max_cost,
+            )
+            context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(refused.message, original_error=refused)]
+            )
+            yield
+            return
+        yield
+        result = context.result
+        if document is not None and result is not None and result.data is not None:
+            self._actual = actual_cost(
+                schema,
+                document,
+                context.operation_name,
+                context.variables,
+                result.data,
+                assumed_list_size=limits.assumed_list_size,
+            )
+
+    def get_results(self) -> dict[str, Any]:
+        if self._requested is None:
+            return {}
+        return {
+            "cost": {
+                "requestedQueryCost": self._requested,
+                "actualQueryCost": self._actual,
+                "maximumQueryCost": self._limits.max_cost,
+            }
+        }
