@@ -168,6 +168,18 @@ class Mutation:
 
     @strawberry.mutation(
         permission_classes=allow(STORE_ASSOCIATE, OPS),
+        description="The customer did not collect a ready pickup order: it is cancelled, its "
+        "units go back on sale and every system is told, as the no-show sweep would.",
+    )
+    async def mark_no_show(
+        self, info: Info, id: strawberry.ID, idempotency_key: IdempotencyKey
+    ) -> Order:
+        await order_at_callers_store(info, str(id))
+        order = await info.context.services.lifecycle.mark_no_show(str(id), idempotency_key)
+        return Order.from_domain(order)
+
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS),
         description="A delivery order left the node.",
     )
     async def ship_order(

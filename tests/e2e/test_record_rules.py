@@ -134,3 +134,31 @@ async def test_what_a_caller_changes_is_on_the_audit_trail_under_its_name(stack)
         if e["node"]["reference"] == order_id
     }
     assert actors == {"key:web-eu"}
+
+
+NO_SHOW = """mutation ($id: ID!, $key: String!) {
+  markNoShow(id: $id, idempotencyKey: $key) { id status timeline { kind } } }"""
+
+
+async def test_the_pickup_store_marks_a_ready_order_not_collected(stack):
+    placed = await ask(
+        stack,
+        SUPPORT_AGENT,
+        PLACED,
+        input=order_input("fay@example.com", [(SHOE, 1)], pickup=BERLIN_STORE),
+        key="o-4",
+    )
+    order_id = placed["data"]["placeOrder"]["id"]
+    here = bearer(token(["STORE_ASSOCIATE"], sub="assoc-1", location_id=BERLIN_STORE))
+    elsewhere = bearer(token(["STORE_ASSOCIATE"], sub="assoc-2", location_id="ST-MITTE"))
+    # Not ready yet: nothing to clear from the shelf.
+    early = await ask(stack, here, NO_SHOW, id=order_id, key="ns-0")
+    assert refused(early) == "ILLEGAL_TRANSITION"
+    await ask(stack, here, READY, id=order_id, key="rd-4")
+    assert refused(await ask(stack, elsewhere, NO_SHOW, id=order_id, key="ns-1")) == "FORBIDDEN"
+    cleared = (await ask(stack, here, NO_SHOW, id=order_id, key="ns-2"))["data"]["markNoShow"]
+    assert cleared["status"] == "CANCELLED"
+    assert cleared["timeline"][-1]["kind"] == "NO_SHOW"
+    # A retry answers the same; nothing is cancelled twice.
+    again = (await ask(stack, here, NO_SHOW, id=order_id, key="ns-2"))["data"]["markNoShow"]
+    assert again == cleared

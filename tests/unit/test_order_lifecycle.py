@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from gateway.domain import Channel, Money
 from gateway.domain.orders import Order, OrderOrigin, OrderStatus
 from gateway.errors import BadUserInput, IllegalTransition
-from gateway.services.orders.lifecycle import LIFECYCLE, OWED, Owed, check_step
+from gateway.services.orders.lifecycle import LIFECYCLE, NO_SHOW, OWED, Owed, check_step
 from gateway.services.orders.states import ALLOWED
 from gateway.services.orders.web_news import web_news
 
@@ -91,3 +91,15 @@ def test_a_command_moves_an_order_changes_nothing_or_says_why_not(operation, sta
     assert moves is (status is not step.to)
     if moves:
         assert step.to in ALLOWED[status]
+
+
+@given(status=st.sampled_from(list(OrderStatus)))
+def test_a_no_show_is_taken_only_by_a_ready_pickup_order(status):
+    try:
+        moves = check_step(NO_SHOW, order(status, Channel.PICKUP))
+    except IllegalTransition as refused:
+        assert status not in (S.READY_FOR_PICKUP, S.CANCELLED)
+        assert refused.details == {"status": status.value, "requested": "CANCELLED"}
+        return
+    # A ready order is cancelled; one cancelled already (a retry) stays as it is.
+    assert (status, moves) in ((S.READY_FOR_PICKUP, True), (S.CANCELLED, False))

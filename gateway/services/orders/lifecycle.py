@@ -101,6 +101,8 @@ class Step:
     to: OrderStatus
     start: frozenset[OrderStatus]
     channel: Channel | None = None  # the only channel whose orders take this step
+    # Taken from ``start`` alone, not from wherever the state machine allows ``to``.
+    only_from_start: bool = False
 
 
 LIFECYCLE: dict[str, Step] = {
@@ -114,6 +116,11 @@ LIFECYCLE: dict[str, Step] = {
 }
 
 
+# A cancel only a ready pickup order takes: the store clears its shelf before the no-show
+# sweep would (markNoShow); from anywhere else the step is refused, not a plain cancel.
+NO_SHOW = Step(S.CANCELLED, frozenset({S.READY_FOR_PICKUP}), Channel.PICKUP, only_from_start=True)
+
+
 def check_step(step: Step, order: Order) -> bool:
     """Whether ``step`` moves ``order`` (False: it is there already); raises when the order
     cannot take it."""
@@ -123,6 +130,14 @@ def check_step(step: Step, order: Order) -> bool:
     if order.status is step.to:
         return False
     if order.status not in step.start:
+        if step.only_from_start:
+            starts = ", ".join(sorted(s.value for s in step.start))
+            raise IllegalTransition(
+                f"Order {order.id} is {order.status.value}; only an order {starts} can "
+                f"become {step.to.value} this way",
+                status=order.status.value,
+                requested=step.to.value,
+            )
         require_transition(order.id, order.status, step.to)
     return True
 
@@ -193,6 +208,13 @@ class OrderLifecycle:
     async def confirm_delivery(self, order_id: str, key: str) -> Order:
         return await self._command("confirmDelivery", order_id, key, {}, lambda now: Move())
 
+    async def mark_no_show(self, order_id: str, key: str) -> Order:
+        """The customer did not come: cancelled as the no-show sweep would, at once."""
+        no_show = Move(kind="NO_SHOW", detail="not collected: the store cleared its shelf")
+        return await self._command(
+            "markNoShow", order_id, key, {}, lambda now: no_show, step=NO_SHOW
+        )
+
     async def cancel(self, order_id: str, key: str, reason: str | None = None) -> Order:
         await self._refuse_once_left(order_id)
         cancelled = Move(kind="CANCELLED", detail=reason)
@@ -261,8 +283,9 @@ class OrderLifecycle:
         key: str,
         arguments: Mapping[str, object],
         move: MoveFor,
+        step: Step | None = None,
     ) -> Order:
-        step = LIFECYCLE[operation]
+        step = step or LIFECYCLE[operation]
 
         async def change(uow: UnitOfWork, now: datetime) -> Order:
             order = await uow.orders.get(order_id, for_update=True)
