@@ -81,6 +81,10 @@ def bench_identity(workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
         "AUTH__JWT_ISSUER": settings.jwt_issuer or "",
         "AUTH__JWT_AUDIENCE": settings.jwt_audience or "",
         "AUTH__JWT_JWKS_FILE": settings.jwt_jwks_file or "",
+        # Limits far above any load here: the limiter's cost is measured, never a refusal.
+        "RATE_LIMIT__PER_SECOND": "1000000",
+        "RATE_LIMIT__BURST": "1000000",
+        "RATE_LIMIT__ROLES": "{}",
     }
     token = provider.token("bench", [role.value for role in Role], "pii:read", hours=24)
     return env, {"Authorization": f"Bearer {token}"}

@@ -374,6 +374,9 @@ class AuthSettings(BaseModel, frozen=True):
     # deployment needs the same. Unset: a random one per process (tokens die with it).
     order_token_secret: SecretStr | None = None
     leeway_seconds: float = Field(default=30.0, ge=0)
+    # A verified token is remembered this long per process (never past its exp): a key
+    # dropped from the JWKS stops its tokens within it. 0: every request verified.
+    jwt_cache_seconds: float = Field(default=60.0, ge=0)
     # A key found (or refused) is remembered this long per process: a revoked key stops
     # working everywhere within it.
     key_cache_seconds: float = Field(default=10.0, ge=0)

@@ -18,7 +18,7 @@ LIMITS__MAX_COST with QUERY_TOO_COSTLY before it runs, ``measure`` only reports.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -101,6 +101,72 @@ class _Rules:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     assumed_list_size: int
+    # Each selection set's fields, worked out once per request (an answer's list repeats
+    # its items' selection set once per item).
+    plans: dict[tuple[int, str], list[_Selected]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldRule:
+    """What the schema says a field costs, read once per field."""
+
+    weight: int
+    listed: ListSize | None
+    named: GraphQLNamedType
+    item: int  # 1 for an object, 0 for a scalar or an enum
+    is_list: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Selected:
+    node: FieldNode
+    field: GraphQLField
+    rule: _FieldRule
+    key: str  # the field's name in the answer (its alias, if any)
+
+
+_RULES: dict[int, tuple[GraphQLField, _FieldRule]] = {}
+
+
+def _rule(field: GraphQLField, parent: GraphQLObjectType, schema: GraphQLSchema) -> _FieldRule:
+    known = _RULES.get(id(field))
+    if known is not None and known[0] is field:
+        return known[1]
+    declared = _directive(field, Cost)
+    mutation = schema.mutation_type
+    if declared is not None:
+        weight = int(declared.weight)
+    else:
+        weight = MUTATION_WEIGHT if mutation is not None and parent is mutation else 0
+    named = get_named_type(field.type)
+    rule = _FieldRule(
+        weight,
+        _directive(field, ListSize),
+        named,
+        1 if is_composite_type(named) else 0,
+        isinstance(get_nullable_type(field.type), GraphQLList),
+    )
+    _RULES[id(field)] = (field, rule)
+    return rule
+
+
+def _selected(
+    selections: SelectionSetNode | None, parent: GraphQLNamedType, rules: _Rules
+) -> list[_Selected]:
+    if selections is None:
+        return []
+    key = (id(selections), parent.name)
+    plan = rules.plans.get(key)
+    if plan is None:
+        plan = []
+        for node, on in _fields(selections, parent, rules):
+            found = on.fields.get(node.name.value)
+            if found is None:  # __typename and the introspection fields
+                continue
+            answer_key = node.alias.value if node.alias else node.name.value
+            plan.append(_Selected(node, found, _rule(found, on, rules.schema), answer_key))
+        rules.plans[key] = plan
+    return plan
 
 
 def _directive(field: GraphQLField, kind: type) -> Any:
@@ -163,22 +229,6 @@ def _argument(field: GraphQLField, node: FieldNode, name: str, rules: _Rules) ->
     return None if value is Undefined else value
 
 
-def _weight(field: GraphQLField, parent: GraphQLObjectType, rules: _Rules) -> int:
-    declared = _directive(field, Cost)
-    if declared is not None:
-        return int(declared.weight)
-    mutation = rules.schema.mutation_type
-    return MUTATION_WEIGHT if mutation is not None and parent is mutation else 0
-
-
-def _is_list(field: GraphQLField) -> bool:
-    return isinstance(get_nullable_type(field.type), GraphQLList)
-
-
-def _item(named: GraphQLNamedType) -> int:
-    return 1 if is_composite_type(named) else 0
-
-
 def _estimate(
     selections: SelectionSetNode | None,
     parent: GraphQLNamedType,
@@ -186,28 +236,25 @@ def _estimate(
     sized: Mapping[str, int] | None = None,
 ) -> int:
     total = 0
-    for node, on in _fields(selections, parent, rules):
-        field = on.fields.get(node.name.value)
-        if field is None:  # __typename and the introspection fields
-            continue
-        named = get_named_type(field.type)
-        listed = _directive(field, ListSize)
+    for chosen in _selected(selections, parent, rules):
+        node, rule = chosen.node, chosen.rule
+        listed = rule.listed
         if listed is not None and listed.sized_fields:
             # A connection: one object, its listed fields sized by the slicing argument.
-            size = _size(field, node, listed, rules)
+            size = _size(chosen.field, node, listed, rules)
             inner = _estimate(
-                node.selection_set, named, rules, dict.fromkeys(listed.sized_fields, size)
+                node.selection_set, rule.named, rules, dict.fromkeys(listed.sized_fields, size)
             )
-            total += _weight(field, on, rules) + _item(named) + inner
+            total += rule.weight + rule.item + inner
             continue
-        each = _item(named) + _estimate(node.selection_set, named, rules)
+        each = rule.item + _estimate(node.selection_set, rule.named, rules)
         if sized is not None and node.name.value in sized:
             count = sized[node.name.value]
-        elif _is_list(field):
-            count = _size(field, node, listed, rules)
+        elif rule.is_list:
+            count = _size(chosen.field, node, listed, rules)
         else:
             count = 1
-        total += _weight(field, on, rules) + count * each
+        total += rule.weight + count * each
     return total
 
 
@@ -218,23 +265,20 @@ def _actual(
     if not isinstance(data, dict):
         return 0
     total = 0
-    for node, on in _fields(selections, parent, rules):
-        field = on.fields.get(node.name.value)
-        key = node.alias.value if node.alias else node.name.value
-        if field is None or key not in data:
+    for chosen in _selected(selections, parent, rules):
+        if chosen.key not in data:
             continue
-        named = get_named_type(field.type)
-        value = data[key]
+        rule = chosen.rule
+        value = data[chosen.key]
         items = value if isinstance(value, list) else [value]
-        listed = _directive(field, ListSize)
-        counted = sum(
-            _item(named) + _actual(node.selection_set, named, rules, item)
-            for item in items
-            if item is not None
-        )
-        if listed is not None and listed.sized_fields and value is None:
-            counted = 0
-        total += _weight(field, on, rules) + counted
+        subselection = chosen.node.selection_set
+        counted = 0
+        for item in items:
+            if item is not None:
+                counted += rule.item
+                if subselection is not None:
+                    counted += _actual(subselection, rule.named, rules, item)
+        total += rule.weight + counted
     return total
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -100,11 +101,42 @@ def signing_keys(settings: AuthSettings, client: httpx.AsyncClient) -> SigningKe
 
 
 class TokenVerifier:
-    def __init__(self, settings: AuthSettings, keys: SigningKeys) -> None:
+    """Verifies a token once, then remembers its principal for ``jwt_cache_seconds`` (never
+    past its ``exp``): a console sends the same token with every request, and verifying it
+    (the signature, and PyJWT's checks of every segment) was most of what a cached answer
+    cost. A key dropped from the JWKS stops its tokens within that time."""
+
+    def __init__(
+        self,
+        settings: AuthSettings,
+        keys: SigningKeys,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_remembered: int = 10_000,
+    ) -> None:
         self._settings = settings
         self._keys = keys
+        self._clock = clock
+        self._max = max_remembered
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def principal(self, token: str) -> Principal:
+        now = self._clock()
+        known = self._verified.get(token)
+        if known is not None and known[1] > now:
+            self._verified.move_to_end(token)
+            return known[0]
+        principal, expires = await self._verify(token)
+        keep = self._settings.jwt_cache_seconds
+        if keep > 0:
+            self._verified[token] = (principal, min(expires, now + keep))
+            self._verified.move_to_end(token)
+            if len(self._verified) > self._max:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
+        """The token's principal and when the token expires (epoch seconds)."""
         s = self._settings
         try:
             header = jwt.get_unverified_header(token)
@@ -151,7 +183,7 @@ class TokenVerifier:
             )
         location = claims.get(s.jwt_location_claim)
         email = claims.get(s.jwt_customer_email_claim)
-        return Principal(
+        principal = Principal(
             f"jwt:{claims['sub']}",
             CredentialKind.JWT,
             roles,
@@ -160,6 +192,7 @@ class TokenVerifier:
             # A customer's own token (a shop login): it reads that customer's orders.
             email if isinstance(email, str) and Role.STOREFRONT in roles else None,
         )
+        return principal, float(claims["exp"])
 
 
 def _names(claim: Any) -> list[str]:
