@@ -175,6 +175,17 @@ async def test_a_traceparent_is_continued_through_the_operation_to_backends_and_
                 return True
         return False
 
+    # The root field has a span of its own under the operation, and so has the product's
+    # availability (a resolver of note; resolved once its parent's resolver has returned).
+    for name, path in (
+        ("Query.product", "product"),
+        ("Product.availability", "product.availability"),
+    ):
+        (field_span,) = [s for s in spans if s.name == name]
+        assert field_span.parent is not None
+        assert field_span.parent.span_id == operation.context.span_id
+        assert field_span.attributes["graphql.field.path"] == path
+
     backend_calls = [s for s in spans if s.kind is SpanKind.CLIENT]
     sql = [s for s in spans if "db.statement" in s.attributes or "db.query.text" in s.attributes]
     assert backend_calls and sql, [s.name for s in spans]
