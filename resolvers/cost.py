@@ -319,6 +319,29 @@ def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> GraphQLO
     }[operation.operation]
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    selections: SelectionSetNode
+    root: GraphQLObjectType
+    rules: _Rules
+
+
+def _prepared(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    assumed_list_size: int,
+) -> _Prepared | None:
+    """The operation to count and its rules; None when the document names no one operation."""
+    operation = _operation(document, operation_name)
+    root = None if operation is None else _root(schema, operation)
+    if operation is None or root is None:
+        return None
+    rules = _rules(schema, document, operation, variables, assumed_list_size)
+    return _Prepared(operation.selection_set, root, rules)
+
+
 def estimated_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -328,12 +351,8 @@ def estimated_cost(
     assumed_list_size: int = 10,
 ) -> int | None:
     """The operation's cost before it runs; None when the document names no one operation."""
-    operation = _operation(document, operation_name)
-    root = None if operation is None else _root(schema, operation)
-    if operation is None or root is None:
-        return None
-    rules = _rules(schema, document, operation, variables, assumed_list_size)
-    return _estimate(operation.selection_set, root, rules)
+    found = _prepared(schema, document, operation_name, variables, assumed_list_size)
+    return None if found is None else _estimate(found.selections, found.root, found.rules)
 
 
 def actual_cost(
@@ -345,12 +364,9 @@ def actual_cost(
     *,
     assumed_list_size: int = 10,
 ) -> int | None:
-    operation = _operation(document, operation_name)
-    root = None if operation is None else _root(schema, operation)
-    if operation is None or root is None:
-        return None
-    rules = _rules(schema, document, operation, variables, assumed_list_size)
-    return _actual(operation.selection_set, root, rules, data)
+    """What the answer ``data`` cost: each list as long as it came back."""
+    found = _prepared(schema, document, operation_name, variables, assumed_list_size)
+    return None if found is None else _actual(found.selections, found.root, found.rules, data)
 
 
 class OperationCost(SchemaExtension):
@@ -365,16 +381,22 @@ class OperationCost(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        schema = context.schema._schema
         limits = self._limits
-        if document is not None:
-            self._requested = estimated_cost(
-                schema,
+        # One set of rules for both counts: the estimate's worked-out selections serve the
+        # count of the answer too.
+        found = (
+            None
+            if document is None
+            else _prepared(
+                context.schema._schema,
                 document,
                 context.operation_name,
                 context.variables,
-                assumed_list_size=limits.assumed_list_size,
+                limits.assumed_list_size,
             )
+        )
+        if found is not None:
+            self._requested = _estimate(found.selections, found.root, found.rules)
         if (
             limits.cost_mode == "enforce"
             and self._requested is not None
@@ -394,15 +416,8 @@ class OperationCost(SchemaExtension):
             return
         yield
         result = context.result
-        if document is not None and result is not None and result.data is not None:
-            self._actual = actual_cost(
-                schema,
-                document,
-                context.operation_name,
-                context.variables,
-                result.data,
-                assumed_list_size=limits.assumed_list_size,
-            )
+        if found is not None and result is not None and result.data is not None:
+            self._actual = _actual(found.selections, found.root, found.rules, result.data)
 
     def get_results(self) -> dict[str, Any]:
         if self._requested is None:
