@@ -393,9 +393,8 @@ def build_services(
                 await cache.invalidate("pos:stock", skus)
             await cache.invalidate("web:listing", skus)
         await answers_changed(skus)
-        # The storefront's copy of these SKUs is owed a push now, before they are
-        # reconciled: queued, it is a write on its way, not drift.
-        await storefront_sync.flush()
+        # (The reconcile that follows queues the storefront pushes the gateway owes first:
+        # Reconciler's own_changes.)
 
     webhook_processor = WebhookProcessor(
         uow,

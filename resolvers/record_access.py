@@ -9,6 +9,7 @@ from typing import Any
 from gateway.domain import access
 from gateway.domain.orders import Order
 from gateway.domain.principal import Principal
+from gateway.domain.reservations import Reservation
 from gateway.errors import Forbidden, Unauthenticated
 
 
@@ -58,15 +59,16 @@ async def return_at_callers_store(info: Any, return_id: str) -> None:
     await order_at_callers_store(info, opened.order_id)
 
 
-async def own_hold(info: Any, reservation_id: str) -> None:
+async def own_hold(info: Any, reservation_id: str) -> Reservation | None:
+    """The hold, read to decide (None for staff, who need no reading to be let through)."""
     principal = _principal(info)
     if access.sees_every_record(principal):
-        return
-    held = await info.context.services.reservations.get(reservation_id)
+        return None
+    held: Reservation = await info.context.services.reservations.get(reservation_id)
     if access.may_change_hold(principal, held.requested_by) or access.works_at(
         principal, [held.location_id]
     ):
-        return
+        return held
     raise Forbidden(
         f"reservation {reservation_id} was taken by another caller",
         roles=sorted(r.value for r in access.EVERY_RECORD),
