@@ -31,14 +31,13 @@ import time
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import bench_identity, free_port, percentile, process
+from bench.harness import KeepAliveConnection, bench_identity, free_port, percentile, process
 from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
 from sandbox.sample_data import generate
 
@@ -88,41 +87,6 @@ async def positions(
                 elif "PICKUP" in loc["capabilities"]:
                     found[(item["sku"], loc["id"], "PICKUP")] = row["availableToPromise"]
     return found
-
-
-class KeepAliveConnection:
-    """One HTTP/1.1 keep-alive connection speaking just enough of the protocol to POST JSON
-    (with ``headers`` besides, e.g. credentials) and read a Content-Length answer. The load
-    generator shares the machine with what it measures; this costs a fraction of a full
-    client's CPU (pgbench's own is C)."""
-
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        parts = urlsplit(url)
-        self._host, self._port, self._path = parts.hostname, parts.port, parts.path
-        self._extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def post(self, body: bytes) -> bytes:
-        if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
-        assert self._reader is not None
-        head = (
-            f"POST {self._path} HTTP/1.1\r\nHost: {self._host}\r\n"
-            f"Content-Type: application/json\r\n{self._extra}"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        self._writer.write(head.encode() + body)
-        headers = await self._reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in headers.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        return await self._reader.readexactly(length)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
 
 
 async def drive_reservations(

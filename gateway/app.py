@@ -564,7 +564,7 @@ def create_app(
             if settings.migrate_on_start:
                 await upgrade(db)
             if tracing is not None:  # after the migrations: requests' SQL, not start-up's
-                tracing.instrument_engine(db.engine)
+                tracing.instrument_database(db)
             await share_generation(stack, settings, db, cache)
             bus = await open_change_bus(stack, settings, db, cache)
             identity_http = httpx.AsyncClient(timeout=5.0)  # the JWKS, when fetched

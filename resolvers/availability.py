@@ -12,7 +12,6 @@ from gateway.errors import BadUserInput, NotFound
 from gateway.services.availability import (
     Near,
     availability_rows,
-    select_locations,
     validate_near,
 )
 from resolvers.context import GatewayContext
@@ -44,7 +43,7 @@ async def product_availability(
 ) -> ProductAvailability:
     parsed_near = parse_near(ctx, near)
     await check_location_ids(ctx, location_ids)
-    chosen = select_locations(
+    chosen = ctx.services.availability.choices.select(
         await ctx.locations(), near=parsed_near, location_ids=location_ids, channel=channel
     )
     figures = await ctx.stock.load(sku)

@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from opentelemetry.trace import Tracer
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -114,6 +115,13 @@ def build_schema(
     # A span per operation, only when tracing is on (gateway.observability.tracing): first,
     # so parsing, validation and the other extensions run inside it.
     traced = [] if tracer is None else [lambda: OperationSpan(tracer)]
+    # The depth and alias rules are classes made once here: strawberry's limiters make a new
+    # class per instance, and the validation cache is keyed by the rules, so one made per
+    # request never hit it (measured: validation was 23 % of an executed product page).
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -131,8 +139,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=512),
             # What one request may ask for, checked before anything runs.
             lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-            lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+            lambda: AddValidationRules(limit_rules),
             # Its cost, from @cost and @listSize, before it runs (and after, in extensions).
             lambda: OperationCost(limits=limits),
             RequestDeadline,

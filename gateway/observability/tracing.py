@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.observability import context
 from gateway.observability.redaction import redact_url
+from gateway.persistence.database import Database
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 SERVICE_NAME = "commerce-gateway"
@@ -94,6 +95,13 @@ class Tracing:
         usage = NoOpMeterProvider().get_meter(TRACER_NAME).create_up_down_counter("unused")
         tracer = self.provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
         EngineTracer(tracer, engine.sync_engine, usage)
+
+    def instrument_database(self, db: Database) -> None:
+        """Spans for ``db``'s statements: the engine's, and the ledger reads made through
+        the driver (gateway.persistence.ledger_reads)."""
+        self.instrument_engine(db.engine)
+        if db.ledger_reads is not None:
+            db.ledger_reads.tracer = self.provider.get_tracer("gateway.persistence")
 
     async def close(self) -> None:
         shutdown = getattr(self.provider, "shutdown", None)

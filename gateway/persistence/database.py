@@ -88,7 +88,13 @@ def _immediate_transactions(engine: AsyncEngine) -> None:
 
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
+        from gateway.persistence.ledger_reads import ledger_reads_for
+
         self.engine = engine
+        # The ledger read of every availability answer, straight through the driver.
+        self.ledger_reads = ledger_reads_for(
+            engine.url.render_as_string(hide_password=False), engine.dialect
+        )
 
     @property
     def dialect(self) -> str:
@@ -100,4 +106,6 @@ class Database:
             yield connection
 
     async def close(self) -> None:
+        if self.ledger_reads is not None:
+            await self.ledger_reads.close()
         await self.engine.dispose()

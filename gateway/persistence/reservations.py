@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from gateway.domain import Channel
 from gateway.domain.orders import AWAITING_DECISION
@@ -70,13 +70,22 @@ async def lock_positions(conn: AsyncConnection, positions: Iterable[tuple[str, s
         await conn.execute(_GUARD_UPSERT[conn.dialect.name], rows)
 
 
-def _ledger_query(at_locations: bool) -> Any:
+def _skus_listed(column: ColumnElement[str]) -> ColumnElement[bool]:
+    skus: BindParameter[list[str]] = bindparam("skus", expanding=True)
+    return column.in_(skus)
+
+
+def ledger_query(
+    at_locations: bool = False,
+    sku_among: Callable[[ColumnElement[str]], ColumnElement[bool]] = _skus_listed,
+) -> Any:
     """Holds still promised and returns not yet in the source, as one statement.
 
     Bound: ``skus``, ``now``, ``applied_after`` (anything the source applied before it is in
-    every reading still in use), and ``locations`` when ``at_locations``.
+    every reading still in use), and ``locations`` when ``at_locations``. ``sku_among``
+    says how a row's SKU is matched with ``skus`` (an expanding IN list by default;
+    gateway.persistence.ledger_reads binds the list as one value).
     """
-    skus: BindParameter[list[str]] = bindparam("skus", expanding=True)
     now = bindparam("now", type_=UtcDateTime())
     applied_after = bindparam("applied_after", type_=UtcDateTime())
     held = (
@@ -89,7 +98,7 @@ def _ledger_query(at_locations: bool) -> Any:
         )
         .select_from(holds.join(reservations, reservations.c.id == holds.c.reservation_id))
         .where(
-            holds.c.sku.in_(skus),
+            sku_among(holds.c.sku),
             or_(
                 reservations.c.status == ReservationStatus.CONFIRMED.value,
                 and_(
@@ -118,7 +127,7 @@ def _ledger_query(at_locations: bool) -> Any:
         return_lines.c.quantity,
         return_lines.c.applied_at,
     ).where(
-        return_lines.c.sku.in_(skus),
+        sku_among(return_lines.c.sku),
         or_(
             return_lines.c.received_at.is_(None),
             awaiting_decision,
@@ -138,7 +147,7 @@ def _ledger_query(at_locations: bool) -> Any:
     return union_all(held, returning)
 
 
-_LEDGER = {False: _ledger_query(False), True: _ledger_query(True)}
+_LEDGER = {False: ledger_query(False), True: ledger_query(True)}
 
 
 async def ledger_entries(

@@ -13,9 +13,18 @@ not contain them yet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from gateway.domain import (
     Availability,
@@ -299,6 +308,9 @@ def select_locations(
     """Filter nodes and, when ``near`` is given, sort them nearest first with distances."""
     wanted = set(location_ids) if location_ids is not None else None
     chosen: list[tuple[Location, float | None]] = []
+    # Nodes further north or south than the radius are out whatever their longitude (a
+    # degree of latitude is at least 110.5 km): no distance worked out for them.
+    band = None if near is None or near.radius_km is None else near.radius_km / 110.5
     for loc in locations:
         if wanted is not None and loc.id not in wanted:
             continue
@@ -312,6 +324,8 @@ def select_locations(
         if near is not None:
             if loc.point is None:
                 continue  # a node with no known position cannot be "near" anything
+            if band is not None and abs(loc.point.lat - near.point.lat) > band:
+                continue
             distance = distance_km(near.point, loc.point)
             if near.radius_km is not None and distance > near.radius_km:
                 continue
@@ -321,6 +335,39 @@ def select_locations(
     else:
         chosen.sort(key=lambda pair: (pair[0].type.value, pair[0].name))
     return chosen
+
+
+class LocationChoices:
+    """``select_locations``' answers for the node list in use, remembered: a product page
+    near one point asks the same question of the same 200 nodes on every request. The
+    answers are shared: callers read them and never change them."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self._nodes: Sequence[Location] | None = None
+        self._answers: dict[tuple[object, ...], list[tuple[Location, float | None]]] = {}
+        self._max = max_entries
+
+    def select(
+        self,
+        locations: Sequence[Location],
+        *,
+        near: Near | None = None,
+        location_ids: Sequence[str] | None = None,
+        channel: Channel | None = None,
+    ) -> list[tuple[Location, float | None]]:
+        if locations is not self._nodes:  # the directory rebuilt its list: forget
+            self._nodes = locations
+            self._answers = {}
+        key = (near, None if location_ids is None else tuple(location_ids), channel)
+        found = self._answers.get(key)
+        if found is None:
+            found = select_locations(
+                locations, near=near, location_ids=location_ids, channel=channel
+            )
+            if len(self._answers) >= self._max:
+                self._answers.clear()
+            self._answers[key] = found
+        return found
 
 
 def availability_rows(
@@ -340,6 +387,34 @@ def availability_rows(
             backend, reason = figures.failed[loc.source]
             entries.append(NodeUnavailable(loc, backend, reason, distance))
     return Availability(sku=sku, channel=channel, entries=tuple(entries))
+
+
+class NodeRows(Mapping[str, NodeAvailability]):
+    """One SKU's rows by location id, each worked out by ``row`` when first read."""
+
+    __slots__ = ("_known", "_nodes", "_row")
+
+    def __init__(
+        self, nodes: Mapping[str, Location], row: Callable[[Location], NodeAvailability]
+    ) -> None:
+        self._nodes = nodes
+        self._row = row
+        self._known: dict[str, NodeAvailability] = {}
+
+    def __getitem__(self, location_id: str) -> NodeAvailability:
+        known = self._known.get(location_id)
+        if known is None:
+            known = self._known[location_id] = self._row(self._nodes[location_id])
+        return known
+
+    def __contains__(self, location_id: object) -> bool:
+        return location_id in self._nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +463,7 @@ class AvailabilityService:
         # Caps what ``by_node`` offers (answers, routing, holds); never the channel totals a
         # reconcile compares with the copies, or a cap would feed back into the truth.
         self._promise_cap = promise_cap
+        self.choices = LocationChoices()
 
     async def all_locations(self) -> list[Location]:
         return await self._locations.locations()
@@ -459,7 +535,7 @@ class AvailabilityService:
         *,
         with_ledger: bool = True,
         location_ids: Sequence[str] | None = None,
-    ) -> dict[str, dict[str, NodeAvailability]]:
+    ) -> dict[str, Mapping[str, NodeAvailability]]:
         """For each SKU, its figures at every node (location id -> row), or only at
         ``location_ids``; kits expanded. A source that fails fails the call (``figures``
         answers without it).
@@ -473,8 +549,9 @@ class AvailabilityService:
 
     async def figures(self, skus: Sequence[str]) -> dict[str, NodeFigures]:
         """``by_node`` for answers: the nodes of a source that failed (with no copy kept)
-        are named as failed rather than failing every node."""
-        rows, failed = await self._by_node(skus, True, None)
+        are named as failed rather than failing every node. Each node's row is worked out
+        when first read: a page of the stores near a customer reads a handful of 200."""
+        rows, failed = await self._by_node(skus, True, None, lazy=True)
         lost = {
             source: (error.backend or source.value, error.message)
             for source, error in failed.items()
@@ -482,8 +559,13 @@ class AvailabilityService:
         return {sku: NodeFigures(rows[sku], lost) for sku in skus}
 
     async def _by_node(
-        self, skus: Sequence[str], with_ledger: bool, location_ids: Sequence[str] | None
-    ) -> tuple[dict[str, dict[str, NodeAvailability]], dict[SourceSystem, BackendError]]:
+        self,
+        skus: Sequence[str],
+        with_ledger: bool,
+        location_ids: Sequence[str] | None,
+        *,
+        lazy: bool = False,
+    ) -> tuple[dict[str, Mapping[str, NodeAvailability]], dict[SourceSystem, BackendError]]:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
@@ -514,37 +596,31 @@ class AvailabilityService:
                 return variation.low_stock_thresholds.get(loc.source_ref, self._low)
             return self._low
 
-        plain: dict[str, dict[str, NodeAvailability]] = {
-            sku: {
-                loc.id: node_availability(
-                    sku,
-                    loc,
-                    reading := readings.get((loc.source, loc.source_ref, sku)),
-                    low_threshold=threshold(sku, loc),
-                    gateway=overlay(ledger.get((sku, loc.id), ()), observed_at(reading)),
-                    promise_cap=caps.get(sku),
-                    stale_safety=self._stale_safety,
-                    from_copy=from_copy.get((loc.source, sku)),
-                )
-                for loc in locations
-            }
-            for sku in stock_skus
-        }
-        result: dict[str, dict[str, NodeAvailability]] = {}
+        def row(sku: str, loc: Location) -> NodeAvailability:
+            reading = readings.get((loc.source, loc.source_ref, sku))
+            return node_availability(
+                sku,
+                loc,
+                reading,
+                low_threshold=threshold(sku, loc),
+                gateway=overlay(ledger.get((sku, loc.id), ()), observed_at(reading)),
+                promise_cap=caps.get(sku),
+                stale_safety=self._stale_safety,
+                from_copy=from_copy.get((loc.source, sku)),
+            )
+
+        nodes = {loc.id: loc for loc in locations}
+        plain = {sku: NodeRows(nodes, partial(row, sku)) for sku in stock_skus}
+
+        def kit_row(kit: Kit, loc: Location) -> NodeAvailability:
+            components = {c.sku: plain[c.sku][loc.id] for c in kit.components}
+            return kit_node_availability(kit, components, loc, self._low)
+
+        result: dict[str, Mapping[str, NodeAvailability]] = {}
         for sku in skus:
             kit = kits.get(sku)
-            if kit is None:
-                result[sku] = plain[sku]
-                continue
-            result[sku] = {
-                loc.id: kit_node_availability(
-                    kit,
-                    {c.sku: plain[c.sku][loc.id] for c in kit.components},
-                    loc,
-                    self._low,
-                )
-                for loc in locations
-            }
+            rows = plain[sku] if kit is None else NodeRows(nodes, partial(kit_row, kit))
+            result[sku] = rows if lazy else dict(rows)
         return result, failed
 
     async def _caps(self, stock_skus: Sequence[str]) -> dict[str, int]:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +18,10 @@ from gateway.domain import (
     StockStatus,
 )
 from gateway.errors import BadUserInput
+from gateway.geo import distance_km
 from gateway.services.availability import (
+    LocationChoices,
+    Near,
     kit_node_availability,
     node_availability,
     select_locations,
@@ -171,3 +175,34 @@ def test_near_sorts_by_distance_and_applies_radius():
 def test_bad_coordinates_or_radius_are_refused(lat, lng, radius):
     with pytest.raises(BadUserInput):
         validate_near(lat, lng, radius, 20_000)
+
+
+points = st.builds(
+    GeoPoint, st.floats(-80, 80, allow_nan=False), st.floats(-179, 179, allow_nan=False)
+)
+
+
+@given(st.lists(points, min_size=1, max_size=30), points, st.floats(0.5, 2000, allow_nan=False))
+def test_property_near_keeps_exactly_the_nodes_within_the_radius(node_points, center, radius):
+    nodes = [
+        Location(f"N{i}", f"N{i}", NodeType.STORE, SourceSystem.POS, f"N{i}", point=p)
+        for i, p in enumerate(node_points)
+    ]
+    chosen = select_locations(nodes, near=Near(center, radius))
+    within = {n.id for n in nodes if distance_km(center, n.point) <= radius}
+    assert {loc.id for loc, _ in chosen} == within
+
+
+def test_the_remembered_choices_answer_as_select_locations_and_follow_a_new_node_list():
+    near = Near(GeoPoint(52.52, 13.405), 400)
+    choices = LocationChoices()
+    nodes = [WAREHOUSE, STORE]
+    first = choices.select(nodes, near=near, channel=Channel.PICKUP)
+    assert first == select_locations(nodes, near=near, channel=Channel.PICKUP)
+    assert choices.select(nodes, near=near, channel=Channel.PICKUP) is first
+    # The directory rebuilt its list (a store was added): the answer is worked out again.
+    moved = replace(STORE, id="ST-OTHER", point=GeoPoint(52.50, 13.40))
+    again = choices.select([*nodes, moved], near=near, channel=Channel.PICKUP)
+    assert [loc.id for loc, _ in again] == [
+        loc.id for loc, _ in select_locations([*nodes, moved], near=near, channel=Channel.PICKUP)
+    ]

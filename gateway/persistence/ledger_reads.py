@@ -1,0 +1,193 @@
+"""The ledger read every availability answer makes, through the database driver itself.
+
+Through SQLAlchemy's async layer this one small read cost about 0.9 ms of CPU on SQLite
+(a connection checked out, BEGIN, a cursor, the statement, the rows, ROLLBACK: each a hop to
+aiosqlite's thread) and 0.5 ms on PostgreSQL; one driver call costs 0.08 ms and 0.1 ms.
+So the statement (gateway.persistence.reservations.ledger_query, the very one the unit of
+work runs) is compiled once per dialect, with the SKU list bound as one value, and run on
+a connection of its own:
+
+* SQLite: one read-only aiosqlite connection to the same file (WAL: it reads the last
+  committed state while a writer works, and never takes the write lock);
+* PostgreSQL: a small asyncpg pool of its own, without the reset query asyncpg sends when
+  a connection is returned (the reads leave no session state behind).
+
+An in-memory SQLite database cannot be opened twice: it keeps the unit of work's path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiosqlite
+import asyncpg
+from opentelemetry.trace import SpanKind, Tracer
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+
+from gateway.domain.reservations import LedgerEntry, LedgerKind
+from gateway.persistence.columns import UtcDateTime
+from gateway.persistence.database import PG_SESSION
+from gateway.persistence.reservations import ledger_query
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class LedgerReads(Protocol):
+    tracer: Tracer | None
+
+    async def entries(
+        self, skus: Sequence[str], *, now: datetime, applied_after: datetime
+    ) -> list[LedgerEntry]: ...
+
+    async def close(self) -> None: ...
+
+
+def _json_listed(sku: ColumnElement[str]) -> ColumnElement[bool]:
+    # SQLite: the list as one JSON array, unpacked by json_each.
+    values = func.json_each(bindparam("skus", type_=String())).table_valued("value")
+    return sku.in_(select(values.c.value))
+
+
+def _array_listed(sku: ColumnElement[str]) -> ColumnElement[bool]:
+    # PostgreSQL: the list as one text[].
+    return sku == any_(bindparam("skus", type_=ARRAY(String())))
+
+
+class _Statement:
+    """The ledger statement compiled for ``dialect``: its SQL, and how to turn (skus, now,
+    applied_after) into its positional parameters and a row into a LedgerEntry."""
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        sku_among: Callable[[ColumnElement[str]], ColumnElement[bool]],
+        skus_value: Callable[[Sequence[str]], Any],
+    ) -> None:
+        # Placeholders for the values each read binds, so the constant lists in the
+        # statement can be rendered into its SQL once.
+        placeholders = {"skus": skus_value([]), "now": _EPOCH, "applied_after": _EPOCH}
+        compiled = ledger_query(False, sku_among).compile(dialect=dialect)
+        expanded = compiled.construct_expanded_state(placeholders)
+        self.sql = expanded.statement
+        moment = UtcDateTime().dialect_impl(dialect)
+        to_driver = moment.bind_processor(dialect) or (lambda value: value)
+        self._from_driver = moment.result_processor(dialect, None) or (lambda value: value)
+        fixed = expanded.parameters
+        self._order = list(expanded.positiontup or ())
+        self._fixed = {name: fixed[name] for name in self._order if name not in placeholders}
+        self._to_driver = to_driver
+        self._skus_value = skus_value
+
+    def parameters(self, skus: Sequence[str], now: datetime, applied_after: datetime) -> list[Any]:
+        given = {
+            "skus": self._skus_value(skus),
+            "now": self._to_driver(now),
+            "applied_after": self._to_driver(applied_after),
+        }
+        return [given[name] if name in given else self._fixed[name] for name in self._order]
+
+    def entries(self, rows: Sequence[Sequence[Any]]) -> list[LedgerEntry]:
+        from_driver = self._from_driver
+        return [
+            LedgerEntry(sku, location_id, LedgerKind(kind), quantity, from_driver(applied_at))
+            for sku, location_id, kind, quantity, applied_at in rows
+        ]
+
+
+class _DriverReads:
+    """Runs the statement with one driver call (``_fetch``), in a span of its own when
+    traces are on (``tracer``, set by gateway.observability.tracing)."""
+
+    system = ""
+
+    def __init__(self, statement: _Statement) -> None:
+        self._statement = statement
+        self.tracer: Tracer | None = None
+
+    async def entries(
+        self, skus: Sequence[str], *, now: datetime, applied_after: datetime
+    ) -> list[LedgerEntry]:
+        parameters = self._statement.parameters(skus, now, applied_after)
+        if self.tracer is None:
+            return self._statement.entries(await self._fetch(parameters))
+        attributes = {"db.system": self.system, "db.statement": self._statement.sql}
+        with self.tracer.start_as_current_span(
+            "SELECT ledger", kind=SpanKind.CLIENT, attributes=attributes
+        ):
+            return self._statement.entries(await self._fetch(parameters))
+
+    async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
+        raise NotImplementedError
+
+
+class SqliteLedgerReads(_DriverReads):
+    system = "sqlite"
+
+    def __init__(self, path: str, dialect: Dialect) -> None:
+        super().__init__(_Statement(dialect, _json_listed, lambda skus: json.dumps(list(skus))))
+        self._path = path
+        self._connection: aiosqlite.Connection | None = None
+
+    async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
+        if self._connection is None:
+            # Opened on first use, on the loop that serves requests; read-only by its URI.
+            self._connection = await aiosqlite.connect(f"file:{self._path}?mode=ro", uri=True)
+        return list(await self._connection.execute_fetchall(self._statement.sql, parameters))
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+
+class _NoReset(asyncpg.Connection):
+    def get_reset_query(self) -> str:
+        return ""  # these connections only read: nothing to reset on the way back
+
+
+class PostgresLedgerReads(_DriverReads):
+    system = "postgresql"
+
+    def __init__(self, dsn: str, dialect: Dialect, *, size: int = 2) -> None:
+        super().__init__(_Statement(dialect, _array_listed, list))
+        self._dsn = dsn
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+
+    async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=1,
+                max_size=self._size,
+                connection_class=_NoReset,
+                # As the unit of work's connections: a plan per execution (database.py).
+                server_settings=PG_SESSION,
+            )
+        return await self._pool.fetch(self._statement.sql, *parameters)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def ledger_reads_for(url: str, dialect: Dialect) -> LedgerReads | None:
+    """The driver-level reader for the database at ``url`` (a SQLAlchemy URL), or None
+    where it cannot have one (an in-memory SQLite database)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:" or parsed.query.get("mode") == "memory":
+            return None
+        return SqliteLedgerReads(path, dialect)
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresLedgerReads(dsn, dialect)
