@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+import orjson
 from opentelemetry.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +28,10 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway import background
@@ -115,6 +119,7 @@ from gateway.truth.reconciler import Reconciler
 from gateway.truth.service import TruthService
 from gateway.truth.store_counts import StoreCountCopy
 from gateway.truth.sync import StorefrontSync
+from resolvers.compiled.operations import CompiledOperations
 from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
 
@@ -497,6 +502,43 @@ def build_services(
 
 
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
+    # Known documents' plans (resolvers.compiled); None: every request through strawberry.
+    compiled: CompiledOperations | None = None
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: GatewayContext,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        compiled = self.compiled
+        variables = request_data.variables
+        plan = (
+            compiled.plan_for(request_data.query, request_data.operation_name)
+            if compiled is not None and (variables is None or isinstance(variables, dict))
+            else None
+        )
+        if plan is not None and plan.operation_type in OperationType.from_http(
+            request_adapter.method
+        ):
+            assert compiled is not None and request_data.query is not None
+            return await compiled.execute(
+                plan,
+                query=request_data.query,
+                variables=variables,
+                context=context,
+                operation_name=request_data.operation_name,
+            )
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         if isinstance(request, WebSocket):  # one context for the socket's whole life
             return GatewayContext(request.app.state.services, connection=request, remember=False)
@@ -581,12 +623,13 @@ def create_app(
                 stack.push_async_callback(background.stop, running)
             yield
 
+    schema = build_schema(
+        settings.limits,
+        tracer=None if tracing is None else tracing.tracer,
+        introspection=settings.introspection,
+    )
     graphql = GatewayGraphQL(
-        build_schema(
-            settings.limits,
-            tracer=None if tracing is None else tracing.tracer,
-            introspection=settings.introspection,
-        ),
+        schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         # Subscriptions: the current protocol only (the legacy graphql-ws is unmaintained).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -602,6 +645,13 @@ def create_app(
     persisted = PersistedOperations.load(
         settings.persisted.manifest, safelist=settings.persisted.safelist
     )
+    # Plans for known documents, made here at start. With traces on, every operation runs
+    # through strawberry, whose extensions make the spans.
+    mode = settings.persisted.compile
+    if mode != "off" and tracing is None:
+        graphql.compiled = CompiledOperations(
+            schema, set(persisted.documents.values()), compile_any=mode == "all"
+        )
     guarded = RequestGuard(
         PersistedDocuments(endpoint, persisted), max_body_bytes=settings.limits.max_body_bytes
     )
@@ -647,4 +697,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.graphql = graphql  # the GraphQL view, its compiled operations with it
     return app

@@ -314,6 +314,9 @@ class PersistedSettings(BaseModel, frozen=True):
 
     manifest: Path | None = None
     safelist: bool = False
+    # Which documents run through a plan compiled once (resolvers.compiled) instead of
+    # strawberry's pipeline: the manifest's, every valid one once seen, or none.
+    compile: Literal["persisted", "all", "off"] = "persisted"
 
 
 class RateRule(BaseModel, frozen=True):

@@ -369,6 +369,34 @@ def actual_cost(
     return None if found is None else _actual(found.selections, found.root, found.rules, data)
 
 
+def too_costly(requested: int | None, limits: QueryLimitSettings) -> GraphQLError | None:
+    """The refusal of an operation estimated above the limit (when enforcing), or None."""
+    if limits.cost_mode != "enforce" or requested is None or requested <= limits.max_cost:
+        return None
+    refused = QueryTooCostly(
+        f"this operation would cost {requested} points; at most {limits.max_cost} may run "
+        "at once (ask for fewer items with first, or split it)",
+        requested_query_cost=requested,
+        maximum_query_cost=limits.max_cost,
+    )
+    return GraphQLError(refused.message, original_error=refused)
+
+
+def cost_extension(
+    requested: int | None, actual: int | None, limits: QueryLimitSettings
+) -> dict[str, Any]:
+    """What ``extensions`` says of an operation's cost."""
+    if requested is None:
+        return {}
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "maximumQueryCost": limits.max_cost,
+        }
+    }
+
+
 class OperationCost(SchemaExtension):
     """Estimates before execution (refusing over the limit when enforcing) and reports both
     figures in ``extensions.cost``."""
@@ -397,21 +425,9 @@ class OperationCost(SchemaExtension):
         )
         if found is not None:
             self._requested = _estimate(found.selections, found.root, found.rules)
-        if (
-            limits.cost_mode == "enforce"
-            and self._requested is not None
-            and self._requested > limits.max_cost
-        ):
-            refused = QueryTooCostly(
-                f"this operation would cost {self._requested} points; at most "
-                f"{limits.max_cost} may run at once (ask for fewer items with first, or "
-                "split it)",
-                requested_query_cost=self._requested,
-                maximum_query_cost=limits.max_cost,
-            )
-            context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(refused.message, original_error=refused)]
-            )
+        refused = too_costly(self._requested, limits)
+        if refused is not None:
+            context.result = ExecutionResult(data=None, errors=[refused])
             yield
             return
         yield
@@ -420,12 +436,4 @@ class OperationCost(SchemaExtension):
             self._actual = _actual(found.selections, found.root, found.rules, result.data)
 
     def get_results(self) -> dict[str, Any]:
-        if self._requested is None:
-            return {}
-        return {
-            "cost": {
-                "requestedQueryCost": self._requested,
-                "actualQueryCost": self._actual,
-                "maximumQueryCost": self._limits.max_cost,
-            }
-        }
+        return cost_extension(self._requested, self._actual, self._limits)

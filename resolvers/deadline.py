@@ -6,6 +6,7 @@ instead, so it may wait longer). A subscription's events are not bounded here.""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -13,17 +14,20 @@ from strawberry.types.graphql import OperationType
 from gateway.deadline import deadline_in
 
 
+def deadline_seconds(context: Any, operation_type: OperationType | None) -> float | None:
+    """The deadline of an operation of this type, for a request with this context."""
+    services = getattr(context, "services", None)
+    if services is None or operation_type is None:  # a test's schema, without the gateway
+        return None
+    deadlines = services.settings.request_deadline
+    return {
+        OperationType.QUERY: deadlines.query_seconds,
+        OperationType.MUTATION: deadlines.mutation_seconds,
+    }.get(operation_type)
+
+
 class RequestDeadline(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        services = getattr(context.context, "services", None)
-        if services is None:  # a schema run without the gateway's context (a test's)
-            yield
-            return
-        deadlines = services.settings.request_deadline
-        seconds = {
-            OperationType.QUERY: deadlines.query_seconds,
-            OperationType.MUTATION: deadlines.mutation_seconds,
-        }.get(context.operation_type)
-        with deadline_in(seconds):
+        with deadline_in(deadline_seconds(context.context, context.operation_type)):
             yield

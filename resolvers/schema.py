@@ -7,11 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoSchemaIntrospectionCustomRule,
+    specified_rules,
+)
 from opentelemetry.trace import Tracer
 from strawberry.extensions import (
     AddValidationRules,
-    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -29,6 +33,7 @@ from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.commerce_queries import CommerceQuery
 from resolvers.cost import OperationCost
 from resolvers.deadline import RequestDeadline
+from resolvers.error_order import in_answer_order
 from resolvers.errors import to_client_error
 from resolvers.input_limits import first_problem
 from resolvers.mutations import Mutation as CommerceMutation
@@ -58,10 +63,8 @@ class PerEventMemo(StrawberryGraphQLCoreExecutionContext):
         return executor
 
 
-def _refused(args: tuple[Any, ...], kwargs: dict[str, Any]) -> GraphQLError | None:
+def refused_input(query: Any, variables: Any) -> GraphQLError | None:
     """BAD_USER_INPUT for a request carrying a string too long or with a NUL byte."""
-    query = args[0] if args else kwargs.get("query")
-    variables = args[1] if len(args) > 1 else kwargs.get("variable_values")
     found = first_problem(query, variables if isinstance(variables, dict) else None)
     if found is None:
         return None
@@ -69,17 +72,33 @@ def _refused(args: tuple[Any, ...], kwargs: dict[str, Any]) -> GraphQLError | No
     return to_client_error(GraphQLError(message, original_error=BadUserInput(message, field=where)))
 
 
+def _refused(args: tuple[Any, ...], kwargs: dict[str, Any]) -> GraphQLError | None:
+    query = args[0] if args else kwargs.get("query")
+    return refused_input(query, args[1] if len(args) > 1 else kwargs.get("variable_values"))
+
+
+def answered(result: ExecutionResult) -> ExecutionResult:
+    """The result as it leaves: every error with an extensions.code, parse and validation
+    errors included (unexpected ones masked: they were logged with their trace first), in
+    the order of their places in the answer."""
+    if result.errors:
+        coded = [to_client_error(e) for e in result.errors]
+        result.errors = in_answer_order(coded, result.data)
+    return result
+
+
 class GatewaySchema(strawberry.Schema):
+    # What a document must pass to run here (graphql-core's rules, the limits, and no
+    # introspection where it is off), and the limits: resolvers.compiled checks a known
+    # document against the same once.
+    document_rules: tuple[type[ASTValidationRule], ...] = ()
+    limits: QueryLimitSettings = QueryLimitSettings()
+
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         refused = _refused(args, kwargs)
         if refused is not None:  # before anything reaches a backend or the database
             return ExecutionResult(data=None, errors=[refused])
-        # Every error leaves with an extensions.code, parse and validation errors included;
-        # unexpected ones leave masked (they were logged with their trace first).
-        result = await super().execute(*args, **kwargs)
-        if result.errors:
-            result.errors = [to_client_error(e) for e in result.errors]
-        return result
+        return answered(await super().execute(*args, **kwargs))
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         # What WebSocket subscriptions (and streaming transports) run: the same edge checks
@@ -108,10 +127,10 @@ def build_schema(
     *,
     tracer: Tracer | None = None,
     introspection: bool = True,
-) -> strawberry.Schema:
+) -> GatewaySchema:
     limits = limits or QueryLimitSettings()
     # __schema and __type refused (GRAPHQL_VALIDATION_FAILED) where introspection is off.
-    closed = [] if introspection else [DisableIntrospection]
+    closed = [] if introspection else [NoSchemaIntrospectionCustomRule]
     # A span per operation, only when tracing is on (gateway.observability.tracing): first,
     # so parsing, validation and the other extensions run inside it.
     traced = [] if tracer is None else [lambda: OperationSpan(tracer)]
@@ -121,8 +140,9 @@ def build_schema(
     limit_rules = [
         *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        *closed,
     ]
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -143,9 +163,11 @@ def build_schema(
             # Its cost, from @cost and @listSize, before it runs (and after, in extensions).
             lambda: OperationCost(limits=limits),
             RequestDeadline,
-            *closed,
         ],
     )
+    schema.document_rules = (*specified_rules, *limit_rules)
+    schema.limits = limits
+    return schema
 
 
 async def _once(result: ExecutionResult) -> AsyncIterator[ExecutionResult]:

@@ -1,0 +1,284 @@
+"""The compiled path (resolvers.compiled) answers byte for byte as strawberry does.
+
+Two corpora run through both paths on one gateway (the same database, caches and fake
+backends), the status and the body compared as bytes:
+
+* every GraphQL operation written in this test suite (string constants under tests/ that
+  parse as queries or mutations), with variables made from their declared types;
+* selections hypothesis draws over the schema: root fields with arguments, nested fields,
+  aliases, repeats, fragments, __typename.
+
+A request is compared when strawberry itself answers it the same way before and after the
+compiled run (a mutation that creates something answers differently each time; an
+idempotent replay or a refusal does not).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    ast_from_value,
+    get_named_type,
+    is_leaf_type,
+    parse,
+    print_ast,
+    type_from_ast,
+)
+from graphql.pyutils import Undefined
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.config import PersistedSettings
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def settings_overrides():
+    # Every valid document is compiled once seen; the test switches the path per request.
+    # No whole answers replayed: every request executes.
+    return {
+        "response_cache_seconds": 0,
+        "persisted": PersistedSettings(compile="all"),
+        "rate_limit": {"per_second": 1e6, "burst": 10**6},
+    }
+
+
+@pytest.fixture
+def run_workers():
+    return False
+
+
+def operations_in_the_suite() -> list[tuple[str, str | None]]:
+    """(document, operation name) of every query and mutation written under tests/."""
+    found: dict[tuple[str, str | None], None] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
+            text = node.value.strip()
+            if not text.startswith(("query", "mutation", "{")):
+                continue
+            try:
+                document = parse(text)
+            except Exception:
+                continue
+            operations = [
+                d
+                for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)
+                and d.operation is not OperationType.SUBSCRIPTION
+            ]
+            for operation in operations:
+                name = operation.name.value if operation.name and len(operations) > 1 else None
+                found[(text, name)] = None
+    return list(found)
+
+
+CORPUS = operations_in_the_suite()
+
+
+def sample_value(type_: Any, name: str) -> Any:
+    """A value of an input type, plausible for the small retailer's fakes."""
+    if isinstance(type_, GraphQLNonNull):
+        return sample_value(type_.of_type, name)
+    if isinstance(type_, GraphQLList):
+        return [sample_value(type_.of_type, name)]
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        return {
+            field_name: sample_value(field.type, field_name)
+            for field_name, field in type_.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        }
+    assert isinstance(type_, GraphQLScalarType)
+    lowered = name.lower()
+    by_name = {
+        "sku": "SHOE-42",
+        "skus": "SHOE-42",
+        "lat": 52.52,
+        "lng": 13.405,
+        "radiuskm": 50.0,
+        "quantity": 1,
+        "first": 3,
+        "locationid": "ST-MITTE-STORE",
+        "email": "ada@example.com",
+        "customeremail": "ada@example.com",
+        "idempotencykey": "differential-1",
+    }
+    if lowered in by_name:
+        return by_name[lowered]
+    return {
+        "String": "x",
+        "ID": "missing-1",
+        "Int": 2,
+        "Float": 1.5,
+        "Boolean": True,
+        "DateTime": "2026-12-05T12:00:00+00:00",
+        "Date": "2026-12-07",
+    }.get(type_.name, "1")
+
+
+def variables_for(schema: GraphQLSchema, document: str, name: str | None) -> dict[str, Any]:
+    parsed = parse(document)
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next(
+        (o for o in operations if name is None or (o.name and o.name.value == name)), None
+    )
+    values: dict[str, Any] = {}
+    for definition in (operation.variable_definitions if operation else None) or ():
+        declared = type_from_ast(schema, definition.type)
+        if declared is not None:
+            values[definition.variable.name.value] = sample_value(
+                declared, definition.variable.name.value
+            )
+    return values
+
+
+class BothPaths:
+    """Posts one request through strawberry and through the compiled path of one app."""
+
+    def __init__(self, gql) -> None:
+        self.http = gql.http
+        self.view = gql.app.state.graphql
+        self.compiled = self.view.compiled
+        self.compared = 0
+        self.compiled_runs = 0
+        self.varying: list[dict[str, Any]] = []  # compiled, but strawberry's answers vary
+        original = self.compiled.execute
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.compiled_runs += 1
+            return await original(*args, **kwargs)
+
+        self.compiled.execute = counted
+
+    async def _post(self, body: dict[str, Any], compiled: bool) -> tuple[int, bytes]:
+        self.view.compiled = self.compiled if compiled else None
+        try:
+            response = await self.http.post("/graphql", json=body)
+        finally:
+            self.view.compiled = self.compiled
+        return response.status_code, response.content
+
+    async def compare(self, body: dict[str, Any]) -> None:
+        await self._post(body, compiled=False)  # the data caches filled
+        before = await self._post(body, compiled=False)
+        runs = self.compiled_runs
+        through_plan = await self._post(body, compiled=True)
+        after = await self._post(body, compiled=False)
+        if self.compiled_runs == runs:
+            return  # not compiled (invalid, or @skip on a variable): strawberry's alone
+        if before != after:
+            self.varying.append(body)  # strawberry itself answers it differently each time
+            return
+        self.compared += 1
+        assert through_plan == before, (body, before, through_plan)
+
+
+async def test_every_operation_in_the_suite_answers_the_same_through_its_plan(gql) -> None:
+    schema = gql.app.state.graphql.schema._schema
+    both = BothPaths(gql)
+    for document, name in CORPUS:
+        body = {"query": document, "variables": variables_for(schema, document, name)}
+        if name is not None:
+            body["operationName"] = name
+        await both.compare(body)
+    # Most of the suite's operations were compared, not skipped.
+    assert len(CORPUS) > 100
+    assert both.compared >= len(CORPUS) * 0.75, (both.compared, len(CORPUS))
+    assert len(both.varying) <= len(CORPUS) * 0.1, both.varying
+
+
+# -- hypothesis: selections over the schema --------------------------------------------
+
+
+def _literal(value: Any, type_: GraphQLInputType) -> str:
+    node = ast_from_value(value, type_)
+    assert node is not None
+    return print_ast(node)
+
+
+@st.composite
+def selection(draw, type_: GraphQLObjectType, depth: int) -> str:
+    fields = sorted(type_.fields.items())
+    chosen = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=4))
+    parts: list[str] = []
+    for index, (name, field) in enumerate(chosen):
+        alias = draw(st.sampled_from(["", f"a{index}: "]))
+        arguments = [
+            f"{arg_name}: {_literal(sample_value(arg.type, arg_name), arg.type)}"
+            for arg_name, arg in field.args.items()
+            if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+        ]
+        head = alias + name + (f"({', '.join(arguments)})" if arguments else "")
+        named = get_named_type(field.type)
+        if is_leaf_type(named):
+            parts.append(head)
+        elif isinstance(named, GraphQLObjectType) and depth > 0:
+            inner = draw(selection(named, depth - 1))
+            parts.append(f"{head} {{ {inner} }}")
+        else:
+            parts.append(f"{head} {{ __typename }}")
+    if draw(st.booleans()):
+        parts.append("__typename")
+    return " ".join(parts)
+
+
+ROOTS = ["product", "products", "availability", "locations", "order", "orders", "reservation"]
+
+
+@st.composite
+def query(draw, schema: GraphQLSchema) -> str:
+    root = schema.query_type
+    assert root is not None
+    name = draw(st.sampled_from(ROOTS))
+    field = root.fields[name]
+    arguments = [
+        f"{arg_name}: {_literal(sample_value(arg.type, arg_name), arg.type)}"
+        for arg_name, arg in field.args.items()
+        if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+    ]
+    named = get_named_type(field.type)
+    assert isinstance(named, GraphQLObjectType)
+    inner = draw(selection(named, 2))
+    head = name + (f"({', '.join(arguments)})" if arguments else "")
+    if draw(st.booleans()):  # the same selection again, through a fragment
+        return f"{{ {head} {{ ...F }} }} fragment F on {named.name} {{ {inner} }}"
+    return f"{{ {head} {{ {inner} }} }}"
+
+
+async def test_drawn_selections_answer_the_same_through_their_plans(gql) -> None:
+    schema = gql.app.state.graphql.schema._schema
+    both = BothPaths(gql)
+    documents: list[str] = []
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(query(schema))
+    def draw(document: str) -> None:
+        documents.append(document)
+
+    draw()
+    for document in documents:
+        await both.compare({"query": document})
+    assert both.compared >= len(documents) * 0.75, (both.compared, len(documents))
