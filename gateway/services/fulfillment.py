@@ -218,7 +218,7 @@ class FulfillmentPlanner:
         by_node = await self._availability.by_node(skus, location_ids=[x.id for x in locations])
         days = {loc.id: self._pick_day(loc, now) for loc in locations}
         window = self._settings.demand_window_days
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             routed = await uow.routing.units_routed_since({i: d.began for i, d in days.items()})
             sold = await uow.routing.units_sold_since(skus, now - timedelta(days=window))
         nodes = tuple(

@@ -105,7 +105,7 @@ class ReservationService:
     # --- reading -----------------------------------------------------------------------
 
     async def get(self, reservation_id: str) -> Reservation:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await self._load(uow, reservation_id)
 
     async def _load(self, uow: UnitOfWork, reservation_id: str) -> Reservation:

@@ -28,16 +28,16 @@ class OrderBook:
         self._uow = unit_of_work
 
     async def get(self, order_id: str) -> Order:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await load_order(uow, order_id)
 
     async def page(
         self, where: OrderFilter, first: int, after: OrderCursor | None
     ) -> tuple[list[Order], bool]:
         """Newest first; whether more follow."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.orders.page(where, first=first, after=after)
 
     async def routing_decisions(self, order_ids: Sequence[str]) -> dict[str, StoredDecision]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.routing.of_orders(order_ids)

@@ -256,7 +256,7 @@ class OrderLifecycle:
         """A cancel is refused while any system holding the order reports its goods left.
         A system that cannot be read now does not stop it (its write waits in the outbox
         and is refused there if it must be)."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             order = await uow.orders.get(order_id)
         if order is None or order.status not in CANCELLABLE:
             return

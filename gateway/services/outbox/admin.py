@@ -40,7 +40,7 @@ class OutboxAdmin:
 
     async def failures(self, limit: int, ordering_key: str | None = None) -> list[Delivery]:
         """Dead writes, and the writes of their orders waiting behind them (BLOCKED)."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             dead = await uow.outbox.dead(limit=limit, ordering_key=ordering_key)
             keys = sorted({d.message.ordering_key for d in dead})
             related = await uow.outbox.for_keys(keys)
@@ -52,7 +52,7 @@ class OutboxAdmin:
             return await uow.outbox.backlog()
 
     async def for_order(self, order_id: str) -> list[Delivery]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return as_seen(await uow.outbox.for_key(order_id))
 
     async def retry(self, delivery_id: int, key: str) -> Delivery:

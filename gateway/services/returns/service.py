@@ -84,11 +84,11 @@ class ReturnService:
         self._mails_customers = mails_customers
 
     async def get(self, return_id: str) -> ReturnRequest:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await load_return(uow, return_id)
 
     async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[ReturnRequest]]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.returns.of_orders(order_ids)
 
     async def request(
