@@ -9,7 +9,7 @@ older than the source caches beneath already allow. It is safe because:
 * the key is the exact request body plus the data cache's generation, which every
   invalidation bumps, so a write the gateway knows about is visible to the next request;
 * what a caller may see joins the key (its roles, scopes and store: gateway.auth), so an
-  answer is replayed only to a caller entitled to the same one.
+  answer is replayed only to a caller entitled to the same one; so does what it accepts.
 """
 
 from __future__ import annotations
@@ -96,7 +96,10 @@ class ResponseMicroCache:
             return
         principal = (scope.get("state") or {}).get("principal")
         grants = b"" if principal is None else principal.grants.encode()
-        digest = hashlib.blake2b(grants + b"\0" + body, digest_size=16).digest()
+        # What the caller accepts joins the key: the server may answer another media type
+        # (or refuse), and a replay must be what it would have answered.
+        accept = headers.get(b"accept", b"")
+        digest = hashlib.blake2b(grants + b"\0" + accept + b"\0" + body, digest_size=16).digest()
         key = (await self._generation(), digest)
         hit = self._entries.get(key)
         if hit is not None and hit[0] <= self._clock():

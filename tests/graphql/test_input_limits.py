@@ -83,10 +83,18 @@ async def test_a_subscription_with_an_oversized_argument_is_refused_too():
         (b'"hello"', "must be a JSON object"),
         (b"[1, 2]", "must be a JSON object"),
         (b'{"query": "{ __typename }", "operationName": {"a": 1}}', "operationName"),
+        (b'{"query": "{ __typename }", "operationName": [1]}', "operationName"),
         (b'{"query": "{ __typename }", "variables": "x"}', "variables"),
         (b'{"query": "\xff\xfe"}', "not UTF-8"),
     ],
-    ids=["string", "array", "object-operation-name", "string-variables", "not-utf8"],
+    ids=[
+        "string",
+        "array",
+        "object-operation-name",
+        "array-operation-name",
+        "string-variables",
+        "not-utf8",
+    ],
 )
 async def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_graphql_error(gql, body, said):
     assert gql.http is not None

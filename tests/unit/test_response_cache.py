@@ -100,3 +100,13 @@ def test_only_a_json_post_naming_its_operation_with_a_string_is_cacheable():
     assert not is_cacheable_request(
         b'{"query": "{ __typename }", "operationName": {"a": 1}}', "application/json"
     )
+
+
+async def test_an_answer_is_replayed_only_to_a_caller_accepting_the_same_media_types():
+    inner = CountingApp()
+    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: _now("0"))
+    async with client_for(cached) as c:
+        for accept in ("application/json", "application/graphql-response+json"):
+            for _ in range(2):
+                await c.post("/", json={"query": "{ n }"}, headers={"accept": accept})
+    assert inner.calls == 2  # once per media type, the second ask of each replayed
