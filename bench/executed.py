@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     KeepAliveConnection,
+    backend_urls,
     bench_identity,
     cpu_seconds,
     free_port,
@@ -44,22 +45,12 @@ from bench.harness import (
     process,
     uvicorn_args,
 )
+from bench.product_page import PRODUCT_PAGE
 from bench.profile import Profile, sampled
 from bench.reservations import create_database, drop_database
 from sandbox.sample_data import generate
 
 BERLIN = {"lat": 52.52, "lng": 13.405}
-PRODUCT_PAGE = """query ProductPage($sku: String!) {
-  product(sku: $sku) {
-    sku name
-    webPrice { amount currency }
-    storePrice { amount currency }
-    availability(near: {lat: 52.52, lng: 13.405, radiusKm: 50}, channel: PICKUP) {
-      totalAvailable
-      locations { location { id name } distanceKm availableToPromise status asOf }
-    }
-  }
-}"""
 CART = """query Cart($skus: [String!]!) {
   availability(skus: $skus) {
     sku totalAvailable
@@ -245,10 +236,7 @@ async def main() -> None:
     )
     env = {
         **auth_env,
-        "ERP_BASE_URL": f"http://127.0.0.1:{sim_ports[0]}",
-        "WOO_BASE_URL": f"http://127.0.0.1:{sim_ports[1]}",
-        "SQUARE_BASE_URL": f"http://127.0.0.1:{sim_ports[2]}",
-        "OMS_BASE_URL": f"http://127.0.0.1:{sim_ports[3]}",
+        **backend_urls(sim_ports),
         "NODES_FILE": str(nodes),
         "GRAPHIQL": "false",
         "RUN_WORKERS": "false",

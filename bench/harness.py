@@ -91,6 +91,13 @@ def bench_identity(workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
     return env, {"Authorization": f"Bearer {token}"}
 
 
+def backend_urls(ports: list[int]) -> dict[str, str]:
+    """A gateway's environment naming the simulators on ``ports`` (ERPNext, WooCommerce,
+    Square and, when a fourth is given, Shopify)."""
+    names = ("ERP_BASE_URL", "WOO_BASE_URL", "SQUARE_BASE_URL", "OMS_BASE_URL")
+    return {name: f"http://127.0.0.1:{port}" for name, port in zip(names, ports, strict=False)}
+
+
 def uvicorn_args(app: str, port: int, *, factory: bool = False) -> list[str]:
     args = ["-m", "uvicorn", app, "--port", str(port), "--log-level", "warning", "--no-access-log"]
     return [*args, "--factory"] if factory else args

@@ -37,7 +37,14 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import KeepAliveConnection, bench_identity, free_port, percentile, process
+from bench.harness import (
+    KeepAliveConnection,
+    backend_urls,
+    bench_identity,
+    free_port,
+    percentile,
+    process,
+)
 from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
 from sandbox.sample_data import generate
 
@@ -195,10 +202,7 @@ async def main() -> None:
     env = {
         **auth_env,
         "DATABASE_URL": db_url.replace("postgresql://", "postgresql+asyncpg://"),
-        "ERP_BASE_URL": f"http://127.0.0.1:{sim_ports[0]}",
-        "WOO_BASE_URL": f"http://127.0.0.1:{sim_ports[1]}",
-        "SQUARE_BASE_URL": f"http://127.0.0.1:{sim_ports[2]}",
-        "OMS_BASE_URL": f"http://127.0.0.1:{sim_ports[3]}",
+        **backend_urls(sim_ports),
         "NODES_FILE": str(nodes),
         "GRAPHIQL": "false",
         "RUN_WORKERS": "false",

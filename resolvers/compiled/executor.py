@@ -125,7 +125,7 @@ class PlanRun:
             completed = self._complete(field, field.completion, None, path, field.key, result)
             if is_awaitable(completed):
                 return self._await_completed(
-                    field, Path(path, field.key, field.parent.name), completed
+                    field, field.completion, Path(path, field.key, field.parent.name), completed
                 )
             return completed
         except Exception as raw:
@@ -161,7 +161,7 @@ class PlanRun:
                 field, field.completion, info, path.prev, path.key, result, path
             )
             if is_awaitable(completed):
-                return self._await_completed(field, path, completed)
+                return self._await_completed(field, field.completion, path, completed)
         except Exception as raw:
             self._field_error(raw, field, field.completion, path)
             return None
@@ -203,11 +203,14 @@ class PlanRun:
             completed = None
         return completed
 
-    async def _await_completed(self, field: FieldPlan, path: Path, completed: Any) -> Any:
+    async def _await_completed(
+        self, field: FieldPlan, completion: Completion | None, path: Path, completed: Any
+    ) -> Any:
+        """A completion that had to wait (a field's, or a list item's with ``completion``)."""
         try:
             return await completed
         except Exception as raw:
-            self._field_error(raw, field, field.completion, path)
+            self._field_error(raw, field, completion, path)
             return None
 
     def _field_error(
@@ -291,7 +294,9 @@ class PlanRun:
             try:
                 value = self._complete(field, item_completion, info, path, index, item, item_path)
                 if is_awaitable(value):
-                    completed.append(self._await_item(field, item_completion, item_path, value))
+                    completed.append(
+                        self._await_completed(field, item_completion, item_path, value)
+                    )
                     awaiting.append(index)
                     continue
                 completed.append(value)
@@ -311,15 +316,6 @@ class PlanRun:
             return completed
 
         return gathered()
-
-    async def _await_item(
-        self, field: FieldPlan, completion: Completion, path: Path, value: Any
-    ) -> Any:
-        try:
-            return await value
-        except Exception as raw:
-            self._field_error(raw, field, completion, path)
-            return None
 
     async def _complete_awaitable_item(
         self,
