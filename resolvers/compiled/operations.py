@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.execution.values import get_variable_values
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult
@@ -184,6 +184,6 @@ def _operation_names(document: str) -> list[str | None]:
         parsed = parse(document)
     except GraphQLError:
         return []
-    names = [d.name.value for d in parsed.definitions if getattr(d, "operation", None) and d.name]  # type: ignore[attr-defined]
-    operations = [d for d in parsed.definitions if getattr(d, "operation", None) is not None]
-    return [None, *names] if len(operations) == 1 else list(names)
+    operations = [d for d in parsed.definitions if isinstance(d, OperationDefinitionNode)]
+    names: list[str | None] = [o.name.value for o in operations if o.name is not None]
+    return [None, *names] if len(operations) == 1 else names

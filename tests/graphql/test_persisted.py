@@ -84,3 +84,21 @@ async def test_without_safelist_an_apollo_client_sends_a_document_it_named_and_i
     # and any document may still be sent on its own.
     status, body = await post(gql, {"query": OTHER})
     assert status == 200 and "errors" not in body
+
+
+@pytest.mark.parametrize("safelist", [False])
+async def test_the_manifests_documents_run_through_their_plans_and_no_other(gql):
+    compiled = gql.app.state.graphql.compiled
+    runs = []
+    original = compiled.execute
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(kwargs["query"])
+        return await original(*args, **kwargs)
+
+    compiled.execute = counted
+    for body in ({"documentId": "product-page-v1"}, {"query": PAGE}, {"query": OTHER}):
+        status, answer = await post(gql, body)
+        assert status == 200 and answer["data"]["product"]["sku"] == "SOCK-M"
+    # By id and by its text: its plan; a document of the caller's own: strawberry.
+    assert runs == [PAGE, PAGE]
