@@ -262,7 +262,7 @@ async def main() -> None:
     with process([*sims, "--ports", ",".join(map(str, sim_ports))], ports=sim_ports):
         runs = [
             (database, path)
-            for database in [d.strip() for d in args.databases.split(",")]
+            for database in [d.strip() for d in args.databases.split(",") if d.strip()]
             for path in ("compiled", "strawberry")
         ]
         for database, path in runs:
@@ -298,13 +298,12 @@ async def main() -> None:
         ) as (gw_url, pid):
             page = operations["product page"]
             payload = await warm(gw_url, page, headers)
-            micro = await drive(
-                gw_url,
-                page,
-                headers,
-                **shape,
-                pid=pid,
-            )
+            micro = await drive(gw_url, page, headers, **shape, pid=pid)
+            if args.profile:
+                out = workdir / "default-config-product-page.txt"
+                with sampled(pid, out) as profile:
+                    await drive(gw_url, page, headers, **shape, pid=pid)
+                profiles[("default config", "micro-cache", "product page")] = profile
     (workdir / "payload.json").write_bytes(payload)
     bare_port = free_port()
     with process(

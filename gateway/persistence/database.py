@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 # Execution option of a connection whose transactions only read (see above).
 READ_ONLY = "gateway_read_only"
@@ -92,8 +93,11 @@ class Database:
 
         self.engine = engine
         # The ledger read of every availability answer, straight through the driver.
+        pool = engine.pool
         self.ledger_reads = ledger_reads_for(
-            engine.url.render_as_string(hide_password=False), engine.dialect
+            engine.url.render_as_string(hide_password=False),
+            engine.dialect,
+            pool_size=pool.size() if isinstance(pool, QueuePool) else 10,
         )
 
     @property

@@ -9,14 +9,19 @@ a connection of its own:
 
 * SQLite: one read-only aiosqlite connection to the same file (WAL: it reads the last
   committed state while a writer works, and never takes the write lock);
-* PostgreSQL: a small asyncpg pool of its own, without the reset query asyncpg sends when
-  a connection is returned (the reads leave no session state behind).
+* PostgreSQL: an asyncpg pool of its own, as large as the unit of work's
+  (DATABASE_POOL_SIZE), without the reset query asyncpg sends when a connection is returned
+  (the reads leave no session state behind). Every request in flight reads the ledger, and
+  a connection stays taken until the busy event loop gets round to its answer: with a pool
+  of 2, sixteen concurrent product pages queued for the pair (p50 20 ms, p99 140 ms,
+  bench/executed.py); with 10, p99 was 1.7x p50.
 
 An in-memory SQLite database cannot be opened twice: it keeps the unit of work's path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -109,6 +114,20 @@ class _DriverReads:
     def __init__(self, statement: _Statement) -> None:
         self._statement = statement
         self.tracer: Tracer | None = None
+        # The first reads arrive together: one of them opens the connection (or pool), the
+        # others wait for it rather than each opening one of their own.
+        self._opening = asyncio.Lock()
+
+    async def _open_once(self) -> None:
+        async with self._opening:
+            if not self._is_open():
+                await self._open()
+
+    def _is_open(self) -> bool:
+        raise NotImplementedError
+
+    async def _open(self) -> None:
+        raise NotImplementedError
 
     async def entries(
         self, skus: Sequence[str], *, now: datetime, applied_after: datetime
@@ -136,9 +155,16 @@ class SqliteLedgerReads(_DriverReads):
 
     async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
         if self._connection is None:
-            # Opened on first use, on the loop that serves requests; read-only by its URI.
-            self._connection = await aiosqlite.connect(f"file:{self._path}?mode=ro", uri=True)
+            await self._open_once()
+        assert self._connection is not None
         return list(await self._connection.execute_fetchall(self._statement.sql, parameters))
+
+    async def _open(self) -> None:
+        # Opened on first use, on the loop that serves requests; read-only by its URI.
+        self._connection = await aiosqlite.connect(f"file:{self._path}?mode=ro", uri=True)
+
+    def _is_open(self) -> bool:
+        return self._connection is not None
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -154,7 +180,7 @@ class _NoReset(asyncpg.Connection):
 class PostgresLedgerReads(_DriverReads):
     system = "postgresql"
 
-    def __init__(self, dsn: str, dialect: Dialect, *, size: int = 2) -> None:
+    def __init__(self, dsn: str, dialect: Dialect, *, size: int) -> None:
         super().__init__(_Statement(dialect, _array_listed, list))
         self._dsn = dsn
         self._size = size
@@ -162,15 +188,22 @@ class PostgresLedgerReads(_DriverReads):
 
     async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(
-                self._dsn,
-                min_size=1,
-                max_size=self._size,
-                connection_class=_NoReset,
-                # As the unit of work's connections: a plan per execution (database.py).
-                server_settings=PG_SESSION,
-            )
+            await self._open_once()
+        assert self._pool is not None
         return await self._pool.fetch(self._statement.sql, *parameters)
+
+    async def _open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=1,
+            max_size=self._size,
+            connection_class=_NoReset,
+            # As the unit of work's connections: a plan per execution (database.py).
+            server_settings=PG_SESSION,
+        )
+
+    def _is_open(self) -> bool:
+        return self._pool is not None
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -178,9 +211,10 @@ class PostgresLedgerReads(_DriverReads):
             self._pool = None
 
 
-def ledger_reads_for(url: str, dialect: Dialect) -> LedgerReads | None:
+def ledger_reads_for(url: str, dialect: Dialect, *, pool_size: int = 10) -> LedgerReads | None:
     """The driver-level reader for the database at ``url`` (a SQLAlchemy URL), or None
-    where it cannot have one (an in-memory SQLite database)."""
+    where it cannot have one (an in-memory SQLite database); on PostgreSQL with up to
+    ``pool_size`` connections."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -190,4 +224,4 @@ def ledger_reads_for(url: str, dialect: Dialect) -> LedgerReads | None:
             return None
         return SqliteLedgerReads(path, dialect)
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    return PostgresLedgerReads(dsn, dialect)
+    return PostgresLedgerReads(dsn, dialect, size=pool_size)
