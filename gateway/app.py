@@ -87,7 +87,7 @@ from gateway.ratelimit import rate_limiter_for
 from gateway.ratelimit.edge import RateLimit
 from gateway.readiness import health, readiness
 from gateway.request_guard import RequestGuard
-from gateway.response_cache import ResponseMicroCache
+from gateway.response_cache import QueryMarking, ResponseMicroCache
 from gateway.running import background_tasks, open_change_bus, share_generation
 from gateway.services.availability import AvailabilityService, PromiseCap
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
@@ -634,13 +634,6 @@ def create_app(
         # Subscriptions: the current protocol only (the legacy graphql-ws is unmaintained).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
-    endpoint = ResponseMicroCache(
-        graphql,
-        ttl_seconds=settings.response_cache_seconds,
-        # Requests arrive only after the lifespan has opened the cache.
-        generation=lambda: app.state.cache.generation(),
-        observer=metrics,
-    )
     # Read at start: a manifest that cannot be read stops the gateway here, saying why.
     persisted = PersistedOperations.load(
         settings.persisted.manifest, safelist=settings.persisted.safelist
@@ -653,9 +646,19 @@ def create_app(
             schema, set(persisted.documents.values()), compile_any=mode == "all"
         )
     guarded = RequestGuard(
-        PersistedDocuments(endpoint, persisted), max_body_bytes=settings.limits.max_body_bytes
+        PersistedDocuments(QueryMarking(graphql), persisted),
+        max_body_bytes=settings.limits.max_body_bytes,
     )
-    limited = RateLimit(guarded, lambda: app.state.rate_limiter)
+    # Outside the body checks: a replay is of a body that passed them (response_cache.py).
+    cached = ResponseMicroCache(
+        guarded,
+        ttl_seconds=settings.response_cache_seconds,
+        # Requests arrive only after the lifespan has opened the cache.
+        generation=lambda: app.state.cache.generation(),
+        max_body_bytes=settings.limits.max_body_bytes,
+        observer=metrics,
+    )
+    limited = RateLimit(cached, lambda: app.state.rate_limiter)
     door = Authenticate(limited, lambda: app.state.services.authenticator)
     # GraphiQL's scripts are mounted only with its page: with GraphiQL off, the gateway
     # serves no trace of an explorer (nor which version it would be).

@@ -96,6 +96,10 @@ class Cache:
         self._backend = backend
         self._copies = copies or NoCopies()
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+        # In process (no Redis), the generation is a plain attribute: the micro-cache reads
+        # it on every request, and a backend call (aiocache's plugins, timeouts and
+        # namespacing) cost more than the rest of a replay's look-up.
+        self._local_generation = "0" if isinstance(backend, SimpleMemoryCache) else None
         # Told of every local change, to pass it to other processes (persistence/notify).
         self.announce: Callable[[], None] | None = None
         self.observer: CacheObserver | None = None
@@ -107,6 +111,8 @@ class Cache:
         made by any of them. A new random token rather than a counter: two processes
         bumping at once still both move it away from every value seen before.
         """
+        if self._local_generation is not None:
+            return self._local_generation
         value = await self._backend.get(GENERATION_KEY)
         return "0" if value is None else str(value)
 
@@ -121,6 +127,9 @@ class Cache:
 
     async def set_generation(self, token: str) -> None:
         """Take a new generation (one another process's change announced, say)."""
+        if self._local_generation is not None:
+            self._local_generation = token
+            return
         await self._backend.set(GENERATION_KEY, token)
 
     @property

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.responses import JSONResponse
 
 from gateway.errors import ErrorCode
+from gateway.request_guard import replaying
 
 Scope = dict[str, Any]
 
@@ -128,7 +129,7 @@ class PersistedDocuments:
         except ValueError:
             payload = None
         if not isinstance(payload, dict):  # not JSON: strawberry's to refuse
-            await self._app(scope, _replay(body), send)
+            await self._app(scope, replaying(body), send)
             return
         outcome = resolved(payload, self._known)
         if isinstance(outcome, Refusal):
@@ -136,7 +137,7 @@ class PersistedDocuments:
             return
         if outcome is not payload:
             body = json.dumps(outcome).encode()
-        await self._app(scope, _replay(body), send)
+        await self._app(scope, replaying(body), send)
 
     async def _get(self, scope: Scope, receive: Any, send: Any) -> None:
         pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
@@ -155,13 +156,6 @@ class PersistedDocuments:
             rewritten = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in outcome.items()}
             scope = {**scope, "query_string": urlencode(rewritten).encode()}
         await self._app(scope, receive, send)
-
-
-def _replay(body: bytes) -> Any:
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
 
 
 async def _refuse(refusal: Refusal, scope: Scope, receive: Any, send: Any) -> None:

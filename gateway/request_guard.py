@@ -73,10 +73,7 @@ class RequestGuard:
             )
             return
 
-        async def replay() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self._app(scope, replay, send)
+        await self._app(scope, replaying(body), send)
 
 
 async def read_body(receive: Any) -> bytes:
@@ -86,6 +83,43 @@ async def read_body(receive: Any) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+async def read_body_up_to(receive: Any, limit: int) -> tuple[bytes, bool]:
+    """What was read of the body, and whether that is all of it: reading stops as soon as
+    it is over ``limit`` bytes (``replaying`` passes it on, with the rest unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        if size > limit:
+            return b"".join(chunks), not message.get("more_body")
+        if not message.get("more_body"):
+            return b"".join(chunks), True
+
+
+def replaying(body: bytes, *, then: Any = None) -> Any:
+    """An ASGI receive giving ``body`` again: all of it, or, with ``then``, as the first part
+    of a body whose rest ``then`` gives."""
+    if then is None:
+
+        async def whole() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return whole
+    given = False
+
+    async def first_then_rest() -> dict[str, Any]:
+        nonlocal given
+        if given:
+            return await then()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": True}
+
+    return first_then_rest
 
 
 async def read_body_within(receive: Any, limit: int) -> bytes | None:

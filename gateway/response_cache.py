@@ -25,7 +25,7 @@ from typing import Any
 from graphql import OperationType, get_operation_ast, parse
 
 from gateway.cache import CacheObserver
-from gateway.request_guard import read_body
+from gateway.request_guard import read_body, read_body_up_to, replaying
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -60,6 +60,15 @@ def is_cacheable_request(body: bytes, content_type: str = "application/json") ->
 
 
 class ResponseMicroCache:
+    """Two ASGI layers around the request's checks: this one, outside them, replays a kept
+    answer or keeps the one given; ``QueryMarking``, just before the GraphQL view, tells it
+    whether the request that reached the view (a persisted document put in) is a query.
+
+    A replay skips the checks between the two (the body guard, persisted documents): the
+    key holds the exact body with its content type, and the same body passed them when the
+    answer was kept. Without a marking layer inside, nothing is kept.
+    """
+
     def __init__(
         self,
         app: Any,
@@ -67,6 +76,7 @@ class ResponseMicroCache:
         ttl_seconds: float,
         generation: Callable[[], Awaitable[str]],
         max_entries: int = 2048,
+        max_body_bytes: int = 2_000_000,
         clock: Callable[[], float] = time.monotonic,
         observer: CacheObserver | None = None,
     ) -> None:
@@ -75,6 +85,7 @@ class ResponseMicroCache:
         self._ttl = ttl_seconds
         self._generation = generation
         self._max = max_entries
+        self._max_body = max_body_bytes
         self._clock = clock
         self._entries: OrderedDict[tuple[str, bytes], tuple[float, list[Message]]] = OrderedDict()
 
@@ -82,24 +93,23 @@ class ResponseMicroCache:
         if self._ttl <= 0 or scope["type"] != "http" or scope["method"] != "POST":
             await self._app(scope, receive, send)
             return
-        body = await read_body(receive)
-
-        async def replay() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        headers = dict(scope.get("headers") or [])
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
-        if not is_cacheable_request(body, content_type):
-            # A mutation (or anything but a query) is never served from here: pass it
-            # straight through, without the look-up and the copy of its answer.
-            await self._app(scope, replay, send)
+        body, whole = await read_body_up_to(receive, self._max_body)
+        if not whole:  # over the limit: the guard inside refuses it, reading on from here
+            await self._app(scope, replaying(body, then=receive), send)
             return
+        content_type = accept = b""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"accept":
+                accept = value
         principal = (scope.get("state") or {}).get("principal")
         grants = b"" if principal is None else principal.grants.encode()
-        # What the caller accepts joins the key: the server may answer another media type
-        # (or refuse), and a replay must be what it would have answered.
-        accept = headers.get(b"accept", b"")
-        digest = hashlib.blake2b(grants + b"\0" + accept + b"\0" + body, digest_size=16).digest()
+        # What the caller may see, what it accepts (the server may answer another media
+        # type, or refuse) and what it sent, as it sent it, make the key.
+        digest = hashlib.blake2b(
+            b"\0".join((grants, accept, content_type, body)), digest_size=16
+        ).digest()
         key = (await self._generation(), digest)
         hit = self._entries.get(key)
         if hit is not None and hit[0] <= self._clock():
@@ -117,12 +127,40 @@ class ResponseMicroCache:
             captured.append(message)
             await send(message)
 
-        await self._app(scope, replay, capture)
-        if _succeeded(captured):
+        verdict = scope[_VERDICT] = _Verdict()
+        await self._app(scope, replaying(body), capture)
+        if verdict.query and _succeeded(captured):
             self._entries[key] = (self._clock() + self._ttl, captured)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
+
+
+_VERDICT = "gateway.response_cache"  # the scope key the two layers share
+
+
+class _Verdict:
+    __slots__ = ("query",)
+
+    def __init__(self) -> None:
+        self.query = False  # set by the marking layer: the request it passed on is a query
+
+
+class QueryMarking:
+    """The micro-cache's inner layer, around the app that answers (the GraphQL view)."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        verdict: _Verdict | None = scope.get(_VERDICT)
+        if verdict is None:  # not asked through the cache (a GET, a WebSocket, ttl 0)
+            await self._app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        verdict.query = is_cacheable_request(body, content_type)
+        await self._app(scope, replaying(body), send)
 
 
 def _succeeded(messages: list[Message]) -> bool:

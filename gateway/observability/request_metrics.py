@@ -37,6 +37,8 @@ Send = Callable[[Message], Awaitable[None]]
 # Documents up to this size are remembered with their operation's name; a larger one (rare,
 # and bounded by the token limit) is parsed each time rather than held in memory.
 _REMEMBERED_DOCUMENT_CHARS = 16_384
+# Likewise POST bodies up to this size, with their operation's name (at most 2 MB held).
+_REMEMBERED_BODY_BYTES = 4_096
 
 
 class GraphQLRequestMetrics:
@@ -126,14 +128,31 @@ def operation_name(scope: Scope, read: list[bytes], max_tokens: int) -> str:
         params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         name: object = (params.get("operationName") or [None])[0]
         query: object = (params.get("query") or [None])[0]
-    else:
-        try:
-            payload = orjson.loads(b"".join(read)) if read else None
-        except orjson.JSONDecodeError:
-            return UNKNOWN
-        if not isinstance(payload, dict):
-            return UNKNOWN
-        name, query = payload.get("operationName"), payload.get("query")
+        return _named(name, query, max_tokens)
+    body = b"".join(read)
+    if len(body) <= _REMEMBERED_BODY_BYTES:
+        return _remembered_post(body, max_tokens)
+    return _posted_operation(body, max_tokens)
+
+
+@lru_cache(maxsize=512)
+def _remembered_post(body: bytes, max_tokens: int) -> str:
+    # A hot request is the same bytes each time: its name is read once, not parsed from
+    # JSON on every answer (a micro-cache replay costs little more than that parse).
+    return _posted_operation(body, max_tokens)
+
+
+def _posted_operation(body: bytes, max_tokens: int) -> str:
+    try:
+        payload = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return UNKNOWN
+    if not isinstance(payload, dict):
+        return UNKNOWN
+    return _named(payload.get("operationName"), payload.get("query"), max_tokens)
+
+
+def _named(name: object, query: object, max_tokens: int) -> str:
     if isinstance(name, str) and name:
         return name
     if not isinstance(query, str):

@@ -46,9 +46,15 @@ class RateLimiter:
     def __init__(self, settings: RateLimitSettings, store: BucketStore) -> None:
         self.settings = settings
         self._store = store
+        # The rule of each set of roles, decided once: the settings do not change, and a
+        # rule is a model built (and validated) each time it is decided.
+        self._rules: dict[frozenset[str], tuple[str, RateRule]] = {}
 
     async def take(self, principal_id: str, roles: frozenset[str]) -> tuple[RateRule, Verdict]:
-        name, rule = self.settings.rule_for(roles)
+        chosen = self._rules.get(roles)
+        if chosen is None:
+            chosen = self._rules[roles] = self.settings.rule_for(roles)
+        name, rule = chosen
         return rule, await self._store.take(f"{name}:{principal_id}", rule)
 
     async def close(self) -> None:

@@ -102,3 +102,35 @@ async def test_the_manifests_documents_run_through_their_plans_and_no_other(gql)
         assert status == 200 and answer["data"]["product"]["sku"] == "SOCK-M"
     # By id and by its text: its plan; a document of the caller's own: strawberry.
     assert runs == [PAGE, PAGE]
+
+
+async def test_a_persisted_operation_asked_again_is_replayed_by_the_micro_cache(gql):
+    """The micro-cache sits outside the persisted-document layer, and still keeps the answer
+    to a request naming a document by id: the document it names is a query."""
+    registry = gql.app.state.metrics.registry
+    labels = {"source": "response", "result": "hit"}
+
+    def hits() -> float:
+        return registry.get_sample_value("commerce_gateway_cache_lookups_total", labels) or 0
+
+    first = await post(gql, {"documentId": "product-page-v1"})
+    before = hits()
+    again = await post(gql, {"documentId": "product-page-v1"})
+    assert again == first and first[0] == 200
+    assert hits() == before + 1
+
+
+async def test_a_body_over_the_limit_is_refused_whole_or_streamed_past_the_micro_cache(gql):
+    assert gql.http is not None
+    big = json.dumps({"query": "{ __typename }", "pad": "x" * 2_100_000}).encode()
+
+    async def streamed():
+        for start in range(0, len(big), 65_536):
+            yield big[start : start + 65_536]
+
+    for content in (big, streamed()):
+        answer = await gql.http.post(
+            "/graphql", content=content, headers={"content-type": "application/json"}
+        )
+        assert answer.status_code == 413
+        assert answer.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"

@@ -9,7 +9,7 @@ import logging
 import httpx
 
 from gateway.observability.requests import RequestContext
-from gateway.response_cache import ResponseMicroCache
+from gateway.response_cache import QueryMarking, ResponseMicroCache
 from tests.log_capture import captured_logs
 from tests.unit.test_response_cache import CountingApp, _now
 
@@ -20,7 +20,9 @@ def client_for(app) -> httpx.AsyncClient:
 
 async def test_a_replayed_answer_carries_its_own_callers_id():
     inner = CountingApp()
-    app = RequestContext(ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: _now("0")))
+    app = RequestContext(
+        ResponseMicroCache(QueryMarking(inner), ttl_seconds=60, generation=lambda: _now("0"))
+    )
     async with client_for(app) as client:
         first = await client.post("/", json={"query": "{ n }"})
         second = await client.post("/", json={"query": "{ n }"}, headers={"X-Request-Id": "b-2"})

@@ -2,7 +2,7 @@ import json
 
 import httpx
 
-from gateway.response_cache import ResponseMicroCache, is_cacheable_request
+from gateway.response_cache import QueryMarking, ResponseMicroCache, is_cacheable_request
 
 
 async def _now(value: str) -> str:
@@ -49,7 +49,7 @@ def client_for(app):
 async def test_identical_queries_within_ttl_execute_once_and_answer_the_same():
     inner, clock, generation = CountingApp(), Clock(), [0]
     cached = ResponseMicroCache(
-        inner, ttl_seconds=1, generation=lambda: _now(str(generation[0])), clock=clock
+        QueryMarking(inner), ttl_seconds=1, generation=lambda: _now(str(generation[0])), clock=clock
     )
     async with client_for(cached) as c:
         first = await c.post("/", json={"query": "{ n }"})
@@ -64,7 +64,7 @@ async def test_identical_queries_within_ttl_execute_once_and_answer_the_same():
 
 async def test_mutations_errors_other_variables_and_gets_are_never_served_from_cache():
     inner = CountingApp()
-    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: _now("0"))
+    cached = ResponseMicroCache(QueryMarking(inner), ttl_seconds=60, generation=lambda: _now("0"))
     async with client_for(cached) as c:
         for _ in range(2):
             await c.post("/", json={"query": "mutation { n }"})
@@ -83,7 +83,7 @@ async def test_mutations_errors_other_variables_and_gets_are_never_served_from_c
 async def test_zero_ttl_turns_it_off():
     inner = CountingApp()
     async with client_for(
-        ResponseMicroCache(inner, ttl_seconds=0, generation=lambda: _now("0"))
+        ResponseMicroCache(QueryMarking(inner), ttl_seconds=0, generation=lambda: _now("0"))
     ) as c:
         await c.post("/", json={"query": "{ n }"})
         await c.post("/", json={"query": "{ n }"})
@@ -104,7 +104,7 @@ def test_only_a_json_post_naming_its_operation_with_a_string_is_cacheable():
 
 async def test_an_answer_is_replayed_only_to_a_caller_accepting_the_same_media_types():
     inner = CountingApp()
-    cached = ResponseMicroCache(inner, ttl_seconds=60, generation=lambda: _now("0"))
+    cached = ResponseMicroCache(QueryMarking(inner), ttl_seconds=60, generation=lambda: _now("0"))
     async with client_for(cached) as c:
         for accept in ("application/json", "application/graphql-response+json"):
             for _ in range(2):
