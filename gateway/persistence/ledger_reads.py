@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -146,27 +147,50 @@ class _DriverReads:
 
 
 class SqliteLedgerReads(_DriverReads):
+    """Read on the event loop's own thread, with a thread's connection behind it.
+
+    The statement finds a few rows by index in pages the OS already holds: about 10 us.
+    Handing it to aiosqlite's thread costs far more than that: the GIL passed back and
+    forth, a future resolved across threads (measured: about 0.2 ms of CPU per product
+    page, an eighth of the request). So it runs here, on a read-only connection that never
+    waits: in WAL mode a reader is not blocked by a writer, and whatever would make it wait
+    (a busy file, a WAL index being rebuilt) raises at once, and that read goes through
+    aiosqlite's thread instead, which waits as long as the unit of work would.
+    """
+
     system = "sqlite"
 
     def __init__(self, path: str, dialect: Dialect) -> None:
         super().__init__(_Statement(dialect, _json_listed, lambda skus: json.dumps(list(skus))))
         self._path = path
+        self._direct: sqlite3.Connection | None = None
         self._connection: aiosqlite.Connection | None = None
 
     async def _fetch(self, parameters: list[Any]) -> Sequence[Sequence[Any]]:
-        if self._connection is None:
-            await self._open_once()
-        assert self._connection is not None
-        return list(await self._connection.execute_fetchall(self._statement.sql, parameters))
+        if self._direct is None:
+            # Read-only by its URI; autocommit: each read sees the last commit.
+            self._direct = sqlite3.connect(
+                f"file:{self._path}?mode=ro", uri=True, timeout=0, isolation_level=None
+            )
+        try:
+            return self._direct.execute(self._statement.sql, parameters).fetchall()
+        except sqlite3.OperationalError:  # it would have had to wait: let a thread wait
+            if self._connection is None:
+                await self._open_once()
+            assert self._connection is not None
+            return list(await self._connection.execute_fetchall(self._statement.sql, parameters))
 
     async def _open(self) -> None:
-        # Opened on first use, on the loop that serves requests; read-only by its URI.
+        # Opened on first use, on the loop that serves requests.
         self._connection = await aiosqlite.connect(f"file:{self._path}?mode=ro", uri=True)
 
     def _is_open(self) -> bool:
         return self._connection is not None
 
     async def close(self) -> None:
+        if self._direct is not None:
+            self._direct.close()
+            self._direct = None
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
