@@ -32,9 +32,32 @@ V = TypeVar("V")
 _ABSENT = "__absent__"
 
 
+class MemoryBackend(SimpleMemoryCache):
+    """aiocache's in-process cache, whose look-ups skip aiocache's per-call wrapping.
+
+    Every availability answer reads several namespaces; each ``multi_get`` went through four
+    decorators (an environment variable read to see whether caching is disabled, a timeout
+    that is None here, plugins there are none of, a debug line built whether or not it is
+    logged): about 4 % of an executed product page's CPU, more than the dictionary reads.
+    The values are the objects themselves (no serializer), so reading them is the lookup.
+    Writes, deletes and expiry stay aiocache's own.
+    """
+
+    async def multi_get(
+        self,
+        keys: Sequence[str],
+        loads_fn: Any = None,
+        namespace: str | None = None,
+        _conn: Any = None,
+    ) -> list[Any]:
+        held: dict[str, Any] = self._cache
+        build = self.build_key
+        return [held.get(build(key, namespace=namespace)) for key in keys]
+
+
 def build_backend(redis_url: str | None, *, namespace: str = "cg") -> BaseCache:
     if not redis_url:
-        return SimpleMemoryCache(namespace=namespace, timeout=None)
+        return MemoryBackend(namespace=namespace, timeout=None)
     from urllib.parse import urlparse
 
     url = urlparse(redis_url)

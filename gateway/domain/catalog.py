@@ -285,6 +285,16 @@ class NodeAvailability:
     via: Via = Via.READ
     stale: bool = False  # from the last good copy: its source could not be asked
 
+    def at_distance(self, km: float | None) -> NodeAvailability:
+        """This row as seen from ``km`` away. (dataclasses.replace does the same for any
+        field, about five times slower: a pickup search makes a row per store near by.)"""
+        return NodeAvailability(
+            self.sku, self.location, self.on_hand, self.reserved, self.safety_stock,
+            self.available_to_promise, self.status, self.source, self.as_of,
+            self.backorder_date, km, self.fetched_at, self.held, self.incoming, self.via,
+            self.stale,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class NodeUnavailable:

@@ -382,7 +382,7 @@ def availability_rows(
     for loc, d in chosen:
         distance = None if d is None else round(d, 2)
         if loc.id in figures.rows:
-            entries.append(replace(figures.rows[loc.id], distance_km=distance))
+            entries.append(figures.rows[loc.id].at_distance(distance))
         elif loc.source in figures.failed:
             backend, reason = figures.failed[loc.source]
             entries.append(NodeUnavailable(loc, backend, reason, distance))

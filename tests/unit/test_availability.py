@@ -12,10 +12,12 @@ from gateway.domain import (
     Kit,
     KitComponent,
     Location,
+    NodeAvailability,
     NodeType,
     SourceSystem,
     StockReading,
     StockStatus,
+    Via,
 )
 from gateway.errors import BadUserInput
 from gateway.geo import distance_km
@@ -206,3 +208,14 @@ def test_the_remembered_choices_answer_as_select_locations_and_follow_a_new_node
     assert [loc.id for loc, _ in again] == [
         loc.id for loc, _ in select_locations([*nodes, moved], near=near, channel=Channel.PICKUP)
     ]
+
+
+@given(km=st.one_of(st.none(), st.floats(0, 20_000)))
+def test_a_row_seen_from_a_distance_keeps_every_other_figure(km):
+    # Every field set apart from its default, so a field left out or swapped shows.
+    row = NodeAvailability(
+        "SHOE-42", STORE, 9, 2, 1, 6, StockStatus.IN_STOCK, SourceSystem.POS, T0,
+        backorder_date=T0.date(), distance_km=3.5, fetched_at=T0.replace(hour=10), held=2,
+        incoming=4, via=Via.WEBHOOK, stale=True,
+    )  # fmt: skip
+    assert row.at_distance(km) == replace(row, distance_km=km)

@@ -162,3 +162,26 @@ async def test_copies_in_memory_are_bounded_least_recently_kept_first_out():
     await copies.keep({"b": 2})
     await copies.keep({"c": 3})
     assert await copies.recall(["a", "b", "c"]) == {"b": 2, "c": 3}
+
+
+async def test_the_in_process_backend_reads_as_aiocache_does():
+    """gateway.cache.MemoryBackend reads without aiocache's wrapping and finds the same:
+    values set, values set under another namespace, values expired, values never set."""
+    from aiocache import SimpleMemoryCache
+
+    from gateway.cache import MemoryBackend
+
+    answers = []
+    for kind in (SimpleMemoryCache, MemoryBackend):
+        backend = kind(namespace="cg", timeout=None)
+        await backend.multi_set([("a", 1), ("b", {"x": 2}), ("gone", 3)], ttl=60)
+        await backend.set("gone", 3, ttl=0.05)
+        await backend.set("c", "v", namespace="other")
+        await asyncio.sleep(0.1)
+        answers.append(
+            (
+                await backend.multi_get(["a", "b", "gone", "never", "c"]),
+                await backend.multi_get(["c", "a"], namespace="other"),
+            )
+        )
+    assert answers[0] == answers[1] == ([1, {"x": 2}, None, None, None], ["v", None])
