@@ -17,7 +17,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from gateway.auth.authenticator import Authenticator
-from gateway.domain.acting import acting_for
+from gateway.domain.acting import begin_acting_for, end_acting
 from gateway.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,11 @@ class Authenticate:
             await refusal(refused, accept)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        with acting_for(principal.id):  # what it changes is recorded as asked by it
+        acting = begin_acting_for(principal.id)  # what it changes is recorded as asked by it
+        try:
             await self._app(scope, receive, send)
+        finally:
+            end_acting(acting)
 
 
 def refusal(refused: Unauthenticated, accept: str) -> JSONResponse:

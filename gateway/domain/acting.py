@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 GATEWAY = "gateway"
 
@@ -34,3 +34,14 @@ def acting_for(principal_id: str | None) -> Iterator[None]:
         yield
     finally:
         _requested_by.reset(token)
+
+
+def begin_acting_for(principal_id: str | None) -> Token[str | None]:
+    """``acting_for`` without the context manager, for the request edge (every request
+    passes there; a generator-based context manager costs as much as the rest of the
+    step): pair it with ``end_acting``."""
+    return _requested_by.set(principal_id)
+
+
+def end_acting(token: Token[str | None]) -> None:
+    _requested_by.reset(token)

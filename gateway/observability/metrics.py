@@ -156,9 +156,12 @@ class Metrics:
 
     def looked_up(self, source: str, hits: int, misses: int, joined: int) -> None:
         """gateway.cache.CacheObserver."""
-        for result, keys in (("hit", hits), ("miss", misses), ("joined", joined)):
-            if keys:
-                self._child(self._cache_lookups, source, result).inc(keys)
+        if hits:
+            self._child(self._cache_lookups, source, "hit").inc(hits)
+        if misses:
+            self._child(self._cache_lookups, source, "miss").inc(misses)
+        if joined:
+            self._child(self._cache_lookups, source, "joined").inc(joined)
 
     def served_stale(self, source: str, keys: int) -> None:
         """gateway.cache.CacheObserver."""

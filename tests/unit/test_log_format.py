@@ -118,3 +118,21 @@ def test_a_callers_request_id_is_kept_only_when_short_and_plain():
         replaced = request_id_from(unfit)
         assert len(replaced) == 32 and int(replaced, 16) >= 0
     assert new_request_id() != new_request_id()
+
+
+def test_a_forked_process_names_its_requests_apart_from_its_parents():
+    """Ids are a per-process random prefix and a count: a worker forked from a parent that
+    already issued ids draws a prefix of its own, so the two never issue the same id."""
+    import os
+
+    parent_next = new_request_id()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its next id, then out at once
+        os.write(write_end, new_request_id().encode())
+        os._exit(0)
+    os.close(write_end)
+    child_id = os.read(read_end, 64).decode()
+    os.waitpid(child, 0)
+    os.close(read_end)
+    assert len(child_id) == 32 and child_id[:16] != parent_next[:16]
