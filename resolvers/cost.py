@@ -104,6 +104,8 @@ class _Rules:
     # Each selection set's fields, worked out once per request (an answer's list repeats
     # its items' selection set once per item).
     plans: dict[tuple[int, str], list[_Selected]] = field(default_factory=dict)
+    # Whether a selection set can count anything at all (see _weighs).
+    weighing: dict[tuple[int, str], bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +260,19 @@ def _estimate(
     return total
 
 
+def _weighs(selections: SelectionSetNode, parent: GraphQLNamedType, rules: _Rules) -> bool:
+    """Whether anything in ``selections`` can count: a set of leaves that cost nothing (a
+    pickup row's location: id, name, type) counts 0 in every item, so it is not walked."""
+    key = (id(selections), parent.name)
+    known = rules.weighing.get(key)
+    if known is None:
+        known = rules.weighing[key] = any(
+            chosen.rule.weight or chosen.rule.item or chosen.node.selection_set is not None
+            for chosen in _selected(selections, parent, rules)
+        )
+    return known
+
+
 def _actual(
     selections: SelectionSetNode | None, parent: GraphQLNamedType, rules: _Rules, data: Any
 ) -> int:
@@ -272,6 +287,8 @@ def _actual(
         value = data[chosen.key]
         items = value if isinstance(value, list) else [value]
         subselection = chosen.node.selection_set
+        if subselection is not None and not _weighs(subselection, rule.named, rules):
+            subselection = None
         counted = 0
         for item in items:
             if item is not None:

@@ -65,6 +65,26 @@ def test_the_actual_cost_counts_what_came_back():
     assert actual_cost(SCHEMA, document, None, {"first": 10}, data) == 1 + 10 + 7
 
 
+def test_an_object_of_leaves_counts_once_per_item_that_holds_it():
+    # Nothing inside a location costs, so its fields are not walked; it still counts 1.
+    document = parse(
+        '{ product(sku: "S") { availability { locations '
+        "{ availableToPromise location { id name } } } } }"
+    )
+    data = {
+        "product": {
+            "availability": {
+                "locations": [
+                    {"availableToPromise": 1, "location": {"id": "X", "name": "x"}},
+                    {"availableToPromise": 0, "location": None},
+                ]
+            }
+        }
+    }
+    # product 1 + availability 5 + 1 + first location 1 + its location 1 + second 1
+    assert actual_cost(SCHEMA, document, None, {}, data) == 1 + 6 + 2 + 1
+
+
 async def test_an_answer_carries_its_estimated_and_actual_cost(gql):
     body = await gql(PAGE, first=2)
     cost = body["extensions"]["cost"]
