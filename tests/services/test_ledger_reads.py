@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, text
 
 from gateway.persistence.database import Database, create_engine
+from gateway.persistence.ledger_reads import CoalescedLedgerReads
 from gateway.persistence.migrate import upgrade
 from gateway.persistence.orders import orders, return_lines
 from gateway.persistence.reservations import holds, ledger_entries, reservations
@@ -140,6 +141,16 @@ async def test_the_driver_read_gives_the_unit_of_works_entries(
             )
     through_core, through_driver = await _both_ways(db, asked)
     assert through_driver == through_core
+    # Asked at once (on PostgreSQL, sharing queries), each read gets its own SKUs' entries.
+    assert db.ledger_reads is not None
+    subsets = [asked, *([sku] for sku in asked)]
+    together = await asyncio.gather(
+        *(db.ledger_reads.entries(s, now=NOW, applied_after=NOW - HORIZON) for s in subsets)
+    )
+    for subset, got in zip(subsets, together, strict=True):
+        async with db.engine.connect() as conn:
+            alone = await ledger_entries(conn, subset, now=NOW, applied_after=NOW - HORIZON)
+        assert sorted(got, key=repr) == sorted(alone, key=repr)
 
 
 async def test_a_hold_committed_by_the_unit_of_work_is_read_at_once(db: Database) -> None:
@@ -177,15 +188,14 @@ async def test_concurrent_reads_each_get_a_connection_up_to_the_pool_size() -> N
     async with temporary_database() as url:
         database = Database(create_engine(url, pool_size=5))
         await upgrade(database)
-        assert database.ledger_reads is not None
+        assert isinstance(database.ledger_reads, CoalescedLedgerReads)
+        reads = database.ledger_reads.reads  # the pool's reads, each its own query
         try:
             async with database.engine.connect() as locker:
                 await locker.exec_driver_sql("BEGIN")
                 await locker.exec_driver_sql(f"LOCK TABLE {holds.name} IN ACCESS EXCLUSIVE MODE")
-                reads = [
-                    asyncio.ensure_future(
-                        database.ledger_reads.entries([sku], now=NOW, applied_after=NOW)
-                    )
+                asked = [
+                    asyncio.ensure_future(reads.entries([sku], now=NOW, applied_after=NOW))
                     for sku in ("A", "B", "C", "D", "E", "F", "G")
                 ]
                 waiting = 0
@@ -208,7 +218,7 @@ async def test_concurrent_reads_each_get_a_connection_up_to_the_pool_size() -> N
                 )
                 await locker.exec_driver_sql("ROLLBACK")
             assert waiting == 5
-            assert [await read for read in reads] == [[]] * 7
+            assert [await read for read in asked] == [[]] * 7
         finally:
             await database.close()
 
