@@ -464,6 +464,8 @@ class AvailabilityService:
         # reconcile compares with the copies, or a cap would feed back into the truth.
         self._promise_cap = promise_cap
         self.choices = LocationChoices()
+        # The directory's node list and its index by id, while the directory keeps the list.
+        self._nodes_by_id: tuple[list[Location], dict[str, Location]] = ([], {})
 
     async def all_locations(self) -> list[Location]:
         return await self._locations.locations()
@@ -486,7 +488,7 @@ class AvailabilityService:
         sources: Collection[SourceSystem],
         store_refs: Sequence[str] | None,
     ) -> tuple[
-        list[StockReading],
+        dict[SourceSystem, list[StockReading]],
         Mapping[str, PosVariation],
         dict[SourceSystem, BackendError],
         dict[tuple[SourceSystem, str], datetime],
@@ -514,7 +516,7 @@ class AvailabilityService:
             erp(), pos(), thresholds(), return_exceptions=True
         )
         failed: dict[SourceSystem, BackendError] = {}
-        readings: list[StockReading] = []
+        readings: dict[SourceSystem, list[StockReading]] = {}
         from_copy: dict[tuple[SourceSystem, str], datetime] = {}
         for source, read in ((SourceSystem.ERP, erp_read), (SourceSystem.POS, pos_read)):
             if isinstance(read, BackendError):
@@ -522,7 +524,7 @@ class AvailabilityService:
             elif isinstance(read, BaseException):
                 raise read
             else:
-                readings.extend(read)
+                readings[source] = read
                 if isinstance(read, StockReadings):
                     from_copy.update(((source, sku), at) for sku, at in read.stale_skus.items())
         if isinstance(variations, BaseException):
@@ -569,7 +571,8 @@ class AvailabilityService:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
-        kits, locations = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        kits, directory = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        locations = directory
         store_refs = None
         if location_ids is not None:
             wanted = set(location_ids)
@@ -579,16 +582,26 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        (readings_list, thresholds, failed, from_copy), entries, caps = await asyncio.gather(
+        (read, thresholds, failed, from_copy), entries, caps = await asyncio.gather(
             self._readings(stock_skus, {loc.source for loc in locations}, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
             self._caps(stock_skus),
         )
-        locations = [loc for loc in locations if loc.source not in failed]
+        if failed:
+            locations = [loc for loc in locations if loc.source not in failed]
         ledger = by_position(entries)
-        readings: dict[tuple[SourceSystem, str, str], StockReading] = {
-            (r.source, r.location_ref, r.sku): r for r in readings_list
-        }
+        # Each source's readings by (location, SKU), made when a row of that source is first
+        # read: a page of the stores near a customer reads no warehouse. Keyed without the
+        # source, whose hash (an Enum's) is a Python call per reading.
+        indexes: dict[SourceSystem, dict[tuple[str, str], StockReading]] = {}
+
+        def reading_at(loc: Location, sku: str) -> StockReading | None:
+            index = indexes.get(loc.source)
+            if index is None:
+                index = indexes[loc.source] = {
+                    (r.location_ref, r.sku): r for r in read.get(loc.source, ())
+                }
+            return index.get((loc.source_ref, sku))
 
         def threshold(sku: str, loc: Location) -> int:
             variation = thresholds.get(sku)
@@ -597,7 +610,7 @@ class AvailabilityService:
             return self._low
 
         def row(sku: str, loc: Location) -> NodeAvailability:
-            reading = readings.get((loc.source, loc.source_ref, sku))
+            reading = reading_at(loc, sku)
             return node_availability(
                 sku,
                 loc,
@@ -609,7 +622,11 @@ class AvailabilityService:
                 from_copy=from_copy.get((loc.source, sku)),
             )
 
-        nodes = {loc.id: loc for loc in locations}
+        nodes = (
+            self._directory_index(directory)
+            if locations is directory
+            else {loc.id: loc for loc in locations}
+        )
         plain = {sku: NodeRows(nodes, partial(row, sku)) for sku in stock_skus}
 
         def kit_row(kit: Kit, loc: Location) -> NodeAvailability:
@@ -622,6 +639,15 @@ class AvailabilityService:
             rows = plain[sku] if kit is None else NodeRows(nodes, partial(kit_row, kit))
             result[sku] = rows if lazy else dict(rows)
         return result, failed
+
+    def _directory_index(self, directory: list[Location]) -> dict[str, Location]:
+        """The directory's nodes by id, made once per list the directory hands out (it makes
+        a new one when it rebuilds), not once per answer."""
+        known, index = self._nodes_by_id
+        if directory is not known:
+            index = {loc.id: loc for loc in directory}
+            self._nodes_by_id = (directory, index)
+        return index
 
     async def _caps(self, stock_skus: Sequence[str]) -> dict[str, int]:
         if self._promise_cap is None:
