@@ -55,7 +55,6 @@ from gateway.domain.ledger import (
     overlay,
 )
 from gateway.domain.reservations import LedgerEntry
-from gateway.eager import gather_eagerly
 from gateway.errors import BackendError, BadUserInput, NotFound
 from gateway.geo import distance_km
 from gateway.ports import ErpPort, LedgerSource, LocationsProvider, PosPort
@@ -513,7 +512,7 @@ class AvailabilityService:
             except BackendError:
                 return {}
 
-        erp_read, pos_read, variations = await gather_eagerly(
+        erp_read, pos_read, variations = await asyncio.gather(
             erp(), pos(), thresholds(), return_exceptions=True
         )
         failed: dict[SourceSystem, BackendError] = {}
@@ -572,7 +571,7 @@ class AvailabilityService:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
-        kits, directory = await gather_eagerly(self._erp.kits(skus), self._locations.locations())
+        kits, directory = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
         locations = directory
         store_refs = None
         if location_ids is not None:
@@ -583,7 +582,7 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        (read, thresholds, failed, from_copy), entries, caps = await gather_eagerly(
+        (read, thresholds, failed, from_copy), entries, caps = await asyncio.gather(
             self._readings(stock_skus, {loc.source for loc in locations}, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
             self._caps(stock_skus),

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from gateway.domain import (
     SourceSystem,
     WebListing,
 )
-from gateway.eager import gather_eagerly
 from gateway.errors import BackendError, BadUserInput, NotFound
 from gateway.ports import ErpPort, PosPort, StorefrontPort
 
@@ -179,7 +179,7 @@ class CatalogService:
         Mapping[str, Kit],
         dict[SourceSystem, BackendError],
     ]:
-        items, listings, variations, kits = await gather_eagerly(
+        items, listings, variations, kits = await asyncio.gather(
             self._erp.items_by_sku(skus),
             self._storefront.listings_by_sku(skus),
             self._pos.variations_by_sku(skus),
