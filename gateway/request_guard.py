@@ -124,14 +124,5 @@ def replaying(body: bytes, *, then: Any = None) -> Any:
 
 async def read_body_within(receive: Any, limit: int) -> bytes | None:
     """The whole body; None as soon as it is over ``limit`` bytes (the rest is not read)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
+    body, whole = await read_body_up_to(receive, limit)
+    return body if whole and len(body) <= limit else None
