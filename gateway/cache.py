@@ -8,14 +8,17 @@
   ``timeout`` is None, which costs about a third of throughput for nothing here;
 * a failing backend is answered for from the last good copy (gateway.kept_copies), passed
   through the caller's ``stale`` marker so the answer says so; without a copy of every key
-  asked, the failure goes to the caller.
+  asked, the failure goes to the caller;
+* a read that began before an invalidation of its key does not store what it read
+  (gateway.invalidations), and a caller that comes after the invalidation does not join it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +28,7 @@ from aiocache.serializers import PickleSerializer
 
 from gateway.config import Settings
 from gateway.errors import BackendUnavailable
+from gateway.invalidations import Invalidations, LocalInvalidations, RedisInvalidations
 from gateway.kept_copies import KeptCopies, MemoryCopies, NoCopies, RedisCopies
 
 V = TypeVar("V")
@@ -119,6 +123,11 @@ class Cache:
         self._backend = backend
         self._copies = copies or NoCopies()
         self._in_flight: dict[str, asyncio.Future[Any]] = {}
+        self._invalidations: Invalidations = (
+            LocalInvalidations()
+            if isinstance(backend, SimpleMemoryCache)
+            else RedisInvalidations(backend)
+        )
         # In process (no Redis), the generation is a plain attribute: the micro-cache reads
         # it on every request, and a backend call (aiocache's plugins, timeouts and
         # namespacing) cost more than the rest of a replay's look-up.
@@ -192,19 +201,20 @@ class Cache:
             self.observer.looked_up(namespace, hits, len(to_load), len(waiting))
 
         if to_load:
-            futures = {k: asyncio.get_running_loop().create_future() for k in to_load}
-            for k, future in futures.items():
-                self._in_flight[f"{namespace}:{k}"] = future
+            futures = {
+                f"{namespace}:{k}": asyncio.get_running_loop().create_future() for k in to_load
+            }
+            self._in_flight.update(futures)
             try:
-                try:
-                    loaded = await loader(to_load)
-                except BackendUnavailable as failure:
-                    loaded = await self._last_good(namespace, to_load, stale, failure)
-                else:
-                    pairs = {f"{namespace}:{k}": loaded.get(k, _ABSENT) for k in to_load}
-                    await self._backend.multi_set(list(pairs.items()), ttl=ttl)
-                    await self._keep(pairs)
-                for k, future in futures.items():
+                async with self.reading() as began:
+                    try:
+                        loaded = await loader(to_load)
+                    except BackendUnavailable as failure:
+                        loaded = await self._last_good(namespace, to_load, stale, failure)
+                    else:
+                        pairs = {f"{namespace}:{k}": loaded.get(k, _ABSENT) for k in to_load}
+                        await self._store(pairs, ttl, began)
+                for k, future in zip(to_load, futures.values(), strict=True):
                     future.set_result(loaded.get(k, _ABSENT))
                 found.update({k: loaded[k] for k in to_load if k in loaded})
             except BaseException as exc:
@@ -214,8 +224,10 @@ class Cache:
                         future.exception()  # retrieved here, so no "never retrieved" warning
                 raise
             finally:
-                for k in to_load:
-                    self._in_flight.pop(f"{namespace}:{k}", None)
+                for full_key, future in futures.items():
+                    # An invalidation may have let a newer load take the key's place.
+                    if self._in_flight.get(full_key) is future:
+                        del self._in_flight[full_key]
 
         for key, future in waiting:
             value = await asyncio.shield(future)
@@ -262,16 +274,41 @@ class Cache:
 
         return (await self.load_many(namespace, [key], load, ttl, stale=stale))[key]
 
-    async def prime(self, namespace: str, values: Mapping[str, Any], ttl: int) -> None:
-        """Store values another call already fetched, so nobody fetches them again."""
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[int]:
+        """Around a read whose values are primed: its mark, for ``prime(began=...)``."""
+        began = await self._invalidations.begin()
+        try:
+            yield began
+        finally:
+            self._invalidations.end(began)
+
+    async def prime(
+        self, namespace: str, values: Mapping[str, Any], ttl: int, *, began: int
+    ) -> None:
+        """Store values another call already fetched (in ``reading()``, which gave
+        ``began``), so nobody fetches them again."""
         if values:
-            pairs = {f"{namespace}:{k}": v for k, v in values.items()}
+            await self._store({f"{namespace}:{k}": v for k, v in values.items()}, ttl, began)
+
+    async def _store(self, pairs: Mapping[str, Any], ttl: int, began: int) -> None:
+        """Keep what a read found, but for the keys invalidated since it began: what it
+        found of those may be from before the change the invalidation was for."""
+        invalidated = await self._invalidations.since(list(pairs), began)
+        if invalidated:
+            pairs = {k: v for k, v in pairs.items() if k not in invalidated}
+        if pairs:
             await self._backend.multi_set(list(pairs.items()), ttl=ttl)
             await self._keep(pairs)
 
     async def invalidate(self, namespace: str, keys: Sequence[str]) -> None:
-        for key in keys:
-            await self._backend.delete(f"{namespace}:{key}")
+        full_keys = [f"{namespace}:{key}" for key in keys]
+        # Logged before the entries go: a read storing in between is then held back.
+        await self._invalidations.record(full_keys)
+        for full_key in full_keys:
+            await self._backend.delete(full_key)
+            # A caller from now on reads afresh rather than join a read begun before.
+            self._in_flight.pop(full_key, None)
         await self.bump_generation()
 
     async def close(self) -> None:

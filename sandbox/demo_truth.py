@@ -60,15 +60,22 @@ async def _pushed_by_gateway(url: str, sku: str) -> bool:
 ANY_RECORD = """query ($sku: String!) {
   discrepancies(first: 10, filter: {sku: $sku}) {
     edges { node { kind status truth { value } copy { value } } } }
-  auditTrail(sku: $sku, first: 10) { edges { node { at kind reference } } } }"""
+  auditTrail(sku: $sku, first: 10) { edges { node { at kind reference } } }
+  product(sku: $sku) { webListing { stockQuantity } availability(channel: ONLINE) {
+    totalAvailable locations { location { id } onHand reserved held availableToPromise } } } }"""
 
 
 async def _what_became_of(url: str, sku: str) -> list[str]:
-    """A seeded SKU the reconcile did not report: every record the gateway holds of it."""
+    """A SKU the reconcile reported unlike the seed: every record the gateway holds of it."""
     data = await _data(url, ANY_RECORD, sku=sku)
     found = [e["node"] for e in data["discrepancies"]["edges"]]
     audit = [e["node"] for e in data["auditTrail"]["edges"]]
-    return [f"    {sku}: discrepancies {found}", f"    {sku}: audit {audit}"]
+    product = data["product"] or {}
+    return [
+        f"    {sku}: discrepancies {found}",
+        f"    {sku}: audit {audit}",
+        f"    {sku}: now {product}",
+    ]
 
 
 def _unexpected(
@@ -114,7 +121,9 @@ async def stock_truth(url: str, dataset: Dataset, timeout: float = 30.0) -> tupl
         f"{len(agreeing)} agreeing again after an order), owners {dict(owners)}"
         + ("" if ok else f"  <-- not the seeded set: {_unexpected(drift, explained, seeded)}")
     )
-    for sku in seeded - set(drift) - corrected:
+    # Every SKU that is not as seeded, with what the gateway holds of it: a check that fails
+    # says why without a second run.
+    for sku in sorted((seeded - set(drift) - corrected) | (set(drift) - seeded)):
         lines.extend(await _what_became_of(url, sku))
     waited = 0.0
     while waited < timeout:

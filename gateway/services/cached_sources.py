@@ -63,12 +63,14 @@ class CachedErp:
         key = f"{offset}:{limit}:{search or ''}:{category or ''}"
 
         async def load() -> list[ItemMaster]:
-            items = await self._inner.list_items(
-                offset=offset, limit=limit, search=search, category=category
-            )
-            # The page already holds each item in full: the product loader that follows
-            # must not ask the ERP for them again.
-            await self._cache.prime("erp:item", {i.sku: i for i in items}, self._ttls.item)
+            async with self._cache.reading() as began:
+                items = await self._inner.list_items(
+                    offset=offset, limit=limit, search=search, category=category
+                )
+                # The page already holds each item in full: the product loader that follows
+                # must not ask the ERP for them again.
+                by_sku = {i.sku: i for i in items}
+                await self._cache.prime("erp:item", by_sku, self._ttls.item, began=began)
             return items
 
         return await self._cache.load_one("erp:list", key, load, self._ttls.item)
@@ -99,9 +101,10 @@ class CachedErp:
 
     async def refresh(self, skus: Sequence[str], via: Via) -> None:
         """Read these SKUs' figures now and keep them (its source said they changed)."""
-        started = self._clock.now()
-        fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
-        await self._cache.prime("erp:stock", fresh, self._ttls.stock)
+        async with self._cache.reading() as began:
+            started = self._clock.now()
+            fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
+            await self._cache.prime("erp:stock", fresh, self._ttls.stock, began=began)
 
     async def stock_moved_since(self, since: datetime) -> list[tuple[str, datetime]]:
         return await self._inner.stock_moved_since(since)
@@ -198,9 +201,10 @@ class CachedPos:
 
     async def refresh(self, skus: Sequence[str], via: Via) -> None:
         """Read these SKUs' counts now and keep them (its source said they changed)."""
-        started = self._clock.now()
-        fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
-        await self._cache.prime("pos:stock", fresh, self._ttls.stock)
+        async with self._cache.reading() as began:
+            started = self._clock.now()
+            fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
+            await self._cache.prime("pos:stock", fresh, self._ttls.stock, began=began)
 
     async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
         return await self._inner.skus_of_variations(variation_ids)

@@ -51,7 +51,7 @@ async def make_world(tmp_path):
         services = build_services(
             config, Backends(erp=erp, storefront=web, pos=pos, oms=oms), cache, db, clock
         )
-        return World(services, erp, web, pos, oms, clock, db)
+        return World(services, erp, web, pos, oms, clock, db, cache)
 
     yield make
     for db, cache in opened:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from gateway.cache import Cache
 from gateway.domain import NodeAvailability
 from gateway.domain.outbox import Delivery
 from gateway.persistence.database import Database
@@ -41,6 +42,7 @@ class World:
     oms: FakeOms
     clock: FakeClock
     db: Database
+    cache: Cache  # the services' cache of backend figures
 
     async def node(self, sku: str, location_id: str) -> NodeAvailability:
         return (await self.services.availability.by_node([sku]))[sku][location_id]

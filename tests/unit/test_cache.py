@@ -28,13 +28,16 @@ async def cache(request):
 
 
 class CountingLoader:
+    """A backend: what it knows when asked is what it answers, ``delay`` later."""
+
     def __init__(self, known: dict, delay: float = 0.0):
         self.known, self.delay, self.calls = known, delay, []
 
     async def __call__(self, keys):
         self.calls.append(list(keys))
+        answer = {k: self.known[k] for k in keys if k in self.known}
         await asyncio.sleep(self.delay)
-        return {k: self.known[k] for k in keys if k in self.known}
+        return answer
 
 
 async def test_given_misses_then_one_loader_call_and_next_read_is_served_from_cache(cache):
@@ -80,6 +83,61 @@ async def test_given_invalidate_then_next_read_reloads(cache):
     await cache.invalidate("ns", ["A"])
     await cache.load_many("ns", ["A"], loader, ttl=60)
     assert len(loader.calls) == 2
+
+
+async def test_a_read_begun_before_an_invalidation_does_not_store_what_it_read(cache):
+    """A write lands while a read of the old figure is under way: the old figure answers the
+    read that asked for it, but is not kept for the next caller."""
+    loader = CountingLoader({"A": "before the write"}, delay=0.05)
+    read = asyncio.create_task(cache.load_many("ns", ["A"], loader, ttl=60))
+    await asyncio.sleep(0.01)
+    await cache.invalidate("ns", ["A"])  # the write's delivery
+    loader.known["A"] = "after the write"
+    assert await read == {"A": "before the write"}
+    assert await cache.load_many("ns", ["A"], loader, ttl=60) == {"A": "after the write"}
+    assert len(loader.calls) == 2
+
+
+async def test_a_caller_after_an_invalidation_does_not_join_the_read_begun_before_it(cache):
+    loader = CountingLoader({"A": "before"}, delay=0.05)
+    first = asyncio.create_task(cache.load_many("ns", ["A"], loader, ttl=60))
+    await asyncio.sleep(0.01)
+    await cache.invalidate("ns", ["A"])
+    loader.known["A"] = "after"
+    second = asyncio.create_task(cache.load_many("ns", ["A"], loader, ttl=60))
+    assert (await first, await second) == ({"A": "before"}, {"A": "after"})
+    # The second read's value is the one kept, whichever finished last.
+    assert await cache.load_many("ns", ["A"], loader, ttl=60) == {"A": "after"}
+    assert len(loader.calls) == 2
+
+
+async def test_a_primed_read_begun_before_an_invalidation_is_not_kept(cache):
+    async with cache.reading() as began:
+        await cache.invalidate("ns", ["A", "B"])  # A changed while it was read; B not read
+        await cache.prime("ns", {"A": "old", "C": "fresh"}, ttl=60, began=began)
+    loader = CountingLoader({"A": "new", "C": "reloaded"})
+    assert await cache.load_many("ns", ["A", "C"], loader, ttl=60) == {"A": "new", "C": "fresh"}
+    assert loader.calls == [["A"]]
+
+
+async def test_invalidations_in_one_process_are_seen_by_a_read_in_another():
+    namespace = f"t{uuid.uuid4().hex}"
+    first, second = (
+        Cache(build_backend(REDIS_URL, namespace=namespace)),
+        Cache(build_backend(REDIS_URL, namespace=namespace)),
+    )
+    try:
+        loader = CountingLoader({"A": "before"}, delay=0.05)
+        read = asyncio.create_task(first.load_many("ns", ["A"], loader, ttl=60))
+        await asyncio.sleep(0.01)
+        await second.invalidate("ns", ["A"])
+        loader.known["A"] = "after"
+        assert await read == {"A": "before"}
+        assert await second.load_many("ns", ["A"], loader, ttl=60) == {"A": "after"}
+    finally:
+        await first.backend.clear()
+        await first.close()
+        await second.close()
 
 
 async def test_given_ttl_passed_then_value_reloaded(cache):
@@ -151,7 +209,8 @@ async def test_an_invalidated_entry_keeps_its_last_copy(cache):
 
 
 async def test_primed_values_are_kept_as_copies_too(cache):
-    await cache.prime("ns", {"A": 7}, ttl=60)
+    async with cache.reading() as began:
+        await cache.prime("ns", {"A": 7}, ttl=60, began=began)
     await expire(cache, "ns:A")
     assert await cache.load_many("ns", ["A"], failing, ttl=60) == {"A": 7}
 
