@@ -185,6 +185,12 @@ async def main() -> None:
     parser.add_argument("--pool-size", type=int, default=16, help="connections per gateway")
     parser.add_argument("--hold-batch-size", type=int, default=64, help="HOLD_BATCH_SIZE")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--compile",
+        default="persisted",
+        choices=["persisted", "all", "off"],
+        help="PERSISTED__COMPILE: 'all' runs reserve through its compiled plan",
+    )
     args = parser.parse_args()
 
     baseline = pgbench_single_row_update_tps(
@@ -212,6 +218,7 @@ async def main() -> None:
         "CACHE_TTL_STOCK_SECONDS": "3600",
         "DATABASE_POOL_SIZE": str(args.pool_size),
         "HOLD_BATCH_SIZE": str(args.hold_batch_size),
+        "PERSISTED__COMPILE": args.compile,
     }
     try:
         sims = [
@@ -260,7 +267,7 @@ async def main() -> None:
 
     rate = result["requests"] / result["seconds"]
     print(
-        f"gateway reserve: {rate:,.0f} req/s ({args.gateways} gateway processes, "
+        f"gateway reserve: {rate:,.0f} req/s (compile={args.compile}; {args.gateways} processes, "
         f"{args.clients} clients, {result['seconds']:.1f} s; p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms; outcomes {dict(result['outcomes'])})"
     )

@@ -88,7 +88,7 @@ from gateway.ratelimit.edge import RateLimit
 from gateway.readiness import health, readiness
 from gateway.request_guard import RequestGuard
 from gateway.response_cache import QueryMarking, ResponseMicroCache
-from gateway.running import background_tasks, open_change_bus, share_generation
+from gateway.running import background_tasks, open_change_bus
 from gateway.services.availability import AvailabilityService, PromiseCap
 from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefront, Ttls
 from gateway.services.catalog import CatalogService
@@ -269,14 +269,14 @@ def build_services(
     )
     catalog = CatalogService(erp, storefront, pos, settings.field_policy)
 
-    async def answers_changed(skus: Sequence[str]) -> None:
+    async def answers_changed(skus: Sequence[str], *, at_sources: bool = False) -> None:
         # Holds are read from the database on every request; only whole answers cached
         # in front of it (the response micro-cache) need to be told. The storefront's copy
         # of these SKUs' stock follows (coalesced, pushed by the storefront-sync loop).
         await cache.bump_generation()
         storefront_sync.note(skus)
         if skus:
-            changes.publish([StockChanged(tuple(skus))])
+            changes.publish([StockChanged(tuple(skus), at_sources)])
 
     async def sources_changed(skus: Sequence[str]) -> None:
         # A backend recorded one of our writes: fetch its figures afresh (the storefront's
@@ -397,7 +397,7 @@ def build_services(
                 await cache.invalidate("erp:stock", skus)
                 await cache.invalidate("pos:stock", skus)
             await cache.invalidate("web:listing", skus)
-        await answers_changed(skus)
+        await answers_changed(skus, at_sources=True)
         # (The reconcile that follows queues the storefront pushes the gateway owes first:
         # Reconciler's own_changes.)
 
@@ -607,7 +607,6 @@ def create_app(
                 await upgrade(db)
             if tracing is not None:  # after the migrations: requests' SQL, not start-up's
                 tracing.instrument_database(db)
-            await share_generation(stack, settings, db, cache)
             bus = await open_change_bus(stack, settings, db, cache)
             identity_http = httpx.AsyncClient(timeout=5.0)  # the JWKS, when fetched
             stack.push_async_callback(identity_http.aclose)

@@ -1,10 +1,9 @@
 """What runs beside the requests, and what several gateway processes share.
 
 ``background_tasks``: the loops every process (or ``commerce-gateway worker``) runs, those that
-must run in one process at a time under a PostgreSQL advisory lock. ``share_generation`` and
-``open_change_bus``: how a change made in one process reaches the cached answers and the
-subscribers of the others (Redis when configured, else PostgreSQL's NOTIFY, else SQLite's one
-process).
+must run in one process at a time under a PostgreSQL advisory lock. ``open_change_bus``: how
+a change made in one process reaches the cached answers and the subscribers of the others
+(Redis when configured, else PostgreSQL's NOTIFY, else SQLite's one process).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from gateway.events.feed import ChangeFeed
 from gateway.events.redis_transport import RedisTransport, changes_channel
 from gateway.persistence.database import Database
 from gateway.persistence.locks import exclusively
-from gateway.persistence.notify import ChangeAnnouncer, ChangeListener, PostgresTransport
+from gateway.persistence.notify import PostgresTransport
 from gateway.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -110,22 +109,6 @@ def background_tasks(
     return tasks
 
 
-async def share_generation(
-    stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
-) -> None:
-    """Without Redis, each process has its own cache generation: PostgreSQL's NOTIFY
-    carries every process's changes to the others (gateway.persistence.notify). SQLite
-    serves one process."""
-    if db.dialect != "postgresql" or settings.redis_url:
-        return
-    listener = ChangeListener(db, cache.set_generation_fresh)
-    await listener.start()
-    stack.push_async_callback(listener.close)
-    announcer = ChangeAnnouncer(db)
-    stack.push_async_callback(announcer.close)
-    cache.announce = announcer.announce
-
-
 async def open_change_bus(
     stack: AsyncExitStack, settings: Settings, db: Database, cache: Cache
 ) -> ChangeBus:
@@ -147,11 +130,17 @@ async def open_change_bus(
         for namespace in ("erp:stock", "pos:stock", "web:listing"):
             await cache.invalidate(namespace, skus)
 
+    # With Redis the cache generation lives there, shared. Without it each process has its
+    # own, and the bus tells the others when one changes (SQLite serves one process).
+    shares_generation = transport.__class__ is PostgresTransport
     bus = ChangeBus(
         transport,
         ChangeFeed(settings.subscription_queue_limit),
         foreign_stock=None if settings.redis_url else foreign_stock,
+        foreign_answers=cache.set_generation_fresh if shares_generation else None,
     )
     await bus.start()
     stack.push_async_callback(bus.close)
+    if shares_generation:
+        cache.announce = bus.announce
     return bus

@@ -22,7 +22,7 @@ from gateway.config import Settings
 from gateway.heap import startup_heap_frozen
 from gateway.persistence.database import Database, create_engine
 from gateway.persistence.migrate import upgrade
-from gateway.running import background_tasks, open_change_bus, share_generation
+from gateway.running import background_tasks, open_change_bus
 from gateway.services.container import Services
 from gateway.truth.policy import check as check_policy
 
@@ -53,7 +53,6 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Services, Database]]
         stack.push_async_callback(db.close)
         if settings.migrate_on_start:
             await upgrade(db)
-        await share_generation(stack, settings, db, cache)
         bus = await open_change_bus(stack, settings, db, cache)
         services = build_services(settings, backends, cache, db, changes=bus)
         stack.enter_context(startup_heap_frozen())

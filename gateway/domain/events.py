@@ -28,9 +28,16 @@ class WebhookEvent:
 @dataclass(frozen=True, slots=True)
 class StockChanged:
     """These SKUs' figures may have changed (a hold, an order, a webhook, a poll, a write
-    the gateway made): whoever shows them reads them again."""
+    the gateway made): whoever shows them reads them again.
+
+    ``at_sources`` is false when only the gateway's own ledger moved (a hold taken, an
+    order placed): the sources' figures are as they were, so a process that keeps its own
+    copies of them (no Redis) keeps them, and reads only the ledger again, as every answer
+    does. Before this, every hold made the other processes drop and re-read the SKU's ERP
+    and Square figures: about 14 % of a gateway's CPU under reserves."""
 
     skus: tuple[str, ...]
+    at_sources: bool = True
 
 
 @dataclass(frozen=True, slots=True)

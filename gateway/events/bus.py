@@ -36,8 +36,8 @@ REDIS_PAYLOAD_BYTES = 64_000
 
 def _as_json(change: Change) -> dict[str, Any]:
     match change:
-        case StockChanged(skus):
-            return {"t": "stock", "skus": list(skus)}
+        case StockChanged(skus, at_sources):
+            return _stock_part(list(skus), at_sources)
         case OrderChanged(order_id):
             return {"t": "order", "id": order_id}
         case DiscrepancyOpened(discrepancy_id, owner, kind):
@@ -47,7 +47,9 @@ def _as_json(change: Change) -> dict[str, Any]:
 def _from_json(raw: dict[str, Any]) -> Change | None:
     match raw.get("t"):
         case "stock":
-            return StockChanged(tuple(str(s) for s in raw.get("skus", ())))
+            # Absent (a process of an earlier release) reads as the sources having moved.
+            at_sources = bool(raw.get("src", True))
+            return StockChanged(tuple(str(s) for s in raw.get("skus", ())), at_sources)
         case "order":
             return OrderChanged(str(raw["id"]))
         case "discrepancy":
@@ -85,13 +87,17 @@ def _split(change: StockChanged, room: int) -> list[dict[str, Any]]:
     for sku in change.skus:
         cost = len(json.dumps(sku).encode()) + 2
         if skus and size + cost > room:
-            chunks.append({"t": "stock", "skus": skus})
+            chunks.append(_stock_part(skus, change.at_sources))
             skus, size = [], 0
         skus.append(sku)
         size += cost
     if skus:
-        chunks.append({"t": "stock", "skus": skus})
+        chunks.append(_stock_part(skus, change.at_sources))
     return chunks
+
+
+def _stock_part(skus: list[str], at_sources: bool) -> dict[str, Any]:
+    return {"t": "stock", "skus": skus} if at_sources else {"t": "stock", "skus": skus, "src": 0}
 
 
 def _message(origin: str, parts: list[dict[str, Any]]) -> str:
@@ -112,6 +118,9 @@ class Transport(Protocol):
     arrives to the ``received`` callback given to ``start``."""
 
     max_bytes: int
+    # How long changes wait to be sent with the ones right behind them: between processes
+    # a message costs a round trip to the broker and a wake-up of every listener.
+    linger_seconds: float
 
     async def start(self, received: Callable[[str], None]) -> None: ...
 
@@ -120,8 +129,15 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+# Under reserves a message left every few hundred microseconds, one per hold or so; waiting
+# this long lets one message carry the holds of the next few milliseconds (subscribers and
+# other processes' cached answers hear of a change this much later).
+BETWEEN_PROCESSES_LINGER_SECONDS = 0.005
+
+
 class InProcess:
     max_bytes = REDIS_PAYLOAD_BYTES
+    linger_seconds = 0.0
 
     def __init__(self) -> None:
         self._received: Callable[[str], None] | None = None
@@ -143,12 +159,18 @@ class ChangeBus:
         transport: Transport,
         feed: ChangeFeed,
         foreign_stock: Callable[[Sequence[str]], Awaitable[None]] | None = None,
+        foreign_answers: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``foreign_stock``: drop this process's copies of SKUs whose sources another
+        process saw move. ``foreign_answers``: another process committed something (every
+        message says so): whole answers cached here may be stale."""
         self.origin = uuid.uuid4().hex[:12]
         self.feed = feed
         self._transport = transport
         self._foreign_stock = foreign_stock
+        self._foreign_answers = foreign_answers
         self._pending: list[Change] = []
+        self._announce = False
         self._sending: asyncio.Task[None] | None = None
         # Messages are handled one at a time, in the order they arrived: a newer change is
         # never fanned out before an older one.
@@ -169,6 +191,14 @@ class ChangeBus:
         if self._sending is None or self._sending.done():
             self._sending = asyncio.ensure_future(self._send())
 
+    def announce(self) -> None:
+        """Something committed: tell the other processes (their cached answers) soon. It
+        rides on the next message sent, one with changes or, with none pending, an empty
+        one: one NOTIFY for a hold's change and its announcement, where there were two."""
+        self._announce = True
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.ensure_future(self._send())
+
     async def flush(self) -> None:
         """Wait until everything published so far was sent, and everything arrived so far
         was fanned out (tests, shutdown)."""
@@ -178,9 +208,12 @@ class ChangeBus:
             await self._arrivals.join()
 
     async def _send(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            for message in encode(self.origin, batch, self._transport.max_bytes):
+        while self._pending or self._announce:
+            if self._transport.linger_seconds:
+                await asyncio.sleep(self._transport.linger_seconds)
+            batch, self._pending, self._announce = self._pending, [], False
+            messages = encode(self.origin, batch, self._transport.max_bytes)
+            for message in messages or [_message(self.origin, [])]:
                 try:
                     await self._transport.send(message)
                     self.sent += 1
@@ -206,8 +239,15 @@ class ChangeBus:
             log.warning("a change message that is not one was ignored")
             return
         self.received += 1
+        if origin != self.origin and self._foreign_answers is not None:
+            await self._foreign_answers()
         if origin != self.origin and self._foreign_stock is not None:
-            skus = [sku for c in changes if isinstance(c, StockChanged) for sku in c.skus]
+            skus = [
+                sku
+                for c in changes
+                if isinstance(c, StockChanged) and c.at_sources
+                for sku in c.skus
+            ]
             if skus:
                 await self._foreign_stock(skus)
         self.feed.deliver(changes)

@@ -10,7 +10,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from gateway.events.bus import REDIS_PAYLOAD_BYTES
+from gateway.events.bus import BETWEEN_PROCESSES_LINGER_SECONDS, REDIS_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ _RESUBSCRIBE_SECONDS = 1.0
 
 class RedisTransport:
     max_bytes = REDIS_PAYLOAD_BYTES
+    linger_seconds = BETWEEN_PROCESSES_LINGER_SECONDS
 
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         self._client: redis.Redis = redis.from_url(url)

@@ -56,7 +56,9 @@ async def received(bus: ChangeBus, last_sku: str) -> list[Change]:
 
 async def crosses(one: ChangeBus, other: ChangeBus, dropped: list[list[str]]) -> None:
     many = tuple(f"SKU-{n:05d}-{'X' * 40}" for n in range(400))  # more than one NOTIFY holds
-    sent = [StockChanged(("SHOE",)), OrderChanged("ord_1"), StockChanged(many)]
+    # A hold moved only the gateway's ledger: the sources' figures of the sock stand.
+    held = StockChanged(("SOCK",), at_sources=False)
+    sent = [StockChanged(("SHOE",)), held, OrderChanged("ord_1"), StockChanged(many)]
     at_other = asyncio.ensure_future(received(other, many[-1]))
     at_one = asyncio.ensure_future(received(one, many[-1]))
     await asyncio.sleep(0.05)  # both subscribed
@@ -65,8 +67,9 @@ async def crosses(one: ChangeBus, other: ChangeBus, dropped: list[list[str]]) ->
 
     for got in (got_other, got_one):
         skus = [s for c in got if isinstance(c, StockChanged) for s in c.skus]
-        assert skus == ["SHOE", *many] and OrderChanged("ord_1") in got
-    # The other process dropped its cached figures of those SKUs; the publisher did not.
+        assert skus == ["SHOE", "SOCK", *many] and OrderChanged("ord_1") in got
+    # The other process dropped its cached figures of the SKUs whose sources moved; the
+    # publisher did not.
     assert sorted(s for batch in dropped for s in batch) == sorted(["SHOE", *many])
 
 
@@ -107,3 +110,48 @@ async def test_two_deployments_on_one_redis_do_not_hear_each_other():
     finally:
         await one.close()
         await other.close()
+
+
+async def test_a_commit_announced_reaches_the_other_process_once_with_the_changes_beside_it(
+    postgres: Database,
+):
+    """Without Redis each process keeps its own cache generation: an announced commit must
+    make the other process drop its cached answers, and rides on the changes sent with it
+    (one NOTIFY, not two)."""
+    told: list[str] = []
+
+    async def answers_stale(name: str) -> None:
+        told.append(name)
+
+    one = ChangeBus(
+        PostgresTransport(postgres), ChangeFeed(), foreign_answers=lambda: answers_stale("one")
+    )
+    other = ChangeBus(
+        PostgresTransport(postgres), ChangeFeed(), foreign_answers=lambda: answers_stale("other")
+    )
+    await one.start()
+    await other.start()
+    try:
+        watching = other.feed.subscribe(lambda c: True)
+        # A commit with no change for subscribers (a discrepancy note, say) ...
+        one.announce()
+        await one.flush()
+        await asyncio.wait_for(_until(lambda: told == ["other"]), 5)
+        # ... and a hold's change with its announcement: one message.
+        one.announce()
+        one.publish([StockChanged(("SHOE",), at_sources=False)])
+        await one.flush()
+        assert (await asyncio.wait_for(watching.next(), 5)).change == StockChanged(
+            ("SHOE",), at_sources=False
+        )
+        await asyncio.wait_for(_until(lambda: told == ["other", "other"]), 5)
+        assert one.sent == 2
+        assert watching.unread == 0  # the bare announcement is nothing to subscribers
+    finally:
+        await one.close()
+        await other.close()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)

@@ -91,7 +91,11 @@ async def test_a_change_published_comes_back_to_this_processs_subscribers():
 
 
 changes = st.one_of(
-    st.builds(lambda s: StockChanged(tuple(s)), st.lists(st.text(min_size=1, max_size=60))),
+    st.builds(
+        lambda s, at_sources: StockChanged(tuple(s), at_sources),
+        st.lists(st.text(min_size=1, max_size=60)),
+        st.booleans(),
+    ),
     st.builds(OrderChanged, st.text(min_size=1, max_size=40)),
     st.builds(DiscrepancyOpened, st.text(max_size=20), st.text(max_size=20), st.text(max_size=20)),
 )
@@ -111,7 +115,10 @@ def test_property_messages_fit_and_carry_every_change_in_order(sent: list[Change
     def flat(items: list[Change]) -> list[object]:
         out: list[object] = []
         for c in items:
-            out += [("stock", s) for s in c.skus] if isinstance(c, StockChanged) else [c]
+            if isinstance(c, StockChanged):
+                out += [("stock", s, c.at_sources) for s in c.skus]
+            else:
+                out.append(c)
         return out
 
     assert flat(received) == flat(sent)
