@@ -267,7 +267,14 @@ def build_services(
             settings.resilience.stale_safety_percent, settings.resilience.stale_safety_units
         ),
     )
-    catalog = CatalogService(erp, storefront, pos, settings.field_policy)
+    catalog = CatalogService(
+        erp,
+        storefront,
+        pos,
+        settings.field_policy,
+        settings.barcodes.layouts(),
+        settings.barcodes.currency,
+    )
 
     async def answers_changed(skus: Sequence[str], *, at_sources: bool = False) -> None:
         # Holds are read from the database on every request; only whole answers cached

@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.domain import NodeType, SourceSystem
+from gateway.domain.embedded_barcodes import EmbeddedLayout, EmbeddedValue
 from gateway.domain.truth import DiscrepancyKind, Enforcement, Severity
 from gateway.routing.model import Strategy
 
@@ -308,6 +309,57 @@ class QueryLimitSettings(BaseModel, frozen=True):
     assumed_list_size: int = Field(default=10, ge=1)
 
 
+class EmbeddedLayoutSettings(BaseModel, frozen=True):
+    """How the labels of one or more GS1 prefixes (20-29) divide (gateway.domain
+    .embedded_barcodes): the item reference's digits, an optional price/weight verifier
+    digit, and a value in minor units (PRICE) or grams (WEIGHT) filling the rest."""
+
+    prefixes: list[str]
+    value: Literal["PRICE", "WEIGHT"]
+    item_digits: int = 5
+    verified: bool = False
+
+    @model_validator(mode="after")
+    def _possible(self) -> EmbeddedLayoutSettings:
+        problem = self.layout().problem()
+        if problem is not None:
+            raise ValueError(f"barcode layout {self.prefixes}: {problem}")
+        return self
+
+    def layout(self) -> EmbeddedLayout:
+        return EmbeddedLayout(
+            frozenset(self.prefixes), EmbeddedValue(self.value), self.item_digits, self.verified
+        )
+
+
+def _default_layouts() -> list[EmbeddedLayoutSettings]:
+    # A common European split: 21-22 a price in cents, 23-25 a weight in grams, each after
+    # a five-digit item reference. 20 and 26-29 stay plain codes unless configured.
+    return [
+        EmbeddedLayoutSettings(prefixes=["21", "22"], value="PRICE"),
+        EmbeddedLayoutSettings(prefixes=["23", "24", "25"], value="WEIGHT"),
+    ]
+
+
+class BarcodeSettings(BaseModel, frozen=True):
+    """In-store barcodes. BARCODES__EMBEDDED='[{"prefixes": ["20"], "value": "PRICE",
+    "item_digits": 5, "verified": true}]' replaces the default layouts; prices embedded in
+    labels are in minor units of BARCODES__CURRENCY."""
+
+    embedded: list[EmbeddedLayoutSettings] = Field(default_factory=_default_layouts)
+    currency: str = "EUR"
+
+    @model_validator(mode="after")
+    def _one_layout_per_prefix(self) -> BarcodeSettings:
+        prefixes = [p for layout in self.embedded for p in layout.prefixes]
+        if len(prefixes) != len(set(prefixes)):
+            raise ValueError("a barcode prefix is in more than one layout")
+        return self
+
+    def layouts(self) -> tuple[EmbeddedLayout, ...]:
+        return tuple(layout.layout() for layout in self.embedded)
+
+
 class PersistedSettings(BaseModel, frozen=True):
     """Persisted operations (gateway.persisted): PERSISTED__MANIFEST=ops.json (Apollo's
     persisted query manifest), PERSISTED__SAFELIST=true to run nothing else."""
@@ -469,6 +521,7 @@ class Settings(BaseSettings):
     limits: QueryLimitSettings = Field(default_factory=QueryLimitSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     persisted: PersistedSettings = Field(default_factory=PersistedSettings)
+    barcodes: BarcodeSettings = Field(default_factory=BarcodeSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None

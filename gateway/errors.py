@@ -186,7 +186,7 @@ class BackendUserError(TypedDict, total=False):
 ShortfallEntry = Annotated[Mapping[str, object], Shortfall]
 BackendUserErrorEntry = Annotated[Mapping[str, object], BackendUserError]
 
-BarcodeProblem = Literal["NOT_NUMERIC", "BAD_LENGTH", "BAD_CHECK_DIGIT"]
+BarcodeProblem = Literal["NOT_NUMERIC", "BAD_LENGTH", "BAD_CHECK_DIGIT", "BAD_PRICE_CHECK_DIGIT"]
 
 # A detail's description, where its name does not say enough, rides in Annotated metadata.
 _FIELD = "The argument or input field (dotted path) at fault."

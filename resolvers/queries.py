@@ -51,11 +51,15 @@ class Query:
 
     @strawberry.field(
         permission_classes=allow(*EVERYONE),
-        description="One product by GTIN-8/12/13/14; the check digit is verified.",
+        description="One product by GTIN-8/12/13/14, the check digit verified; a price or "
+        "weight label (GS1 prefixes 20-29 as configured) names its item, and `scan` carries "
+        "the label's price or weight.",
     )
     async def product_by_barcode(self, info: Info, code: str) -> Product | None:
-        sku = await info.context.services.catalog.sku_for_barcode(code)
-        return await _product(info, sku)
+        scan = await info.context.services.catalog.scan(code)
+        product = await _product(info, scan.sku)
+        product.scanned = scan
+        return product
 
     @strawberry.field(
         permission_classes=allow(*EVERYONE),

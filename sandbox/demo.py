@@ -28,7 +28,8 @@ from sandbox.demo_webhooks import register_gateway_webhooks
 from sandbox.faults import parse_break
 from sandbox.faulty_server import simulator_server
 from sandbox.mail_sink import MailSink
-from sandbox.sample_data import generate
+from sandbox.retailer import Dataset, Item
+from sandbox.sample_data import generate, gtin_check_digit
 from sandbox.servers import SimulatorPorts, simulator_apps
 
 EXAMPLE_QUERY = """\
@@ -242,6 +243,9 @@ async def run_demo(
         print(f"\nAnd the checkout promise (a dry run that holds nothing):\n\n{PLAN_QUERY}\n")
         promise = await _ask(url, PLAN_QUERY)
         print("It answers:\n" + json.dumps(promise, indent=2)[:3000])
+        label, scanned = await scan_a_price_label(url, dataset)
+        print(f"\nA marked-down pack's price label at the till ({label}):\n\n{LABEL_QUERY}\n")
+        print("It answers:\n" + json.dumps(scanned, indent=2))
         print(
             f"\nA reconcile runs every {DEMO_RECONCILE_SECONDS:.0f} s (or ask for one with "
             "reconcileNow): the drifting SKUs become owned discrepancies, WooCommerce is "
@@ -249,6 +253,7 @@ async def run_demo(
         )
         if check:
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
+            ok = ok and label_answer_right(scanned, dataset)
             if not ok:
                 return 1
             # The seeded drift first: the flows below move stock at the sources, and the
@@ -330,6 +335,30 @@ async def show_mail(mail: MailSink) -> None:
         for line in mailbox(mail, shown):
             print(f"mail{line}")
         shown = len(mail.received)
+
+
+LABEL_QUERY = """query ($code: String!) { productByBarcode(code: $code) {
+  sku name scan { itemReference price { amount currency } } } }"""
+LABEL_PRICE_CENTS = 749
+
+
+def _labelled_item(dataset: Dataset) -> Item:
+    return next(item for item in dataset.items.values() if item.label_barcode)
+
+
+async def scan_a_price_label(url: str, dataset: Dataset) -> tuple[str, dict[str, Any]]:
+    """A label the shelf printer would make for the first price-labelled item at 7.49:
+    its template code with the price in place of the zeros."""
+    template = str(_labelled_item(dataset).label_barcode)
+    body = template[:7] + f"{LABEL_PRICE_CENTS:05d}"
+    label = body + gtin_check_digit(body)
+    return label, await _ask(url, LABEL_QUERY, code=label)
+
+
+def label_answer_right(answer: dict[str, Any], dataset: Dataset) -> bool:
+    found = (answer.get("data") or {}).get("productByBarcode") or {}
+    price = (found.get("scan") or {}).get("price") or {}
+    return found.get("sku") == _labelled_item(dataset).sku and price.get("amount") == "7.49"
 
 
 async def _ask(url: str, query: str, **variables: Any) -> dict:

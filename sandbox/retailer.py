@@ -70,6 +70,9 @@ class Item:
     attributes: tuple[tuple[str, str], ...] = ()
     is_stock_item: bool = True
     weight_kg: Decimal = Decimal("0.5")
+    # The template of the item's in-store price labels (GS1 prefix 21, price zeroed), a
+    # second row of its ERPNext barcode table: clearance packs marked down at the shelf.
+    label_barcode: str | None = None
 
     @property
     def sellable(self) -> bool:

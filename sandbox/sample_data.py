@@ -151,6 +151,19 @@ def _barcode(rng: random.Random, used: set[str]) -> tuple[str, str]:
             return code, kind
 
 
+# Every 25th simple item sells marked-down packs with in-store price labels (no rng drawn,
+# so the rest of the dataset is as before).
+LABELLED_EVERY = 25
+PRICE_LABEL_PREFIX = "21"  # the gateway's default layout: a price in cents, 5-digit item
+
+
+def price_label_template(n: int) -> str:
+    """The template of item ``n``'s price labels: prefix 21, item reference ``n`` (five
+    digits), the price zeroed; a label carries the price in place of the zeros."""
+    body = f"{PRICE_LABEL_PREFIX}{n:05d}00000"
+    return body + gtin_check_digit(body)
+
+
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
     return (
         Decimal(rng.randrange(low, high)) + Decimal("0.99")
@@ -257,7 +270,9 @@ def generate(
             sellable += len(variants)
         else:
             barcode, kind = _barcode(rng, used_barcodes)
-            families.append((Item(code, name, category, barcode, kind, cost, price, tax),))
+            label = price_label_template(n) if n % LABELLED_EVERY == 0 else None
+            item = Item(code, name, category, barcode, kind, cost, price, tax, label_barcode=label)
+            families.append((item,))
             sellable += 1
 
     items: dict[str, Item] = {i.sku: i for family in families for i in family}

@@ -15,10 +15,18 @@ from gateway.barcodes import equivalent_forms, validate_gtin
 from gateway.domain import (
     ItemMaster,
     Kit,
+    Money,
     PosVariation,
     Product,
     SourceSystem,
     WebListing,
+)
+from gateway.domain.embedded_barcodes import (
+    EmbeddedCode,
+    EmbeddedLayout,
+    EmbeddedValue,
+    decode,
+    layout_for,
 )
 from gateway.errors import BackendError, BadUserInput, NotFound
 from gateway.ports import ErpPort, PosPort, StorefrontPort
@@ -135,14 +143,33 @@ def decode_cursor(cursor: str | None) -> int:
     return offset
 
 
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """A scanned code, the product it names and, for a price or weight label, its amount."""
+
+    code: str
+    sku: str
+    embedded: EmbeddedCode | None = None
+    price: Money | None = None  # a price label's
+    weight_grams: int | None = None  # a weight label's
+
+
 class CatalogService:
     def __init__(
-        self, erp: ErpPort, storefront: StorefrontPort, pos: PosPort, policy: FieldPolicy
+        self,
+        erp: ErpPort,
+        storefront: StorefrontPort,
+        pos: PosPort,
+        policy: FieldPolicy,
+        embedded_layouts: tuple[EmbeddedLayout, ...] = (),
+        label_currency: str = "EUR",
     ) -> None:
         self._erp = erp
         self._storefront = storefront
         self._pos = pos
         self._policy = policy
+        self._layouts = embedded_layouts
+        self._label_currency = label_currency
 
     async def products(self, skus: Sequence[str]) -> dict[str, Product]:
         """The products the systems know, all of them asked: a failing one fails the call
@@ -229,12 +256,34 @@ class CatalogService:
         return found
 
     async def sku_for_barcode(self, code: str) -> str:
+        return (await self.scan(code)).sku
+
+    async def scan(self, code: str) -> Scan:
+        """The product a scanned code names. A label of a configured price or weight prefix
+        (gateway.domain.embedded_barcodes) names its item by its template code and carries
+        the amount; failing that, a code is looked up as it stands (a store that registered
+        its labels whole)."""
         gtin = validate_gtin(code)
-        for form in equivalent_forms(gtin):
+        layout = layout_for(gtin, self._layouts)
+        if layout is not None:
+            embedded = decode(gtin, layout)
+            sku = await self._sku_of_any(equivalent_forms(embedded.template))
+            if sku is not None:
+                if embedded.layout.value is EmbeddedValue.WEIGHT:
+                    return Scan(gtin, sku, embedded, weight_grams=embedded.amount)
+                price = Money.from_minor(embedded.amount, self._label_currency)
+                return Scan(gtin, sku, embedded, price=price)
+        sku = await self._sku_of_any(equivalent_forms(gtin))
+        if sku is None:
+            raise NotFound(f"No product has barcode {gtin}", barcode=gtin)
+        return Scan(gtin, sku, None)
+
+    async def _sku_of_any(self, forms: Sequence[str]) -> str | None:
+        for form in forms:
             sku = await self._erp.sku_for_barcode(form)
             if sku is not None:
                 return sku
-        raise NotFound(f"No product has barcode {gtin}", barcode=gtin)
+        return None
 
     async def page(
         self, *, offset: int, limit: int, search: str | None, category: str | None

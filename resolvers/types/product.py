@@ -6,6 +6,7 @@ import strawberry
 
 from gateway import domain
 from gateway.errors import BackendUnavailable
+from gateway.services.catalog import Scan
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
 from resolvers.cost import costs
@@ -63,6 +64,33 @@ def _known(product: domain.Product, field_name: str, value: T) -> T:
 
 
 @strawberry.type(
+    description="A scanned barcode and what it carried. A label of a configured price or "
+    "weight prefix (GS1 20-29, BARCODES__EMBEDDED) names its item by reference and carries "
+    "the price or weight of that one pack; its check digit, and the price or weight "
+    "verifier digit where the layout has one, are verified."
+)
+class BarcodeScan:
+    code: str = strawberry.field(description="The code as read, spaces and dashes removed.")
+    item_reference: str | None = strawberry.field(
+        description="A price or weight label's item reference: the digits after its prefix."
+    )
+    price: Money | None = strawberry.field(description="A price label's price for this pack.")
+    weight_grams: int | None = strawberry.field(
+        description="A weight label's weight of this pack, in grams."
+    )
+
+    @classmethod
+    def from_domain(cls, scan: Scan) -> BarcodeScan:
+        embedded = scan.embedded
+        return cls(
+            code=scan.code,
+            item_reference=None if embedded is None else embedded.item_reference,
+            price=Money.from_domain(scan.price),
+            weight_grams=scan.weight_grams,
+        )
+
+
+@strawberry.type(
     description="One product, unified across ERP, storefront and POS. With a system down, "
     "each field it supplies is null with a BACKEND_UNAVAILABLE error naming it; the others "
     "are answered."
@@ -70,6 +98,14 @@ def _known(product: domain.Product, field_name: str, value: T) -> T:
 class Product:
     sku: str
     domain_product: strawberry.Private[domain.Product]
+    scanned: strawberry.Private[Scan | None] = None
+
+    @strawberry.field(
+        description="The barcode that found this product, when `productByBarcode` did: for "
+        "a price or weight label, the amount it carries. Null when asked for otherwise."
+    )
+    def scan(self) -> BarcodeScan | None:
+        return None if self.scanned is None else BarcodeScan.from_domain(self.scanned)
 
     @strawberry.field
     def name(self) -> str | None:

@@ -181,15 +181,21 @@ class ErpStore:
     def _barcodes(self) -> Table:
         items = self.dataset.items
 
+        def code(key: tuple[str, int]) -> str:
+            item = items[key[0]]
+            # Row 1 the pack's GTIN, row 2 the template of its price labels (if it has one).
+            return str(item.barcode if key[1] == 1 else item.label_barcode)
+
         def render(key: tuple[str, int]) -> dict[str, Any]:
             item = items[key[0]]
             row = self._child("Item Barcode", item.sku, "barcodes", key[1])
-            return {**row, "barcode": item.barcode, "barcode_type": item.barcode_type, "uom": None}
+            kind = item.barcode_type if key[1] == 1 else "EAN"
+            return {**row, "barcode": code(key), "barcode_type": kind, "uom": None}
 
         keys = [(sku, 1) for sku, item in items.items() if item.barcode]
-        return self._child_table(
-            "Item Barcode", keys, render, {"barcode": lambda k: str(items[k[0]].barcode)}
-        )
+        keys += [(sku, 2) for sku, item in items.items() if item.label_barcode]
+        keys.sort()
+        return self._child_table("Item Barcode", keys, render, {"barcode": code})
 
     def _attributes(self) -> Table:
         items = self.dataset.items

@@ -410,7 +410,8 @@ async def test_given_every_sku_then_items_in_a_bounded_number_of_requests() -> N
     for sku, expected in data.items.items():
         item = items[sku]
         assert item.list_price == Money(expected.list_price, "EUR")
-        assert item.barcodes == ((expected.barcode,) if expected.barcode else ())
+        # The GTIN first, then the template of its price labels where it has one.
+        assert item.barcodes == tuple(c for c in (expected.barcode, expected.label_barcode) if c)
         assert item.tax_category == expected.tax_category
         assert item.cost == (
             Money(expected.valuation_rate, "EUR") if expected.valuation_rate else None
