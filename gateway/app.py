@@ -95,6 +95,7 @@ from gateway.services.catalog import CatalogService
 from gateway.services.commands import Commands
 from gateway.services.container import Services
 from gateway.services.fulfillment import FulfillmentPlanner
+from gateway.services.item_barcodes import ItemBarcodes
 from gateway.services.locations import LocationDirectory
 from gateway.services.orders.book import OrderBook
 from gateway.services.orders.lifecycle import OrderLifecycle
@@ -295,11 +296,17 @@ def build_services(
         if skus:
             changes.publish([StockChanged(tuple(skus))])
 
+    async def item_changed(sku: str, barcodes: Sequence[str]) -> None:
+        # An Item master the gateway wrote (a barcode added): its cached copy, and the
+        # look-ups of those codes (their absence is cached too), are read afresh.
+        await cache.invalidate("erp:item", [sku])
+        await cache.invalidate("erp:barcode", barcodes)
+
     write_failures = WriteFailures(settings.truth)
     worker = OutboxWorker(
         uow,
         [
-            ErpWrites(backends.erp),
+            ErpWrites(backends.erp, item_changed),
             PosWrites(backends.pos),
             OmsWrites(backends.oms),
             # The raw adapter: a push compares with what the storefront shows now.
@@ -438,6 +445,7 @@ def build_services(
         keys=ApiKeyAdmin(uow, clock),
         order_tokens=OrderTokens(settings.auth),
         catalog=catalog,
+        item_barcodes=ItemBarcodes(commands, backends.erp, settings.barcodes),
         availability=availability,
         erp=erp,
         reservations=holds,

@@ -1,4 +1,5 @@
-"""GTIN (EAN-8, UPC-A, EAN-13, GTIN-14) validation and the equivalent forms of one code.
+"""GTIN (EAN-8, UPC-A, EAN-13, GTIN-14) validation and the equivalent forms of one code;
+the internal Code 128 codes the gateway gives items that have none.
 
 A UPC-A printed on a pack and the same number scanned as EAN-13 (leading zero) or stored as
 GTIN-14 are one product, so lookups try every equivalent form.
@@ -53,3 +54,35 @@ def equivalent_forms(gtin: str) -> list[str]:
             if form not in forms:
                 forms.append(form)
     return forms
+
+
+# Code 128 encodes all of ASCII; a shelf label and a scanner's keyboard wedge want the
+# printable part, and a label much wider than this no longer fits a shelf edge.
+CODE128_MAX_LENGTH = 48
+
+
+def validate_assignable(code: str) -> str:
+    """A code an item may be given: a GTIN (check digit verified) when it is all digits of a
+    GTIN's length, else printable ASCII for Code 128, at most 48 characters."""
+    cleaned = code.strip()
+    if cleaned.isdigit() and len(cleaned) in GTIN_LENGTHS:
+        return validate_gtin(cleaned)
+    if not cleaned or len(cleaned) > CODE128_MAX_LENGTH:
+        raise InvalidBarcode(
+            f"Barcode {code!r} must have 1 to {CODE128_MAX_LENGTH} characters",
+            barcode=code,
+            reason="BAD_LENGTH",
+        )
+    if not all(" " <= c <= "~" for c in cleaned):
+        raise InvalidBarcode(
+            f"Barcode {code!r} has characters a Code 128 label cannot carry (printable ASCII only)",
+            barcode=code,
+            reason="NOT_CODE_128",
+        )
+    return cleaned
+
+
+def internal_code(sku: str, prefix: str) -> str:
+    """The item's internal code: the prefix and its SKU, the same however often it is
+    asked for (a reprinted label matches the first), unique because SKUs are."""
+    return validate_assignable(prefix + sku)

@@ -348,6 +348,8 @@ class BarcodeSettings(BaseModel, frozen=True):
 
     embedded: list[EmbeddedLayoutSettings] = Field(default_factory=_default_layouts)
     currency: str = "EUR"
+    # Internal Code 128 codes (assignBarcode without a code) are this prefix and the SKU.
+    internal_prefix: str = Field(default="CG-", max_length=8)
 
     @model_validator(mode="after")
     def _one_layout_per_prefix(self) -> BarcodeSettings:

@@ -6,6 +6,7 @@
     │   └── InvalidBarcode            ...a GTIN whose length or check digit is wrong
     ├── InsufficientStock             INSUFFICIENT_STOCK: fewer units free than asked for
     ├── IdempotencyKeyReused          IDEMPOTENCY_KEY_REUSED: same key, different request
+    ├── BarcodeConflict               BARCODE_CONFLICT: the code names another item already
     ├── IllegalTransition             ILLEGAL_TRANSITION: the order/hold is not in a state
     │                                 that allows this (e.g. confirm an expired hold)
     ├── Unauthenticated               UNAUTHENTICATED: no credentials, or ones not accepted
@@ -54,6 +55,7 @@ class ErrorCode(StrEnum):
     INVALID_BARCODE = "INVALID_BARCODE"
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    BARCODE_CONFLICT = "BARCODE_CONFLICT"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
@@ -91,13 +93,18 @@ _DESCRIPTIONS: Mapping[ErrorCode, str] = {
     ),
     ErrorCode.INVALID_BARCODE: (
         "A barcode that is not a GTIN-8/12/13/14: not digits, a wrong length, or a wrong "
-        "check digit (the expected one is given)."
+        "check digit (the expected one is given); a price or weight label whose verifier "
+        "digit is wrong; or a code to assign that a Code 128 label cannot carry."
     ),
     ErrorCode.INSUFFICIENT_STOCK: (
         "Fewer units free than asked for, or no plan can fill the order; nothing was held."
     ),
     ErrorCode.IDEMPOTENCY_KEY_REUSED: (
         "The idempotencyKey was already used for a different request; nothing was recorded."
+    ),
+    ErrorCode.BARCODE_CONFLICT: (
+        "The barcode asked to assign names another item already, in the ERP's barcode table "
+        "or among the codes the gateway assigned (the item is given); nothing was recorded."
     ),
     ErrorCode.ILLEGAL_TRANSITION: (
         "The order, hold or return is not in a state that allows this "
@@ -186,7 +193,9 @@ class BackendUserError(TypedDict, total=False):
 ShortfallEntry = Annotated[Mapping[str, object], Shortfall]
 BackendUserErrorEntry = Annotated[Mapping[str, object], BackendUserError]
 
-BarcodeProblem = Literal["NOT_NUMERIC", "BAD_LENGTH", "BAD_CHECK_DIGIT", "BAD_PRICE_CHECK_DIGIT"]
+BarcodeProblem = Literal[
+    "NOT_NUMERIC", "BAD_LENGTH", "BAD_CHECK_DIGIT", "BAD_PRICE_CHECK_DIGIT", "NOT_CODE_128"
+]
 
 # A detail's description, where its name does not say enough, rides in Annotated metadata.
 _FIELD = "The argument or input field (dotted path) at fault."
@@ -222,6 +231,11 @@ class InsufficientStockDetails(TypedDict):
 
 class IdempotencyKeyReusedDetails(TypedDict):
     operation: Annotated[str, "What the key was first used for."]
+
+
+class BarcodeConflictDetails(TypedDict):
+    barcode: Annotated[str, "The code asked for."]
+    sku: Annotated[str, "The item it names already."]
 
 
 class IllegalTransitionDetails(TypedDict, total=False):
@@ -326,6 +340,13 @@ class IdempotencyKeyReused(GatewayError):
         super().__init__(message, **details)
 
 
+class BarcodeConflict(GatewayError):
+    code = ErrorCode.BARCODE_CONFLICT
+
+    def __init__(self, message: str, **details: Unpack[BarcodeConflictDetails]) -> None:
+        super().__init__(message, **details)
+
+
 class IllegalTransition(GatewayError):
     code = ErrorCode.ILLEGAL_TRANSITION
 
@@ -391,6 +412,7 @@ ERROR_CLASSES: tuple[type[GatewayError], ...] = (
     InvalidBarcode,
     InsufficientStock,
     IdempotencyKeyReused,
+    BarcodeConflict,
     IllegalTransition,
     Unauthenticated,
     Forbidden,

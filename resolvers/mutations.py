@@ -16,13 +16,14 @@ from gateway.services.orders.draft import PlaceOrderRequest
 from gateway.services.reservations import ReserveRequest
 from gateway.services.returns.rules import ReturnLineRequest
 from resolvers.context import GatewayContext
-from resolvers.permissions import OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
+from resolvers.permissions import ADMIN, OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
 from resolvers.record_access import (
     order_at_callers_store,
     own_hold,
     return_at_callers_store,
 )
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
+from resolvers.types.product import BarcodeAssignment
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
 from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
 
@@ -165,6 +166,23 @@ class Mutation:
         await order_at_callers_store(info, str(id))
         order = await info.context.services.lifecycle.confirm_pickup(str(id), idempotency_key)
         return Order.from_domain(order)
+
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="Give an item a barcode: without `code`, an internal Code 128 code (the "
+        "prefix BARCODES__INTERNAL_PREFIX and the SKU) for an item that has none; with it, "
+        "that code (a GTIN's check digit verified). Written to the ERP item's barcode table "
+        "through the outbox; a code another item has anywhere is BARCODE_CONFLICT.",
+    )
+    async def assign_barcode(
+        self,
+        info: Info,
+        sku: str,
+        idempotency_key: IdempotencyKey,
+        code: str | None = None,
+    ) -> BarcodeAssignment:
+        assigned = await info.context.services.item_barcodes.assign(sku, code, idempotency_key)
+        return BarcodeAssignment.from_domain(assigned)
 
     @strawberry.mutation(
         permission_classes=allow(STORE_ASSOCIATE, OPS),

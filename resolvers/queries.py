@@ -53,7 +53,7 @@ class Query:
         permission_classes=allow(*EVERYONE),
         description="One product by GTIN-8/12/13/14, the check digit verified; a price or "
         "weight label (GS1 prefixes 20-29 as configured) names its item, and `scan` carries "
-        "the label's price or weight.",
+        "the label's price or weight; any other code (an internal Code 128 one) as it stands.",
     )
     async def product_by_barcode(self, info: Info, code: str) -> Product | None:
         scan = await info.context.services.catalog.scan(code)

@@ -233,6 +233,13 @@ class FakeErp:
             self._add_to_bin(line.sku, line.warehouse, on_hand=line.quantity)
         return name
 
+    async def add_item_barcode(self, sku: str, barcode: str) -> None:
+        self.calls["add_item_barcode"] += 1
+        self.writes.check()
+        item = self.items[sku]
+        if barcode not in item.barcodes:
+            self.items[sku] = replace(item, barcodes=(*item.barcodes, barcode))
+
     def _add_to_bin(self, sku: str, warehouse: str, *, on_hand: int = 0, reserved: int = 0) -> None:
         current_on_hand, current_reserved = self.bins.get((sku, warehouse), (0, 0))
         self.bins[(sku, warehouse)] = (current_on_hand + on_hand, current_reserved + reserved)

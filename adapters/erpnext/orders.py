@@ -34,11 +34,12 @@ from gateway.domain.documents import (
     StockReceiptLine,
     StockReservation,
 )
-from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput
+from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput, NotFound
 
 SALES_ORDER = "Sales Order"
 RESERVATION = "Stock Reservation Entry"
 STOCK_ENTRY = "Stock Entry"
+ITEM = "Item"
 DELIVERY_NOTE = "Delivery Note"
 SALES_ORDER_FIELDS = ["name", "po_no", "docstatus", "status", "per_delivered"]
 # fmt: off
@@ -193,6 +194,24 @@ class ErpNextOrders(FrappeRest):
             for row in rows
             if row.get("docstatus") != 0  # a draft entry holds nothing
         ]
+
+    async def add_item_barcode(self, sku: str, barcode: str) -> None:
+        """A row in the Item's barcode table, unless it is there already (a retry). Frappe
+        replaces a child table with the rows a PUT sends, so the item's rows go back with
+        their names and the new one after them. An internal code has no barcode_type:
+        ERPNext's types are GTIN families it validates, and Code 128 is none of them."""
+        item = await self._document(ITEM, sku)
+        if item is None:
+            raise NotFound(f"ERPNext has no Item {sku!r}", sku=sku)
+        rows = [row for row in item.get("barcodes") or [] if isinstance(row, dict)]
+        if any(row.get("barcode") == barcode for row in rows):
+            return
+        kept = [
+            {key: row[key] for key in ("name", "barcode", "barcode_type", "uom") if key in row}
+            for row in rows
+        ]
+        body = {"barcodes": [*kept, {"barcode": barcode, "barcode_type": ""}]}
+        await self._write("PUT", self._doc_path(ITEM, sku), body)
 
     async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
         if not lines:

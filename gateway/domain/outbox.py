@@ -103,6 +103,16 @@ class ReceiveStock(_Message):
     return_line_id: int
 
 
+class AddItemBarcode(_Message):
+    """An internal barcode the gateway gave an item (ordering_key: the SKU), written to the
+    ERPNext Item's barcode table, where every system's barcodes are kept."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.add_item_barcode"] = "erp.add_item_barcode"
+    sku: str
+    barcode: str
+
+
 # --- POS (Square) ----------------------------------------------------------------------
 
 
@@ -251,7 +261,7 @@ class SendCustomerMail(_Message):
     body: str
 
 
-ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock
+ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock | AddItemBarcode
 PosWrite = RecordSale | RecordRestock
 OmsWrite = (
     CreateOmsOrder
@@ -316,6 +326,10 @@ class SalesOrderWritten(WriteResult):
 
 class ReceiptWritten(WriteResult):
     name: str
+
+
+class BarcodeWritten(WriteResult):
+    barcode: str
 
 
 class AdjustmentWritten(WriteResult):

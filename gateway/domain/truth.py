@@ -175,6 +175,7 @@ class AuditKind(StrEnum):
     STOCK_RELEASED = "STOCK_RELEASED"  # a committed hold given back at its source
     RESTOCKED = "RESTOCKED"  # a returned unit back on the shelf at its source
     STOREFRONT_STOCK_SET = "STOREFRONT_STOCK_SET"  # the web copy set to the truth
+    BARCODE_ASSIGNED = "BARCODE_ASSIGNED"  # an internal barcode written to the ERP item
     # Seen between two reads of a backend:
     STOCK_CHANGED = "STOCK_CHANGED"
     PRICE_CHANGED = "PRICE_CHANGED"

@@ -163,6 +163,17 @@ class ApiKeyRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
+class AssignedBarcodeRow(SQLModel, table=True):
+    """An internal barcode the gateway gave an item (gateway.services.item_barcodes): the
+    primary key keeps two processes from giving one code to two items."""
+
+    __tablename__ = "assigned_barcode"
+
+    code: str = Field(primary_key=True, max_length=48)
+    sku: str = Field(max_length=140, index=True)
+    assigned_at: datetime = Field(sa_column=_utc())
+
+
 class WebhookEventRow(SQLModel, table=True):
     """A webhook delivery as received; the unique key makes a replay (even after a restart)
     a duplicate."""

@@ -12,6 +12,7 @@ from gateway.domain.events import Change
 from gateway.persistence.api_keys import SqlApiKeys
 from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.idempotency import SqlIdempotency
+from gateway.persistence.item_barcodes import SqlAssignedBarcodes
 from gateway.persistence.orders import SqlOrders
 from gateway.persistence.outbox import SqlOutbox
 from gateway.persistence.reservations import SqlReservations
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.store_counts = SqlStoreCounts(conn)
         self.webhooks = SqlWebhookEvents(conn)
         self.api_keys = SqlApiKeys(conn)
+        self.barcodes = SqlAssignedBarcodes(conn)
 
     async def commit(self) -> None:
         if self._read_only:

@@ -213,6 +213,10 @@ class ErpOrdersPort(Protocol):
         """A submitted Stock Entry (Material Receipt); returns its name. Idempotent."""
         ...
 
+    async def add_item_barcode(self, sku: str, barcode: str) -> None:
+        """A row in the Item's barcode table (no barcode type); none added when it is there."""
+        ...
+
 
 class WebOrdersPort(Protocol):
     """WooCommerce orders and refunds."""

@@ -515,9 +515,25 @@ class ApiKeys(Protocol):
         ...
 
 
+class AssignedBarcodes(Protocol):
+    """Internal barcodes the gateway gave items: one item per code."""
+
+    async def claim(self, code: str, sku: str, now: datetime) -> str:
+        """Give ``code`` to ``sku`` unless it was given before; the item it belongs to now
+        (another SKU: it was taken)."""
+        ...
+
+    async def holder(self, code: str) -> str | None: ...
+
+    async def of_sku(self, sku: str) -> list[str]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def api_keys(self) -> ApiKeys: ...
+
+    @property
+    def barcodes(self) -> AssignedBarcodes: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.barcodes import equivalent_forms, validate_gtin
+from gateway.barcodes import equivalent_forms, validate_assignable, validate_gtin
 from gateway.domain import (
     ItemMaster,
     Kit,
@@ -263,6 +263,12 @@ class CatalogService:
         (gateway.domain.embedded_barcodes) names its item by its template code and carries
         the amount; failing that, a code is looked up as it stands (a store that registered
         its labels whole)."""
+        if not _numeric(code):  # an internal Code 128 code (assignBarcode), as it stands
+            internal = validate_assignable(code)
+            sku = await self._erp.sku_for_barcode(internal)
+            if sku is None:
+                raise NotFound(f"No product has barcode {internal}", barcode=internal)
+            return Scan(internal, sku)
         gtin = validate_gtin(code)
         layout = layout_for(gtin, self._layouts)
         if layout is not None:
@@ -294,3 +300,8 @@ class CatalogService:
         )
         skus = [i.sku for i in items[:limit]]
         return ProductPage(skus, offset, offset + len(skus), len(items) > limit)
+
+
+def _numeric(code: str) -> bool:
+    """Digits, perhaps grouped by spaces or dashes as printed under a GTIN."""
+    return code.strip().replace(" ", "").replace("-", "").isdigit()

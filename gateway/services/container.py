@@ -19,6 +19,7 @@ from gateway.ports import BackendHealthSource, ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
 from gateway.services.fulfillment import FulfillmentPlanner
+from gateway.services.item_barcodes import ItemBarcodes
 from gateway.services.orders.book import OrderBook
 from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.placement import OrderPlacement
@@ -64,3 +65,4 @@ class Services:
     backend_health: BackendHealthSource  # how each backend's calls are going, per process
     changes: ChangeBus  # what subscribers in every process are told
     delta_poll: DeltaPoll  # the safety net under the webhooks
+    item_barcodes: ItemBarcodes  # internal codes for items that have none

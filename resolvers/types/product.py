@@ -7,6 +7,7 @@ import strawberry
 from gateway import domain
 from gateway.errors import BackendUnavailable
 from gateway.services.catalog import Scan
+from gateway.services.item_barcodes import AssignedBarcode
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
 from resolvers.cost import costs
@@ -235,3 +236,19 @@ class ProductFilter:
     search: str | None = None
     category: str | None = None
     in_stock_near: NearInput | None = None
+
+
+@strawberry.type(
+    description="A barcode given to an item: written to the ERP item's barcode table through "
+    "the outbox (`written` once it is there), and unique across systems."
+)
+class BarcodeAssignment:
+    sku: str
+    code: str
+    written: bool = strawberry.field(
+        description="In the ERP's barcode table already (true on a code the item had)."
+    )
+
+    @classmethod
+    def from_domain(cls, assigned: AssignedBarcode) -> BarcodeAssignment:
+        return cls(sku=assigned.sku, code=assigned.code, written=assigned.written)

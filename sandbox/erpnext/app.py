@@ -46,6 +46,7 @@ from starlette.routing import Route
 from sandbox.erpnext.bins import BinLedger
 from sandbox.erpnext.delivery_note import DeliveryNotes
 from sandbox.erpnext.documents import API_USER, Site, Submittable
+from sandbox.erpnext.items import ItemEditor
 from sandbox.erpnext.meta import PARENT_OF
 from sandbox.erpnext.query import ListQuery, run_count, run_list
 from sandbox.erpnext.selling import SalesOrders
@@ -105,6 +106,7 @@ def create_app(
         "Stock Entry": StockEntries(site, bins),
         "Delivery Note": delivery_notes,
     }
+    items = ItemEditor(store)  # an Item's barcode table, saved by PUT
     calls: Counter[str] = Counter()
     faults = Faults(
         "ERPNext", _FAULTS, latency_ms=latency_ms, error_rate=error_rate, rng_seed=rng_seed
@@ -205,7 +207,8 @@ def create_app(
         lambda r: f"Insufficient Permission for <strong>{doctype_of(r)}</strong>",
     )
     async def update_doc(request: Request, params: dict[str, Any]) -> dict[str, Any]:
-        target = writer(doctype_of(request))
+        doctype = doctype_of(request)
+        target = items if doctype == "Item" else writer(doctype)
         name = str(request.path_params["name"]).rstrip("/")
         target.update(name, _request_data(request, params))
         return {"data": target.document(name)}

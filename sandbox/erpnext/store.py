@@ -72,6 +72,8 @@ class ErpStore:
         self.recent_lists: OrderedDict[str, tuple[int, list[Any]]] = OrderedDict()
         # Whoever writes a document raises its events here (sandbox.erpnext.doc_events).
         self.events = DocEvents()
+        # Barcode rows added through the API (sandbox.erpnext.items): (item, idx) -> code.
+        self.added_barcodes: dict[tuple[str, int], str] = {}
 
     def generation(self) -> int:
         """Grows with every write to any table: a remembered result older than it is stale."""
@@ -181,7 +183,11 @@ class ErpStore:
     def _barcodes(self) -> Table:
         items = self.dataset.items
 
+        added = self.added_barcodes
+
         def code(key: tuple[str, int]) -> str:
+            if key in added:
+                return added[key]
             item = items[key[0]]
             # Row 1 the pack's GTIN, row 2 the template of its price labels (if it has one).
             return str(item.barcode if key[1] == 1 else item.label_barcode)
@@ -189,7 +195,7 @@ class ErpStore:
         def render(key: tuple[str, int]) -> dict[str, Any]:
             item = items[key[0]]
             row = self._child("Item Barcode", item.sku, "barcodes", key[1])
-            kind = item.barcode_type if key[1] == 1 else "EAN"
+            kind = "" if key in added else item.barcode_type if key[1] == 1 else "EAN"
             return {**row, "barcode": code(key), "barcode_type": kind, "uom": None}
 
         keys = [(sku, 1) for sku, item in items.items() if item.barcode]

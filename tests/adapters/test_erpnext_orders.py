@@ -391,3 +391,44 @@ async def test_given_too_little_on_the_shelf_then_the_delivery_is_refused_and_le
     assert list(app.state.store.table("Delivery Note").rows()) == []
     read_back = await adapter.sales_order(order.name)
     assert read_back is not None and read_back.per_delivered == 0
+
+
+# --- an Item's barcode table --------------------------------------------------------------------
+
+
+async def test_a_barcode_added_to_an_item_keeps_its_rows_and_is_found_by_it() -> None:
+    app = simulator()
+    adapter = sim_adapter(app)
+    before = (await adapter.items_by_sku([SOCKS]))[SOCKS].barcodes
+
+    await adapter.add_item_barcode(SOCKS, "CG-SOCK-SHELF-1")
+    await adapter.add_item_barcode(SOCKS, "CG-SOCK-SHELF-1")  # a redelivery: no second row
+
+    assert (await adapter.items_by_sku([SOCKS]))[SOCKS].barcodes == (*before, "CG-SOCK-SHELF-1")
+    assert await adapter.sku_for_barcode("CG-SOCK-SHELF-1") == SOCKS
+
+
+async def test_a_barcode_another_item_has_is_refused_as_erpnext_refuses_it() -> None:
+    app = simulator()
+    adapter = sim_adapter(app)
+    shoes_gtin = (await adapter.items_by_sku([SHOES]))[SHOES].barcodes[0]
+    with pytest.raises(BackendRejected) as refused:
+        await adapter.add_item_barcode(SOCKS, shoes_gtin)
+    assert refused.value.status == 409
+    assert f"Barcode {shoes_gtin} already used in Item {SHOES}" in refused.value.message
+
+
+def test_given_the_frappe_client_library_then_it_saves_an_item_s_barcode_table() -> None:
+    frappeclient = pytest.importorskip("frappeclient")
+    with serve(simulator()) as url:
+        client = frappeclient.FrappeClient(url, api_key=KEY, api_secret=SECRET)
+        item = client.get_doc("Item", SOCKS)
+        rows = [{"name": r["name"], "barcode": r["barcode"]} for r in item["barcodes"]]
+        saved = client.update(
+            {"doctype": "Item", "name": SOCKS, "barcodes": [*rows, {"barcode": "SHELF-9"}]}
+        )
+        # Left out of the next save: the row goes.
+        kept = client.update({"doctype": "Item", "name": SOCKS, "barcodes": rows})
+
+    assert [r["barcode"] for r in saved["barcodes"]] == [r["barcode"] for r in rows] + ["SHELF-9"]
+    assert [r["barcode"] for r in kept["barcodes"]] == [r["barcode"] for r in rows]

@@ -37,3 +37,36 @@ async def test_a_price_label_finds_its_item_in_erpnext_and_carries_its_price(sta
     # Its GTIN still names it, with no amount.
     plain = (await ok(stack.gql, SCAN, code=item.barcode))["productByBarcode"]
     assert plain["sku"] == item.sku and plain["scan"]["price"] is None
+
+
+ASSIGN = """mutation ($sku: String!, $code: String, $key: String!) {
+  assignBarcode(sku: $sku, code: $code, idempotencyKey: $key) { sku code written } }"""
+
+
+async def test_a_shelf_code_given_to_an_item_lands_in_erpnext_and_scans(stack, dataset):
+    item = next(i for i in dataset.items.values() if i.sellable and not i.label_barcode)
+    code = f"SHELF-{item.sku}"
+    # Given a store labelling a shelf with a code of its own,
+    assigned = await ok(stack.gql, ASSIGN, sku=item.sku, code=code, key="shelf-1")
+    assert assigned["assignBarcode"] == {"sku": item.sku, "code": code, "written": False}
+    # when the worker has written it to the item's barcode table,
+    await stack.drain()
+    # then ERPNext has it, untyped (ERPNext's types are GTIN families it validates),
+    erp = stack.apps["erp"].state.store.document("Item", item.sku)
+    assert {"barcode": code, "barcode_type": ""}.items() <= erp["barcodes"][-1].items()
+    # a scan of it finds the item, and asking again says it is written.
+    found = (await ok(stack.gql, SCAN, code=code))["productByBarcode"]
+    assert found["sku"] == item.sku and code in found["barcodes"]
+    again = await ok(stack.gql, ASSIGN, sku=item.sku, code=code, key="shelf-1")
+    assert again["assignBarcode"]["written"] is True
+
+
+async def test_another_item_s_gtin_is_a_barcode_conflict(stack, dataset):
+    first, second = [i for i in dataset.items.values() if i.sellable and i.barcode][:2]
+    body = await stack.gql(ASSIGN, sku=second.sku, code=first.barcode, key="shelf-2")
+    (error,) = body["errors"]
+    assert error["extensions"] == {
+        "code": "BARCODE_CONFLICT",
+        "barcode": first.barcode,
+        "sku": first.sku,
+    }

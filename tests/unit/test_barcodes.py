@@ -2,7 +2,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.barcodes import check_digit, equivalent_forms, validate_gtin
+from gateway.barcodes import (
+    check_digit,
+    equivalent_forms,
+    internal_code,
+    validate_assignable,
+    validate_gtin,
+)
 from gateway.errors import InvalidBarcode
 
 
@@ -43,3 +49,27 @@ def test_property_appending_check_digit_always_validates_and_any_other_digit_fai
 def test_upc_a_and_its_ean13_and_gtin14_forms_are_equivalent():
     assert equivalent_forms("036000291452") == ["036000291452", "0036000291452", "00036000291452"]
     assert equivalent_forms("0036000291452")[1:] == ["036000291452", "00036000291452"]
+
+
+printable = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=48)
+
+
+@given(printable)
+def test_any_printable_code_of_a_label_s_width_may_be_assigned_as_it_is(code):
+    if code.isdigit() and len(code) in (8, 12, 13, 14):
+        return  # a GTIN's own rules apply (check digit)
+    assert validate_assignable(code) == code
+
+
+@given(printable, st.characters(blacklist_categories=(), min_codepoint=0x7F))
+def test_a_character_a_code_128_label_cannot_carry_is_refused(code, outside):
+    with pytest.raises(InvalidBarcode) as refused:
+        validate_assignable(code[:20] + outside + "X")  # inside: not trimmed as a space
+    assert refused.value.details["reason"] == "NOT_CODE_128"
+
+
+def test_an_internal_code_is_the_prefix_and_the_sku_and_too_long_is_refused():
+    assert internal_code("KIT-RUN", "CG-") == "CG-KIT-RUN"
+    with pytest.raises(InvalidBarcode) as refused:
+        internal_code("X" * 48, "CG-")
+    assert refused.value.details["reason"] == "BAD_LENGTH"

@@ -1,9 +1,10 @@
 """ERPNext's writes: Sales Orders that take over holds at a warehouse, their cancellation,
-the Delivery Notes that ship them, and Material Receipts for returned units."""
+the Delivery Notes that ship them, Material Receipts for returned units, and internal
+barcodes added to an Item's barcode table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -11,6 +12,8 @@ from gateway.domain import SourceSystem
 from gateway.domain.acting import actor
 from gateway.domain.orders import OrderChanges, SystemRecord
 from gateway.domain.outbox import (
+    AddItemBarcode,
+    BarcodeWritten,
     CancelSalesOrder,
     DeliverSalesOrder,
     ErpWrite,
@@ -24,13 +27,17 @@ from gateway.ports import ErpOrdersPort, UnitOfWork
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
 
 ERP = SourceSystem.ERP
+# Told when an Item master changed (its SKU, the barcodes now pointing at it), before the
+# write is marked delivered: cached copies of the item and of those look-ups are dropped.
+ItemChanged = Callable[[str, Sequence[str]], Awaitable[None]]
 
 
 class ErpWrites:
     target: ClassVar[SourceSystem] = ERP
 
-    def __init__(self, erp: ErpOrdersPort) -> None:
+    def __init__(self, erp: ErpOrdersPort, item_changed: ItemChanged | None = None) -> None:
         self._erp = erp
+        self._item_changed = item_changed
 
     async def deliver(self, message: ErpWrite, earlier: EarlierResults) -> Delivered:
         match message:
@@ -53,6 +60,11 @@ class ErpWrites:
             case ReceiveStock():
                 name = await self._erp.receive_stock(message.reference, [message.line])
                 return Delivered(ReceiptWritten(name=name), _received(message))
+            case AddItemBarcode():
+                await self._erp.add_item_barcode(message.sku, message.barcode)
+                if self._item_changed is not None:  # its cached master and look-ups go
+                    await self._item_changed(message.sku, [message.barcode])
+                return Delivered(BarcodeWritten(barcode=message.barcode), _barcode_added(message))
 
 
 def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:
@@ -166,5 +178,27 @@ def _received(message: ReceiveStock) -> Record:
             uow, message.ordering_key, now, ERP, "ERP_STOCK_RECEIPT", f"{sku} back in stock"
         )
         return [sku]
+
+    return record
+
+
+def _barcode_added(message: AddItemBarcode) -> Record:
+    async def record(uow: UnitOfWork, now: datetime) -> Sequence[str]:
+        await uow.audit.add(
+            [
+                AuditEntry(
+                    now,
+                    AuditKind.BARCODE_ASSIGNED,
+                    ERP,
+                    actor(),
+                    message.sku,
+                    "barcodes",
+                    None,
+                    message.barcode,
+                    reference=message.reference,
+                )
+            ]
+        )
+        return ()  # no stock figure moved
 
     return record
