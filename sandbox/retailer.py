@@ -32,6 +32,10 @@ SHOP_URL = "https://shop.northtrail.example"
 STORE_SAFETY_STOCK = 1
 
 
+# The stores' sales history the Square simulator serves (Dataset.store_daily_sales).
+SALES_HISTORY_DAYS = 28
+
+
 def draw(seed: int, *parts: object) -> int:
     """The seeded hash every on-demand figure is drawn from: the same parts, the same number."""
     key = "|".join(map(str, (seed, *parts))).encode()
@@ -207,6 +211,26 @@ class Dataset:
             return dict.fromkeys(store_ids)
         drawn = draws(self.seed, ("pos", sku), store_ids)
         return {store_id: _counts_of(h) for store_id, h in zip(store_ids, drawn, strict=True)}
+
+    def store_daily_sales(self, sku: str, store_id: str) -> tuple[int, ...]:
+        """Units of ``sku`` sold at a store on each of the SALES_HISTORY_DAYS days before the
+        base time, oldest first: Square's SOLD adjustments, one a day. A (SKU, store) sells
+        ``rate`` a day (0 to 3, drawn), give or take one unit each day (drawn)."""
+        item = self.items.get(sku)
+        if item is None or not item.sellable or not item.is_stock_item:
+            return (0,) * SALES_HISTORY_DAYS
+        rate = draw(self.seed, "sales", sku, store_id) % 4
+        if rate == 0:
+            return (0,) * SALES_HISTORY_DAYS
+        days = draws(self.seed, ("sale", sku, store_id), map(str, range(SALES_HISTORY_DAYS)))
+        return tuple(rate + h % 3 - 1 for h in days)
+
+    def sale_day_closed_at(self, day: int) -> datetime:
+        """When day ``day`` (0 the oldest) of the history was rung up: 17:00 UTC that day."""
+        start = (self.base_time - timedelta(days=SALES_HISTORY_DAYS - day)).replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )
+        return start
 
     def store_count_calculated_at(self, sku: str, store_id: str) -> datetime:
         return self.store_counts_calculated_at(sku, [store_id])[0]

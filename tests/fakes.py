@@ -23,6 +23,7 @@ from gateway.domain import (
     KitComponent,
     Money,
     PosVariation,
+    Sale,
     SourceSystem,
     StockChanges,
     StockReading,
@@ -365,6 +366,7 @@ class FakePos:
     counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     adjustments: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
+    sold: list[Sale] = field(default_factory=list)  # the sales history (and record_sale's)
     writes: FailureSwitch = field(default_factory=FailureSwitch)
     changed_at: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (sku, store)
 
@@ -417,12 +419,25 @@ class FakePos:
             )
         )
 
+    async def sales(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        self.calls["sales"] += 1
+        return [
+            sale
+            for sale in self.sold
+            if sale.sku in skus and sale.location_ref in location_refs and sale.occurred_at > since
+        ]
+
     # --- PosStockWritesPort ----------------------------------------------------------------
 
     async def record_sale(
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
+        new = reference not in self.adjustments
         self._adjust("record_sale", reference, sku, location_ref, -quantity, occurred_at)
+        if new:
+            self.sold.append(Sale(sku, location_ref, occurred_at, quantity))
 
     async def record_restock(
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime

@@ -18,9 +18,16 @@ import httpx
 from adapters.resilience.policy import BackendPolicy
 from adapters.square.api import SquareApi
 from adapters.square.catalog import SquareCatalog
-from adapters.square.inventory import read_changes, read_stock, read_sums
+from adapters.square.inventory import read_changes, read_sales, read_stock, read_sums
 from adapters.square.writes import RESTOCK, SALE, SquareStockWriter
-from gateway.domain import BackendLocation, PosVariation, StockChanges, StockReading, StoreSum
+from gateway.domain import (
+    BackendLocation,
+    PosVariation,
+    Sale,
+    StockChanges,
+    StockReading,
+    StoreSum,
+)
 
 
 class SquareAdapter:
@@ -76,6 +83,14 @@ class SquareAdapter:
                 # Two SKUs spelled differently can name one variation; the first asked wins.
                 sku_of.setdefault(ids[sku], sku)
         return sku_of
+
+    async def sales(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        wanted = list(dict.fromkeys(skus))
+        if not wanted or not location_refs:
+            return []
+        return await read_sales(self._api, await self._sku_of(wanted), location_refs, since)
 
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         if not location_refs:

@@ -249,6 +249,17 @@ class StoreSum:
 
 
 @dataclass(frozen=True, slots=True)
+class Sale:
+    """Units of a SKU a source recorded as sold at one of its locations (a Square
+    IN_STOCK -> SOLD adjustment), and when."""
+
+    sku: str
+    location_ref: str
+    occurred_at: datetime
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class StockChanges:
     """The POS counts calculated after a moment (Square's ``updated_after``), each as
     (item, location ref, state, calculated_at): what identifies one change, so a look that

@@ -17,6 +17,7 @@ from gateway.domain import (
     Kit,
     Location,
     PosVariation,
+    Sale,
     StockChanges,
     StockReading,
     StoreSum,
@@ -103,6 +104,12 @@ class PosPort(Protocol):
 
     async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
         """POS item id -> SKU, for the ids the POS still has (its events name items)."""
+        ...
+
+    async def sales(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        """The units of these SKUs the POS recorded as sold at these locations since then."""
         ...
 
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:

@@ -18,6 +18,7 @@ from gateway.domain import (
     ItemMaster,
     Kit,
     PosVariation,
+    Sale,
     StockChanges,
     StockReading,
     StockReadings,
@@ -205,6 +206,12 @@ class CachedPos:
             started = self._clock.now()
             fresh = _group_by_sku(stamped(await self._inner.stock(skus), started, via), skus)
             await self._cache.prime("pos:stock", fresh, self._ttls.stock, began=began)
+
+    async def sales(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        # History, asked for now and then (replenishment): read as it stands, never kept.
+        return await self._inner.sales(skus, location_refs, since)
 
     async def skus_of_variations(self, variation_ids: Sequence[str]) -> dict[str, str]:
         return await self._inner.skus_of_variations(variation_ids)

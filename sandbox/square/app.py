@@ -23,6 +23,7 @@ from sandbox.json_response import FastJSONResponse
 from sandbox.retailer import Dataset
 from sandbox.square.catalog import Catalog
 from sandbox.square.changes import batch_change
+from sandbox.square.history import retrieve_changes
 from sandbox.square.inventory import Inventory
 from sandbox.square.locations import list_locations
 from sandbox.square.retrieve import batch_retrieve
@@ -140,6 +141,10 @@ async def _changes(request: Request, sim: Simulator) -> dict[str, Any]:
     return batch_change(sim.inventory, await json_body(request))
 
 
+async def _history(request: Request, sim: Simulator) -> dict[str, Any]:
+    return retrieve_changes(sim.inventory, await json_body(request))
+
+
 async def _subscriptions(request: Request, sim: Simulator) -> dict[str, Any]:
     include = request.query_params.get("include_disabled", "").lower() in ("true", "1")
     return sim.webhooks.listed(include)
@@ -178,6 +183,8 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/v2/catalog/batch-retrieve", _catalog_retrieve),
     ("POST", "/v2/inventory/counts/batch-retrieve", _counts),
     ("POST", "/v2/inventory/batch-retrieve-counts", _counts),  # deprecated alias
+    ("POST", "/v2/inventory/changes/batch-retrieve", _history),
+    ("POST", "/v2/inventory/batch-retrieve-changes", _history),  # deprecated alias
     ("POST", "/v2/inventory/changes/batch-create", _changes),
     ("POST", "/v2/inventory/batch-change", _changes),  # deprecated alias
     ("GET", "/v2/inventory/{catalog_object_id}", _count),

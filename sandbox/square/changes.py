@@ -128,6 +128,7 @@ def batch_change(inventory: Inventory, body: dict[str, Any]) -> dict[str, Any]:
                 "created_at": rfc3339(now),
             }
             created.append({"type": plan.kind, KINDS[plan.kind]: record})
+            inventory.recorded.append(created[-1])
 
     counts = []
     for vid, location, state in touched:

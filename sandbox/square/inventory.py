@@ -88,6 +88,8 @@ class Inventory:
         self.sequence = itertools.count()
         self.version = 0  # bumped by every write
         self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        # Every change BatchChangeInventory recorded, as it answered it (sandbox.square.history).
+        self.recorded: list[dict[str, Any]] = []
         self._sorted: OrderedDict[str, tuple[int, list[Row]]] = OrderedDict()
 
     # --- reading -----------------------------------------------------------------------------
