@@ -111,6 +111,7 @@ from gateway.services.outbox.oms import OmsWrites
 from gateway.services.outbox.pos import PosWrites
 from gateway.services.outbox.storefront import StorefrontWrites
 from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
+from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
 from gateway.services.returns.service import ReturnService
@@ -446,6 +447,9 @@ def build_services(
         order_tokens=OrderTokens(settings.auth),
         catalog=catalog,
         item_barcodes=ItemBarcodes(commands, backends.erp, settings.barcodes),
+        replenishment=ReplenishmentService(
+            catalog, erp, availability, pos, uow, clock, settings.replenishment
+        ),
         availability=availability,
         erp=erp,
         reservations=holds,

@@ -362,6 +362,20 @@ class BarcodeSettings(BaseModel, frozen=True):
         return tuple(layout.layout() for layout in self.embedded)
 
 
+class ReplenishmentSettings(BaseModel, frozen=True):
+    """Replenishment hints (gateway.domain.replenishment): REPLENISHMENT__WINDOW_DAYS of
+    sales make the demand, REPLENISHMENT__SERVICE_LEVEL sets the safety stock; the supply
+    terms are used for items whose ERP record gives none."""
+
+    window_days: int = Field(default=28, ge=7, le=366)
+    service_level: float = Field(default=0.95, ge=0.5, lt=1)
+    lead_time_days: int = Field(default=7, ge=0, le=365)
+    lead_time_stdev_days: float = Field(default=0.0, ge=0, le=365)
+    case_size: int = Field(default=1, ge=1)
+    min_order_qty: int = Field(default=0, ge=0)
+    review_days: int = Field(default=7, ge=1, le=365)
+
+
 class PersistedSettings(BaseModel, frozen=True):
     """Persisted operations (gateway.persisted): PERSISTED__MANIFEST=ops.json (Apollo's
     persisted query manifest), PERSISTED__SAFELIST=true to run nothing else."""
@@ -524,6 +538,7 @@ class Settings(BaseSettings):
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     persisted: PersistedSettings = Field(default_factory=PersistedSettings)
     barcodes: BarcodeSettings = Field(default_factory=BarcodeSettings)
+    replenishment: ReplenishmentSettings = Field(default_factory=ReplenishmentSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None

@@ -13,11 +13,18 @@ from gateway.services.catalog import decode_cursor, encode_cursor
 from resolvers.availability import cart_per_sku, parse_near
 from resolvers.context import GatewayContext
 from resolvers.cost import NODES, assumed, costs, sliced_by
-from resolvers.permissions import EVERYONE, allow
+from resolvers.permissions import ADMIN, EVERYONE, OPS, STORE_ASSOCIATE, allow
+from resolvers.record_access import callers_node
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
 from resolvers.types.location import Location
 from resolvers.types.product import Product, ProductConnection, ProductEdge, ProductFilter
+from resolvers.types.replenishment import (
+    ReplenishmentConnection,
+    ReplenishmentEdge,
+    ReplenishmentFilter,
+    ReplenishmentHint,
+)
 
 Info = strawberry.Info[GatewayContext, None]
 
@@ -62,6 +69,47 @@ class Query:
         return product
 
     @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="Replenishment hints of a node's SKUs in catalogue order (kits left out; "
+        "a store associate: its own store), as a Relay connection. One request reads at most "
+        "1,000 catalogue entries: a page the filter thins out ends early, with a cursor.",
+    )
+    async def replenishment(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        first: int = 20,
+        after: str | None = None,
+        filter: ReplenishmentFilter | None = None,
+    ) -> ReplenishmentConnection:
+        await callers_node(info, str(location_id))
+        limit = info.context.services.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise BadUserInput(f"first must be between 1 and {limit}, got {first}", field="first")
+        offset = decode_cursor(after)
+        f = filter or ReplenishmentFilter()
+        found = await info.context.services.replenishment.page(
+            str(location_id),
+            offset=offset,
+            first=first,
+            below_reorder_point=f.below_reorder_point,
+            category=f.category,
+        )
+        edges = [
+            ReplenishmentEdge(cursor=encode_cursor(resume), node=ReplenishmentHint.from_domain(h))
+            for resume, h in found.hints
+        ]
+        return ReplenishmentConnection(
+            edges=edges,
+            page_info=PageInfo.of_offsets(
+                [e.cursor for e in edges],
+                offset,
+                found.has_next_page,
+                encode_cursor(found.end_offset),
+            ),
+        )
+
+    @strawberry.field(
         permission_classes=allow(*EVERYONE),
         description="The catalogue, page by page (Relay connection).",
         directives=[sliced_by("first", edges=True)],
@@ -99,11 +147,11 @@ class Query:
         ]
         return ProductConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=result.has_next_page,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=encode_cursor(result.end_offset),
+            page_info=PageInfo.of_offsets(
+                [e.cursor for e in edges],
+                offset,
+                result.has_next_page,
+                encode_cursor(result.end_offset),
             ),
         )
 

@@ -78,3 +78,15 @@ async def own_hold(info: Any, reservation_id: str) -> Reservation | None:
 def _locations(order: Order) -> list[str]:
     pickup = [order.pickup_location_id] if order.pickup_location_id else []
     return [*pickup, *order.fulfillment_location_ids]
+
+
+async def callers_node(info: Any, location_id: str) -> None:
+    """Staff anywhere; a store associate at its own store only. A node that does not exist
+    is NOT_FOUND for everyone."""
+    await info.context.services.availability.location(location_id)
+    principal = _principal(info)
+    if not access.works_at(principal, [location_id]):
+        raise Forbidden(
+            f"{location_id} is not {principal.location_id or 'a store of yours'}",
+            roles=sorted(r.value for r in access.EVERY_RECORD),
+        )

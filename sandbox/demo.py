@@ -246,6 +246,10 @@ async def run_demo(
         label, scanned = await scan_a_price_label(url, dataset)
         print(f"\nA marked-down pack's price label at the till ({label}):\n\n{LABEL_QUERY}\n")
         print("It answers:\n" + json.dumps(scanned, indent=2))
+        store = dataset.node_ids()[len(dataset.leaf_warehouses)]  # the first store
+        reorder = await _ask(url, REORDER_QUERY, at=store)
+        print(f"\nWhat {store} should reorder (from its till's last four weeks):\n")
+        print(REORDER_QUERY + "\n\nIt answers:\n" + json.dumps(reorder, indent=2)[:2500])
         print(
             f"\nA reconcile runs every {DEMO_RECONCILE_SECONDS:.0f} s (or ask for one with "
             "reconcileNow): the drifting SKUs become owned discrepancies, WooCommerce is "
@@ -254,6 +258,7 @@ async def run_demo(
         if check:
             ok = "errors" not in answer and answer["data"]["product"]["availability"]["locations"]
             ok = ok and label_answer_right(scanned, dataset)
+            ok = ok and bool(((reorder.get("data") or {}).get("replenishment") or {}).get("edges"))
             if not ok:
                 return 1
             # The seeded drift first: the flows below move stock at the sources, and the
@@ -337,6 +342,10 @@ async def show_mail(mail: MailSink) -> None:
         shown = len(mail.received)
 
 
+REORDER_QUERY = """query ($at: ID!) {
+  replenishment(locationId: $at, first: 3, filter: {belowReorderPoint: true}) {
+    edges { node { sku dailyDemand averageDailyDemand safetyStock reorderPoint available
+                   incoming suggestedOrder daysOfSupply } } } }"""
 LABEL_QUERY = """query ($code: String!) { productByBarcode(code: $code) {
   sku name scan { itemReference price { amount currency } } } }"""
 LABEL_PRICE_CENTS = 749

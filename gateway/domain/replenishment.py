@@ -25,8 +25,9 @@ normal quantile is; nothing here is money.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import NormalDist
 
@@ -84,6 +85,17 @@ class Hint:
     below_reorder_point: bool
     suggested_order: int  # 0 when the position is above the reorder point
     days_of_supply: Decimal | None  # None when nothing sells
+
+
+def daily_units(sold: Iterable[tuple[datetime, int]], start: datetime, days: int) -> list[int]:
+    """Units per day over ``days`` whole days from ``start`` (oldest first), from (when,
+    units) pairs; what falls outside the window is left out."""
+    buckets = [0] * days
+    for moment, units in sold:
+        day = (moment - start) // timedelta(days=1)
+        if 0 <= day < days:
+            buckets[day] += units
+    return buckets
 
 
 def z_for(service_level: float) -> float:

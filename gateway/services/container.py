@@ -27,6 +27,7 @@ from gateway.services.orders.sync import OrderSync
 from gateway.services.orders.web_orders import WebOrderImporter
 from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.worker import OutboxWorker
+from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import ReservationService
 from gateway.services.returns.service import ReturnService
 from gateway.truth.ledger_check import LedgerCheck
@@ -66,3 +67,4 @@ class Services:
     changes: ChangeBus  # what subscribers in every process are told
     delta_poll: DeltaPoll  # the safety net under the webhooks
     item_barcodes: ItemBarcodes  # internal codes for items that have none
+    replenishment: ReplenishmentService  # when and how much each node should reorder

@@ -50,3 +50,15 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of_offsets(
+        cls, cursors: list[str], start_offset: int, has_next_page: bool, end_cursor: str
+    ) -> PageInfo:
+        """A page of a list read by offset: its edges' cursors, where it began and ended."""
+        return cls(
+            has_next_page=has_next_page,
+            has_previous_page=start_offset > 0,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=end_cursor,
+        )

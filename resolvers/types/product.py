@@ -11,9 +11,11 @@ from gateway.services.item_barcodes import AssignedBarcode
 from resolvers.availability import product_availability
 from resolvers.context import GatewayContext
 from resolvers.cost import costs
-from resolvers.permissions import ADMIN, OPS, SUPPORT, allow
+from resolvers.permissions import ADMIN, OPS, STORE_ASSOCIATE, SUPPORT, allow
+from resolvers.record_access import callers_node
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Channel, Money, NearInput, PageInfo, SourceSystem
+from resolvers.types.replenishment import ReplenishmentHint
 
 T = TypeVar("T")
 
@@ -187,6 +189,22 @@ class Product:
     @classmethod
     def from_domain(cls, p: domain.Product) -> Product:
         return cls(sku=p.sku, domain_product=p)
+
+    @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="When this node should reorder the SKU, and how much (a store associate: "
+        "its own store). Null for a node with no figure for it, or a kit (its components "
+        "are reordered).",
+    )
+    async def replenishment(
+        self, info: strawberry.Info[GatewayContext, None], location_id: strawberry.ID
+    ) -> ReplenishmentHint | None:
+        await callers_node(info, str(location_id))
+        if self.domain_product.kit is not None:
+            return None
+        hints = await info.context.services.replenishment.hints(str(location_id), [self.sku])
+        got = hints.get(self.sku)
+        return None if got is None else ReplenishmentHint.from_domain(got)
 
     @strawberry.field(
         description="Per-location stock; nearest first when `near` is given. Null, with the "

@@ -1,0 +1,161 @@
+"""Replenishment hints per SKU and node: the demand the node saw, what it has and has
+coming, and the supply terms, through the model in gateway.domain.replenishment.
+
+Demand is units sold per day over the REPLENISHMENT__WINDOW_DAYS whole days before today
+(UTC): at a store, the sales its POS recorded (Square's IN_STOCK -> SOLD adjustments, which
+include the gateway's own orders once they are rung up there); at a warehouse, the units of
+the gateway's orders allocated to it (orders not cancelled). What the node has is its
+available-to-promise as the gateway answers it; what it has coming, the units on order and
+returns on their way or in inspection that will go back on its shelf. Supply terms come
+from configuration (REPLENISHMENT__*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from gateway.config import ReplenishmentSettings
+from gateway.domain import Location, NodeType
+from gateway.domain.replenishment import Hint, SupplyTerms, daily_units, hint
+from gateway.ports import Clock, ErpPort, PosPort, UnitOfWorkFactory
+from gateway.services.availability import AvailabilityService
+from gateway.services.catalog import CatalogService
+
+
+@dataclass(frozen=True, slots=True)
+class ReplenishmentHint:
+    sku: str
+    location: Location
+    window_start: datetime
+    daily_demand: tuple[int, ...]  # units sold per day, oldest first
+    terms: SupplyTerms
+    service_level: float
+    available: int
+    incoming: int
+    hint: Hint
+
+
+@dataclass(frozen=True, slots=True)
+class HintPage:
+    hints: list[tuple[int, ReplenishmentHint]]  # each with the offset to resume after it
+    end_offset: int
+    has_next_page: bool
+
+
+# A listing request reads the catalogue this many entries at a time, and no more than
+# SCAN_LIMIT in all.
+SCAN_BATCH = 100
+SCAN_LIMIT = 1_000
+
+
+class ReplenishmentService:
+    def __init__(
+        self,
+        catalog: CatalogService,
+        erp: ErpPort,
+        availability: AvailabilityService,
+        pos: PosPort,
+        unit_of_work: UnitOfWorkFactory,
+        clock: Clock,
+        settings: ReplenishmentSettings,
+    ) -> None:
+        self._catalog = catalog
+        self._erp = erp
+        self._availability = availability
+        self._pos = pos
+        self._uow = unit_of_work
+        self._clock = clock
+        self._settings = settings
+
+    async def hints(self, location_id: str, skus: Sequence[str]) -> dict[str, ReplenishmentHint]:
+        """The hint of each SKU the ERP knows and the node has a figure for."""
+        location = await self._availability.location(location_id)
+        known = await self._erp.items_by_sku(list(dict.fromkeys(skus)))
+        wanted = [sku for sku in dict.fromkeys(skus) if sku in known]
+        if not wanted:
+            return {}
+        settings = self._settings
+        today = datetime.combine(self._clock.now().date(), time(), self._clock.now().tzinfo)
+        start = today - timedelta(days=settings.window_days)
+        sold = await self._sold(location, wanted, start)
+        rows = await self._availability.by_node(wanted, location_ids=[location.id])
+        terms = SupplyTerms(
+            lead_time_days=settings.lead_time_days,
+            lead_time_stdev_days=settings.lead_time_stdev_days,
+            min_order_qty=settings.min_order_qty,
+            case_size=settings.case_size,
+            review_days=settings.review_days,
+        )
+        hints: dict[str, ReplenishmentHint] = {}
+        for sku in wanted:
+            row = rows.get(sku, {}).get(location.id)
+            if row is None:
+                continue
+            daily = daily_units(sold.get(sku, ()), start, settings.window_days)
+            available = row.available_to_promise
+            hints[sku] = ReplenishmentHint(
+                sku,
+                location,
+                start,
+                tuple(daily),
+                terms,
+                settings.service_level,
+                available,
+                row.incoming,
+                hint(daily, available, row.incoming, terms, settings.service_level),
+            )
+        return hints
+
+    async def page(
+        self,
+        location_id: str,
+        *,
+        offset: int,
+        first: int,
+        below_reorder_point: bool | None = None,
+        category: str | None = None,
+    ) -> HintPage:
+        """Hints in catalogue order from ``offset``, those the filters keep, up to ``first``.
+        A request reads at most SCAN_LIMIT catalogue entries (a hundred at a time: one POS
+        call each); a page the filters thin out ends there, with a cursor to go on from."""
+        found: list[tuple[int, ReplenishmentHint]] = []
+        scanned = 0
+        while scanned < SCAN_LIMIT:
+            listed = await self._catalog.page(
+                offset=offset, limit=SCAN_BATCH, search=None, category=category
+            )
+            kits = await self._availability.kits(listed.skus)
+            hints = await self.hints(location_id, [s for s in listed.skus if s not in kits])
+            for position, sku in enumerate(listed.skus, start=listed.start_offset + 1):
+                got = hints.get(sku)
+                if got is None:
+                    continue
+                if (
+                    below_reorder_point is None
+                    or got.hint.below_reorder_point is below_reorder_point
+                ):
+                    found.append((position, got))
+                if len(found) == first:
+                    more = position < listed.next_offset or listed.has_next_page
+                    return HintPage(found, position, more)
+            scanned += len(listed.skus)
+            offset = listed.next_offset
+            if not listed.has_next_page:
+                return HintPage(found, offset, False)
+        return HintPage(found, offset, True)
+
+    async def _sold(
+        self, location: Location, skus: list[str], since: datetime
+    ) -> dict[str, list[tuple[datetime, int]]]:
+        sold: dict[str, list[tuple[datetime, int]]] = {}
+        if location.type is NodeType.STORE:
+            for sale in await self._pos.sales(skus, [location.source_ref], since):
+                sold.setdefault(sale.sku, []).append((sale.occurred_at, sale.quantity))
+            return sold
+        async with self._uow(read_only=True) as uow:
+            placed = await uow.orders.units_placed(location.id, skus, since)
+        for sku, at, units in placed:
+            sold.setdefault(sku, []).append((at, units))
+        return sold

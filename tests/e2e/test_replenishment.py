@@ -1,0 +1,88 @@
+"""Replenishment over the simulators: a store's hint is worked out from the sales Square
+recorded there (the sample retailer's history, checkable by hand from
+Dataset.store_daily_sales), the stock the gateway answers for it, and the configured terms;
+the listing pages the store's SKUs and keeps those below their reorder point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from gateway.config import ReplenishmentSettings
+from gateway.domain.replenishment import SupplyTerms, hint
+from sandbox.sample_data import generate
+from tests.e2e.support import ok, rows
+
+HINT = """query ($sku: String!, $at: ID!) { product(sku: $sku) { replenishment(locationId: $at) {
+  sku location { id } dailyDemand averageDailyDemand demandStdDev leadTimeDays caseSize
+  minOrderQty reviewDays serviceLevel safetyStock reorderPoint orderUpTo available incoming
+  position belowReorderPoint suggestedOrder daysOfSupply } } }"""
+LIST = """query ($at: ID!, $after: String) {
+  replenishment(locationId: $at, first: 5, after: $after, filter: {belowReorderPoint: true}) {
+    edges { cursor node { sku belowReorderPoint suggestedOrder } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    # Its sales history ends yesterday, as the demo's does: the window of 28 whole days
+    # before today is exactly that history.
+    return generate(seed=42, skus=500, stores=12, base_time=datetime.now(UTC))
+
+
+def a_selling_sku(dataset) -> tuple[str, tuple[int, ...]]:
+    """A SKU the first store sold more than 30 of, and its daily sales there."""
+    store = dataset.stores[0].id  # the first store's Square location
+    for sku in dataset.sellable_skus:
+        daily = dataset.store_daily_sales(sku, store)
+        if sum(daily) > 30:
+            return sku, daily
+    raise AssertionError("nothing sells")
+
+
+async def test_a_store_s_hint_is_worked_out_from_its_till_s_history(stack, dataset):
+    sku, daily = a_selling_sku(dataset)
+    node = dataset.node_ids()[len(dataset.leaf_warehouses)]  # the first store
+    got = (await ok(stack.gql, HINT, sku=sku, at=node))["product"]["replenishment"]
+
+    assert got["dailyDemand"] == list(daily)
+    mean = Decimal(sum(daily)) / len(daily)
+    assert Decimal(got["averageDailyDemand"]) == mean.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    # What the node has is what the gateway answers for it.
+    assert got["available"] == (await rows(stack.gql, sku))[node]["availableToPromise"]
+    # The defaults' terms, and the model's figures for that demand and stock.
+    terms = ReplenishmentSettings()
+    model = hint(
+        daily,
+        got["available"],
+        got["incoming"],
+        SupplyTerms(
+            lead_time_days=terms.lead_time_days,
+            min_order_qty=terms.min_order_qty,
+            case_size=terms.case_size,
+            review_days=terms.review_days,
+        ),
+        terms.service_level,
+    )
+    assert (got["safetyStock"], got["reorderPoint"], got["suggestedOrder"]) == (
+        model.safety_stock,
+        model.reorder_point,
+        model.suggested_order,
+    )
+    assert got["reorderPoint"] >= round(float(mean) * terms.lead_time_days)
+
+
+async def test_the_listing_keeps_the_skus_below_their_reorder_point_page_by_page(stack, dataset):
+    node = dataset.node_ids()[len(dataset.leaf_warehouses)]
+    seen, after = [], None
+    for _ in range(3):
+        page = (await ok(stack.gql, LIST, at=node, after=after))["replenishment"]
+        seen += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen, "a store with a month of sales has SKUs to reorder"
+    assert all(n["belowReorderPoint"] and n["suggestedOrder"] > 0 for n in seen)
+    assert len({n["sku"] for n in seen}) == len(seen)  # no SKU twice across pages

@@ -1,0 +1,89 @@
+"""Replenishment hints over the fakes, on SQLite and PostgreSQL: a store's demand is what its
+POS recorded as sold, a warehouse's the gateway's orders allocated to it, each over the
+whole days of the window; the figures are those of the model for that demand and stock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+
+from gateway.config import NodeTermsSettings, ReplenishmentSettings, RoutingSettings
+from gateway.domain import Sale
+from gateway.errors import NotFound
+from tests.pg import temporary_database
+from tests.services.test_reconcile_own_orders import order_shoes
+from tests.services.world import World
+
+SHOE = "SHOE-42"
+WEEK = [4, 6, 5, 5, 3, 7, 5]
+TERMS = ReplenishmentSettings(lead_time_days=4, case_size=12, min_order_qty=24, review_days=7)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def world(request, make_world):
+    settings = {
+        "replenishment": TERMS,
+        # Central picks one unit a day: an order of one ships from it (a Sales Order).
+        "routing": RoutingSettings(
+            warehouse=NodeTermsSettings(daily_capacity=1, cutoff="23:59", handling_per_order=150)
+        ),
+    }
+    if request.param == "sqlite":
+        yield await make_world(**settings)
+        return
+    async with temporary_database() as url:
+        yield await make_world(database_url=url, **settings)
+
+
+def window_start(world: World) -> datetime:
+    today = datetime.combine(world.clock.now().date(), time(), UTC)
+    return today - timedelta(days=28)
+
+
+async def test_a_store_s_hint_is_the_model_of_what_its_till_sold(world: World):
+    # Given four weeks of the hand-worked week rung up at Mitte (and a sale today, and one
+    # before the window, that do not count),
+    start = window_start(world)
+    world.pos.sold += [
+        Sale(SHOE, "LMITTE", start + timedelta(days=day, hours=17), units)
+        for day, units in enumerate(WEEK * 4)
+    ]
+    world.pos.sold.append(Sale(SHOE, "LMITTE", start + timedelta(days=28, hours=1), 50))
+    world.pos.sold.append(Sale(SHOE, "LMITTE", start - timedelta(hours=1), 50))
+    world.pos.sold.append(Sale(SHOE, "LHAM", start + timedelta(days=3), 50))  # another store
+    world.pos.counts[(SHOE, "LMITTE")] = (20, 0)
+    atp = await world.atp(SHOE, "ST-MITTE")
+
+    got = (await world.services.replenishment.hints("ST-MITTE", [SHOE]))[SHOE]
+
+    assert got.daily_demand == tuple(WEEK * 4)
+    assert got.window_start == start
+    # Mean 5; sample variance 40/27, sd 1.22; SS = 1.645 * sqrt(4 * 40/27) = 4.004 -> 5;
+    # ROP 25; order up to 25 + 35 = 60.
+    assert got.hint.average_daily_demand == Decimal("5.00")
+    assert got.hint.demand_stdev == Decimal("1.22")
+    assert (got.hint.safety_stock, got.hint.reorder_point, got.hint.order_up_to) == (5, 25, 60)
+    assert got.available == atp and got.hint.position == atp
+    assert got.hint.below_reorder_point
+    shortfall = max(60 - atp, 24)
+    assert got.hint.suggested_order == -(-shortfall // 12) * 12
+
+
+async def test_a_warehouse_s_demand_is_the_gateway_s_orders_of_past_days(world: World):
+    world.pos.counts[(SHOE, "LMITTE")] = (0, 0)  # Central ships it
+    await order_shoes(world, 1, key="repl-1")
+    # Not yet: today is not a whole day of the window.
+    today = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
+    assert sum(today.daily_demand) == 0 and not today.hint.below_reorder_point
+    # The next day, yesterday's order is the window's last day.
+    world.clock.advance(24 * 3600)
+    got = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
+    assert got.daily_demand[-1] == 1 and sum(got.daily_demand) == 1
+
+
+async def test_an_unknown_node_is_not_found_and_an_unknown_sku_has_no_hint(world: World):
+    with pytest.raises(NotFound):
+        await world.services.replenishment.hints("NOWHERE", [SHOE])
+    assert "NOPE" not in await world.services.replenishment.hints("ST-MITTE", [SHOE, "NOPE"])
