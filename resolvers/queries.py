@@ -94,6 +94,7 @@ class Query:
             first=first,
             below_reorder_point=f.below_reorder_point,
             category=f.category,
+            supplier=f.supplier,
         )
         edges = [
             ReplenishmentEdge(cursor=encode_cursor(resume), node=ReplenishmentHint.from_domain(h))

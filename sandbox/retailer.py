@@ -115,6 +115,14 @@ class Store:
 
 
 @dataclass(frozen=True)
+class Supply:
+    lead_time_days: int
+    case_size: int
+    min_order_qty: int
+    supplier: str
+
+
+@dataclass(frozen=True)
 class WebProduct:
     """A WooCommerce product or variation. ``parent_id`` is set on variations."""
 
@@ -224,6 +232,23 @@ class Dataset:
             return (0,) * SALES_HISTORY_DAYS
         days = draws(self.seed, ("sale", sku, store_id), map(str, range(SALES_HISTORY_DAYS)))
         return tuple(rate + h % 3 - 1 for h in days)
+
+    def supply(self, sku: str) -> Supply | None:
+        """What ERPNext's Item says of buying ``sku`` (None for what is not bought: kits,
+        templates): a drawn lead time of 2 to 14 days, a case of 1, 6, 12 or 24 (its
+        purchase unit "Box" when more than one), a minimum of one or two cases, and one of
+        three suppliers per category."""
+        item = self.items.get(sku)
+        if item is None or not item.is_stock_item or item.has_variants or sku in self.kits:
+            return None
+        h = draw(self.seed, "supply", sku)
+        case = (1, 6, 12, 24)[h % 4]
+        return Supply(
+            lead_time_days=2 + (h >> 8) % 13,
+            case_size=case,
+            min_order_qty=case * (1 + (h >> 16) % 2),
+            supplier=f"{item.category} Supplier {'ABC'[(h >> 24) % 3]}",
+        )
 
     def sale_day_closed_at(self, day: int) -> datetime:
         """When day ``day`` (0 the oldest) of the history was rung up: 17:00 UTC that day."""

@@ -19,6 +19,7 @@ from gateway.domain import (
     BackendLocation,
     GeoPoint,
     ItemMaster,
+    ItemSupply,
     Kit,
     KitComponent,
     Money,
@@ -94,6 +95,7 @@ class FakeErp:
     receipts: dict[str, str] = field(default_factory=dict)  # reference -> Stock Entry name
     writes: FailureSwitch = field(default_factory=FailureSwitch)
     moved_at: dict[str, datetime] = field(default_factory=dict)  # sku -> its Bins' modified
+    supplies: dict[str, ItemSupply] = field(default_factory=dict)  # what the Item says of buying
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
         self.calls["items_by_sku"] += 1
@@ -137,6 +139,10 @@ class FakeErp:
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         self.calls["kits"] += 1
         return {s: self.kit_defs[s] for s in skus if s in self.kit_defs}
+
+    async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
+        self.calls["supply"] += 1
+        return {s: self.supplies.get(s, ItemSupply()) for s in skus if s in self.items}
 
     # --- ErpOrdersPort ---------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from gateway.config import Settings
 from gateway.domain import (
     BackendLocation,
     ItemMaster,
+    ItemSupply,
     Kit,
     KitComponent,
     Money,
@@ -60,6 +61,7 @@ ITEM_FIELDS = [
     "name", "item_code", "item_name", "item_group", "description", "stock_uom", "is_stock_item",
     "disabled", "has_variants", "variant_of", "valuation_rate", "modified",
 ]
+SUPPLY_FIELDS = ["name", "lead_time_days", "min_order_qty", "purchase_uom"]
 BIN_FIELDS = [
     "name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock",
     "ordered_qty", "modified",
@@ -213,6 +215,40 @@ class ErpNextAdapter(ErpNextOrders):
         return {sku: Kit(sku, tuple(parts)) for sku, parts in components.items()}
 
     # --- mapping -------------------------------------------------------------------------
+
+    async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
+        """The Item's lead_time_days and min_order_qty (0 is ERPNext's "not set"), its
+        purchase UOM's conversion factor (the case), and its first Item Supplier."""
+        rows, uoms, suppliers = await asyncio.gather(
+            self._per_chunk(
+                skus,
+                lambda chunk: self._all("Item", SUPPLY_FIELDS, [["name", "in", chunk]]),
+            ),
+            self._children(skus, "UOM Conversion Detail", ["uom", "conversion_factor"]),
+            self._children(skus, "Item Supplier", ["supplier"]),
+        )
+        factor: dict[tuple[str, str], Decimal] = {}
+        for row in uoms:
+            value = decimal(row.get("conversion_factor"))
+            if row.get("uom") and value:
+                factor[(str(row["parent"]), str(row["uom"]))] = value
+        supplier_of: dict[str, str] = {}
+        for row in suppliers:
+            if row.get("supplier"):
+                supplier_of.setdefault(str(row["parent"]), str(row["supplier"]))
+        found: dict[str, ItemSupply] = {}
+        for row in rows:
+            sku = str(row["name"])
+            lead = whole(row.get("lead_time_days"), ROUND_CEILING)
+            minimum = whole(row.get("min_order_qty"), ROUND_CEILING)
+            case = factor.get((sku, str(row.get("purchase_uom") or "")))
+            found[sku] = ItemSupply(
+                lead_time_days=lead or None,
+                min_order_qty=minimum or None,
+                case_size=whole(case, ROUND_CEILING) if case else None,
+                supplier=supplier_of.get(sku),
+            )
+        return found
 
     async def _items(self, rows: list[dict[str, Any]]) -> list[ItemMaster]:
         """Item rows plus their selling price, barcodes and tax category."""

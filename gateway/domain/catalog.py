@@ -98,6 +98,17 @@ class ItemMaster:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemSupply:
+    """What the ERP says of buying a SKU (ERPNext Item: lead_time_days, min_order_qty, the
+    purchase UOM's conversion factor, the first Item Supplier); None where it says nothing."""
+
+    lead_time_days: int | None = None
+    min_order_qty: int | None = None
+    case_size: int | None = None
+    supplier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class WebListing:
     """The storefront's listing of a SKU (a simple product or a variation)."""
 

@@ -14,6 +14,7 @@ from typing import Protocol
 from gateway.domain import (
     BackendLocation,
     ItemMaster,
+    ItemSupply,
     Kit,
     Location,
     PosVariation,
@@ -70,6 +71,10 @@ class ErpPort(Protocol):
         ...
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]: ...
+
+    async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
+        """What the ERP says of buying each SKU it knows."""
+        ...
 
 
 class StorefrontPort(Protocol):

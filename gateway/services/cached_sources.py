@@ -16,6 +16,7 @@ from gateway.cache import Cache
 from gateway.domain import (
     BackendLocation,
     ItemMaster,
+    ItemSupply,
     Kit,
     PosVariation,
     Sale,
@@ -112,6 +113,9 @@ class CachedErp:
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
+
+    async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
+        return await self._cache.load_many("erp:supply", skus, self._inner.supply, self._ttls.item)
 
 
 def stamped(

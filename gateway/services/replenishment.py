@@ -7,17 +7,19 @@ include the gateway's own orders once they are rung up there); at a warehouse, t
 the gateway's orders allocated to it (orders not cancelled). What the node has is its
 available-to-promise as the gateway answers it; what it has coming, the units on order and
 returns on their way or in inspection that will go back on its shelf. Supply terms come
-from configuration (REPLENISHMENT__*).
+from the ERP's Item where it gives them (lead time, minimum order quantity, the purchase
+unit's case, its supplier), from configuration (REPLENISHMENT__*) elsewhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from gateway.config import ReplenishmentSettings
-from gateway.domain import Location, NodeType
+from gateway.domain import ItemSupply, Location, NodeType
 from gateway.domain.replenishment import Hint, SupplyTerms, daily_units, hint
 from gateway.ports import Clock, ErpPort, PosPort, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
@@ -31,6 +33,7 @@ class ReplenishmentHint:
     window_start: datetime
     daily_demand: tuple[int, ...]  # units sold per day, oldest first
     terms: SupplyTerms
+    supplier: str | None
     service_level: float
     available: int
     incoming: int
@@ -79,20 +82,18 @@ class ReplenishmentService:
         settings = self._settings
         today = datetime.combine(self._clock.now().date(), time(), self._clock.now().tzinfo)
         start = today - timedelta(days=settings.window_days)
-        sold = await self._sold(location, wanted, start)
-        rows = await self._availability.by_node(wanted, location_ids=[location.id])
-        terms = SupplyTerms(
-            lead_time_days=settings.lead_time_days,
-            lead_time_stdev_days=settings.lead_time_stdev_days,
-            min_order_qty=settings.min_order_qty,
-            case_size=settings.case_size,
-            review_days=settings.review_days,
+        sold, rows, supplies = await asyncio.gather(
+            self._sold(location, wanted, start),
+            self._availability.by_node(wanted, location_ids=[location.id]),
+            self._erp.supply(wanted),
         )
         hints: dict[str, ReplenishmentHint] = {}
         for sku in wanted:
             row = rows.get(sku, {}).get(location.id)
             if row is None:
                 continue
+            supply = supplies.get(sku, ItemSupply())
+            terms = self._terms(supply)
             daily = daily_units(sold.get(sku, ()), start, settings.window_days)
             available = row.available_to_promise
             hints[sku] = ReplenishmentHint(
@@ -101,12 +102,24 @@ class ReplenishmentService:
                 start,
                 tuple(daily),
                 terms,
+                supply.supplier,
                 settings.service_level,
                 available,
                 row.incoming,
                 hint(daily, available, row.incoming, terms, settings.service_level),
             )
         return hints
+
+    def _terms(self, supply: ItemSupply) -> SupplyTerms:
+        """The ERP's terms where its Item gives them, the configured ones elsewhere."""
+        settings = self._settings
+        return SupplyTerms(
+            lead_time_days=supply.lead_time_days or settings.lead_time_days,
+            lead_time_stdev_days=settings.lead_time_stdev_days,
+            min_order_qty=supply.min_order_qty or settings.min_order_qty,
+            case_size=supply.case_size or settings.case_size,
+            review_days=settings.review_days,
+        )
 
     async def page(
         self,
@@ -116,6 +129,7 @@ class ReplenishmentService:
         first: int,
         below_reorder_point: bool | None = None,
         category: str | None = None,
+        supplier: str | None = None,
     ) -> HintPage:
         """Hints in catalogue order from ``offset``, those the filters keep, up to ``first``.
         A request reads at most SCAN_LIMIT catalogue entries (a hundred at a time: one POS
@@ -132,10 +146,7 @@ class ReplenishmentService:
                 got = hints.get(sku)
                 if got is None:
                     continue
-                if (
-                    below_reorder_point is None
-                    or got.hint.below_reorder_point is below_reorder_point
-                ):
+                if _kept(got, below_reorder_point, supplier):
                     found.append((position, got))
                 if len(found) == first:
                     more = position < listed.next_offset or listed.has_next_page
@@ -159,3 +170,9 @@ class ReplenishmentService:
         for sku, at, units in placed:
             sold.setdefault(sku, []).append((at, units))
         return sold
+
+
+def _kept(got: ReplenishmentHint, below: bool | None, supplier: str | None) -> bool:
+    return (below is None or got.hint.below_reorder_point is below) and (
+        supplier is None or got.supplier == supplier
+    )

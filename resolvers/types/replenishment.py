@@ -27,6 +27,7 @@ class ReplenishmentHint:
     )
     average_daily_demand: Decimal
     demand_std_dev: Decimal = strawberry.field(description="Sample standard deviation.")
+    supplier: str | None = strawberry.field(description="The ERP item's first supplier.")
     lead_time_days: int
     case_size: int
     min_order_qty: int
@@ -58,6 +59,7 @@ class ReplenishmentHint:
             daily_demand=list(got.daily_demand),
             average_daily_demand=model.average_daily_demand,
             demand_std_dev=model.demand_stdev,
+            supplier=got.supplier,
             lead_time_days=terms.lead_time_days,
             case_size=terms.case_size,
             min_order_qty=terms.min_order_qty,
@@ -93,3 +95,4 @@ class ReplenishmentFilter:
         default=None, description="Only SKUs at or below (true) or above (false) it."
     )
     category: str | None = None
+    supplier: str | None = None

@@ -25,20 +25,23 @@ META: dict[str, DocTypeMeta] = {
             "is_stock_item has_variants variant_of variant_based_on "
             "include_item_in_manufacturing opening_stock valuation_rate standard_rate "
             "is_fixed_asset description brand image has_batch_no has_serial_no "
-            "is_purchase_item is_sales_item end_of_life weight_per_unit weight_uom",
+            "is_purchase_item is_sales_item end_of_life weight_per_unit weight_uom "
+            "lead_time_days min_order_qty purchase_uom",
             "disabled allow_alternative_item is_stock_item has_variants "
             "include_item_in_manufacturing opening_stock valuation_rate standard_rate "
             "is_fixed_asset has_batch_no has_serial_no is_purchase_item is_sales_item "
-            "weight_per_unit",
+            "weight_per_unit lead_time_days min_order_qty",
             tables={
                 "barcodes": "Item Barcode",
                 "attributes": "Item Variant Attribute",
                 "item_defaults": "Item Default",
                 "uoms": "UOM Conversion Detail",
                 "taxes": "Item Tax",
+                "supplier_items": "Item Supplier",
             },
         ),
         _meta("Item Barcode", "barcode barcode_type uom", istable=True),
+        _meta("Item Supplier", "supplier supplier_part_no", istable=True),
         _meta(
             "Item Variant Attribute",
             "variant_of attribute attribute_value numeric_values",

@@ -19,7 +19,7 @@ from sandbox.erpnext.doc_events import DocEvents
 from sandbox.erpnext.meta import META, OTHER_BIN_QUANTITIES, PARENT_OF, projected_qty
 from sandbox.erpnext.tables import Table, growing_table
 from sandbox.erpnext.wire import not_found, site_datetime
-from sandbox.retailer import COMPANY, COMPANY_ABBR, CURRENCY, Dataset, Item
+from sandbox.retailer import COMPANY, COMPANY_ABBR, CURRENCY, Dataset, Item, Supply
 
 SELLING = "Standard Selling"
 BUYING = "Standard Buying"
@@ -59,7 +59,8 @@ class ErpStore:
             "Item Barcode": self._barcodes,
             "Item Variant Attribute": self._attributes,
             "Item Default": lambda: self._per_item("Item Default", "item_defaults", self._default),
-            "UOM Conversion Detail": lambda: self._per_item("UOM Conversion Detail", "uoms", None),
+            "UOM Conversion Detail": self._uoms,
+            "Item Supplier": self._suppliers,
             "Item Tax": lambda: self._per_item("Item Tax", "taxes", self._tax),
             "Item Price": self._prices,
             "Warehouse": self._warehouses,
@@ -175,6 +176,7 @@ class ErpStore:
                 "end_of_life": "2099-12-31",
                 "weight_per_unit": float(item.weight_kg),
                 "weight_uom": "Kg",
+                **_supply_fields(self.dataset.supply(sku)),
             }
 
         keys = list(self.dataset.items)
@@ -250,16 +252,46 @@ class ErpStore:
             "maximum_net_rate": 0.0,
         }
 
+    def _uoms(self) -> Table:
+        """The stock UOM at factor 1; for an item bought by the case, its "Box" as well."""
+        items, dataset = self.dataset.items, self.dataset
+
+        def render(key: tuple[str, int]) -> dict[str, Any]:
+            item = items[key[0]]
+            row = self._child("UOM Conversion Detail", item.sku, "uoms", key[1])
+            supply = dataset.supply(item.sku)
+            if key[1] == 2 and supply is not None:
+                return {**row, "uom": PURCHASE_UOM, "conversion_factor": float(supply.case_size)}
+            return {**row, "uom": item.uom, "conversion_factor": 1.0}
+
+        keys = [(sku, 1) for sku in items]
+        keys += [(sku, 2) for sku in items if _bought_by_the_case(dataset.supply(sku))]
+        keys.sort()
+        return self._child_table("UOM Conversion Detail", keys, render)
+
+    def _suppliers(self) -> Table:
+        dataset = self.dataset
+
+        def render(key: tuple[str, int]) -> dict[str, Any]:
+            supply = dataset.supply(key[0])
+            row = self._child("Item Supplier", key[0], "supplier_items", key[1])
+            return {
+                **row,
+                "supplier": supply.supplier if supply else None,
+                "supplier_part_no": None,
+            }
+
+        keys = [(sku, 1) for sku in dataset.items if dataset.supply(sku) is not None]
+        return self._child_table("Item Supplier", keys, render)
+
     def _per_item(
-        self, doctype: str, parentfield: str, values: Callable[[Item], dict[str, Any]] | None
+        self, doctype: str, parentfield: str, values: Callable[[Item], dict[str, Any]]
     ) -> Table:
         items = self.dataset.items
 
         def render(key: tuple[str, int]) -> dict[str, Any]:
             item = items[key[0]]
             row = self._child(doctype, item.sku, parentfield, key[1])
-            if values is None:  # UOM Conversion Detail: the stock UOM at factor 1
-                return {**row, "uom": item.uom, "conversion_factor": 1.0}
             return {**row, **values(item)}
 
         return self._child_table(doctype, [(sku, 1) for sku in items], render)
@@ -431,3 +463,22 @@ def _child_name(doctype: str, parent: str, idx: int) -> str:
 
 def _price_name(key: tuple[str, str]) -> str:
     return f"{_hash('Item Price', *key):016x}"[:10]
+
+
+PURCHASE_UOM = "Box"
+
+
+def _bought_by_the_case(supply: Supply | None) -> bool:
+    return supply is not None and supply.case_size > 1
+
+
+def _supply_fields(supply: Supply | None) -> dict[str, Any]:
+    """Item's buying fields (lead time in days, minimum order quantity in stock units, the
+    purchase unit); ERPNext's defaults for an item that is not bought."""
+    if supply is None:
+        return {"lead_time_days": 0, "min_order_qty": 0.0, "purchase_uom": None}
+    return {
+        "lead_time_days": supply.lead_time_days,
+        "min_order_qty": float(supply.min_order_qty),
+        "purchase_uom": PURCHASE_UOM if supply.case_size > 1 else None,
+    }

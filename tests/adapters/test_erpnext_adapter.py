@@ -13,7 +13,7 @@ import pytest
 import tenacity
 
 from adapters.erpnext import ErpNextAdapter, build_erpnext_client
-from gateway.domain import Kit, KitComponent, Money, SourceSystem
+from gateway.domain import ItemSupply, Kit, KitComponent, Money, SourceSystem
 from gateway.errors import BackendAuthError, BackendRejected, BackendUnavailable
 from sandbox.retailer import Dataset
 from tests.erpnext_support import (
@@ -543,3 +543,26 @@ def test_given_the_frappe_client_library_then_it_reads_the_simulator() -> None:
     assert doc["barcodes"][0]["barcode"] == "4006381333948"
     assert count == sum(1 for i in dataset().items.values() if i.category == "Footwear")
     assert refused is None  # the library drops a 401 body that has no "exc" key
+
+
+async def test_what_the_erp_says_of_buying_each_sku_from_the_simulator() -> None:
+    app = simulator()
+    data = dataset()
+    bought = [sku for sku in data.sellable_skus if data.supply(sku) is not None][:40]
+    kit = next(iter(data.kits))
+
+    supply = await sim_adapter(app).supply([*bought, kit, "NO-SUCH-SKU"])
+
+    for sku in bought:
+        expected = data.supply(sku)
+        assert expected is not None
+        got = supply[sku]
+        assert (got.lead_time_days, got.min_order_qty, got.supplier) == (
+            expected.lead_time_days,
+            expected.min_order_qty,
+            expected.supplier,
+        )
+        # The purchase unit's conversion factor; an item bought singly has no purchase unit.
+        assert got.case_size == (expected.case_size if expected.case_size > 1 else None)
+    assert supply[kit] == ItemSupply()  # a kit is not bought: nothing set
+    assert "NO-SUCH-SKU" not in supply

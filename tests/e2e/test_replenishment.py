@@ -16,7 +16,7 @@ from sandbox.sample_data import generate
 from tests.e2e.support import ok, rows
 
 HINT = """query ($sku: String!, $at: ID!) { product(sku: $sku) { replenishment(locationId: $at) {
-  sku location { id } dailyDemand averageDailyDemand demandStdDev leadTimeDays caseSize
+  sku location { id } dailyDemand averageDailyDemand demandStdDev supplier leadTimeDays caseSize
   minOrderQty reviewDays serviceLevel safetyStock reorderPoint orderUpTo available incoming
   position belowReorderPoint suggestedOrder daysOfSupply } } }"""
 LIST = """query ($at: ID!, $after: String) {
@@ -52,26 +52,35 @@ async def test_a_store_s_hint_is_worked_out_from_its_till_s_history(stack, datas
     assert Decimal(got["averageDailyDemand"]) == mean.quantize(Decimal("0.01"), ROUND_HALF_UP)
     # What the node has is what the gateway answers for it.
     assert got["available"] == (await rows(stack.gql, sku))[node]["availableToPromise"]
-    # The defaults' terms, and the model's figures for that demand and stock.
-    terms = ReplenishmentSettings()
+    # The ERPNext Item's terms (the review period and service level configured), and the
+    # model's figures for that demand and stock.
+    supply = dataset.supply(sku)
+    assert supply is not None
+    configured = ReplenishmentSettings()
+    assert (got["leadTimeDays"], got["caseSize"], got["minOrderQty"], got["supplier"]) == (
+        supply.lead_time_days,
+        supply.case_size,
+        supply.min_order_qty,
+        supply.supplier,
+    )
     model = hint(
         daily,
         got["available"],
         got["incoming"],
         SupplyTerms(
-            lead_time_days=terms.lead_time_days,
-            min_order_qty=terms.min_order_qty,
-            case_size=terms.case_size,
-            review_days=terms.review_days,
+            lead_time_days=supply.lead_time_days,
+            min_order_qty=supply.min_order_qty,
+            case_size=supply.case_size,
+            review_days=configured.review_days,
         ),
-        terms.service_level,
+        configured.service_level,
     )
     assert (got["safetyStock"], got["reorderPoint"], got["suggestedOrder"]) == (
         model.safety_stock,
         model.reorder_point,
         model.suggested_order,
     )
-    assert got["reorderPoint"] >= round(float(mean) * terms.lead_time_days)
+    assert got["reorderPoint"] >= round(float(mean) * supply.lead_time_days)
 
 
 async def test_the_listing_keeps_the_skus_below_their_reorder_point_page_by_page(stack, dataset):

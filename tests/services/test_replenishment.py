@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import NodeTermsSettings, ReplenishmentSettings, RoutingSettings
-from gateway.domain import Sale
+from gateway.domain import ItemSupply, Sale
 from gateway.errors import NotFound
 from tests.pg import temporary_database
 from tests.services.test_reconcile_own_orders import order_shoes
@@ -87,3 +87,31 @@ async def test_an_unknown_node_is_not_found_and_an_unknown_sku_has_no_hint(world
     with pytest.raises(NotFound):
         await world.services.replenishment.hints("NOWHERE", [SHOE])
     assert "NOPE" not in await world.services.replenishment.hints("ST-MITTE", [SHOE, "NOPE"])
+
+
+async def test_the_erp_item_s_terms_win_over_the_configured_ones(world: World):
+    # Configured: lead 4, cases of 12, at least 24. The ERP's Item: lead 10, cases of 6,
+    # at least 30, bought from one supplier.
+    world.erp.supplies[SHOE] = ItemSupply(
+        lead_time_days=10, min_order_qty=30, case_size=6, supplier="Trail Footwear GmbH"
+    )
+    start = window_start(world)
+    world.pos.sold += [
+        Sale(SHOE, "LMITTE", start + timedelta(days=day, hours=17), 5) for day in range(28)
+    ]
+    world.pos.counts[(SHOE, "LMITTE")] = (20, 0)
+
+    got = (await world.services.replenishment.hints("ST-MITTE", [SHOE]))[SHOE]
+
+    assert (got.terms.lead_time_days, got.terms.case_size, got.terms.min_order_qty) == (10, 6, 30)
+    assert got.supplier == "Trail Footwear GmbH"
+    # Steady 5 a day: no safety stock; ROP 50, order up to 85; in cases of 6.
+    assert (got.hint.safety_stock, got.hint.reorder_point, got.hint.order_up_to) == (0, 50, 85)
+    assert got.hint.suggested_order == -(-max(85 - got.available, 30) // 6) * 6
+    # A listing for another supplier leaves it out; for its own, keeps it.
+    page = await world.services.replenishment.page("ST-MITTE", offset=0, first=10, supplier="x")
+    assert page.hints == []
+    mine = await world.services.replenishment.page(
+        "ST-MITTE", offset=0, first=10, supplier="Trail Footwear GmbH"
+    )
+    assert [h.sku for _, h in mine.hints] == [SHOE]
