@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Money
 from gateway.domain.orders import (
+    AWAITING_DECISION,
     Disposition,
     ItemCondition,
     ReturnLine,
@@ -28,6 +29,28 @@ return_lines = table(ReturnLineRow)
 class SqlReturns:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+
+    async def incoming_not_restocked(self, location_id: str, skus: Sequence[str]) -> dict[str, int]:
+        """Per SKU, units of returns counted as incoming at the node (not received yet, or
+        awaiting a decision) that will not go back on its shelf: their disposition is not
+        RESTOCK (or not yet decided to be)."""
+        if not skus:
+            return {}
+        awaiting = and_(
+            return_lines.c.disposition.in_([d.value for d in AWAITING_DECISION]),
+            return_lines.c.decided_at.is_(None),
+        )
+        rows = await self._conn.execute(
+            select(return_lines.c.sku, func.sum(return_lines.c.quantity))
+            .where(
+                return_lines.c.location_id == location_id,
+                return_lines.c.sku.in_(list(skus)),
+                return_lines.c.disposition != Disposition.RESTOCK.value,
+                or_(return_lines.c.received_at.is_(None), awaiting),
+            )
+            .group_by(return_lines.c.sku)
+        )
+        return {str(sku): int(units) for sku, units in rows}
 
     async def add(self, request: ReturnRequest) -> None:
         await self._conn.execute(

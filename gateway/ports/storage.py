@@ -194,6 +194,11 @@ class Orders(Protocol):
 class Returns(Protocol):
     async def add(self, request: ReturnRequest) -> None: ...
 
+    async def incoming_not_restocked(self, location_id: str, skus: Sequence[str]) -> dict[str, int]:
+        """Per SKU, units of returns counted as incoming at the node whose disposition is
+        not RESTOCK: expected back, but not for its shelf."""
+        ...
+
     async def get(
         self, return_id: str, *, currency: str | None = None, for_update: bool = False
     ) -> ReturnRequest | None: ...

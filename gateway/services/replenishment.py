@@ -5,8 +5,9 @@ Demand is units sold per day over the REPLENISHMENT__WINDOW_DAYS whole days befo
 (UTC): at a store, the sales its POS recorded (Square's IN_STOCK -> SOLD adjustments, which
 include the gateway's own orders once they are rung up there); at a warehouse, the units of
 the gateway's orders allocated to it (orders not cancelled). What the node has is its
-available-to-promise as the gateway answers it; what it has coming, the units on order and
-returns on their way or in inspection that will go back on its shelf. Supply terms come
+available-to-promise as the gateway answers it; what it has coming, the units on order from
+vendors and the returns on their way whose disposition is RESTOCK (a return to inspect,
+refurbish or write off is not stock to plan on). Supply terms come
 from the ERP's Item where it gives them (lead time, minimum order quantity, the purchase
 unit's case, its supplier), from configuration (REPLENISHMENT__*) elsewhere.
 """
@@ -82,10 +83,11 @@ class ReplenishmentService:
         settings = self._settings
         today = datetime.combine(self._clock.now().date(), time(), self._clock.now().tzinfo)
         start = today - timedelta(days=settings.window_days)
-        sold, rows, supplies = await asyncio.gather(
+        sold, rows, supplies, not_for_shelf = await asyncio.gather(
             self._sold(location, wanted, start),
             self._availability.by_node(wanted, location_ids=[location.id]),
             self._erp.supply(wanted),
+            self._returns_not_restocked(location.id, wanted),
         )
         hints: dict[str, ReplenishmentHint] = {}
         for sku in wanted:
@@ -96,6 +98,8 @@ class ReplenishmentService:
             terms = self._terms(supply)
             daily = daily_units(sold.get(sku, ()), start, settings.window_days)
             available = row.available_to_promise
+            # Coming: on order from vendors, and returns that go back on the shelf.
+            incoming = max(0, row.incoming - not_for_shelf.get(sku, 0))
             hints[sku] = ReplenishmentHint(
                 sku,
                 location,
@@ -105,10 +109,14 @@ class ReplenishmentService:
                 supply.supplier,
                 settings.service_level,
                 available,
-                row.incoming,
-                hint(daily, available, row.incoming, terms, settings.service_level),
+                incoming,
+                hint(daily, available, incoming, terms, settings.service_level),
             )
         return hints
+
+    async def _returns_not_restocked(self, location_id: str, skus: list[str]) -> dict[str, int]:
+        async with self._uow(read_only=True) as uow:
+            return await uow.returns.incoming_not_restocked(location_id, skus)
 
     def _terms(self, supply: ItemSupply) -> SupplyTerms:
         """The ERP's terms where its Item gives them, the configured ones elsewhere."""

@@ -40,7 +40,7 @@ class ReplenishmentHint:
     order_up_to: int
     available: int = strawberry.field(description="Available to promise at the node now.")
     incoming: int = strawberry.field(
-        description="On order, or returned units on their way or in inspection."
+        description="On order from vendors, and returns on their way to be restocked."
     )
     position: int = strawberry.field(description="available + incoming.")
     below_reorder_point: bool

@@ -10,8 +10,21 @@ from decimal import Decimal
 import pytest
 
 from gateway.config import NodeTermsSettings, ReplenishmentSettings, RoutingSettings
-from gateway.domain import ItemSupply, Sale
+from gateway.domain import Channel, ItemSupply, Sale
+from gateway.domain.orders import (
+    Disposition,
+    ItemCondition,
+    Order,
+    OrderLine,
+    OrderOrigin,
+    OrderStatus,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnStatus,
+)
 from gateway.errors import NotFound
+from tests.fakes import eur
 from tests.pg import temporary_database
 from tests.services.test_reconcile_own_orders import order_shoes
 from tests.services.world import World
@@ -115,3 +128,54 @@ async def test_the_erp_item_s_terms_win_over_the_configured_ones(world: World):
         "ST-MITTE", offset=0, first=10, supplier="Trail Footwear GmbH"
     )
     assert [h.sku for _, h in mine.hints] == [SHOE]
+
+
+async def test_only_returns_going_back_on_the_shelf_count_as_coming(world: World):
+    # Given returns on their way to Mitte: 2 to restock, 3 to write off, 1 to inspect,
+    async with world.uow() as uow:
+        order = Order(
+            id="ord-ret",
+            origin=OrderOrigin.GATEWAY,
+            channel=Channel.PICKUP,
+            status=OrderStatus.COLLECTED,
+            customer_email="kim@example.com",
+            customer_name="Kim",
+            total=eur("774.00"),
+            lines=(OrderLine(SHOE, 6, eur("129.00"), "ST-MITTE"),),
+            created_at=world.clock.now(),
+            updated_at=world.clock.now(),
+        )
+        await uow.orders.add(order)
+        lines = tuple(
+            ReturnLine(
+                SHOE,
+                units,
+                ReturnReason.SIZE_OR_FIT,
+                ItemCondition.NEW,
+                disposition,
+                "ST-MITTE",
+                eur("129.00"),
+            )
+            for units, disposition in (
+                (2, Disposition.RESTOCK),
+                (3, Disposition.DISPOSE),
+                (1, Disposition.INSPECT),
+            )
+        )
+        await uow.returns.add(
+            ReturnRequest(
+                id="ret-1",
+                order_id=order.id,
+                status=ReturnStatus.OPEN,
+                lines=lines,
+                refund_total=eur("774.00"),
+                created_at=world.clock.now(),
+                updated_at=world.clock.now(),
+            )
+        )
+        await uow.commit()
+    # the node's availability shows all six on their way,
+    assert (await world.node(SHOE, "ST-MITTE")).incoming == 6
+    # but replenishment plans on the two that will be sellable again.
+    got = (await world.services.replenishment.hints("ST-MITTE", [SHOE]))[SHOE]
+    assert got.incoming == 2 and got.hint.position == got.available + 2
