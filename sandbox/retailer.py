@@ -250,6 +250,24 @@ class Dataset:
             supplier=f"{item.category} Supplier {'ABC'[(h >> 24) % 3]}",
         )
 
+    def warehouse_daily_deliveries(self, sku: str, warehouse: str) -> tuple[int, ...]:
+        """Units of ``sku`` a warehouse delivered (web orders shipped, ERPNext Delivery Notes)
+        on each of the SALES_HISTORY_DAYS days before the base time, oldest first: a drawn
+        0 to 5 a day, give or take two, for a SKU the warehouse has a Bin of."""
+        item = self.items.get(sku)
+        if (
+            item is None
+            or not item.sellable
+            or not item.is_stock_item
+            or not self.bin(sku, warehouse)
+        ):
+            return (0,) * SALES_HISTORY_DAYS
+        rate = draw(self.seed, "shipped", sku, warehouse) % 6
+        if rate == 0:
+            return (0,) * SALES_HISTORY_DAYS
+        days = draws(self.seed, ("ship", sku, warehouse), map(str, range(SALES_HISTORY_DAYS)))
+        return tuple(max(0, rate + h % 5 - 2) for h in days)
+
     def sale_day_closed_at(self, day: int) -> datetime:
         """When day ``day`` (0 the oldest) of the history was rung up: 17:00 UTC that day."""
         start = (self.base_time - timedelta(days=SALES_HISTORY_DAYS - day)).replace(

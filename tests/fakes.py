@@ -96,6 +96,7 @@ class FakeErp:
     writes: FailureSwitch = field(default_factory=FailureSwitch)
     moved_at: dict[str, datetime] = field(default_factory=dict)  # sku -> its Bins' modified
     supplies: dict[str, ItemSupply] = field(default_factory=dict)  # what the Item says of buying
+    delivered: list[Sale] = field(default_factory=list)  # the Stock Ledger's deliveries
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
         self.calls["items_by_sku"] += 1
@@ -139,6 +140,16 @@ class FakeErp:
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         self.calls["kits"] += 1
         return {s: self.kit_defs[s] for s in skus if s in self.kit_defs}
+
+    async def deliveries(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        self.calls["deliveries"] += 1
+        return [
+            d
+            for d in self.delivered
+            if d.sku in skus and d.location_ref in warehouse_refs and d.occurred_at > since
+        ]
 
     async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
         self.calls["supply"] += 1
@@ -212,6 +223,9 @@ class FakeErp:
                 reserved = -line.quantity if draft.reserve_stock else 0
                 self._add_to_bin(
                     line.sku, line.warehouse, on_hand=-line.quantity, reserved=reserved
+                )
+                self.delivered.append(
+                    Sale(line.sku, line.warehouse, datetime.now(UTC), line.quantity)
                 )
         return so
 

@@ -23,7 +23,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -47,6 +47,7 @@ from gateway.domain import (
     Kit,
     KitComponent,
     Money,
+    Sale,
     SourceSystem,
     StockReading,
 )
@@ -61,6 +62,7 @@ ITEM_FIELDS = [
     "name", "item_code", "item_name", "item_group", "description", "stock_uom", "is_stock_item",
     "disabled", "has_variants", "variant_of", "valuation_rate", "modified",
 ]
+LEDGER_FIELDS = ["item_code", "warehouse", "posting_date", "posting_time", "actual_qty"]
 SUPPLY_FIELDS = ["name", "lead_time_days", "min_order_qty", "purchase_uom"]
 BIN_FIELDS = [
     "name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock",
@@ -187,6 +189,38 @@ class ErpNextAdapter(ErpNextOrders):
             if isinstance(row.get("item_code"), str) and stamp is not None:
                 found.append((row["item_code"], stamp))
         return found
+
+    async def deliveries(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        """What these warehouses delivered of these SKUs since then: the Stock Ledger
+        Entries of submitted, uncancelled Delivery Notes (units leaving: actual_qty < 0),
+        posted on or after the site's date of ``since`` and kept if posted after it."""
+        if not skus or not warehouse_refs:
+            return []
+        since_date = since.astimezone(self._tz).date().isoformat()
+        rows = await self._per_chunk(
+            skus,
+            lambda chunk: self._all(
+                "Stock Ledger Entry",
+                LEDGER_FIELDS,
+                [
+                    ["item_code", "in", chunk],
+                    ["warehouse", "in", list(dict.fromkeys(warehouse_refs))],
+                    ["voucher_type", "=", "Delivery Note"],
+                    ["is_cancelled", "=", 0],
+                    ["actual_qty", "<", 0],
+                    ["posting_date", ">=", since_date],
+                ],
+            ),
+        )
+        delivered = []
+        for row in rows:
+            moment = self._utc(f"{row.get('posting_date')} {row.get('posting_time') or '00:00:00'}")
+            units = whole(-(decimal(row.get("actual_qty")) or Decimal(0)), ROUND_HALF_UP)
+            if moment is not None and moment > since and units > 0:
+                delivered.append(Sale(str(row["item_code"]), str(row["warehouse"]), moment, units))
+        return delivered
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         fields = [

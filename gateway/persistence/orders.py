@@ -238,23 +238,6 @@ class SqlOrders:
         )
         await record_systems(self._conn, order_id, changes.systems, at)
 
-    async def units_placed(
-        self, location_id: str, skus: Sequence[str], since: datetime
-    ) -> list[tuple[str, datetime, int]]:
-        if not skus:
-            return []
-        rows = await self._conn.execute(
-            select(order_lines.c.sku, orders.c.created_at, order_lines.c.quantity)
-            .join(orders, orders.c.id == order_lines.c.order_id)
-            .where(
-                order_lines.c.location_id == location_id,
-                order_lines.c.sku.in_(list(skus)),
-                orders.c.created_at >= since,
-                orders.c.status != OrderStatus.CANCELLED.value,
-            )
-        )
-        return [(str(r.sku), r.created_at, int(r.quantity)) for r in rows]
-
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         query = select(orders).where(orders.c.id == order_id)
         if for_update and self._conn.dialect.name == "postgresql":

@@ -76,6 +76,12 @@ class ErpPort(Protocol):
         """What the ERP says of buying each SKU it knows."""
         ...
 
+    async def deliveries(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        """The units of these SKUs these warehouses delivered since then (as sales)."""
+        ...
+
 
 class StorefrontPort(Protocol):
     """WooCommerce: the web listing of each SKU (simple products and variations)."""

@@ -136,13 +136,6 @@ class Orders(Protocol):
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
 
-    async def units_placed(
-        self, location_id: str, skus: Sequence[str], since: datetime
-    ) -> list[tuple[str, datetime, int]]:
-        """(SKU, when the order was placed, units) of every line of these SKUs allocated to
-        the node since then, of orders not cancelled: the gateway's own demand on it."""
-        ...
-
     async def exists(self, order_id: str) -> bool: ...
 
     async def find_by_web_order(self, web_order_id: int) -> Order | None: ...

@@ -114,6 +114,12 @@ class CachedErp:
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         return await self._cache.load_many("erp:kit", skus, self._inner.kits, self._ttls.kits)
 
+    async def deliveries(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[Sale]:
+        # History, asked for now and then (replenishment): read as it stands, never kept.
+        return await self._inner.deliveries(skus, warehouse_refs, since)
+
     async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
         return await self._cache.load_many("erp:supply", skus, self._inner.supply, self._ttls.item)
 

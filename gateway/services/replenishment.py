@@ -2,9 +2,9 @@
 coming, and the supply terms, through the model in gateway.domain.replenishment.
 
 Demand is units sold per day over the REPLENISHMENT__WINDOW_DAYS whole days before today
-(UTC): at a store, the sales its POS recorded (Square's IN_STOCK -> SOLD adjustments, which
-include the gateway's own orders once they are rung up there); at a warehouse, the units of
-the gateway's orders allocated to it (orders not cancelled). What the node has is its
+(UTC), as the node's source of truth recorded them, so the gateway's own orders count once,
+when they leave: at a store, Square's IN_STOCK -> SOLD adjustments; at a warehouse, the
+ERPNext Stock Ledger's Delivery Note entries. What the node has is its
 available-to-promise as the gateway answers it; what it has coming, the units on order from
 vendors and the returns on their way whose disposition is RESTOCK (a return to inspect,
 refurbish or write off is not stock to plan on). Supply terms come
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from gateway.config import ReplenishmentSettings
-from gateway.domain import ItemSupply, Location, NodeType
+from gateway.domain import ItemSupply, Location, SourceSystem
 from gateway.domain.replenishment import Hint, SupplyTerms, daily_units, hint
 from gateway.ports import Clock, ErpPort, PosPort, UnitOfWorkFactory
 from gateway.services.availability import AvailabilityService
@@ -168,15 +168,13 @@ class ReplenishmentService:
     async def _sold(
         self, location: Location, skus: list[str], since: datetime
     ) -> dict[str, list[tuple[datetime, int]]]:
+        if location.source is SourceSystem.POS:
+            recorded = await self._pos.sales(skus, [location.source_ref], since)
+        else:
+            recorded = await self._erp.deliveries(skus, [location.source_ref], since)
         sold: dict[str, list[tuple[datetime, int]]] = {}
-        if location.type is NodeType.STORE:
-            for sale in await self._pos.sales(skus, [location.source_ref], since):
-                sold.setdefault(sale.sku, []).append((sale.occurred_at, sale.quantity))
-            return sold
-        async with self._uow(read_only=True) as uow:
-            placed = await uow.orders.units_placed(location.id, skus, since)
-        for sku, at, units in placed:
-            sold.setdefault(sku, []).append((at, units))
+        for sale in recorded:
+            sold.setdefault(sale.sku, []).append((sale.occurred_at, sale.quantity))
         return sold
 
 

@@ -22,8 +22,8 @@ class ReplenishmentHint:
     location: Location
     window_start: datetime = strawberry.field(description="The first day of the demand window.")
     daily_demand: list[int] = strawberry.field(
-        description="Units sold per day over the window, oldest first: at a store what its POS "
-        "recorded, at a warehouse the gateway's orders allocated to it."
+        description="Units sold per day over the window, oldest first, as the node's source "
+        "recorded them leaving: Square's sales at a store, ERPNext's deliveries at a warehouse."
     )
     average_daily_demand: Decimal
     demand_std_dev: Decimal = strawberry.field(description="Sample standard deviation.")

@@ -86,7 +86,8 @@ class BinLedger:
         table = self._store.table(SLE)
         item_code, warehouse = bin_row["item_code"], bin_row["warehouse"]
         if cancelling:
-            for entry in table.rows():
+            # By the item's index: the ledger also holds the sample history.
+            for entry in table.rows(table.positions("item_code", [item_code])):
                 if (entry["voucher_type"], entry["voucher_no"]) == voucher and (
                     entry["item_code"],
                     entry["warehouse"],

@@ -65,6 +65,7 @@ class ErpStore:
             "Item Price": self._prices,
             "Warehouse": self._warehouses,
             "Bin": self._bins,
+            "Stock Ledger Entry": self._ledger,
             "Product Bundle": self._bundles,
             "Product Bundle Item": self._bundle_items,
         }
@@ -411,6 +412,58 @@ class ErpStore:
         index = {"item_code": lambda k: k[0], "warehouse": lambda k: k[1]}
         return self._table("Bin", keys, render, lambda k: k[2], index, derive=derive, late=stamps)
 
+    def _ledger(self) -> Table:
+        """Stock Ledger Entries: the warehouses' deliveries of the sample history, one per
+        SKU, warehouse and day that shipped anything (Dataset.warehouse_daily_deliveries),
+        then every movement made through the API (sandbox.erpnext.bins appends them)."""
+        dataset = self.dataset
+        keys: list[Any] = []
+        for sku in dataset.stock_skus:
+            for warehouse in dataset.leaf_warehouses:
+                daily = dataset.warehouse_daily_deliveries(sku, warehouse.name)
+                keys.extend((sku, warehouse.name, day) for day, units in enumerate(daily) if units)
+
+        def render(key: Any) -> dict[str, Any]:
+            if isinstance(key, dict):  # posted through the API
+                return dict(key)
+            sku, warehouse, day = key
+            item = dataset.items[sku]
+            units = dataset.warehouse_daily_deliveries(sku, warehouse)[day]
+            local = datetime.fromisoformat(
+                site_datetime(dataset.sale_day_closed_at(day), self.timezone)
+            )
+            return {
+                **_standard(_ledger_name(key)),
+                "item_code": sku,
+                "warehouse": warehouse,
+                "posting_date": local.date().isoformat(),
+                "posting_time": local.time().isoformat(),
+                "actual_qty": float(-units),
+                "qty_after_transaction": 0.0,
+                "voucher_type": "Delivery Note",
+                "voucher_no": _history_voucher(dataset.seed, key),
+                "valuation_rate": float(item.valuation_rate),
+                "stock_value_difference": float(-units * item.valuation_rate),
+                "stock_uom": item.uom,
+                "company": COMPANY,
+                "is_cancelled": 0,
+            }
+
+        def stamps(key: Any) -> dict[str, Any]:
+            if isinstance(key, dict):
+                return {"creation": key["creation"], "modified": key["modified"]}
+            moment = site_datetime(dataset.sale_day_closed_at(key[2]), self.timezone)
+            return {"creation": moment, "modified": moment}
+
+        def name_of(key: Any) -> str:
+            return str(key["name"]) if isinstance(key, dict) else _ledger_name(key)
+
+        def column(field: str, position: int) -> Callable[[Any], str]:
+            return lambda k: str(k[field] if isinstance(k, dict) else k[position])
+
+        index = {"item_code": column("item_code", 0), "warehouse": column("warehouse", 1)}
+        return self._table("Stock Ledger Entry", keys, render, name_of, index, late=stamps)
+
     def _bundles(self) -> Table:
         def render(sku: str) -> dict[str, Any]:
             return {
@@ -482,3 +535,12 @@ def _supply_fields(supply: Supply | None) -> dict[str, Any]:
         "min_order_qty": float(supply.min_order_qty),
         "purchase_uom": PURCHASE_UOM if supply.case_size > 1 else None,
     }
+
+
+def _ledger_name(key: tuple[str, str, int]) -> str:
+    digest = hashlib.blake2b("|".join(map(str, key)).encode(), digest_size=5).hexdigest()
+    return f"SLE-HIST-{digest}"
+
+
+def _history_voucher(seed: int, key: tuple[str, str, int]) -> str:
+    return f"MAT-DN-HIST-{_hash(seed, 'dn', *key) % 10**6:06d}"

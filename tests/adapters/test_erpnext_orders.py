@@ -4,7 +4,7 @@ contract payloads (httpx.MockTransport) and the simulator."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,15 @@ from gateway.domain import Money, StockReading
 from gateway.domain.documents import SalesOrder, SalesOrderDraft, SalesOrderLine, StockReceiptLine
 from gateway.errors import BackendRejected
 from gateway.ports import ErpOrdersPort
-from tests.erpnext_support import KEY, SECRET, adapter_on, contract, filters_of, simulator
+from tests.erpnext_support import (
+    KEY,
+    SECRET,
+    adapter_on,
+    contract,
+    dataset,
+    filters_of,
+    simulator,
+)
 from tests.live_server import serve
 
 CENTRAL = "Central Warehouse - NTR"
@@ -432,3 +440,27 @@ def test_given_the_frappe_client_library_then_it_saves_an_item_s_barcode_table()
 
     assert [r["barcode"] for r in saved["barcodes"]] == [r["barcode"] for r in rows] + ["SHELF-9"]
     assert [r["barcode"] for r in kept["barcodes"]] == [r["barcode"] for r in rows]
+
+
+# --- the Stock Ledger's deliveries ---------------------------------------------------------------
+
+
+async def test_a_warehouse_s_deliveries_are_its_history_then_the_notes_submitted_since() -> None:
+    app = simulator()
+    adapter = sim_adapter(app)
+    data = dataset()
+    since = data.base_time - timedelta(days=7)
+    history = data.warehouse_daily_deliveries(SHOES, CENTRAL)
+
+    before = await adapter.deliveries([SHOES, "NO-SUCH-SKU"], [CENTRAL], since)
+    order = await adapter.submit_sales_order(draft(lines=(SalesOrderLine(SHOES, 3, CENTRAL),)))
+    await adapter.deliver_sales_order(order.name, "ord_3:deliver")
+    after = await adapter.deliveries([SHOES], [CENTRAL], since)
+
+    # The last seven days of the history (days 21-27 of 28), at that warehouse only.
+    assert sum(d.quantity for d in before) == sum(history[-7:])
+    assert {(d.sku, d.location_ref) for d in before} <= {(SHOES, CENTRAL)}
+    assert all(d.occurred_at > since for d in before)
+    # The Delivery Note's 3 units joined them, dated by the site's clock.
+    assert sum(d.quantity for d in after) == sum(history[-7:]) + 3
+    assert await adapter.deliveries([SHOES], [], since) == []

@@ -95,3 +95,18 @@ async def test_the_listing_keeps_the_skus_below_their_reorder_point_page_by_page
     assert seen, "a store with a month of sales has SKUs to reorder"
     assert all(n["belowReorderPoint"] and n["suggestedOrder"] > 0 for n in seen)
     assert len({n["sku"] for n in seen}) == len(seen)  # no SKU twice across pages
+
+
+async def test_a_warehouse_s_demand_is_what_erpnext_s_stock_ledger_says_it_delivered(
+    stack, dataset
+):
+    warehouse = dataset.leaf_warehouses[0]
+    node = dataset.node_ids()[0]  # the first leaf warehouse
+    sku, daily = next(
+        (sku, daily)
+        for sku in dataset.sellable_skus
+        if sum(daily := dataset.warehouse_daily_deliveries(sku, warehouse.name)) > 0
+    )
+    got = (await ok(stack.gql, HINT, sku=sku, at=node))["product"]["replenishment"]
+    assert got["location"]["id"] == node
+    assert got["dailyDemand"] == list(daily)

@@ -84,13 +84,22 @@ async def test_a_store_s_hint_is_the_model_of_what_its_till_sold(world: World):
     assert got.hint.suggested_order == -(-shortfall // 12) * 12
 
 
-async def test_a_warehouse_s_demand_is_the_gateway_s_orders_of_past_days(world: World):
+async def test_a_warehouse_s_demand_is_what_the_erp_delivered_on_past_days(world: World):
     world.pos.counts[(SHOE, "LMITTE")] = (0, 0)  # Central ships it
-    await order_shoes(world, 1, key="repl-1")
-    # Not yet: today is not a whole day of the window.
-    today = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
-    assert sum(today.daily_demand) == 0 and not today.hint.below_reorder_point
-    # The next day, yesterday's order is the window's last day.
+    order = await order_shoes(world, 1, key="repl-1")
+    await world.services.worker.drain()  # its Sales Order
+    # Placed, not yet delivered: no demand recorded at the warehouse.
+    placed = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
+    assert sum(placed.daily_demand) == 0
+    # Shipped (a Delivery Note: units leave the warehouse) ...
+    await world.services.lifecycle.ship(order.id, None, "ship-1")
+    await world.services.worker.drain()
+    assert [(d.sku, d.location_ref, d.quantity) for d in world.erp.delivered] == [
+        (SHOE, "Central - NTR", 1)
+    ]
+    # ... it counts once its day is a whole one: the next day, as the window's last.
+    same_day = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
+    assert sum(same_day.daily_demand) == 0
     world.clock.advance(24 * 3600)
     got = (await world.services.replenishment.hints("WH-CENTRAL", [SHOE]))[SHOE]
     assert got.daily_demand[-1] == 1 and sum(got.daily_demand) == 1
