@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from gateway.config import ReplenishmentSettings
 from gateway.domain import ItemSupply, Location, SourceSystem
@@ -81,7 +81,7 @@ class ReplenishmentService:
         if not wanted:
             return {}
         settings = self._settings
-        today = datetime.combine(self._clock.now().date(), time(), self._clock.now().tzinfo)
+        today = datetime.combine(self._clock.now().astimezone(UTC).date(), time(), UTC)
         start = today - timedelta(days=settings.window_days)
         sold, rows, supplies, not_for_shelf = await asyncio.gather(
             self._sold(location, wanted, start),
