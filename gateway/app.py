@@ -94,6 +94,7 @@ from gateway.services.cached_sources import CachedErp, CachedPos, CachedStorefro
 from gateway.services.catalog import CatalogService
 from gateway.services.commands import Commands
 from gateway.services.container import Services
+from gateway.services.cycle_counts import CycleCountPlanner
 from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.item_barcodes import ItemBarcodes
 from gateway.services.locations import LocationDirectory
@@ -440,6 +441,9 @@ def build_services(
         lambda skus: reconciler.run(skus),
         clock,
     )
+    replenishment = ReplenishmentService(
+        catalog, erp, availability, pos, uow, clock, settings.replenishment
+    )
     return Services(
         settings=settings,
         authenticator=authenticator,
@@ -447,9 +451,8 @@ def build_services(
         order_tokens=OrderTokens(settings.auth),
         catalog=catalog,
         item_barcodes=ItemBarcodes(commands, backends.erp, settings.barcodes),
-        replenishment=ReplenishmentService(
-            catalog, erp, availability, pos, uow, clock, settings.replenishment
-        ),
+        replenishment=replenishment,
+        cycle_counts=CycleCountPlanner(catalog, replenishment, settings.cycle_counts),
         availability=availability,
         erp=erp,
         reservations=holds,

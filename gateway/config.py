@@ -376,6 +376,24 @@ class ReplenishmentSettings(BaseModel, frozen=True):
     review_days: int = Field(default=7, ge=1, le=365)
 
 
+class CycleCountSettings(BaseModel, frozen=True):
+    """Cycle counts (gateway.domain.cycle_counts): CYCLE_COUNTS__A_DAYS, __B_DAYS, __C_DAYS
+    how often each ABC class is counted; __A_SHARE, __B_SHARE where the classes end in the
+    ranking by value moved."""
+
+    a_days: int = Field(default=30, ge=1, le=366)
+    b_days: int = Field(default=90, ge=1, le=366)
+    c_days: int = Field(default=365, ge=1, le=731)
+    a_share: float = Field(default=0.80, gt=0, le=1)
+    b_share: float = Field(default=0.95, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CycleCountSettings:
+        if self.a_share > self.b_share:
+            raise ValueError("CYCLE_COUNTS__A_SHARE must not exceed __B_SHARE")
+        return self
+
+
 class PersistedSettings(BaseModel, frozen=True):
     """Persisted operations (gateway.persisted): PERSISTED__MANIFEST=ops.json (Apollo's
     persisted query manifest), PERSISTED__SAFELIST=true to run nothing else."""
@@ -539,6 +557,7 @@ class Settings(BaseSettings):
     persisted: PersistedSettings = Field(default_factory=PersistedSettings)
     barcodes: BarcodeSettings = Field(default_factory=BarcodeSettings)
     replenishment: ReplenishmentSettings = Field(default_factory=ReplenishmentSettings)
+    cycle_counts: CycleCountSettings = Field(default_factory=CycleCountSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import strawberry
 
@@ -17,6 +18,7 @@ from resolvers.permissions import ADMIN, EVERYONE, OPS, STORE_ASSOCIATE, allow
 from resolvers.record_access import callers_node
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
+from resolvers.types.cycle_counts import CountPlanEntry
 from resolvers.types.location import Location
 from resolvers.types.product import Product, ProductConnection, ProductEdge, ProductFilter
 from resolvers.types.replenishment import (
@@ -67,6 +69,20 @@ class Query:
         product = await _product(info, scan.sku)
         product.scanned = scan
         return product
+
+    @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="The SKUs a node counts on a day: each ABC class spread over its cycle "
+        "(A every 30 days, B 90, C 365 by default; CYCLE_COUNTS__*), so every SKU is counted "
+        "once per cycle on a short daily list (kits left out; a store associate: its own "
+        "store).",
+    )
+    async def count_plan(
+        self, info: Info, location_id: strawberry.ID, date: datetime.date
+    ) -> list[CountPlanEntry]:
+        await callers_node(info, str(location_id))
+        planned = await info.context.services.cycle_counts.plan(str(location_id), date)
+        return [CountPlanEntry.from_domain(p) for p in planned]
 
     @strawberry.field(
         permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),

@@ -18,6 +18,7 @@ from gateway.governance.short_hold_watch import ShortHoldWatch
 from gateway.ports import BackendHealthSource, ErpPort
 from gateway.services.availability import AvailabilityService
 from gateway.services.catalog import CatalogService
+from gateway.services.cycle_counts import CycleCountPlanner
 from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.item_barcodes import ItemBarcodes
 from gateway.services.orders.book import OrderBook
@@ -68,3 +69,4 @@ class Services:
     delta_poll: DeltaPoll  # the safety net under the webhooks
     item_barcodes: ItemBarcodes  # internal codes for items that have none
     replenishment: ReplenishmentService  # when and how much each node should reorder
+    cycle_counts: CycleCountPlanner  # which SKUs a node counts on a day

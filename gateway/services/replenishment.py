@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 from gateway.config import ReplenishmentSettings
 from gateway.domain import ItemSupply, Location, SourceSystem
@@ -81,8 +82,7 @@ class ReplenishmentService:
         if not wanted:
             return {}
         settings = self._settings
-        today = datetime.combine(self._clock.now().astimezone(UTC).date(), time(), UTC)
-        start = today - timedelta(days=settings.window_days)
+        start = self._window_start()
         sold, rows, supplies, not_for_shelf = await asyncio.gather(
             self._sold(location, wanted, start),
             self._availability.by_node(wanted, location_ids=[location.id]),
@@ -113,6 +113,28 @@ class ReplenishmentService:
                 hint(daily, available, incoming, terms, settings.service_level),
             )
         return hints
+
+    async def moved_value(self, location_id: str, skus: Sequence[str]) -> dict[str, Decimal]:
+        """Per SKU the ERP knows (kits left out): the value of the units the node's source
+        recorded leaving over the window, at the ERP's cost (nothing known: 0)."""
+        location = await self._availability.location(location_id)
+        known, kits = await asyncio.gather(
+            self._erp.items_by_sku(list(dict.fromkeys(skus))), self._availability.kits(skus)
+        )
+        wanted = [sku for sku in dict.fromkeys(skus) if sku in known and sku not in kits]
+        if not wanted:
+            return {}
+        sold = await self._sold(location, wanted, self._window_start())
+        moved: dict[str, Decimal] = {}
+        for sku in wanted:
+            cost = known[sku].cost
+            units = sum(units for _, units in sold.get(sku, ()))
+            moved[sku] = Decimal(units) * (cost.amount if cost is not None else Decimal(0))
+        return moved
+
+    def _window_start(self) -> datetime:
+        today = datetime.combine(self._clock.now().astimezone(UTC).date(), time(), UTC)
+        return today - timedelta(days=self._settings.window_days)
 
     async def _returns_not_restocked(self, location_id: str, skus: list[str]) -> dict[str, int]:
         async with self._uow(read_only=True) as uow:

@@ -5,7 +5,7 @@ the listing pages the store's SKUs and keeps those below their reorder point."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -110,3 +110,26 @@ async def test_a_warehouse_s_demand_is_what_erpnext_s_stock_ledger_says_it_deliv
     got = (await ok(stack.gql, HINT, sku=sku, at=node))["product"]["replenishment"]
     assert got["location"]["id"] == node
     assert got["dailyDemand"] == list(daily)
+
+
+PLAN = """query ($at: ID!, $day: Date!) { countPlan(locationId: $at, date: $day) {
+  sku abcClass movedValue } }"""
+
+
+async def test_a_store_s_count_plan_is_short_daily_lists_ranked_by_value_moved(stack, dataset):
+    node = dataset.node_ids()[len(dataset.leaf_warehouses)]  # the first store
+    days = [(datetime.now(UTC).date() + timedelta(days=n)).isoformat() for n in range(3)]
+    plans = [(await ok(stack.gql, PLAN, at=node, day=day))["countPlan"] for day in days]
+    stock = [sku for sku in dataset.sellable_skus if sku not in dataset.kits]
+    for plan in plans:
+        assert plan and len(plan) <= len(stock) // 30 + len(stock) // 90 + 3
+        assert {e["sku"] for e in plan} <= set(stock)
+    # Three days of a cycle of at least 30: no SKU twice.
+    skus = [e["sku"] for plan in plans for e in plan]
+    assert len(skus) == len(set(skus))
+    # A is what moved the most value: every A on these lists moved more than any C.
+    entries = [e for plan in plans for e in plan]
+    a_values = [Decimal(e["movedValue"]) for e in entries if e["abcClass"] == "A"]
+    c_values = [Decimal(e["movedValue"]) for e in entries if e["abcClass"] == "C"]
+    if a_values and c_values:
+        assert min(a_values) >= max(c_values)
