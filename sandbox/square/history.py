@@ -20,17 +20,15 @@ from typing import Any
 
 from sandbox.square.catalog import square_id
 from sandbox.square.inventory import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
     SORT_LIMIT,
     STATES,
     UNTRACKED,
     Inventory,
+    page_limit,
 )
 from sandbox.square.wire import (
     decode_cursor,
     encode_cursor,
-    field_of,
     fingerprint,
     invalid,
     parse_time,
@@ -50,15 +48,9 @@ def retrieve_changes(inventory: Inventory, body: dict[str, Any]) -> dict[str, An
     after_raw, before_raw = body.get("updated_after"), body.get("updated_before")
     after = None if after_raw is None else parse_time(after_raw, "updated_after")
     before = None if before_raw is None else parse_time(before_raw, "updated_before")
-    limit = field_of(body, "limit", int)
-    if limit is None:
-        limit = DEFAULT_LIMIT
-    elif limit < 1:
-        raise invalid("VALUE_TOO_LOW", "`limit` must be greater than or equal to 1.", "limit")
-    elif limit > MAX_LIMIT:
-        raise invalid("VALUE_TOO_HIGH", "`limit` must be less than or equal to 1000.", "limit")
-    objects = inventory._known_objects(ids)
-    locations = inventory._known_locations(location_ids)
+    limit = page_limit(body)
+    objects = inventory.known_objects(ids)
+    locations = inventory.known_locations(location_ids)
     query = fingerprint("changes", ids, location_ids, sorted(types), states, after_raw, before_raw)
     offset = decode_cursor(body.get("cursor"), query)
 

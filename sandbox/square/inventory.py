@@ -183,16 +183,10 @@ class Inventory:
             states = set(raw_states)
         after_raw = body.get("updated_after")
         updated_after = None if after_raw is None else parse_time(after_raw, "updated_after")
-        limit = field_of(body, "limit", int)
-        if limit is None:
-            limit = DEFAULT_LIMIT
-        elif limit < 1:
-            raise invalid("VALUE_TOO_LOW", "`limit` must be greater than or equal to 1.", "limit")
-        elif limit > MAX_LIMIT:
-            raise invalid("VALUE_TOO_HIGH", "`limit` must be less than or equal to 1000.", "limit")
+        limit = page_limit(body)
 
-        objects = self._known_objects(ids)
-        locations = self._known_locations(location_ids)
+        objects = self.known_objects(ids)
+        locations = self.known_locations(location_ids)
         query = fingerprint("counts", ids, location_ids, raw_states, after_raw)
         offset = decode_cursor(body.get("cursor"), query)
         if updated_after is not None and updated_after >= self.catalog.dataset.base_time:
@@ -231,7 +225,7 @@ class Inventory:
         if vid not in self.catalog.variations:
             raise not_found(f"Object `{vid}` not found.")
         wanted = [x for x in location_ids.split(",") if x] if location_ids else None
-        locations = self._known_locations(wanted)
+        locations = self.known_locations(wanted)
         query = fingerprint("count", vid, location_ids)
         rows = list(self._rows([vid], locations, None, None))
         chunk, next_cursor = page(rows, decode_cursor(cursor, query), GET_PAGE_SIZE, query)
@@ -242,12 +236,12 @@ class Inventory:
             answer["cursor"] = next_cursor
         return answer
 
-    def _known_objects(self, ids: list[str] | None) -> list[str]:
+    def known_objects(self, ids: list[str] | None) -> list[str]:
         if ids is None:
             return list(self.catalog.variations)
         return [vid for vid in dict.fromkeys(ids) if vid in self.catalog.variations]
 
-    def _known_locations(self, ids: list[str] | None) -> list[str]:
+    def known_locations(self, ids: list[str] | None) -> list[str]:
         if ids is None:
             return list(self.catalog.store_ids)
         wanted = set(ids)
@@ -283,6 +277,18 @@ class Inventory:
             state: (qty, before[state][1] if state in before and before[state][0] == qty else now)
             for state, qty in totals.items()
         }
+
+
+def page_limit(body: dict[str, Any]) -> int:
+    """A batch-retrieve's ``limit``: 1 to 1,000, 100 when not given."""
+    limit = field_of(body, "limit", int)
+    if limit is None:
+        return DEFAULT_LIMIT
+    if limit < 1:
+        raise invalid("VALUE_TOO_LOW", "`limit` must be greater than or equal to 1.", "limit")
+    if limit > MAX_LIMIT:
+        raise invalid("VALUE_TOO_HIGH", "`limit` must be less than or equal to 1000.", "limit")
+    return int(limit)
 
 
 def _newest_first(rows: Iterable[Row]) -> list[Row]:
