@@ -264,9 +264,15 @@ async def run_demo(
             # The seeded drift first: the flows below move stock at the sources, and the
             # storefront hears of each move a moment later, a lag a reconcile may catch.
             print("\nOne truth for stock:\n")
-            # The backend writes and storefront pushes owed since start are delivered first,
-            # as the outbox worker does within seconds.
-            await gateway.state.services.worker.drain()
+            # What start-up owes is settled first, as the background loops do within seconds:
+            # the seeded open web orders imported (their holds taken), the storefront pushes
+            # those holds owe queued, and every write delivered. Otherwise a push still on
+            # its way when the reconcile reads makes a seeded drift look like a lag (it is
+            # one), or a web order imported mid-reconcile moves a SKU under it.
+            services = gateway.state.services
+            await services.web_orders.sync()
+            await services.storefront_sync.flush()
+            await services.worker.drain()
             truth_ok, truth_lines = await stock_truth(url, dataset)
             print("\n".join(truth_lines))
             print("\nRoute an order, then place, pick up and return one:\n")
