@@ -33,6 +33,7 @@ from gateway.domain import (
     WebStockUpdate,
     WebStockWritten,
 )
+from gateway.domain.cycle_counts import StockMovement
 from gateway.domain.documents import (
     OmsFulfillmentLine,
     OmsFulfillmentOrder,
@@ -97,6 +98,13 @@ class FakeErp:
     moved_at: dict[str, datetime] = field(default_factory=dict)  # sku -> its Bins' modified
     supplies: dict[str, ItemSupply] = field(default_factory=dict)  # what the Item says of buying
     delivered: list[Sale] = field(default_factory=list)  # the Stock Ledger's deliveries
+    reconciled: list[StockMovement] = field(default_factory=list)  # Stock Reconciliations
+    reconciliations: dict[str, str] = field(default_factory=dict)  # reference -> name
+    # correct_count's calls (reference, sku, warehouse, counted, variance, at), and the Stock
+    # Entries it made where stock was reserved: reference -> name, and their movements.
+    corrections: list[tuple[str, str, str, int, int, datetime]] = field(default_factory=list)
+    count_entries: dict[str, str] = field(default_factory=dict)
+    adjusted: list[StockMovement] = field(default_factory=list)
 
     async def items_by_sku(self, skus: Sequence[str]) -> dict[str, ItemMaster]:
         self.calls["items_by_sku"] += 1
@@ -154,6 +162,29 @@ class FakeErp:
     async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
         self.calls["supply"] += 1
         return {s: self.supplies.get(s, ItemSupply()) for s in skus if s in self.items}
+
+    async def stock_movements(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        self.calls["stock_movements"] += 1
+        return self._ledger(skus, warehouse_refs, since)
+
+    def _ledger(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        """The deliveries and the counts posted after ``since``, oldest first."""
+        moved = [
+            StockMovement(d.sku, d.location_ref, d.occurred_at, -d.quantity) for d in self.delivered
+        ]
+        moved += self.reconciled + self.adjusted
+        return sorted(
+            (
+                m
+                for m in moved
+                if m.sku in skus and m.location_ref in warehouse_refs and m.at > since
+            ),
+            key=lambda m: m.at,
+        )
 
     # --- ErpOrdersPort ---------------------------------------------------------------------
 
@@ -252,6 +283,56 @@ class FakeErp:
         self.receipts[reference] = name
         for line in lines:
             self._add_to_bin(line.sku, line.warehouse, on_hand=line.quantity)
+        return name
+
+    async def reconcile_stock(
+        self, reference: str, sku: str, warehouse: str, quantity: int, at: datetime
+    ) -> str:
+        """As ERPNext does: the figure at ``at`` set to ``quantity``, the movements after it
+        on top (a later count absorbs the change); "" when the ledger held that then."""
+        self.calls["reconcile_stock"] += 1
+        self.writes.check()
+        return self._reconcile(reference, sku, warehouse, quantity, at)
+
+    async def correct_count(
+        self, reference: str, sku: str, warehouse: str, counted: int, variance: int, at: datetime
+    ) -> str:
+        """The count wins (a reconciliation) unless stock is reserved there; then a Stock
+        Entry at ``at`` moves the Bin by ``variance``. Once per reference."""
+        self.calls["correct_count"] += 1
+        self.writes.check()
+        self.corrections.append((reference, sku, warehouse, counted, variance, at))
+        if variance == 0:
+            return ""
+        if reference in self.count_entries:
+            return self.count_entries[reference]
+        if not self.bins.get((sku, warehouse), (0, 0))[1]:
+            return self._reconcile(reference, sku, warehouse, counted, at)
+        name = f"MAT-STE-2026-{len(self.receipts) + len(self.count_entries) + 1:05d}"
+        self.count_entries[reference] = name
+        self.adjusted.append(StockMovement(sku, warehouse, at, variance))
+        self._add_to_bin(sku, warehouse, on_hand=variance)
+        return name
+
+    def _reconcile(
+        self, reference: str, sku: str, warehouse: str, quantity: int, at: datetime
+    ) -> str:
+        if reference in self.reconciliations:
+            return self.reconciliations[reference]
+        later = self._ledger([sku], [warehouse], at)
+        on_hand, _ = self.bins.get((sku, warehouse), (0, 0))
+        delta = quantity - (on_hand - sum(m.units for m in later))
+        if delta == 0:
+            return ""
+        name = f"MAT-RECO-2026-{len(self.reconciliations) + 1:05d}"
+        self.reconciliations[reference] = name
+        self.reconciled.append(StockMovement(sku, warehouse, at, delta, counted=quantity))
+        next_count = next((m for m in later if m.counted is not None), None)
+        if next_count is None:
+            self._add_to_bin(sku, warehouse, on_hand=delta)
+        else:
+            self.reconciled.remove(next_count)
+            self.reconciled.append(replace(next_count, units=next_count.units - delta))
         return name
 
     async def add_item_barcode(self, sku: str, barcode: str) -> None:
@@ -449,6 +530,15 @@ class FakePos:
             if sale.sku in skus and sale.location_ref in location_refs and sale.occurred_at > since
         ]
 
+    async def stock_movements(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        self.calls["stock_movements"] += 1
+        return [
+            StockMovement(sale.sku, sale.location_ref, sale.occurred_at, -sale.quantity)
+            for sale in await self.sales(skus, location_refs, since)
+        ]
+
     # --- PosStockWritesPort ----------------------------------------------------------------
 
     async def record_sale(
@@ -463,6 +553,15 @@ class FakePos:
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
         self._adjust("record_restock", reference, sku, location_ref, quantity, occurred_at)
+
+    async def record_count(
+        self, reference: str, sku: str, location_ref: str, quantity: int, counted_at: datetime
+    ) -> None:
+        """As Square does: the count as of ``counted_at``, the sales after it on top."""
+        later = await self.stock_movements([sku], [location_ref], counted_at)
+        on_hand, reserved = self.counts.get((sku, location_ref), (0, 0))
+        target = quantity + sum(m.units for m in later) + reserved
+        self._adjust("record_count", reference, sku, location_ref, target - on_hand, counted_at)
 
     def _adjust(
         self,

@@ -3,8 +3,9 @@
 Request budget: every read is chunked by SKU (at most ``chunk_size`` codes in one ``in``
 filter, and a URL kept well under proxies' 8 KB request-line limit), so the number of requests
 grows with the chunks, never with the SKUs. Per chunk, ``items_by_sku`` costs four lists (Item,
-Item Price, Item Barcode, Item Tax); ``stock`` and ``kits`` one each. Lists always send
-``limit_page_length`` and page ordered by a unique column (see rest.FrappeRest).
+Item Price, Item Barcode, Item Tax); ``stock``, ``kits``, ``deliveries`` and
+``stock_movements`` one each. Lists always send ``limit_page_length`` and page ordered by a
+unique column (see rest.FrappeRest).
 
 Child rows for many parents: a child doctype is listed on its own with ``parent=<parent
 doctype>`` (frappe.client.get_list checks read permission on that parent) and a ``parent in
@@ -51,6 +52,7 @@ from gateway.domain import (
     SourceSystem,
     StockReading,
 )
+from gateway.domain.cycle_counts import StockMovement
 from gateway.errors import BackendUnavailable
 from gateway.ports import Clock
 
@@ -63,6 +65,7 @@ ITEM_FIELDS = [
     "disabled", "has_variants", "variant_of", "valuation_rate", "modified",
 ]
 LEDGER_FIELDS = ["item_code", "warehouse", "posting_date", "posting_time", "actual_qty"]
+MOVEMENT_FIELDS = [*LEDGER_FIELDS, "voucher_type", "qty_after_transaction"]
 SUPPLY_FIELDS = ["name", "lead_time_days", "min_order_qty", "purchase_uom"]
 BIN_FIELDS = [
     "name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_stock",
@@ -198,29 +201,76 @@ class ErpNextAdapter(ErpNextOrders):
         posted on or after the site's date of ``since`` and kept if posted after it."""
         if not skus or not warehouse_refs:
             return []
-        since_date = since.astimezone(self._tz).date().isoformat()
-        rows = await self._per_chunk(
-            skus,
-            lambda chunk: self._all(
-                "Stock Ledger Entry",
-                LEDGER_FIELDS,
-                [
-                    ["item_code", "in", chunk],
-                    ["warehouse", "in", list(dict.fromkeys(warehouse_refs))],
-                    ["voucher_type", "=", "Delivery Note"],
-                    ["is_cancelled", "=", 0],
-                    ["actual_qty", "<", 0],
-                    ["posting_date", ">=", since_date],
-                ],
-            ),
-        )
+        delivery_notes: list[list[Any]] = [
+            ["voucher_type", "=", "Delivery Note"],
+            ["actual_qty", "<", 0],
+        ]
+        rows = await self._ledger(LEDGER_FIELDS, skus, warehouse_refs, since, delivery_notes)
         delivered = []
         for row in rows:
-            moment = self._utc(f"{row.get('posting_date')} {row.get('posting_time') or '00:00:00'}")
+            moment = self._utc(f"{row.get('posting_date')} {_wall_time(row.get('posting_time'))}")
             units = whole(-(decimal(row.get("actual_qty")) or Decimal(0)), ROUND_HALF_UP)
             if moment is not None and moment > since and units > 0:
                 delivered.append(Sale(str(row["item_code"]), str(row["warehouse"]), moment, units))
         return delivered
+
+    async def stock_movements(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        """Every non-cancelled Stock Ledger Entry of these SKUs in these warehouses posted
+        after ``since`` (any voucher type), oldest first: actual_qty as a signed unit delta;
+        a Stock Reconciliation's entry also carries its qty_after_transaction, the figure
+        it set, as ``counted``. Listed as deliveries() lists them: from the site's date of
+        ``since``, each kept if posted after it."""
+        if not skus or not warehouse_refs:
+            return []
+        rows = await self._ledger(MOVEMENT_FIELDS, skus, warehouse_refs, since)
+        moved = []
+        for row in rows:
+            moment = self._utc(f"{row.get('posting_date')} {_wall_time(row.get('posting_time'))}")
+            if moment is None or moment <= since:
+                continue
+            counted = None
+            if row.get("voucher_type") == "Stock Reconciliation":
+                counted = whole(row.get("qty_after_transaction"), ROUND_HALF_UP)
+            moved.append(
+                StockMovement(
+                    sku=str(row["item_code"]),
+                    location_ref=str(row["warehouse"]),
+                    at=moment,
+                    units=whole(row.get("actual_qty"), ROUND_HALF_UP),
+                    counted=counted,
+                )
+            )
+        moved.sort(key=lambda movement: movement.at)  # stable: chunks, then the site's order
+        return moved
+
+    async def _ledger(
+        self,
+        fields: list[str],
+        skus: Sequence[str],
+        warehouse_refs: Sequence[str],
+        since: datetime,
+        filters: list[list[Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Uncancelled Stock Ledger Entries of these SKUs in these warehouses posted on or
+        after the site's date of ``since``, oldest first (the caller keeps those after it)."""
+        since_date = since.astimezone(self._tz).date().isoformat()
+        return await self._per_chunk(
+            skus,
+            lambda chunk: self._all(
+                "Stock Ledger Entry",
+                fields,
+                [
+                    ["item_code", "in", chunk],
+                    ["warehouse", "in", list(dict.fromkeys(warehouse_refs))],
+                    ["is_cancelled", "=", 0],
+                    ["posting_date", ">=", since_date],
+                    *(filters or []),
+                ],
+                order_by="posting_date asc, posting_time asc, creation asc, name asc",
+            ),
+        )
 
     async def kits(self, skus: Sequence[str]) -> dict[str, Kit]:
         fields = [
@@ -415,6 +465,12 @@ def _current_prices(rows: list[dict[str, Any]], today: date) -> dict[str, Money]
         if code not in best or valid_from > best[code][0]:
             best[code] = (valid_from, Money(rate, str(currency)))
     return {code: money for code, (_, money) in best.items()}
+
+
+def _wall_time(value: Any) -> str:
+    """A Time field as an ISO time: Frappe sends ``str(timedelta)``, "9:05:00" at times."""
+    text = str(value or "00:00:00")
+    return f"0{text}" if text.find(":") == 1 else text
 
 
 def _location(row: dict[str, Any]) -> BackendLocation:

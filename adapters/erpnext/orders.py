@@ -1,10 +1,13 @@
 """ErpOrdersPort over ERPNext: Sales Orders that reserve stock, the Delivery Notes that ship
-them, and Material Receipts.
+them, internal barcodes, and the stock writes of adapters.erpnext.stock_writes (Material
+Receipts, counts).
 
 Idempotency: ERPNext takes no idempotency key, so each write carries the gateway's reference
 in a field it can be found by (a Sales Order's or Delivery Note's ``po_no``, a Stock Entry's
-``remarks``) and is
-preceded by a look-up (adapters.look_then_create). The insert itself is sent once (a POST
+``remarks``) and is preceded by a look-up (adapters.look_then_create). A Stock
+Reconciliation has no such field (no remarks, no free text on its rows), so it is found by
+what it is: a row of the SKU in the warehouse, posted at the count's moment to the
+microsecond, setting the counted figure. The insert itself is sent once (a POST
 retried after a lost answer would make a second document); on a connection failure or
 5xx/429 the whole look-up-then-insert is tried again after a backoff, so the look-up finds
 what a lost first answer made. A draft found by the look-up (inserted, but the submit never
@@ -17,21 +20,16 @@ Decimal (wire.json_content), never floats.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
-
-from adapters.erpnext.rest import FrappeRest
+from adapters.erpnext.stock_writes import ErpNextStockWrites
 from adapters.erpnext.wire import decimal, whole
 from adapters.look_then_create import look_then_create
-from adapters.resilience.policy import BackendPolicy
 from gateway.domain.documents import (
     SalesOrder,
     SalesOrderDraft,
-    StockReceiptLine,
     StockReservation,
 )
 from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput, NotFound
@@ -39,8 +37,15 @@ from gateway.errors import BackendRejected, BackendUnavailable, BadUserInput, No
 SALES_ORDER = "Sales Order"
 RESERVATION = "Stock Reservation Entry"
 STOCK_ENTRY = "Stock Entry"
+RECEIPT = "Material Receipt"
+ISSUE = "Material Issue"
+BIN = "Bin"
 ITEM = "Item"
 DELIVERY_NOTE = "Delivery Note"
+RECONCILIATION = "Stock Reconciliation"
+RECONCILIATION_ITEM = "Stock Reconciliation Item"
+# ERPNext's refusal of a reconciliation whose every row matches the ledger at its moment.
+NO_CHANGE = "EmptyStockReconciliationItemsError"
 SALES_ORDER_FIELDS = ["name", "po_no", "docstatus", "status", "per_delivered"]
 # fmt: off
 RESERVATION_FIELDS = [
@@ -50,27 +55,7 @@ RESERVATION_FIELDS = [
 T = TypeVar("T")
 
 
-class ErpNextOrders(FrappeRest):
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        timezone: str = "Europe/Berlin",
-        max_retries: int = 2,
-        page_size: int = 500,
-        company: str | None = None,
-        policy: BackendPolicy | None = None,
-    ) -> None:
-        super().__init__(
-            client,
-            timezone=timezone,
-            max_retries=max_retries,
-            page_size=page_size,
-            policy=policy,
-        )
-        # None lets ERPNext use the integration user's default company.
-        self._company = company
-
+class ErpNextOrders(ErpNextStockWrites):
     # --- ErpOrdersPort -------------------------------------------------------------------
 
     async def submit_sales_order(self, draft: SalesOrderDraft) -> SalesOrder:
@@ -213,56 +198,7 @@ class ErpNextOrders(FrappeRest):
         body = {"barcodes": [*kept, {"barcode": barcode, "barcode_type": ""}]}
         await self._write("PUT", self._doc_path(ITEM, sku), body)
 
-    async def receive_stock(self, reference: str, lines: Sequence[StockReceiptLine]) -> str:
-        if not lines:
-            raise BadUserInput("A stock receipt needs at least one line")
-        remarks = receipt_remarks(reference)
-
-        async def find() -> str | None:
-            rows = await self._page(
-                STOCK_ENTRY,
-                ["name", "docstatus"],
-                [["remarks", "=", remarks], ["docstatus", "<", 2]],
-                start=0,
-                length=20,
-                order_by="creation asc",
-            )
-            submitted = [r for r in rows if r.get("docstatus") == 1]
-            if submitted:
-                return str(submitted[0]["name"])
-            if rows:  # inserted, never submitted: finish the first call's work
-                name = str(rows[0]["name"])
-                await self._write("PUT", self._doc_path(STOCK_ENTRY, name), {"docstatus": 1})
-                return name
-            return None
-
-        async def create() -> str:
-            body: dict[str, Any] = {
-                "stock_entry_type": "Material Receipt",
-                "remarks": remarks,
-                "items": [
-                    {"item_code": line.sku, "qty": line.quantity, "t_warehouse": line.warehouse}
-                    for line in lines
-                ],
-                "docstatus": 1,
-            }
-            if self._company:
-                body["company"] = self._company
-            path = f"/api/resource/{quote(STOCK_ENTRY)}"
-            doc = await self._write("POST", path, body, retries=0)
-            return str(doc["name"]) if doc else await self._require(find)
-
-        return await look_then_create(find, create, max_retries=self._max_retries)
-
     # --- helpers -------------------------------------------------------------------------
-
-    async def _require(self, find: Callable[[], Awaitable[T | None]]) -> T:
-        found = await find()
-        if found is None:
-            raise BackendUnavailable(
-                "erpnext answered a write without a document", backend="erpnext"
-            )
-        return found
 
     async def _open_sales_order(self, draft: SalesOrderDraft) -> SalesOrder | None:
         """The not-cancelled order with this po_no; a submitted one wins over a draft."""
@@ -326,11 +262,6 @@ class ErpNextOrders(FrappeRest):
         if self._company:
             body["company"] = self._company
         return body
-
-
-def receipt_remarks(reference: str) -> str:
-    """The Stock Entry remarks that carry the gateway's reference, matched exactly."""
-    return f"commerce-gateway receipt {reference}"
 
 
 def _sales_order(doc: dict[str, Any]) -> SalesOrder:

@@ -18,7 +18,13 @@ import httpx
 from adapters.resilience.policy import BackendPolicy
 from adapters.square.api import SquareApi
 from adapters.square.catalog import SquareCatalog
-from adapters.square.inventory import read_changes, read_sales, read_stock, read_sums
+from adapters.square.inventory import (
+    read_changes,
+    read_movements,
+    read_sales,
+    read_stock,
+    read_sums,
+)
 from adapters.square.writes import RESTOCK, SALE, SquareStockWriter
 from gateway.domain import (
     BackendLocation,
@@ -28,6 +34,7 @@ from gateway.domain import (
     StockReading,
     StoreSum,
 )
+from gateway.domain.cycle_counts import StockMovement
 
 
 class SquareAdapter:
@@ -92,6 +99,14 @@ class SquareAdapter:
             return []
         return await read_sales(self._api, await self._sku_of(wanted), location_refs, since)
 
+    async def stock_movements(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        wanted = list(dict.fromkeys(skus))
+        if not wanted or not location_refs:
+            return []
+        return await read_movements(self._api, await self._sku_of(wanted), location_refs, since)
+
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         if not location_refs:
             return StockChanges(frozenset())
@@ -111,3 +126,10 @@ class SquareAdapter:
         """ADJUSTMENT NONE -> IN_STOCK (a returned unit back on the shelf); idempotent on
         ``reference``."""
         await self._writer.adjust(RESTOCK, reference, sku, location_ref, quantity, occurred_at)
+
+    async def record_count(
+        self, reference: str, sku: str, location_ref: str, quantity: int, counted_at: datetime
+    ) -> None:
+        """PHYSICAL_COUNT of IN_STOCK at ``counted_at`` (at most 24 hours ago): Square keeps
+        the adjustments after it; idempotent on ``reference``."""
+        await self._writer.count(reference, sku, location_ref, quantity, counted_at)

@@ -15,7 +15,7 @@ All counts are read in one batch-retrieve per 1,000 variations, following cursor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from adapters.square.api import SquareApi, dicts
 from adapters.square.writes import rfc3339_utc
 from gateway.domain import Sale, SourceSystem, StockChanges, StockReading, StoreSum
+from gateway.domain.cycle_counts import StockMovement
 from gateway.domain.ledger import StorePosition, summed
 
 IDS_PER_COUNTS_CALL = 1000
@@ -118,31 +119,89 @@ async def read_sales(
     api: SquareApi, sku_of: Mapping[str, str], location_refs: Sequence[str], since: datetime
 ) -> list[Sale]:
     """The IN_STOCK -> SOLD adjustments of these variations at these locations created after
-    ``since``, every page of BatchRetrieveInventoryChanges (1,000 variations a request).
-    Square's ``states`` filter ignores SOLD (an untracked state), so the adjustments are
-    asked for whole and the sales kept here. A fractional quantity (a weighed good) counts
-    as the whole units nearest to it."""
+    ``since``. Square's ``states`` filter ignores SOLD (an untracked state), so the
+    adjustments are asked for whole and the sales kept here. A fractional quantity (a
+    weighed good) counts as the whole units nearest to it."""
     sales: list[Sale] = []
+    async for change in _changes(api, sku_of, location_refs, since, ["ADJUSTMENT"]):
+        sale = _sale(change.get("adjustment"), sku_of)
+        if sale is not None:
+            sales.append(sale)
+    return sales
+
+
+async def read_movements(
+    api: SquareApi, sku_of: Mapping[str, str], location_refs: Sequence[str], since: datetime
+) -> list[StockMovement]:
+    """What moved IN_STOCK of these variations at these locations after ``since``, by the
+    changes' ``occurred_at`` (Square replays its history in that order): adjustments into
+    or out of IN_STOCK, and physical counts of it. Square filters on ``created_at``, which
+    is never before ``occurred_at``, so asking from ``since`` misses nothing."""
+    moved: list[StockMovement] = []
+    async for change in _changes(
+        api, sku_of, location_refs, since, ["ADJUSTMENT", "PHYSICAL_COUNT"]
+    ):
+        movement = _movement(change, sku_of)
+        if movement is not None and movement.at > since:
+            moved.append(movement)
+    return sorted(moved, key=lambda movement: movement.at)
+
+
+async def _changes(
+    api: SquareApi,
+    sku_of: Mapping[str, str],
+    location_refs: Sequence[str],
+    since: datetime,
+    types: list[str],
+) -> AsyncIterator[dict[str, Any]]:
+    """Every page of BatchRetrieveInventoryChanges (1,000 variations a request)."""
     ids = list(sku_of)
     for start in range(0, len(ids), COUNTS_PAGE_LIMIT):
         body: dict[str, Any] = {
             "catalog_object_ids": ids[start : start + COUNTS_PAGE_LIMIT],
             "location_ids": list(dict.fromkeys(location_refs)),
-            "types": ["ADJUSTMENT"],
+            "types": types,
             "updated_after": rfc3339_utc(since),
             "limit": COUNTS_PAGE_LIMIT,
         }
         while True:
             answer = await api.call("POST", "/v2/inventory/changes/batch-retrieve", json=body)
             for change in dicts(answer.get("changes")):
-                sale = _sale(change.get("adjustment"), sku_of)
-                if sale is not None:
-                    sales.append(sale)
+                yield change
             cursor = answer.get("cursor")
             if not cursor:
                 break
             body = {**body, "cursor": cursor}
-    return sales
+
+
+def _movement(change: dict[str, Any], sku_of: Mapping[str, str]) -> StockMovement | None:
+    kind = change.get("type")
+    record = change.get("physical_count" if kind == "PHYSICAL_COUNT" else "adjustment")
+    if not isinstance(record, dict):
+        return None
+    sku = sku_of.get(str(record.get("catalog_object_id")))
+    location = record.get("location_id")
+    moment = _time(record.get("occurred_at"))
+    quantity = _nearest_units(record.get("quantity"))
+    if sku is None or not isinstance(location, str) or moment is None or quantity is None:
+        return None
+    if kind == "PHYSICAL_COUNT":
+        if record.get("state") != "IN_STOCK":
+            return None
+        return StockMovement(sku, location, moment, 0, counted=quantity)
+    sign = (record.get("to_state") == "IN_STOCK") - (record.get("from_state") == "IN_STOCK")
+    if sign == 0:
+        return None
+    return StockMovement(sku, location, moment, sign * quantity)
+
+
+def _nearest_units(raw: Any) -> int | None:
+    """A change's quantity (a decimal string) as the whole units nearest to it."""
+    try:
+        quantity = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    return int(quantity.quantize(Decimal(1), ROUND_HALF_UP)) if quantity.is_finite() else None
 
 
 def _sale(adjustment: Any, sku_of: Mapping[str, str]) -> Sale | None:
@@ -153,13 +212,10 @@ def _sale(adjustment: Any, sku_of: Mapping[str, str]) -> Sale | None:
     sku = sku_of.get(str(adjustment.get("catalog_object_id")))
     location = adjustment.get("location_id")
     moment = _time(adjustment.get("occurred_at"))
-    try:
-        quantity = Decimal(str(adjustment.get("quantity")))
-    except InvalidOperation:
+    quantity = _nearest_units(adjustment.get("quantity"))
+    if sku is None or not isinstance(location, str) or moment is None or quantity is None:
         return None
-    if sku is None or not isinstance(location, str) or moment is None or not quantity.is_finite():
-        return None
-    return Sale(sku, location, moment, int(quantity.quantize(Decimal(1), ROUND_HALF_UP)))
+    return Sale(sku, location, moment, quantity)
 
 
 # Per SKU, per location: [IN_STOCK, RESERVED_FOR_SALE, ORDERED_FROM_VENDOR, newest

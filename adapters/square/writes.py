@@ -1,5 +1,10 @@
-"""Square inventory writes: a sale (ADJUSTMENT IN_STOCK -> SOLD) and a restock (ADJUSTMENT
-NONE -> IN_STOCK), one change per BatchChangeInventory call.
+"""Square inventory writes: a sale (ADJUSTMENT IN_STOCK -> SOLD), a restock (ADJUSTMENT
+NONE -> IN_STOCK) and a cycle count (PHYSICAL_COUNT of IN_STOCK), one change per
+BatchChangeInventory call.
+
+A physical count may be for a moment in the past (up to 24 hours, Square's limit): Square
+sets IN_STOCK to the count as of ``occurred_at`` and replays the adjustments that occurred
+after it on top, so a sale rung up after the count is kept.
 
 Idempotency. The caller's reference is the request's ``idempotency_key``, so a retried or
 repeated write moves stock once: Square answers a repeat with the first result. Square
@@ -46,6 +51,20 @@ class SquareStockWriter:
         quantity: int,
         occurred_at: datetime,
     ) -> None:
+        variation_id = await self._variation(reference, sku)
+        body = adjustment_request(
+            move, reference, variation_id, location_ref, quantity, occurred_at
+        )
+        await self._send(sku, body)
+
+    async def count(
+        self, reference: str, sku: str, location_ref: str, quantity: int, counted_at: datetime
+    ) -> None:
+        variation_id = await self._variation(reference, sku)
+        body = count_request(reference, variation_id, location_ref, quantity, counted_at)
+        await self._send(sku, body)
+
+    async def _variation(self, reference: str, sku: str) -> str:
         if not reference:
             raise BadUserInput("a Square stock change needs a non-empty reference")
         # A write should not fail on a SKU added to Square since it was last looked up.
@@ -53,9 +72,9 @@ class SquareStockWriter:
         variation_id = ids.get(sku)
         if variation_id is None:
             raise NotFound(f"{BACKEND} has no item variation with SKU {sku!r}", sku=sku)
-        body = adjustment_request(
-            move, reference, variation_id, location_ref, quantity, occurred_at
-        )
+        return variation_id
+
+    async def _send(self, sku: str, body: dict[str, Any]) -> None:
         try:
             await self._api.call("POST", CHANGES_PATH, json=body)
         except BackendRejected as error:
@@ -92,6 +111,36 @@ def adjustment_request(
                     "location_id": location_ref,
                     "quantity": str(quantity),
                     "occurred_at": rfc3339_utc(occurred_at),
+                },
+            }
+        ],
+    }
+
+
+def count_request(
+    reference: str, variation_id: str, location_ref: str, quantity: int, counted_at: datetime
+) -> dict[str, Any]:
+    """The BatchChangeInventory body for one PHYSICAL_COUNT of IN_STOCK at ``counted_at``.
+    ``ignore_unchanged_counts`` is false: Square's default drops a count equal to the figure
+    it holds now, but a count in the past that happens to equal today's figure still
+    differs from the figure at its own time, which is what it corrects."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise BadUserInput(f"a Square count needs a whole number of units, not {quantity!r}")
+    key = idempotency_key(reference)
+    return {
+        "idempotency_key": key,
+        "ignore_unchanged_counts": False,
+        "changes": [
+            {
+                "type": "PHYSICAL_COUNT",
+                "physical_count": {
+                    "reference_id": reference if len(reference) <= MAX_REFERENCE_ID_LENGTH else key,
+                    "catalog_object_id": variation_id,
+                    "catalog_object_type": "ITEM_VARIATION",
+                    "state": "IN_STOCK",
+                    "location_id": location_ref,
+                    "quantity": str(quantity),
+                    "occurred_at": rfc3339_utc(counted_at),
                 },
             }
         ],

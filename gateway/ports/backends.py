@@ -26,6 +26,7 @@ from gateway.domain import (
     WebStockUpdate,
     WebStockWritten,
 )
+from gateway.domain.cycle_counts import StockMovement
 from gateway.domain.documents import (
     OmsAllocation,
     OmsFulfillmentOrder,
@@ -82,6 +83,14 @@ class ErpPort(Protocol):
         """The units of these SKUs these warehouses delivered since then (as sales)."""
         ...
 
+    async def stock_movements(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        """What the ERP's stock ledger recorded moving these SKUs in these warehouses after
+        ``since`` (any document, cancelled ones left out), oldest first; a Stock
+        Reconciliation carries the figure it set as ``counted``."""
+        ...
+
 
 class StorefrontPort(Protocol):
     """WooCommerce: the web listing of each SKU (simple products and variations)."""
@@ -126,6 +135,13 @@ class PosPort(Protocol):
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         """The items whose stock at these locations changed after ``since`` (the POS's
         time): a delta read, for a copy kept current without reading everything again."""
+        ...
+
+    async def stock_movements(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        """What the POS recorded moving these SKUs' sellable stock at these locations after
+        ``since`` (adjustments in and out, and counts), oldest first."""
         ...
 
 
@@ -231,6 +247,26 @@ class ErpOrdersPort(Protocol):
         """A submitted Stock Entry (Material Receipt); returns its name. Idempotent."""
         ...
 
+    async def reconcile_stock(
+        self, reference: str, sku: str, warehouse: str, quantity: int, at: datetime
+    ) -> str:
+        """A submitted Stock Reconciliation posted at ``at`` (aware): ``quantity`` of ``sku``
+        counted in ``warehouse`` then; the movements posted after it stay. Returns its name,
+        or "" when the ledger already held ``quantity`` then (nothing to write). A repeat
+        writes nothing more."""
+        ...
+
+    async def correct_count(
+        self, reference: str, sku: str, warehouse: str, counted: int, variance: int, at: datetime
+    ) -> str:
+        """A count at ``at`` (aware) written to the ERP: a Stock Reconciliation to ``counted``
+        (as reconcile_stock), or, while Stock Reservation Entries hold ``sku`` in
+        ``warehouse`` (ERPNext refuses to reconcile reserved stock), a submitted Stock Entry
+        posted at ``at`` moving ``variance`` (a Material Issue when short, a Material Receipt
+        when over). The movements posted after ``at`` stay. Returns the document's name, or
+        "" when there was nothing to write (``variance`` 0). A repeat writes nothing more."""
+        ...
+
     async def add_item_barcode(self, sku: str, barcode: str) -> None:
         """A row in the Item's barcode table (no barcode type); none added when it is there."""
         ...
@@ -271,6 +307,12 @@ class PosStockWritesPort(Protocol):
         self, reference: str, sku: str, location_ref: str, quantity: int, occurred_at: datetime
     ) -> None:
         """ADJUSTMENT NONE -> IN_STOCK (a returned unit back on the shelf)."""
+        ...
+
+    async def record_count(
+        self, reference: str, sku: str, location_ref: str, quantity: int, counted_at: datetime
+    ) -> None:
+        """PHYSICAL_COUNT of IN_STOCK at ``counted_at``: later adjustments stay on top."""
         ...
 
 

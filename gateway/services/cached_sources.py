@@ -28,6 +28,7 @@ from gateway.domain import (
     WebStockUpdate,
     WebStockWritten,
 )
+from gateway.domain.cycle_counts import StockMovement
 from gateway.ports import Clock, ErpPort, PosPort, StorefrontPort
 
 
@@ -119,6 +120,12 @@ class CachedErp:
     ) -> list[Sale]:
         # History, asked for now and then (replenishment): read as it stands, never kept.
         return await self._inner.deliveries(skus, warehouse_refs, since)
+
+    async def stock_movements(
+        self, skus: Sequence[str], warehouse_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        # A count is reckoned against what the ledger says now: never from the cache.
+        return await self._inner.stock_movements(skus, warehouse_refs, since)
 
     async def supply(self, skus: Sequence[str]) -> dict[str, ItemSupply]:
         return await self._cache.load_many("erp:supply", skus, self._inner.supply, self._ttls.item)
@@ -229,3 +236,9 @@ class CachedPos:
     async def stock_changes(self, since: datetime, location_refs: Sequence[str]) -> StockChanges:
         # A delta read is only worth anything fresh: never from the cache.
         return await self._inner.stock_changes(since, location_refs)
+
+    async def stock_movements(
+        self, skus: Sequence[str], location_refs: Sequence[str], since: datetime
+    ) -> list[StockMovement]:
+        # A count is reckoned against what the source says now: never from the cache.
+        return await self._inner.stock_movements(skus, location_refs, since)

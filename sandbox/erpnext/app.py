@@ -3,9 +3,9 @@
 Routes (each also under /api/v1/): ``GET /api/resource/{doctype}`` (frappe.client.get_list),
 ``GET /api/resource/{doctype}/{name}`` (the whole document), and ``GET|POST
 /api/method/{method}`` for frappe.client.get_count, frappe.client.get_list, frappe.client.get
-and frappe.auth.get_logged_user. Writes, for Sales Order, Stock Entry and Delivery Note only: ``POST
-/api/resource/{doctype}`` (insert; docstatus 1 also submits), ``PUT
-/api/resource/{doctype}/{name}`` (save; docstatus 1 submits, 2 cancels) and the methods
+and frappe.auth.get_logged_user. Writes, for Sales Order, Stock Entry, Delivery Note and Stock
+Reconciliation only: ``POST /api/resource/{doctype}`` (insert; docstatus 1 also submits),
+``PUT /api/resource/{doctype}/{name}`` (save; docstatus 1 submits, 2 cancels) and the methods
 frappe.client.insert, frappe.client.submit and frappe.client.cancel. The body is JSON or a
 form whose ``data`` field holds the JSON (what the frappe-client library sends).
 
@@ -51,6 +51,7 @@ from sandbox.erpnext.meta import PARENT_OF
 from sandbox.erpnext.query import ListQuery, run_count, run_list
 from sandbox.erpnext.selling import SalesOrders
 from sandbox.erpnext.stock_entry import StockEntries
+from sandbox.erpnext.stock_reconciliation import StockReconciliations
 from sandbox.erpnext.store import ErpStore
 from sandbox.erpnext.webhook_routes import WebhookResource
 from sandbox.erpnext.webhooks import SiteWebhooks
@@ -105,6 +106,7 @@ def create_app(
         "Sales Order": sales_orders,
         "Stock Entry": StockEntries(site, bins),
         "Delivery Note": delivery_notes,
+        "Stock Reconciliation": StockReconciliations(site, bins),
     }
     items = ItemEditor(store)  # an Item's barcode table, saved by PUT
     calls: Counter[str] = Counter()

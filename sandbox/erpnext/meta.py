@@ -152,9 +152,25 @@ META: dict[str, DocTypeMeta] = {
         _meta(
             "Stock Entry",
             "naming_series stock_entry_type purpose company posting_date posting_time "
-            "from_warehouse to_warehouse remarks total_incoming_value value_difference",
-            "total_incoming_value value_difference",
+            "set_posting_time from_warehouse to_warehouse remarks total_incoming_value "
+            "total_outgoing_value value_difference",
+            "set_posting_time total_incoming_value total_outgoing_value value_difference",
             tables={"items": "Stock Entry Detail"},
+        ),
+        _meta(
+            "Stock Reconciliation",
+            "naming_series company purpose posting_date posting_time set_posting_time "
+            "set_warehouse expense_account cost_center difference_amount",
+            "set_posting_time difference_amount",
+            tables={"items": "Stock Reconciliation Item"},
+        ),
+        _meta(
+            "Stock Reconciliation Item",
+            "item_code item_name warehouse qty valuation_rate amount allow_zero_valuation_rate "
+            "current_qty current_valuation_rate current_amount amount_difference stock_uom",
+            "qty valuation_rate amount allow_zero_valuation_rate current_qty "
+            "current_valuation_rate current_amount amount_difference",
+            istable=True,
         ),
         _meta(
             "Stock Entry Detail",

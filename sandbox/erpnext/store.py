@@ -415,6 +415,7 @@ class ErpStore:
     def _ledger(self) -> Table:
         """Stock Ledger Entries: the warehouses' deliveries of the sample history, one per
         SKU, warehouse and day that shipped anything (Dataset.warehouse_daily_deliveries),
+        each with the balance it left (the Bin's figure at the base time is the last one's),
         then every movement made through the API (sandbox.erpnext.bins appends them)."""
         dataset = self.dataset
         keys: list[Any] = []
@@ -428,7 +429,11 @@ class ErpStore:
                 return dict(key)
             sku, warehouse, day = key
             item = dataset.items[sku]
-            units = dataset.warehouse_daily_deliveries(sku, warehouse)[day]
+            daily = dataset.warehouse_daily_deliveries(sku, warehouse)
+            units = daily[day]
+            # The balance after it: the Bin's figure at the base time plus what the later
+            # days of the history delivered.
+            actual = (dataset.bin(sku, warehouse) or {}).get("actual_qty", 0)
             local = datetime.fromisoformat(
                 site_datetime(dataset.sale_day_closed_at(day), self.timezone)
             )
@@ -439,7 +444,7 @@ class ErpStore:
                 "posting_date": local.date().isoformat(),
                 "posting_time": local.time().isoformat(),
                 "actual_qty": float(-units),
-                "qty_after_transaction": 0.0,
+                "qty_after_transaction": float(actual + sum(daily[day + 1 :])),
                 "voucher_type": "Delivery Note",
                 "voucher_no": _history_voucher(dataset.seed, key),
                 "valuation_rate": float(item.valuation_rate),

@@ -260,8 +260,7 @@ class Inventory:
     def apply(self, vid: str, location: str, event: Event, now: datetime) -> None:
         pair = (vid, location)
         if pair not in self._history:
-            seed = {state: qty for state, (qty, _) in self.counts(vid, location).items()}
-            self._history[pair] = [Event(_EPOCH, -1, counts=seed)]
+            self._history[pair] = self._seeded_history(vid, location)
         self.version += 1
         history = self._history[pair]
         history.append(event)
@@ -277,6 +276,24 @@ class Inventory:
             state: (qty, before[state][1] if state in before and before[state][0] == qty else now)
             for state, qty in totals.items()
         }
+
+    def _seeded_history(self, vid: str, location: str) -> list[Event]:
+        """The pair's history before its first change: the dataset's counts, reached by the
+        sample sales history (sandbox.square.history) from what was on the shelf before it.
+        Replaying it gives the dataset's counts again, and a physical count dated between
+        two of those sales keeps the later ones, as Square's own history would."""
+        seed = {state: qty for state, (qty, _) in self.counts(vid, location).items()}
+        if "IN_STOCK" not in seed:
+            return [Event(_EPOCH, -1, counts=seed)]
+        dataset = self.catalog.dataset
+        sold = dataset.store_daily_sales(self.catalog.variations[vid].sku, location)
+        before = {**seed, "IN_STOCK": seed["IN_STOCK"] + sum(sold)}
+        sales = [
+            Event(dataset.sale_day_closed_at(day), -1, moves=[("IN_STOCK", "SOLD", _decimal(n))])
+            for day, n in enumerate(sold)
+            if n
+        ]
+        return [Event(_EPOCH, -1, counts=before), *sales]
 
 
 def page_limit(body: dict[str, Any]) -> int:

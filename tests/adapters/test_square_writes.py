@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.square import SquareAdapter, build_square_client
-from adapters.square.writes import MAX_KEY_LENGTH, idempotency_key
+from adapters.square.writes import MAX_KEY_LENGTH, count_request, idempotency_key
 from gateway.errors import BackendRejected, BadUserInput, NotFound
 from gateway.ports import PosStockWritesPort
 from tests.live_server import serve
@@ -269,3 +269,52 @@ async def test_the_official_squareup_sdk_posts_the_same_batch_create_and_the_ada
     assert (count.state, count.location_id, count.quantity) == ("IN_STOCK", KIOSK, str(after))
     assert again.counts == first.counts
     assert after == before - 1
+
+
+# --- cycle counts: a PHYSICAL_COUNT in the past ----------------------------------------------
+
+
+async def test_a_count_in_the_past_keeps_the_sale_rung_up_after_it() -> None:
+    async with adapter_client(simulator()) as client:
+        adapter = SquareAdapter(client)
+        counted_at = NOW - timedelta(hours=3)
+        # Given a sale rung up an hour after the count was taken,
+        await adapter.record_sale("till-1", SHOE_SKU, DOWNTOWN, 2, NOW - timedelta(hours=2))
+        # when the count (9 on the shelf then) is recorded,
+        await adapter.record_count("count-1:shoe", SHOE_SKU, DOWNTOWN, 9, counted_at)
+        await adapter.record_count("count-1:shoe", SHOE_SKU, DOWNTOWN, 9, counted_at)
+        # then Square holds the count with the later sale on top, once.
+        assert await sellable(adapter, SHOE_SKU, DOWNTOWN) == 7
+
+
+async def test_the_movements_since_a_moment_are_signed_and_a_later_count_is_flagged() -> None:
+    async with adapter_client(simulator()) as client:
+        adapter = SquareAdapter(client)
+        since = NOW - timedelta(hours=4)
+        await adapter.record_sale("till-2", SHOE_SKU, DOWNTOWN, 2, NOW - timedelta(hours=3))
+        await adapter.record_restock("rma-2", SHOE_SKU, DOWNTOWN, 1, NOW - timedelta(hours=2))
+        await adapter.record_sale("before", SHOE_SKU, DOWNTOWN, 1, NOW - timedelta(hours=5))
+        moved = await adapter.stock_movements([SHOE_SKU], [DOWNTOWN], since)
+        assert [(m.units, m.counted, m.at) for m in moved] == [
+            (-2, None, NOW - timedelta(hours=3)),
+            (1, None, NOW - timedelta(hours=2)),
+        ]
+        assert {(m.sku, m.location_ref) for m in moved} == {(SHOE_SKU, DOWNTOWN)}
+        await adapter.record_count("count-2:shoe", SHOE_SKU, DOWNTOWN, 4, NOW - timedelta(hours=1))
+        (*_, last) = await adapter.stock_movements([SHOE_SKU], [DOWNTOWN], since)
+        assert (last.units, last.counted) == (0, 4)
+        # Another store's movements are not this one's.
+        assert await adapter.stock_movements([SHOE_SKU], [KIOSK], since) == []
+
+
+async def test_a_count_older_than_square_s_24_hours_is_refused() -> None:
+    async with adapter_client(simulator()) as client:
+        with pytest.raises(BackendRejected, match="24 hours"):
+            await SquareAdapter(client).record_count(
+                "count-old", SHOE_SKU, DOWNTOWN, 3, NOW - timedelta(hours=25)
+            )
+
+
+def test_a_negative_count_is_refused_before_it_is_sent() -> None:
+    with pytest.raises(BadUserInput, match="whole number"):
+        count_request("r", SHOE_42, DOWNTOWN, -1, SOLD_AT)

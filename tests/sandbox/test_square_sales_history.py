@@ -131,3 +131,20 @@ async def test_the_adapter_reads_a_sku_s_sales_at_a_store_since_a_moment():
     assert sum(s.quantity for s in await adapter.sales([sku], [other], since)) == sum(
         dataset().store_daily_sales(sku, other)[-7:]
     )
+
+
+async def test_a_count_dated_before_the_last_day_s_sales_keeps_them_as_square_would():
+    _, sku, store, daily = selling_pair()
+    last_sale = dataset().sale_day_closed_at(len(daily) - 1)
+    assert NOW - last_sale < timedelta(hours=24), "the last day's sales are within Square's window"
+    assert daily[-1] > 0, "the pair sold on the last day"
+    adapter = SquareAdapter(adapter_client(simulator()))
+    counted_at = last_sale - timedelta(hours=1)
+
+    # The history's sales after the count are movements since it,
+    moved = await adapter.stock_movements([sku], [store], counted_at)
+    assert [(m.at, m.units) for m in moved] == [(last_sale, -daily[-1])]
+    # and a count taken before them is replayed under them.
+    await adapter.record_count("count-history", sku, store, 30, counted_at)
+    (reading,) = await adapter.stock([sku], [store])
+    assert reading.on_hand - reading.reserved == 30 - daily[-1]

@@ -5,7 +5,7 @@ figure without undoing the sales recorded after it."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,10 +15,14 @@ from hypothesis import strategies as st
 from gateway.domain.cycle_counts import (
     DEFAULT_CYCLE_DAYS,
     AbcClass,
+    CountOutcome,
+    StockMovement,
     abc_classes,
     book_at_count,
     corrected,
     count_plan,
+    needs_owner,
+    reckon,
 )
 
 A, B, C = AbcClass.A, AbcClass.B, AbcClass.C
@@ -79,3 +83,47 @@ def test_the_default_cycles_count_a_monthly_quarterly_and_yearly():
 def test_shares_out_of_order_are_refused(a, b):
     with pytest.raises(ValueError):
         abc_classes({"X": Decimal(1)}, a, b)
+
+
+AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def moved(*units: int, counted: int | None = None) -> list[StockMovement]:
+    later = [StockMovement("SHOE", "ST", AT + timedelta(minutes=i), u) for i, u in enumerate(units)]
+    if counted is not None:
+        later.append(StockMovement("SHOE", "ST", AT + timedelta(hours=1), 0, counted=counted))
+    return later
+
+
+def test_a_count_is_reckoned_against_the_book_at_its_time():
+    # 12 on the book now; since the count 3 were sold and 1 came back: 14 then. Found 11.
+    reckoning = reckon(11, 12, moved(-2, -1, 1))
+    assert reckoning.outcome is CountOutcome.CORRECTED
+    assert (reckoning.book_at_count, reckoning.variance, reckoning.corrected_to) == (14, -3, 9)
+    # Found 14: it matches, nothing to write.
+    assert reckon(14, 12, moved(-2, -1, 1)).outcome is CountOutcome.MATCHED
+    # A count the source recorded later stands.
+    later = reckon(11, 12, moved(-2, counted=10))
+    assert later.outcome is CountOutcome.SUPERSEDED and later.variance is None
+
+
+@given(
+    st.integers(0, 500),
+    st.integers(-50, 500),
+    st.lists(st.integers(-20, 20).filter(bool), max_size=12),
+)
+def test_the_correction_moves_today_s_figure_by_the_variance_alone(counted, current, units):
+    reckoning = reckon(counted, current, moved(*units))
+    assert reckoning.variance is not None and reckoning.corrected_to is not None
+    # What the source holds after the correction is the count plus every later movement:
+    assert reckoning.corrected_to == counted + sum(units)
+    assert reckoning.corrected_to - current == reckoning.variance
+
+
+def test_a_variance_needs_an_owner_over_either_threshold():
+    assert not needs_owner(-2, Decimal("-9.98"), 2, Decimal("25"))
+    assert needs_owner(-3, Decimal("-1.50"), 2, Decimal("25"))
+    assert needs_owner(1, Decimal("40.00"), 2, Decimal("25"))
+    assert not needs_owner(1, None, 2, Decimal("25"))
+    with pytest.raises(ValueError):
+        reckon(-1, 5, [])
