@@ -97,6 +97,7 @@ from gateway.services.container import Services
 from gateway.services.cycle_counts import CycleCountPlanner
 from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.item_barcodes import ItemBarcodes
+from gateway.services.kpis import KpiService
 from gateway.services.locations import LocationDirectory
 from gateway.services.orders.book import OrderBook
 from gateway.services.orders.lifecycle import OrderLifecycle
@@ -116,9 +117,11 @@ from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
 from gateway.services.returns.service import ReturnService
+from gateway.services.weekly_report import WeeklyReports
 from gateway.truth.ledger_check import LedgerCheck
 from gateway.truth.policy import check as check_policy
 from gateway.truth.reconciler import Reconciler
+from gateway.truth.recorded_counts import CountRecorder
 from gateway.truth.service import TruthService
 from gateway.truth.store_counts import StoreCountCopy
 from gateway.truth.sync import StorefrontSync
@@ -444,6 +447,17 @@ def build_services(
     replenishment = ReplenishmentService(
         catalog, erp, availability, pos, uow, clock, settings.replenishment
     )
+    kpis = KpiService(
+        catalog,
+        erp,
+        pos,
+        availability,
+        replenishment,
+        uow,
+        clock,
+        settings.kpis,
+        settings.cycle_counts,
+    )
     return Services(
         settings=settings,
         authenticator=authenticator,
@@ -453,6 +467,17 @@ def build_services(
         item_barcodes=ItemBarcodes(commands, backends.erp, settings.barcodes),
         replenishment=replenishment,
         cycle_counts=CycleCountPlanner(catalog, replenishment, settings.cycle_counts),
+        kpis=kpis,
+        weekly_reports=WeeklyReports(kpis, replenishment, availability, erp, uow, clock),
+        counts=CountRecorder(
+            commands,
+            availability,
+            backends.erp,
+            backends.pos,
+            clock,
+            settings.cycle_counts,
+            settings.truth,
+        ),
         availability=availability,
         erp=erp,
         reservations=holds,

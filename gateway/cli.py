@@ -177,6 +177,12 @@ def _check_ledger() -> int:
     return _run_loop(check_ledger())
 
 
+def _report(args: argparse.Namespace) -> int:
+    from gateway.report_cli import weekly
+
+    return _run_loop(weekly(args.location, args.week, args.output))
+
+
 def _keys(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -375,6 +381,16 @@ def build_parser() -> argparse.ArgumentParser:
         "open LEDGER_INCONSISTENCY discrepancies with the compensations they need",
     )
 
+    report = sub.add_parser(
+        "report",
+        help="a store's weekly page (KPIs, reorder suggestions, open discrepancies) as HTML",
+    )
+    report.add_argument("--location", required=True, help="the node's id, e.g. ST-BERLIN-MITTE")
+    report.add_argument("--week", required=True, help="an ISO week, e.g. 2026-W49")
+    report.add_argument(
+        "--output", type=Path, help="where to write it; default report-<location>-<week>.html"
+    )
+
     keys = sub.add_parser("keys", help="API keys for the services that call the gateway")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="make a key; it is printed once, never again")
@@ -441,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check_ledger()
     if args.command == "keys":
         return _keys(args)
+    if args.command == "report":
+        return _report(args)
     return _export_schema(args.output)
 
 

@@ -6,6 +6,7 @@ The README has the table; keep it in step with this class.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -379,19 +380,38 @@ class ReplenishmentSettings(BaseModel, frozen=True):
 class CycleCountSettings(BaseModel, frozen=True):
     """Cycle counts (gateway.domain.cycle_counts): CYCLE_COUNTS__A_DAYS, __B_DAYS, __C_DAYS
     how often each ABC class is counted; __A_SHARE, __B_SHARE where the classes end in the
-    ranking by value moved."""
+    ranking by value moved; __DISCREPANCY_UNITS, __DISCREPANCY_VALUE which recorded
+    variances are queued for an owner; __MAX_AGE_HOURS how old a recorded count may be;
+    __ACCURACY_TOLERANCE_UNITS what inventory accuracy lets pass."""
 
     a_days: int = Field(default=30, ge=1, le=366)
     b_days: int = Field(default=90, ge=1, le=366)
     c_days: int = Field(default=365, ge=1, le=731)
     a_share: float = Field(default=0.80, gt=0, le=1)
     b_share: float = Field(default=0.95, gt=0, le=1)
+    # A recorded count whose variance is more than this many units either way, or worth
+    # more than this at cost (in the item's cost currency), opens a COUNT_VARIANCE.
+    discrepancy_units: int = Field(default=2, ge=0)
+    discrepancy_value: Decimal = Field(default=Decimal("25"), ge=0)
+    # How far back a count may be recorded: Square takes physical counts of the last 24
+    # hours only, so stores cannot go further.
+    max_age_hours: int = Field(default=24, ge=1, le=24)
+    # Inventory accuracy (kpis): a count within this many units of the book is accurate.
+    accuracy_tolerance_units: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> CycleCountSettings:
         if self.a_share > self.b_share:
             raise ValueError("CYCLE_COUNTS__A_SHARE must not exceed __B_SHARE")
         return self
+
+
+class KpiSettings(BaseModel, frozen=True):
+    """Store KPIs (gateway.domain.kpis): KPIS__PICKUP_READY_HOURS after it is placed a pickup
+    order is promised ready; KPIS__MAX_DAYS the longest period asked for at once."""
+
+    pickup_ready_hours: float = Field(default=2.0, gt=0, le=168)
+    max_days: int = Field(default=92, ge=7, le=366)
 
 
 class PersistedSettings(BaseModel, frozen=True):
@@ -558,6 +578,7 @@ class Settings(BaseSettings):
     barcodes: BarcodeSettings = Field(default_factory=BarcodeSettings)
     replenishment: ReplenishmentSettings = Field(default_factory=ReplenishmentSettings)
     cycle_counts: CycleCountSettings = Field(default_factory=CycleCountSettings)
+    kpis: KpiSettings = Field(default_factory=KpiSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None

@@ -4,6 +4,7 @@ input returns the first result; with a different input it is refused
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -15,13 +16,16 @@ from gateway.errors import BadUserInput
 from gateway.services.orders.draft import PlaceOrderRequest
 from gateway.services.reservations import ReserveRequest
 from gateway.services.returns.rules import ReturnLineRequest
+from gateway.truth.recorded_counts import CountLine
 from resolvers.context import GatewayContext
 from resolvers.permissions import ADMIN, OPS, STORE_ASSOCIATE, STOREFRONT, SUPPORT, allow
 from resolvers.record_access import (
+    callers_node,
     order_at_callers_store,
     own_hold,
     return_at_callers_store,
 )
+from resolvers.types.cycle_counts import CountLineInput, CycleCount
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
 from resolvers.types.product import BarcodeAssignment
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
@@ -183,6 +187,35 @@ class Mutation:
     ) -> BarcodeAssignment:
         assigned = await info.context.services.item_barcodes.assign(sku, code, idempotency_key)
         return BarcodeAssignment.from_domain(assigned)
+
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="Record a cycle count taken at `countedAt` (at most "
+        "CYCLE_COUNTS__MAX_AGE_HOURS ago): each line's variance is against the node's source "
+        "as it was then, so what it recorded after the count is not overwritten; a variance "
+        "is written to the source as a count at that time (Square PHYSICAL_COUNT, ERPNext "
+        "Stock Reconciliation) through the outbox, audited as SHRINK or GAIN with its value, "
+        "and one over CYCLE_COUNTS__DISCREPANCY_* opens a COUNT_VARIANCE (a store associate: "
+        "its own store).",
+    )
+    async def record_count(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        lines: list[CountLineInput],
+        counted_at: datetime,
+        counted_by: str,
+        idempotency_key: IdempotencyKey,
+    ) -> CycleCount:
+        await callers_node(info, str(location_id))
+        count = await info.context.services.counts.record(
+            str(location_id),
+            [CountLine(line.sku, line.counted) for line in lines],
+            counted_at,
+            counted_by,
+            idempotency_key,
+        )
+        return CycleCount.from_domain(count)
 
     @strawberry.mutation(
         permission_classes=allow(STORE_ASSOCIATE, OPS),

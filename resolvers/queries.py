@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -19,6 +20,7 @@ from resolvers.record_access import callers_node
 from resolvers.types.availability import ProductAvailability
 from resolvers.types.common import Capability, Channel, NearInput, NodeType, PageInfo
 from resolvers.types.cycle_counts import CountPlanEntry
+from resolvers.types.kpis import NodeKpis
 from resolvers.types.location import Location
 from resolvers.types.product import Product, ProductConnection, ProductEdge, ProductFilter
 from resolvers.types.replenishment import (
@@ -69,6 +71,23 @@ class Query:
         product = await _product(info, scan.sku)
         product.scanned = scan
         return product
+
+    @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="A node's KPIs over whole UTC days `from` to `to` (at most KPIS__MAX_DAYS; "
+        "a day not yet over counts up to now), each defined in its field's description (a "
+        "store associate: its own store).",
+    )
+    async def kpis(
+        self,
+        info: Info,
+        location_id: strawberry.ID,
+        from_: Annotated[datetime.date, strawberry.argument(name="from")],
+        to: datetime.date,
+    ) -> NodeKpis:
+        await callers_node(info, str(location_id))
+        figures = await info.context.services.kpis.figures(str(location_id), from_, to)
+        return NodeKpis.from_domain(figures)
 
     @strawberry.field(
         permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),

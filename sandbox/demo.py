@@ -291,6 +291,11 @@ async def run_demo(
 
             live = await real_time_flow(url, gateway, apps["square"], settings)
             print("\n".join(live.lines))
+            print("\nStore operations (a count in the past, the weekly page):\n")
+            from sandbox.demo_store_ops import store_ops_flow  # it uses this module's helpers
+
+            ops = await store_ops_flow(url, gateway, settings, dataset)
+            print("\n".join(ops.lines))
             print("\nA backend that stops answering (Square hangs, then comes back):\n")
             from sandbox.demo_resilience import degraded_flow  # it uses this module's helpers
 
@@ -305,6 +310,7 @@ async def run_demo(
                 "pickup and return": (summary.ok, summary.lines),
                 "web order": (web.ok, web.lines),
                 "real time": (live.ok, live.lines),
+                "store operations": (ops.ok, ops.lines),
                 "degraded": (degraded.ok, degraded.lines),
                 "customer mail": (bool(mail.received), ["no mail reached the sink"]),
             }

@@ -18,11 +18,86 @@ None when its denominator is zero: "no sales" is not "0 % returned". Times are i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 FOUR_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiDefinition:
+    label: str
+    unit: Literal["share", "days", "hours", "ratio"]
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class DailyFigure:
+    """One day at a node: what its source recorded sold, and the SKUs it carries that
+    closed the day with nothing on hand."""
+
+    day: date
+    units_sold: int
+    skus_out_of_stock: int
+
+
+# Said once: the schema's field descriptions and the weekly page both read these.
+DEFINITIONS: dict[str, KpiDefinition] = {
+    "stockout_rate": KpiDefinition(
+        "Stockout rate",
+        "share",
+        "The share of SKU-days (SKUs carried x days) that closed with nothing on hand.",
+    ),
+    "sell_through": KpiDefinition(
+        "Sell-through",
+        "share",
+        "Units sold over units sold plus units on hand at the period's close.",
+    ),
+    "days_of_supply": KpiDefinition(
+        "Days of supply",
+        "days",
+        "Units on hand at the close over the period's average units sold per day.",
+    ),
+    "shrink_rate": KpiDefinition(
+        "Shrink",
+        "share",
+        "The value the period's cycle counts found short, at cost (gains do not offset it), "
+        "over sales value at list price.",
+    ),
+    "gmroi": KpiDefinition(
+        "GMROI",
+        "ratio",
+        "Gross margin (sales value less the cost of the units sold) over the average "
+        "inventory at cost (each day's closing units at cost, averaged).",
+    ),
+    "inventory_accuracy": KpiDefinition(
+        "Inventory accuracy",
+        "share",
+        "The share of the period's counted lines within CYCLE_COUNTS__ACCURACY_TOLERANCE_UNITS "
+        "of the book at the count's time.",
+    ),
+    "return_rate": KpiDefinition(
+        "Return rate",
+        "share",
+        "Units of the returns requested in the period coming back to the node over units sold "
+        "there.",
+    ),
+    "order_cycle_hours": KpiDefinition(
+        "Order cycle time",
+        "hours",
+        "The mean hours from an order placed in the period (one the node fills or holds for "
+        "pickup) to shipped or ready for pickup.",
+    ),
+    "on_time_pickup": KpiDefinition(
+        "On-time pickup readiness",
+        "share",
+        "The share of the node's pickup orders placed in the period and due by now that were "
+        "ready within KPIS__PICKUP_READY_HOURS of being placed (one not ready by then is late).",
+    ),
+}
 
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
@@ -102,6 +177,38 @@ def on_time_pickup(
     due = [(ready, promised) for ready, promised in pickups if promised <= now]
     on_time = sum(1 for ready, promised in due if ready is not None and ready <= promised)
     return ratio(on_time, len(due))
+
+
+def figures_at(
+    current: int, movements: Iterable[tuple[datetime, int]], moments: Sequence[datetime]
+) -> list[int]:
+    """A source's figure at each of ``moments``: today's less every movement (when, units:
+    in +, out -) it recorded after that moment."""
+    moved = sorted(movements)
+    return [current - sum(units for at, units in moved if at > moment) for moment in moments]
+
+
+def average_inventory_cost(
+    daily_figures: Mapping[str, Sequence[int]], unit_cost: Mapping[str, Decimal]
+) -> Decimal:
+    """The mean over the days of what was on hand at cost (a negative figure holds
+    nothing); SKUs of no known cost count nothing."""
+    days = {len(figures) for figures in daily_figures.values()}
+    if not days or days == {0}:
+        return Decimal(0)
+    if len(days) > 1:
+        raise ValueError("every SKU needs a figure for each day")
+    (count,) = days
+    held = sum(
+        (
+            Decimal(max(figure, 0)) * unit_cost[sku]
+            for sku, figures in daily_figures.items()
+            if sku in unit_cost
+            for figure in figures
+        ),
+        Decimal(0),
+    )
+    return held / count
 
 
 def _not_negative(*figures: Decimal | int) -> None:

@@ -113,6 +113,24 @@ class AddItemBarcode(_Message):
     barcode: str
 
 
+class ReconcileStock(_Message):
+    """A cycle count at a warehouse (ordering_key: the SKU at that node): a Stock
+    Reconciliation posted at ``counted_at`` setting the warehouse's figure to ``quantity``
+    then, or where Stock Reservation Entries hold the item (ERPNext will not reconcile
+    reserved stock), a Stock Entry at ``counted_at`` moving ``variance``; either way ERPNext
+    keeps the movements posted after it."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.ERP
+    kind: Literal["erp.reconcile_stock"] = "erp.reconcile_stock"
+    count_id: str
+    sku: str
+    warehouse: str
+    location_id: str
+    quantity: int
+    variance: int
+    counted_at: IsoDatetime
+
+
 # --- POS (Square) ----------------------------------------------------------------------
 
 
@@ -141,6 +159,20 @@ class RecordRestock(_Message):
     quantity: int
     occurred_at: IsoDatetime
     return_line_id: int | None = Field(default=None, exclude_if=lambda line: line is None)
+
+
+class RecordCount(_Message):
+    """A cycle count at a store (ordering_key: the SKU at that node): a PHYSICAL_COUNT of
+    IN_STOCK at ``counted_at``; Square replays the adjustments after it on top."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.POS
+    kind: Literal["pos.record_count"] = "pos.record_count"
+    count_id: str
+    sku: str
+    location_ref: str
+    location_id: str
+    quantity: int
+    counted_at: IsoDatetime
 
 
 # --- OMS (Shopify) ---------------------------------------------------------------------
@@ -261,8 +293,15 @@ class SendCustomerMail(_Message):
     body: str
 
 
-ErpWrite = SubmitSalesOrder | CancelSalesOrder | DeliverSalesOrder | ReceiveStock | AddItemBarcode
-PosWrite = RecordSale | RecordRestock
+ErpWrite = (
+    SubmitSalesOrder
+    | CancelSalesOrder
+    | DeliverSalesOrder
+    | ReceiveStock
+    | AddItemBarcode
+    | ReconcileStock
+)
+PosWrite = RecordSale | RecordRestock | RecordCount
 OmsWrite = (
     CreateOmsOrder
     | CancelOmsOrder
@@ -330,6 +369,10 @@ class ReceiptWritten(WriteResult):
 
 class BarcodeWritten(WriteResult):
     barcode: str
+
+
+class ReconciliationWritten(WriteResult):
+    name: str  # "" when ERPNext had nothing to change
 
 
 class AdjustmentWritten(WriteResult):

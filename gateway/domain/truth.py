@@ -33,6 +33,7 @@ class DiscrepancyKind(StrEnum):
     ITEM_MASTER_MISMATCH = "ITEM_MASTER_MISMATCH"  # a field the ERP owns, copied differently
     PRICE_CHANGED = "PRICE_CHANGED"  # a channel's price jumped more than policy allows
     LEDGER_INCONSISTENCY = "LEDGER_INCONSISTENCY"  # the gateway's ledger and a source disagree
+    COUNT_VARIANCE = "COUNT_VARIANCE"  # a cycle count found the shelf far from the book
     # An order's exceptions (their key names the order):
     UNALLOCATABLE_ORDER = "UNALLOCATABLE_ORDER"  # an order no node can fill was not accepted
     WRITE_FAILED = "WRITE_FAILED"  # a write the order owes a system was dead-lettered
@@ -176,6 +177,8 @@ class AuditKind(StrEnum):
     RESTOCKED = "RESTOCKED"  # a returned unit back on the shelf at its source
     STOREFRONT_STOCK_SET = "STOREFRONT_STOCK_SET"  # the web copy set to the truth
     BARCODE_ASSIGNED = "BARCODE_ASSIGNED"  # an internal barcode written to the ERP item
+    SHRINK = "SHRINK"  # a cycle count found fewer units than the book (with their value)
+    GAIN = "GAIN"  # a cycle count found more
     # Seen between two reads of a backend:
     STOCK_CHANGED = "STOCK_CHANGED"
     PRICE_CHANGED = "PRICE_CHANGED"

@@ -261,6 +261,20 @@ class SqlOrders:
         row = (await self._conn.execute(query)).first()
         return None if row is None else (await _assemble(self._conn, [row], with_events=True))[0]
 
+    async def of_node(self, location_id: str, start: datetime, end: datetime) -> list[Order]:
+        at_node = select(order_lines.c.order_id).where(order_lines.c.location_id == location_id)
+        query = (
+            select(orders)
+            .where(
+                orders.c.created_at >= start,
+                orders.c.created_at < end,
+                or_(orders.c.pickup_location_id == location_id, orders.c.id.in_(at_node)),
+            )
+            .order_by(orders.c.created_at, orders.c.id)
+        )
+        found = (await self._conn.execute(query)).all()
+        return await _assemble(self._conn, found, with_events=True) if found else []
+
     async def page(
         self, where: OrderFilter, *, first: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Order], bool]:

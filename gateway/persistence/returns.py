@@ -52,6 +52,18 @@ class SqlReturns:
         )
         return {str(sku): int(units) for sku, units in rows}
 
+    async def units_returned(self, location_id: str, start: datetime, end: datetime) -> int:
+        total = await self._conn.scalar(
+            select(func.coalesce(func.sum(return_lines.c.quantity), 0))
+            .select_from(return_lines.join(returns, returns.c.id == return_lines.c.return_id))
+            .where(
+                return_lines.c.location_id == location_id,
+                returns.c.created_at >= start,
+                returns.c.created_at < end,
+            )
+        )
+        return int(total or 0)
+
     async def add(self, request: ReturnRequest) -> None:
         await self._conn.execute(
             insert(returns).values(

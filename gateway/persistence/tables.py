@@ -174,6 +174,37 @@ class AssignedBarcodeRow(SQLModel, table=True):
     assigned_at: datetime = Field(sa_column=_utc())
 
 
+class CycleCountRow(SQLModel, table=True):
+    """A cycle count as recorded (gateway.truth.recorded_counts): KPIs read a node's counts
+    over a period, so (location, counted_at) is indexed."""
+
+    __tablename__ = "cycle_count"
+    __table_args__ = (Index("ix_cycle_count_location_time", "location_id", "counted_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    location_id: str = Field(max_length=80)
+    counted_at: datetime = Field(sa_column=_utc())
+    counted_by: str = Field(max_length=120)
+    recorded_at: datetime = Field(sa_column=_utc())
+
+
+class CycleCountLineRow(SQLModel, table=True):
+    """One SKU of a count: what was counted, the book at the count's time, what it meant."""
+
+    __tablename__ = "cycle_count_line"
+
+    count_id: str = Field(foreign_key="cycle_count.id", primary_key=True, max_length=40)
+    sku: str = Field(primary_key=True, max_length=140)
+    counted: int
+    book_at_count: int | None = None  # None: a later count at the source stands
+    variance: int | None = None
+    outcome: str = Field(max_length=16)
+    corrected_to: int | None = None
+    unit_cost_minor: int | None = None
+    cost_currency: str | None = Field(default=None, max_length=3)
+    discrepancy_id: str | None = Field(default=None, max_length=40)
+
+
 class WebhookEventRow(SQLModel, table=True):
     """A webhook delivery as received; the unique key makes a replay (even after a restart)
     a duplicate."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction
 
 from gateway.domain.events import Change
 from gateway.persistence.api_keys import SqlApiKeys
+from gateway.persistence.cycle_counts import SqlCycleCounts
 from gateway.persistence.database import READ_ONLY, Database
 from gateway.persistence.idempotency import SqlIdempotency
 from gateway.persistence.item_barcodes import SqlAssignedBarcodes
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookEvents(conn)
         self.api_keys = SqlApiKeys(conn)
         self.barcodes = SqlAssignedBarcodes(conn)
+        self.counts = SqlCycleCounts(conn)
 
     async def commit(self) -> None:
         if self._read_only:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from gateway.domain import SourceSystem, StockReading, StoreSum
+from gateway.domain.cycle_counts import RecordedCount
 from gateway.domain.documents import WebOrderLine
 from gateway.domain.events import WebhookEvent
 from gateway.domain.idempotency import Claim, FirstUse
@@ -152,6 +153,11 @@ class Orders(Protocol):
 
     async def due_no_shows(self, now: datetime, limit: int) -> list[str]: ...
 
+    async def of_node(self, location_id: str, start: datetime, end: datetime) -> list[Order]:
+        """Orders placed in [start, end) for pickup at the node or with a line it fills,
+        with their events, oldest first."""
+        ...
+
     async def to_watch(self, since: datetime, after_id: str, limit: int) -> list[str]:
         """Ids of orders not yet RETURNED and placed since ``since``, by id after
         ``after_id`` (the order-state check pages through them; placed, not changed: the
@@ -186,6 +192,10 @@ class Orders(Protocol):
 
 class Returns(Protocol):
     async def add(self, request: ReturnRequest) -> None: ...
+
+    async def units_returned(self, location_id: str, start: datetime, end: datetime) -> int:
+        """Units of the returns requested in [start, end) that come back to the node."""
+        ...
 
     async def incoming_not_restocked(self, location_id: str, skus: Sequence[str]) -> dict[str, int]:
         """Per SKU, units of returns counted as incoming at the node whose disposition is
@@ -533,12 +543,29 @@ class AssignedBarcodes(Protocol):
     async def of_sku(self, sku: str) -> list[str]: ...
 
 
+class CycleCounts(Protocol):
+    """Recorded cycle counts (gateway.truth.recorded_counts)."""
+
+    async def add(self, count: RecordedCount) -> None: ...
+
+    async def get(self, count_id: str) -> RecordedCount | None: ...
+
+    async def between(
+        self, location_id: str, start: datetime, end: datetime
+    ) -> list[RecordedCount]:
+        """The node's counts taken in [start, end), oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def api_keys(self) -> ApiKeys: ...
 
     @property
     def barcodes(self) -> AssignedBarcodes: ...
+
+    @property
+    def counts(self) -> CycleCounts: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...

@@ -21,6 +21,7 @@ from gateway.services.catalog import CatalogService
 from gateway.services.cycle_counts import CycleCountPlanner
 from gateway.services.fulfillment import FulfillmentPlanner
 from gateway.services.item_barcodes import ItemBarcodes
+from gateway.services.kpis import KpiService
 from gateway.services.orders.book import OrderBook
 from gateway.services.orders.lifecycle import OrderLifecycle
 from gateway.services.orders.placement import OrderPlacement
@@ -31,8 +32,10 @@ from gateway.services.outbox.worker import OutboxWorker
 from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import ReservationService
 from gateway.services.returns.service import ReturnService
+from gateway.services.weekly_report import WeeklyReports
 from gateway.truth.ledger_check import LedgerCheck
 from gateway.truth.reconciler import Reconciler
+from gateway.truth.recorded_counts import CountRecorder
 from gateway.truth.service import TruthService
 from gateway.truth.sync import StorefrontSync
 
@@ -70,3 +73,6 @@ class Services:
     item_barcodes: ItemBarcodes  # internal codes for items that have none
     replenishment: ReplenishmentService  # when and how much each node should reorder
     cycle_counts: CycleCountPlanner  # which SKUs a node counts on a day
+    counts: CountRecorder  # a count recorded, its variance written to the node's source
+    kpis: KpiService  # the figures a store team reviews weekly
+    weekly_reports: WeeklyReports  # a store's week on one page

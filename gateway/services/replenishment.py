@@ -84,7 +84,7 @@ class ReplenishmentService:
         settings = self._settings
         start = self._window_start()
         sold, rows, supplies, not_for_shelf = await asyncio.gather(
-            self._sold(location, wanted, start),
+            self.sold(location, wanted, start),
             self._availability.by_node(wanted, location_ids=[location.id]),
             self._erp.supply(wanted),
             self._returns_not_restocked(location.id, wanted),
@@ -124,7 +124,7 @@ class ReplenishmentService:
         wanted = [sku for sku in dict.fromkeys(skus) if sku in known and sku not in kits]
         if not wanted:
             return {}
-        sold = await self._sold(location, wanted, self._window_start())
+        sold = await self.sold(location, wanted, self._window_start())
         moved: dict[str, Decimal] = {}
         for sku in wanted:
             cost = known[sku].cost
@@ -187,9 +187,11 @@ class ReplenishmentService:
                 return HintPage(found, offset, False)
         return HintPage(found, offset, True)
 
-    async def _sold(
+    async def sold(
         self, location: Location, skus: list[str], since: datetime
     ) -> dict[str, list[tuple[datetime, int]]]:
+        """Per SKU, (when, units) of what the node's source recorded leaving since then:
+        Square's sales at a store, ERPNext's deliveries at a warehouse."""
         if location.source is SourceSystem.POS:
             recorded = await self._pos.sales(skus, [location.source_ref], since)
         else:

@@ -22,6 +22,8 @@ from gateway.domain.documents import SalesOrderDraft, SalesOrderLine
 from gateway.domain.outbox import (
     CancelSalesOrder,
     OutboxMessage,
+    ReconcileStock,
+    RecordCount,
     RecordRestock,
     RecordSale,
     SubmitSalesOrder,
@@ -128,3 +130,39 @@ def restock_at_store(
         occurred_at=now,
         return_line_id=return_line_id,
     )
+
+
+def count_at_source(
+    count_id: str, node: Location, sku: str, counted: int, variance: int, counted_at: datetime
+) -> OutboxMessage:
+    """A cycle count written to the node's source as a count at its own time (Square
+    PHYSICAL_COUNT, ERPNext Stock Reconciliation or, of reserved stock, a Stock Entry of the
+    variance): each source keeps the movements recorded after it, so the figure moves by
+    the variance. One ordering key per SKU and node: two
+    counts of it land in the order they were recorded."""
+    ordering_key = f"count:{node.id}:{sku}"
+    reference = f"{count_id}:{sku}"
+    if node.source is SourceSystem.POS:
+        return RecordCount(
+            ordering_key=ordering_key,
+            reference=reference,
+            count_id=count_id,
+            sku=sku,
+            location_ref=node.source_ref,
+            location_id=node.id,
+            quantity=counted,
+            counted_at=counted_at,
+        )
+    if node.source is SourceSystem.ERP:
+        return ReconcileStock(
+            ordering_key=ordering_key,
+            reference=reference,
+            count_id=count_id,
+            sku=sku,
+            warehouse=node.source_ref,
+            location_id=node.id,
+            quantity=counted,
+            variance=variance,
+            counted_at=counted_at,
+        )
+    raise ValueError(f"{node.id}'s stock is kept by {node.source}, which takes no counts")

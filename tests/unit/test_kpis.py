@@ -91,3 +91,32 @@ def test_accuracy_never_falls_as_the_tolerance_widens(counts, tolerance):
     assert (narrow is None) == (wide is None) == (not counts)
     if narrow is not None and wide is not None:
         assert narrow <= wide
+
+
+def test_each_day_closes_on_today_s_figure_less_what_moved_after_it():
+    closes = [MONDAY + timedelta(days=n, hours=15) for n in range(3)]  # 09:00 + 15 h = 24:00
+    moved = [
+        (MONDAY + timedelta(hours=8), -2),  # Monday
+        (MONDAY + timedelta(days=1, hours=3), +5),  # Tuesday
+        (MONDAY + timedelta(days=3), -1),  # after the last close
+    ]
+    # 10 now: Wednesday closed at 11, Tuesday at 11, Monday at 6.
+    assert kpis.figures_at(10, moved, closes) == [6, 11, 11]
+
+
+@given(st.integers(-50, 500), st.lists(st.tuples(st.integers(0, 10), st.integers(-9, 9))))
+def test_a_close_after_every_movement_is_today_s_figure(current, moves):
+    moved = [(MONDAY + timedelta(hours=h), units) for h, units in moves]
+    before_all = MONDAY - timedelta(days=1)
+    assert kpis.figures_at(current, moved, [MONDAY + timedelta(days=1)]) == [current]
+    assert kpis.figures_at(current, moved, [before_all]) == [current - sum(u for _, u in moves)]
+
+
+def test_the_average_inventory_at_cost_holds_nothing_for_a_negative_figure():
+    daily = {"SHOE": [5, 5, 4], "SOCK": [7, -2, 0], "GIFT": [3, 3, 3]}  # GIFT: no known cost
+    cost = {"SHOE": Decimal("52.40"), "SOCK": Decimal("5.10")}
+    # (262.00 + 35.70) + 262.00 + 209.60 = 769.30 over 3 days.
+    assert kpis.average_inventory_cost(daily, cost) == Decimal("769.30") / 3
+    assert kpis.average_inventory_cost({}, cost) == 0
+    with pytest.raises(ValueError):
+        kpis.average_inventory_cost({"SHOE": [1], "SOCK": [1, 2]}, cost)

@@ -37,7 +37,7 @@ from gateway.services.returns.writes import (
     refund_web_order,
     restock_at_source,
 )
-from gateway.services.source_writes import commit_messages, undo_messages
+from gateway.services.source_writes import commit_messages, count_at_source, undo_messages
 
 NOW = datetime(2026, 11, 23, 9, 0, 12, 345678, tzinfo=UTC)
 WAREHOUSE = Location(
@@ -106,6 +106,8 @@ def one_of_each():
         refund_web_order("web_7", "ret_1", 7, refund),
         restock_at_source("ord_1", "ret_1:restock:1", WAREHOUSE, line, 1, NOW),
         restock_at_source("ord_1", "ret_1:restock:2", STORE, line, 2, NOW),
+        count_at_source("cnt_1", WAREHOUSE, "SHOE", 7, -2, NOW),
+        count_at_source("cnt_1", STORE, "SHOE", 0, -1, NOW),
     ]
 
 
@@ -119,7 +121,7 @@ def test_there_is_a_message_of_every_kind_in_the_round_trip():
     kinds = {m.kind for m in one_of_each()}
     assert kinds == {
         "erp.submit_sales_order", "erp.cancel_sales_order", "erp.receive_stock",
-        "pos.record_sale", "pos.record_restock",
+        "erp.reconcile_stock", "pos.record_sale", "pos.record_restock", "pos.record_count",
         "oms.create_order", "oms.cancel_order", "oms.fulfill", "oms.open_return",
         "oms.close_return", "web.refund",
     }  # fmt: skip

@@ -1,6 +1,6 @@
 """ERPNext's writes: Sales Orders that take over holds at a warehouse, their cancellation,
-the Delivery Notes that ship them, Material Receipts for returned units, and internal
-barcodes added to an Item's barcode table."""
+the Delivery Notes that ship them, Material Receipts for returned units, internal
+barcodes added to an Item's barcode table, and Stock Reconciliations for cycle counts."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ from gateway.domain.outbox import (
     ErpWrite,
     ReceiptWritten,
     ReceiveStock,
+    ReconcileStock,
+    ReconciliationWritten,
     SalesOrderWritten,
     SubmitSalesOrder,
 )
 from gateway.domain.truth import AuditEntry, AuditKind
 from gateway.ports import ErpOrdersPort, UnitOfWork
+from gateway.services.outbox.counts import count_written
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
 
 ERP = SourceSystem.ERP
@@ -65,6 +68,16 @@ class ErpWrites:
                 if self._item_changed is not None:  # its cached master and look-ups go
                     await self._item_changed(message.sku, [message.barcode])
                 return Delivered(BarcodeWritten(barcode=message.barcode), _barcode_added(message))
+            case ReconcileStock():
+                name = await self._erp.correct_count(
+                    message.reference,
+                    message.sku,
+                    message.warehouse,
+                    message.quantity,
+                    message.variance,
+                    message.counted_at,
+                )
+                return Delivered(ReconciliationWritten(name=name), count_written(message, ERP))
 
 
 def _submitted(message: SubmitSalesOrder, so: SalesOrderWritten) -> Record:

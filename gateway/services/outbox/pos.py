@@ -1,5 +1,5 @@
 """Square's writes: a held unit recorded as sold at its store (Square's reserved state is
-read-only), and a unit put back (a cancelled sale, a returned unit)."""
+read-only), a unit put back (a cancelled sale, a returned unit), and a cycle count."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from typing import ClassVar
 from gateway.domain import SourceSystem
 from gateway.domain.acting import actor
 from gateway.domain.orders import OrderChanges, SystemRecord
-from gateway.domain.outbox import AdjustmentWritten, PosWrite, RecordRestock, RecordSale
+from gateway.domain.outbox import (
+    AdjustmentWritten,
+    PosWrite,
+    RecordCount,
+    RecordRestock,
+    RecordSale,
+)
 from gateway.domain.truth import AuditEntry, AuditKind
 from gateway.ports import PosStockWritesPort, UnitOfWork
+from gateway.services.outbox.counts import count_written
 from gateway.services.outbox.handler import Delivered, EarlierResults, Record, note_on_order
 
 POS = SourceSystem.POS
@@ -44,6 +51,15 @@ class PosWrites:
                     message.occurred_at,
                 )
                 return Delivered(AdjustmentWritten(), _restocked(message))
+            case RecordCount():
+                await self._pos.record_count(
+                    message.reference,
+                    message.sku,
+                    message.location_ref,
+                    message.quantity,
+                    message.counted_at,
+                )
+                return Delivered(AdjustmentWritten(), count_written(message, POS))
 
 
 def _sold(message: RecordSale) -> Record:
