@@ -37,6 +37,7 @@ from gateway.domain.cycle_counts import StockMovement
 from gateway.domain.documents import (
     OmsFulfillmentLine,
     OmsFulfillmentOrder,
+    OmsLineChange,
     OmsOrder,
     OmsOrderDraft,
     OmsReturn,
@@ -51,7 +52,7 @@ from gateway.domain.documents import (
     WebRefundDraft,
 )
 from gateway.domain.ledger import store_sum
-from gateway.errors import BackendRejected
+from gateway.errors import BackendRejected, NotFound
 
 AS_OF = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -593,6 +594,10 @@ class FakeOms:
     )  # return id -> (order id, reference, return, lines)
     calls: Counter[str] = field(default_factory=Counter)
     writes: FailureSwitch = field(default_factory=FailureSwitch)
+    # Order edits: each order's line quantities by SKU (first taken from its fulfillment
+    # orders), and each applied edit's changes by reference.
+    line_quantities: dict[str, dict[str, int]] = field(default_factory=dict)
+    edits: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     async def create_order(self, draft: OmsOrderDraft) -> OmsOrder:
         self.calls["create_order"] += 1
@@ -685,6 +690,35 @@ class FakeOms:
         ret = replace(ret, status="CLOSED")
         self.returns[return_id] = (owner, ref, ret, lines)
         return ret
+
+    async def edit_lines(
+        self, order_id: str, changes: Sequence[OmsLineChange], reference: str
+    ) -> OmsOrder:
+        """The edit recorded once per reference; a SKU may not fall below zero."""
+        self.calls["edit_lines"] += 1
+        self.writes.check()
+        order = self.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}", order_id=order_id)
+        if reference in self.edits:
+            return order
+        if order_id not in self.line_quantities:
+            held: dict[str, int] = {}
+            for fo in order.fulfillment_orders:
+                if fo.status != "CANCELLED":
+                    for line in fo.lines:
+                        held[line.sku] = held.get(line.sku, 0) + line.total_quantity
+            self.line_quantities[order_id] = held
+        quantities = dict(self.line_quantities[order_id])
+        for change in changes:
+            quantities[change.sku] = quantities.get(change.sku, 0) + change.delta
+            if quantities[change.sku] < 0:
+                raise BackendRejected(
+                    f"{change.sku} cannot fall below 0 on order {order_id}", backend="oms"
+                )
+        self.line_quantities[order_id] = quantities
+        self.edits[reference] = [(change.sku, change.delta) for change in changes]
+        return order
 
     def _replace_fulfillment_order(self, order: OmsOrder, fo: OmsFulfillmentOrder) -> OmsOrder:
         updated = replace(

@@ -18,7 +18,9 @@ another try (adapters.look_then_create), so a lost answer does not make a second
   is reported as BackendUnavailable so the write is retried (and then finds it cancelled);
 * open_return: the reference rides in each line's ``customerNote`` as ``[gateway:<ref>]``,
   and the order's returns are searched for it before ``returnRequest``;
-* close_return: an already CLOSED return is returned as it is.
+* close_return: an already CLOSED return is returned as it is;
+* edit_lines: the reference rides in the edit's staff note, and the order's "edited"
+  timeline entries are searched for it before an edit is begun (adapters.shopify.order_edit).
 
 Call budget. SKUs are resolved to variant gids 50 at a time (``sku:A OR sku:B ...``) and
 remembered for ``variant_id_ttl_seconds``; an order read costs one request per five
@@ -39,12 +41,14 @@ from adapters.look_then_create import look_then_create
 from adapters.resilience.policy import BackendPolicy
 from adapters.shopify import documents as doc
 from adapters.shopify import wire
+from adapters.shopify.order_edit import OrderEditor
 from adapters.shopify.plan import plan_moves
 from adapters.shopify.wire import BACKEND
 from gateway.config import Settings
 from gateway.domain.documents import (
     OmsAllocation,
     OmsFulfillmentOrder,
+    OmsLineChange,
     OmsOrder,
     OmsOrderDraft,
     OmsReturn,
@@ -82,7 +86,7 @@ def build_shopify_client(
 
 
 def return_marker(reference: str) -> str:
-    return f"[gateway:{reference}]"
+    return wire.reference_marker(reference)
 
 
 class ShopifyAdapter:
@@ -102,6 +106,9 @@ class ShopifyAdapter:
         self._monotonic = monotonic
         self._variant_ids: dict[str, tuple[str, float]] = {}  # SKU -> (gid, expiry)
         self._reason_ids: dict[str, str] | None = None  # handle -> ReturnReasonDefinition gid
+        self._editor = OrderEditor(
+            self._call, self._mutate, self._variant_ids_for, max_retries=max_retries
+        )
 
     # --- OmsPort: orders --------------------------------------------------------------------
 
@@ -213,6 +220,22 @@ class ShopifyAdapter:
             backend=BACKEND,
             job_id=job.get("id"),
         )
+
+    async def edit_lines(
+        self, order_id: str, changes: Sequence[OmsLineChange], reference: str
+    ) -> OmsOrder:
+        """One order edit (orderEditBegin, an orderEditSetQuantity per line whose SKU falls,
+        or rises where a line holds it, an orderEditAddVariant per SKU added or raised with
+        no line yet, orderEditCommit with a staff note naming ``reference``) so each SKU's
+        current quantity moves by its change's ``delta``. Idempotent: an edit whose
+        reference the order's "edited" timeline entries already name is not made again.
+        Added units land on a new fulfillment order where Shopify puts them; moving them
+        is ``reallocate``'s job. Returns the order as it then is."""
+        await self._editor.apply(order_id, changes, reference)
+        edited = await self.order(order_id)
+        if edited is None:
+            raise NotFound(f"no Shopify order {order_id}", order_id=order_id)
+        return edited
 
     async def _raw_order(self, order_id: str) -> dict[str, Any]:
         raw = (await self._call(doc.ORDER, {"id": order_id, "after": None})).get("order")

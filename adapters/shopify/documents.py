@@ -171,3 +171,69 @@ mutation gatewayReturnClose($id: ID!) {
   returnClose(id: $id) { return { id name status } userErrors { field message code } }
 }
 """
+
+# Order editing. The order's lines and its "edited" timeline entries, whose staff notes name
+# the gateway's reference, are read in one request; entries beyond the first 50 are paged.
+ORDER_EDIT_STATE = """
+query gatewayOrderEditState($id: ID!, $after: String) {
+  order(id: $id) {
+    id cancelledAt
+    lineItems(first: 100) {
+      pageInfo { hasNextPage }
+      nodes { id sku currentQuantity variant { id sku } }
+    }
+    events(first: 50, after: $after, query: "action:edited") {
+      pageInfo { hasNextPage endCursor }
+      nodes { message ... on BasicEvent { secondaryMessage additionalContent } }
+    }
+  }
+}
+"""
+
+ORDER_EDIT_BEGIN = """
+mutation gatewayOrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder {
+      id
+      lineItems(first: 100) {
+        pageInfo { hasNextPage }
+        nodes { id quantity sku variant { id sku } }
+      }
+    }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_EDIT_SET_QUANTITY = """
+mutation gatewayOrderEditSetQuantity(
+  $id: ID!, $lineItemId: ID!, $quantity: Int!, $restock: Boolean
+) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
+    calculatedLineItem { id quantity }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_EDIT_ADD_VARIANT = """
+mutation gatewayOrderEditAddVariant(
+  $id: ID!, $variantId: ID!, $quantity: Int!, $allowDuplicates: Boolean
+) {
+  orderEditAddVariant(
+    id: $id, variantId: $variantId, quantity: $quantity, allowDuplicates: $allowDuplicates
+  ) {
+    calculatedLineItem { id quantity }
+    userErrors { field message }
+  }
+}
+"""
+
+ORDER_EDIT_COMMIT = """
+mutation gatewayOrderEditCommit($id: ID!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderEditCommit(id: $id, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    order { id }
+    userErrors { field message }
+  }
+}
+"""

@@ -153,6 +153,11 @@ def actions(raw: dict[str, Any]) -> set[str]:
     return {str(a.get("action")) for a in raw.get("supportedActions") or [] if isinstance(a, dict)}
 
 
+def reference_marker(reference: str) -> str:
+    """How a gateway reference is written into a note a later look can search."""
+    return f"[gateway:{reference}]"
+
+
 def search_value(value: str) -> str:
     """A value quoted for Shopify's search syntax."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -46,10 +46,14 @@ class SquareAdapter:
         variation_id_ttl_seconds: float = 300.0,
         monotonic: Callable[[], float] = time.monotonic,
         policy: BackendPolicy | None = None,
+        shelf_attribute: str = "Shelf",
     ) -> None:
         self._api = SquareApi(client, max_retries=max_retries, policy=policy)
         self._catalog = SquareCatalog(
-            self._api, ttl_seconds=variation_id_ttl_seconds, monotonic=monotonic
+            self._api,
+            ttl_seconds=variation_id_ttl_seconds,
+            monotonic=monotonic,
+            shelf_attribute=shelf_attribute,
         )
         self._writer = SquareStockWriter(self._api, self._catalog)
 

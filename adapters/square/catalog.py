@@ -1,10 +1,14 @@
 """Square's Locations and Catalog reads: store locations, and each SKU's ITEM_VARIATION
-(id, name, store prices) found by a catalog search.
+(id, name, store prices, shelf) found by a catalog search.
 
 Square keys inventory by ITEM_VARIATION id, not SKU, so every stock read and write starts
 here. One catalog search covers 100 SKUs (a ``set_query`` on the searchable ``sku``
 attribute, with the parent ITEMs as related objects); each SKU's variation id is remembered
 for a while so later calls for the same SKUs skip the search.
+
+Square has no shelf field; a merchant keeps one as a STRING catalog custom attribute. It is
+found on each variation by the attribute's name, since its key is a UUID the Dashboard gives
+each account.
 """
 
 from __future__ import annotations
@@ -27,9 +31,15 @@ _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR":
 
 class SquareCatalog:
     def __init__(
-        self, api: SquareApi, *, ttl_seconds: float, monotonic: Callable[[], float]
+        self,
+        api: SquareApi,
+        *,
+        ttl_seconds: float,
+        monotonic: Callable[[], float],
+        shelf_attribute: str = "Shelf",
     ) -> None:
         self._api = api
+        self._shelf_attribute = shelf_attribute
         self._ttl = ttl_seconds
         self._monotonic = monotonic
         # SKU -> (variation id, or None when Square has no such SKU; expiry). Expiry covers a
@@ -112,7 +122,7 @@ class SquareCatalog:
                 break
             body = {**body, "cursor": cursor}
 
-        found = _match_skus(skus, variations, item_names)
+        found = _match_skus(skus, variations, item_names, self._shelf_attribute)
         self._remember(skus, found)
         return found
 
@@ -168,7 +178,10 @@ def _address(address: dict[str, Any]) -> str | None:
 
 
 def _match_skus(
-    skus: list[str], variations: list[dict[str, Any]], item_names: dict[str, str]
+    skus: list[str],
+    variations: list[dict[str, Any]],
+    item_names: dict[str, str],
+    shelf_attribute: str,
 ) -> dict[str, PosVariation]:
     """Square matches SKUs case-insensitively: answer under the SKU as asked, preferring a
     variation whose SKU has the same spelling, then the first one Square returned."""
@@ -182,11 +195,13 @@ def _match_skus(
         candidates = by_folded.get(sku.casefold())
         if candidates:
             exact = [o for o in candidates if o["item_variation_data"]["sku"] == sku]
-            found[sku] = _variation((exact or candidates)[0], item_names)
+            found[sku] = _variation((exact or candidates)[0], item_names, shelf_attribute)
     return found
 
 
-def _variation(obj: dict[str, Any], item_names: dict[str, str]) -> PosVariation:
+def _variation(
+    obj: dict[str, Any], item_names: dict[str, str], shelf_attribute: str
+) -> PosVariation:
     data = dict_of(obj.get("item_variation_data"))
     item_id = str(data.get("item_id") or "")
     variation_name = str(data.get("name") or "")
@@ -215,7 +230,21 @@ def _variation(obj: dict[str, Any], item_names: dict[str, str]) -> PosVariation:
         price=_money(data.get("price_money")),
         location_prices=location_prices,
         low_stock_thresholds=thresholds,
+        shelf=_string_attribute(obj, shelf_attribute),
     )
+
+
+def _string_attribute(obj: dict[str, Any], name: str) -> str | None:
+    """The STRING custom attribute value named ``name``. The map is keyed by the definition's
+    key (qualified by the defining application's id), which differs per account, so the
+    seller-facing name is what a configuration can rely on."""
+    for value in dict_of(obj.get("custom_attribute_values")).values():
+        if not isinstance(value, dict) or value.get("name") != name:
+            continue
+        text = value.get("string_value")
+        if value.get("type", "STRING") == "STRING" and isinstance(text, str) and text.strip():
+            return text.strip()
+    return None
 
 
 def _money(raw: Any) -> Money | None:

@@ -161,6 +161,7 @@ class PosVariation:
     price: Money | None
     location_prices: Mapping[str, Money] = field(default_factory=dict)
     low_stock_thresholds: Mapping[str, int] = field(default_factory=dict)
+    shelf: str | None = None  # where on the shop floor, when the POS records it
 
 
 @dataclass(frozen=True, slots=True)

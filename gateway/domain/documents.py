@@ -93,6 +93,14 @@ class OmsOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OmsLineChange:
+    """A SKU's quantity on an OMS order moved by ``delta`` (an order edit)."""
+
+    sku: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
 class OmsReturnLine:
     sku: str
     quantity: int

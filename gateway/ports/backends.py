@@ -30,6 +30,7 @@ from gateway.domain.cycle_counts import StockMovement
 from gateway.domain.documents import (
     OmsAllocation,
     OmsFulfillmentOrder,
+    OmsLineChange,
     OmsOrder,
     OmsOrderDraft,
     OmsReturn,
@@ -212,6 +213,13 @@ class OmsPort(Protocol):
         ...
 
     async def close_return(self, return_id: str) -> OmsReturn: ...
+
+    async def edit_lines(
+        self, order_id: str, changes: Sequence[OmsLineChange], reference: str
+    ) -> OmsOrder:
+        """One order edit (orderEditBegin ... orderEditCommit) moving each SKU's quantity by
+        its change; idempotent on ``reference``."""
+        ...
 
 
 class ErpOrdersPort(Protocol):

@@ -35,6 +35,10 @@ ID_STARTS = {
     "ReturnLineItem": 1_200_551,
     "ReverseFulfillmentOrder": 6_650_031,
     "Job": 88_120_001,
+    # Not in the contract: numbers of the size a live store answers with.
+    "CalculatedOrder": 106_656_825_650,
+    "OrderEdit": 78_912_328,
+    "BasicEvent": 177_047_163_830_578,
 }
 
 # (number, handle, name). /27 "too-small" is the contract's; the rest are invented stand-ins

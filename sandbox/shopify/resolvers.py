@@ -12,12 +12,13 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, get_named_type
 
-from sandbox.shopify import fulfillment, returns
+from sandbox.shopify import fulfillment, order_edits, returns
 from sandbox.shopify.catalog import Location, Variant
+from sandbox.shopify.edit_records import Event
 from sandbox.shopify.orders import cancel_order, create_order, search_orders
 from sandbox.shopify.schema import build
 from sandbox.shopify.search import connection, matches, parse_query
-from sandbox.shopify.store import FulfillmentOrder, Shop
+from sandbox.shopify.store import FulfillmentOrder, Order, Shop
 from sandbox.shopify.webhooks import StoreWebhooks
 
 Resolver = Callable[..., Any]
@@ -44,6 +45,7 @@ def executable_schema(shop: Shop, hooks: StoreWebhooks | None = None) -> GraphQL
         mutations.update(_webhook_mutations(hooks))
     _bind(schema, "Query", queries)
     _bind(schema, "Mutation", mutations)
+    _bind(schema, "Order", {"events": _order_events})
     for named in schema.type_map.values():
         if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
             for field in named.fields.values():
@@ -51,6 +53,8 @@ def executable_schema(shop: Shop, hooks: StoreWebhooks | None = None) -> GraphQL
                     field.resolve = _paged(field.resolve or default_resolver)
     interface = schema.type_map["ReturnLineItemType"]
     interface.resolve_type = lambda *_: "ReturnLineItem"  # type: ignore[attr-defined]
+    event = schema.type_map["Event"]
+    event.resolve_type = lambda *_: "BasicEvent"  # type: ignore[attr-defined]
     return schema
 
 
@@ -159,6 +163,21 @@ def _mutations(shop: Shop) -> dict[str, Resolver]:
             shop, returnInput, approved=True, field="returnInput"
         ),
         "returnClose": lambda _, __, id: returns.close(shop, id),
+        "orderEditBegin": lambda _, __, id: order_edits.begin(shop, id),
+        "orderEditSetQuantity": lambda _, __, **a: order_edits.set_quantity(
+            shop, a["id"], a["lineItemId"], a["quantity"], a.get("restock")
+        ),
+        "orderEditAddVariant": lambda _, __, **a: order_edits.add_variant(
+            shop,
+            a["id"],
+            a["variantId"],
+            a["quantity"],
+            a.get("locationId"),
+            a.get("allowDuplicates"),
+        ),
+        "orderEditCommit": lambda _, __, **a: order_edits.commit(
+            shop, a["id"], a.get("notifyCustomer"), a.get("staffNote")
+        ),
     }
 
 
@@ -198,6 +217,19 @@ def _webhook_mutations(hooks: StoreWebhooks) -> dict[str, Resolver]:
 
 def _fulfil(shop: Shop, data: dict[str, Any]) -> dict[str, Any]:
     return fulfillment.fulfil(shop, data)
+
+
+def _order_events(order: Order, _: GraphQLResolveInfo, query: str | None = None) -> list[Event]:
+    groups = parse_query(query)
+    return [e for e in order.events if matches(e, groups, _event_values)]
+
+
+def _event_values(event: Event, key: str) -> Sequence[str] | None:
+    if key == "action":
+        return [event.action]
+    if key == "id":
+        return [event.id, event.id.rsplit("/", 1)[-1]]
+    return None
 
 
 def _fulfillment_order_values(fo: FulfillmentOrder, key: str) -> Sequence[str] | None:

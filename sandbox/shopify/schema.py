@@ -3,12 +3,15 @@
 Type, field, argument and enum names are Shopify's, so a document written against the real
 API validates here or fails the same way (an unknown field is a validation error). Only what
 the OMS contract uses is declared; money amounts and currency codes are custom scalars rather
-than Shopify's Decimal/CurrencyCode enum, which accept the same JSON values.
+than Shopify's Decimal/CurrencyCode enum, which accept the same JSON values. Order editing
+and the order timeline are declared in ``sandbox.shopify.schema_edits``, as extensions.
 """
 
 from __future__ import annotations
 
 from graphql import GraphQLSchema, build_schema
+
+from sandbox.shopify import schema_edits
 
 SDL = """
 scalar DateTime
@@ -297,7 +300,7 @@ type ReturnConnection { nodes: [Return!]! edges: [ReturnEdge!]! pageInfo: PageIn
 # uses, plus a few a merchant commonly adds; the real enum has many more).
 enum WebhookSubscriptionTopic {
   ORDERS_CREATE ORDERS_UPDATED ORDERS_CANCELLED ORDERS_FULFILLED ORDERS_PARTIALLY_FULFILLED
-  ORDERS_PAID ORDERS_DELETE FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
+  ORDERS_EDITED ORDERS_PAID ORDERS_DELETE FULFILLMENTS_CREATE FULFILLMENTS_UPDATE
   FULFILLMENT_ORDERS_PLACED_ON_HOLD FULFILLMENT_ORDERS_HOLD_RELEASED FULFILLMENT_ORDERS_MOVED
   FULFILLMENT_ORDERS_CANCELLED FULFILLMENT_ORDERS_SPLIT
   FULFILLMENT_ORDERS_ORDER_ROUTING_COMPLETE FULFILLMENT_ORDERS_FULFILLMENT_REQUEST_ACCEPTED
@@ -445,4 +448,4 @@ type WebhookSubscriptionDeletePayload { deletedWebhookSubscriptionId: ID userErr
 
 
 def build() -> GraphQLSchema:
-    return build_schema(SDL)
+    return build_schema(SDL + schema_edits.SDL)

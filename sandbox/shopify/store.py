@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.retailer import Dataset
 from sandbox.shopify.catalog import (
@@ -31,6 +31,9 @@ from sandbox.shopify.catalog import (
     variants,
 )
 
+if TYPE_CHECKING:
+    from sandbox.shopify.edit_records import CalculatedOrder, Event
+
 
 @dataclass(eq=False)
 class LineItem:
@@ -42,6 +45,7 @@ class LineItem:
     currency: str
     variant: Variant | None
     fulfilled: int = 0
+    removed: int = 0  # units order edits took off; ``quantity`` keeps counting them
 
     @property
     def name(self) -> str:
@@ -49,11 +53,11 @@ class LineItem:
 
     @property
     def current_quantity(self) -> int:
-        return self.quantity
+        return self.quantity - self.removed
 
     @property
     def unfulfilled_quantity(self) -> int:
-        return self.quantity - self.fulfilled
+        return self.current_quantity - self.fulfilled
 
     @property
     def original_unit_price_set(self) -> dict[str, Any]:
@@ -254,6 +258,7 @@ class Order:
     cancelled_at: str | None = None
     cancel_reason: str | None = None  # OrderCancelReason, set with cancelled_at
     closed: bool = False
+    events: list[Event] = field(default_factory=list)  # the timeline (order edits only)
 
     @property
     def name(self) -> str:
@@ -280,6 +285,10 @@ class Order:
         return money_bag(self.total, self.currency_code)
 
     @property
+    def merchant_editable(self) -> bool:
+        return self.cancelled_at is None
+
+    @property
     def display_financial_status(self) -> str:
         if self.paid <= 0:
             return "PENDING"
@@ -287,7 +296,7 @@ class Order:
 
     @property
     def display_fulfillment_status(self) -> str:
-        ordered = sum(line.quantity for line in self.line_items)
+        ordered = sum(line.current_quantity for line in self.line_items)
         shipped = sum(line.fulfilled for line in self.line_items)
         live = [fo for fo in self.fulfillment_orders if fo.status not in ("CLOSED", "CANCELLED")]
         if ordered and shipped >= ordered:
@@ -343,6 +352,7 @@ class Shop:
         self.fulfillment_lines: dict[str, FulfillmentLine] = {}
         self.returns: dict[str, Return] = {}
         self.jobs: dict[str, dict[str, Any]] = {}  # Job gid -> {"id", "done"}
+        self.calculated_orders: dict[str, CalculatedOrder] = {}  # staged order edits
         self._counters = {kind: itertools.count(start) for kind, start in ID_STARTS.items()}
         self._order_numbers = itertools.count(FIRST_ORDER_NUMBER)
 

@@ -11,6 +11,9 @@
   object here also carries ``order_id``, the order's gid, so a receiver can tell which order
   it is about; Shopify's examples show no order reference.
 * returns/*: the Return's id, status and order, abridged; NOT CONFIRMED either.
+* orders/edited: ``{"order_edit": {...}}``, what changed rather than the order (line items
+  added and removed with their deltas, the staff note), after Shopify's webhook reference
+  example. ``app_id`` and ``user_id`` are null: the sandbox has no app or staff records.
 
 Times are the shop's local time with its offset (the contract's ``created_at`` style); the
 shop's time zone is taken to be Europe/Berlin.
@@ -22,6 +25,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.shopify.edit_records import OrderEdit
 from sandbox.shopify.store import (
     Fulfillment,
     FulfillmentOrder,
@@ -49,7 +53,7 @@ def shop_time(iso_utc: str | None) -> str | None:
 
 def order_body(order: Order, updated_at: str) -> dict[str, Any]:
     shipped = sum(line.fulfilled for line in order.line_items)
-    ordered = sum(line.quantity for line in order.line_items)
+    ordered = sum(line.current_quantity for line in order.line_items)
     return {
         "id": numeric_id(order.id),
         "admin_graphql_api_id": order.id,
@@ -98,7 +102,7 @@ def _line_item(line: LineItem, order: Order) -> dict[str, Any]:
         "quantity": line.quantity,
         "current_quantity": line.current_quantity,
         "fulfillable_quantity": open_quantity,
-        "fulfillment_status": _fulfillment_status(line.fulfilled, line.quantity),
+        "fulfillment_status": _fulfillment_status(line.fulfilled, line.current_quantity),
         "price": f"{line.unit_price:.2f}",
         "requires_shipping": True,
     }
@@ -205,4 +209,27 @@ def return_body(ret: Return) -> dict[str, Any]:
             }
             for line in ret.lines
         ],
+    }
+
+
+def order_edit_body(edit: OrderEdit) -> dict[str, Any]:
+    def deltas(lines: list[tuple[LineItem, int]]) -> list[dict[str, int]]:
+        return [{"id": numeric_id(item.id), "delta": units} for item, units in lines]
+
+    return {
+        "order_edit": {
+            "id": numeric_id(edit.id),
+            "app_id": None,
+            "created_at": shop_time(edit.created_at),
+            "notify_customer": edit.notify_customer,
+            "order_id": numeric_id(edit.order.id),
+            "staff_note": edit.staff_note or "",
+            "user_id": None,
+            "line_items": {
+                "additions": deltas(edit.additions),
+                "removals": deltas(edit.removals),
+            },
+            "discounts": {"additions": [], "removals": []},
+            "shipping_lines": {"additions": [], "removals": []},
+        }
     }

@@ -14,6 +14,7 @@ webhookSubscription(s) queries) and the deliveries its mutations cause.
     returnRequest / returnCreate returns/request / returns/approve, orders/updated
     returnApprove/Decline/Close  returns/approve / returns/decline / returns/close,
                                  orders/updated
+    orderEditCommit              orders/edited, orders/updated
     (sandbox) picking starts     orders/updated
 
 Which changes Shopify reports as orders/updated is the simulator's reading (any change to
@@ -53,6 +54,7 @@ TOPICS = {
     "ORDERS_CANCELLED": "orders/cancelled",
     "ORDERS_FULFILLED": "orders/fulfilled",
     "ORDERS_PARTIALLY_FULFILLED": "orders/partially_fulfilled",
+    "ORDERS_EDITED": "orders/edited",
     "FULFILLMENTS_CREATE": "fulfillments/create",
     "FULFILLMENT_ORDERS_PLACED_ON_HOLD": "fulfillment_orders/placed_on_hold",
     "FULFILLMENT_ORDERS_HOLD_RELEASED": "fulfillment_orders/hold_released",
@@ -230,7 +232,7 @@ class StoreWebhooks:
         order = fulfillment.order
         body = payloads.fulfillment_body(fulfillment)
         self._publish("fulfillments/create", order, lambda: body)
-        done = all(line.fulfilled >= line.quantity for line in order.line_items)
+        done = all(line.fulfilled >= line.current_quantity for line in order.line_items)
         topic = "orders/fulfilled" if done else "orders/partially_fulfilled"
         self._publish(topic, order, lambda: self._order(order))
         self._order_updated(order)
@@ -282,6 +284,14 @@ class StoreWebhooks:
         }
         self._publish("fulfillment_orders/cancelled", fo.order, lambda: body)
         self._order_updated(fo.order)
+
+    def _edited(self, args: Args, result: Payload, before: Before) -> None:
+        order: Order = result["order"]
+        edit = order.events[-1].edit
+        assert edit is not None  # the commit's own timeline entry
+        body = payloads.order_edit_body(edit)
+        self._publish("orders/edited", order, lambda: body)
+        self._order_updated(order)
 
     # --- publishing ---------------------------------------------------------------------
 
@@ -381,6 +391,7 @@ _AFTER: dict[str, After] = {
     "fulfillmentOrderReleaseHold": StoreWebhooks._released,
     "fulfillmentOrderMove": StoreWebhooks._moved,
     "fulfillmentOrderCancel": StoreWebhooks._fo_cancelled,
+    "orderEditCommit": StoreWebhooks._edited,
     "returnRequest": _returned("returns/request"),
     # A return the merchant creates is open at once (not confirmed which topic Shopify sends).
     "returnCreate": _returned("returns/approve"),

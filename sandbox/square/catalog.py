@@ -1,14 +1,22 @@
-"""The Square catalog built from the sample dataset: ITEMs with embedded ITEM_VARIATIONs and
-CATEGORY objects, and ListCatalog paging (SearchCatalogObjects is in ``search``).
+"""The Square catalog built from the sample dataset: ITEMs with embedded ITEM_VARIATIONs,
+CATEGORY objects, the merchant's "Shelf" CUSTOM_ATTRIBUTE_DEFINITION, and ListCatalog paging
+(SearchCatalogObjects is in ``search``).
 
 Objects are rendered on demand from ``dataset.pos_items``; only small indexes (variation id,
 SKU) are kept, so a 50,000-SKU catalogue stays cheap. What the dataset does not say (alert
-thresholds, per-store prices) is drawn from a hash so it is the same on every run.
+thresholds, per-store prices, shelf locations) is drawn from a hash so it is the same on
+every run.
+
+Square has no shelf field: merchants add a STRING custom attribute in the Dashboard. Such a
+definition has a UUID ``key`` and ``source_application.application_id`` "Square", and each
+object carries its value in ``custom_attribute_values`` under the key qualified by that
+application id ("Square:<uuid>"), as another application (the gateway) reads it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +59,8 @@ SEARCHABLE = {
     "CATEGORY": ("name",),
 }
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SHELF_ATTRIBUTE = "Shelf"
+_AISLES = "ABCDEFGH"
 
 
 def square_id(*parts: object, length: int = 24) -> str:
@@ -110,6 +120,9 @@ class Catalog:
             for name in dict.fromkeys(item.category for item in dataset.pos_items)
         }
         self._category_names = {cid: name for name, cid in self.categories.items()}
+        self.shelf_definition_id = square_id(dataset.seed, "custom-attribute", SHELF_ATTRIBUTE)
+        digest = hashlib.blake2b(f"{dataset.seed}|shelf-key".encode(), digest_size=16).digest()
+        self.shelf_key = str(uuid.UUID(bytes=digest, version=4))
 
     # --- rendering ---------------------------------------------------------------------------
 
@@ -150,6 +163,28 @@ class Catalog:
             )
         return overrides
 
+    def shelf(self, v: Variation) -> str | None:
+        """Aisle A-H, bay 1-20, level 1-5 ("C-07-2"); about one SKU in ten has none."""
+        h = _draw(self.dataset.seed, "square-shelf", v.sku)
+        if h % 10 == 0:
+            return None
+        aisle = _AISLES[(h >> 8) % len(_AISLES)]
+        return f"{aisle}-{1 + (h >> 16) % 20:02d}-{1 + (h >> 24) % 5}"
+
+    def custom_attribute_values(self, v: Variation) -> dict[str, Any]:
+        shelf = self.shelf(v)
+        if shelf is None:
+            return {}
+        key = f"Square:{self.shelf_key}"  # qualified: defined in the Dashboard, not by us
+        value = {
+            "name": SHELF_ATTRIBUTE,
+            "string_value": shelf,
+            "custom_attribute_definition_id": self.shelf_definition_id,
+            "type": "STRING",
+            "key": key,
+        }
+        return {key: value}
+
     def variation_object(self, v: Variation) -> dict[str, Any]:
         data: dict[str, Any] = {
             "item_id": v.item_id,
@@ -167,7 +202,11 @@ class Catalog:
         overrides = self.location_overrides(v)
         if overrides:
             data["location_overrides"] = overrides
-        return {**self._envelope("ITEM_VARIATION", v.id), "item_variation_data": data}
+        envelope = self._envelope("ITEM_VARIATION", v.id)
+        custom = self.custom_attribute_values(v)
+        if custom:
+            envelope["custom_attribute_values"] = custom
+        return {**envelope, "item_variation_data": data}
 
     def item_object(self, item: PosItem) -> dict[str, Any]:
         data = {
@@ -183,8 +222,24 @@ class Catalog:
         envelope = self._envelope("CATEGORY", self.categories[name])
         return {**envelope, "category_data": {"name": name, "is_top_level": True}}
 
+    def shelf_definition_object(self) -> dict[str, Any]:
+        data = {
+            "type": "STRING",
+            "name": SHELF_ATTRIBUTE,
+            "source_application": {"application_id": "Square"},
+            "allowed_object_types": ["ITEM_VARIATION"],
+            "seller_visibility": "SELLER_VISIBILITY_READ_WRITE_VALUES",
+            "app_visibility": "APP_VISIBILITY_READ_WRITE_VALUES",
+            "string_config": {"enforce_uniqueness": False},
+            "key": self.shelf_key,
+        }
+        envelope = self._envelope("CUSTOM_ATTRIBUTE_DEFINITION", self.shelf_definition_id)
+        return {**envelope, "custom_attribute_definition_data": data}
+
     def render(self, ref: Ref) -> dict[str, Any]:
         kind, key = ref
+        if kind == "CUSTOM_ATTRIBUTE_DEFINITION":
+            return self.shelf_definition_object()
         if kind == "ITEM":
             return self.item_object(self.items[key])
         if kind == "ITEM_VARIATION":
@@ -200,6 +255,8 @@ class Catalog:
             refs += [("ITEM", iid) for iid in self.items]
         if "ITEM_VARIATION" in wanted:
             refs += [("ITEM_VARIATION", vid) for vid in self.variations]
+        if "CUSTOM_ATTRIBUTE_DEFINITION" in wanted:
+            refs.append(("CUSTOM_ATTRIBUTE_DEFINITION", self.shelf_definition_id))
         return refs
 
     def attribute(self, ref: Ref, name: str) -> str | None:

@@ -27,6 +27,8 @@ def batch_retrieve(catalog: Catalog, body: dict[str, Any]) -> dict[str, Any]:
             related.append(("ITEM", catalog.variations[object_id].item_id))
         elif object_id in catalog.items:
             refs.append(("ITEM", object_id))
+        elif object_id == catalog.shelf_definition_id:
+            refs.append(("CUSTOM_ATTRIBUTE_DEFINITION", object_id))
     answer: dict[str, Any] = {}
     if refs:  # Square leaves out ids it does not have, and empty lists altogether
         answer["objects"] = [catalog.render(ref) for ref in refs]
