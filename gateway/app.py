@@ -113,6 +113,7 @@ from gateway.services.outbox.oms import OmsWrites
 from gateway.services.outbox.pos import PosWrites
 from gateway.services.outbox.storefront import StorefrontWrites
 from gateway.services.outbox.worker import OutboxWorker, RetryPolicy
+from gateway.services.picking import PickingService
 from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import HoldPolicy, ReservationService
 from gateway.services.returns.rules import DEFAULT_RULES, parse_rules
@@ -186,7 +187,12 @@ async def http_backends(
             currency=settings.woo_currency,
             policy=guards["woocommerce"],
         ),
-        pos=SquareAdapter(square_client, max_retries=retries, policy=guards["square"]),
+        pos=SquareAdapter(
+            square_client,
+            max_retries=retries,
+            policy=guards["square"],
+            shelf_attribute=settings.picking.shelf_attribute,
+        ),
         oms=ShopifyAdapter(oms_client, max_retries=retries, policy=guards["shopify"]),
         mail=None
         if settings.smtp_host is None
@@ -447,6 +453,15 @@ def build_services(
     replenishment = ReplenishmentService(
         catalog, erp, availability, pos, uow, clock, settings.replenishment
     )
+    reroute = ShortHoldReroute(
+        uow,
+        availability,
+        planner,
+        placement,
+        hold_policy,
+        clock,
+        mails_customers=backends.mail is not None,
+    )
     kpis = KpiService(
         catalog,
         erp,
@@ -457,6 +472,7 @@ def build_services(
         clock,
         settings.kpis,
         settings.cycle_counts,
+        settings.picking,
     )
     return Services(
         settings=settings,
@@ -469,6 +485,20 @@ def build_services(
         cycle_counts=CycleCountPlanner(catalog, replenishment, settings.cycle_counts),
         kpis=kpis,
         weekly_reports=WeeklyReports(kpis, replenishment, availability, erp, uow, clock),
+        picking=PickingService(
+            commands,
+            uow,
+            availability,
+            catalog,
+            erp,
+            pos,
+            holds,
+            reroute,
+            clock,
+            settings.picking,
+            hold_policy,
+            mails_customers=backends.mail is not None,
+        ),
         counts=CountRecorder(
             commands,
             availability,
@@ -517,15 +547,7 @@ def build_services(
             backends.pos,
             clock,
             settings.truth,
-            reroute=ShortHoldReroute(
-                uow,
-                availability,
-                planner,
-                placement,
-                hold_policy,
-                clock,
-                mails_customers=backends.mail is not None,
-            ),
+            reroute=reroute,
             mails_customers=backends.mail is not None,
         ),
         web_orders=web_orders,

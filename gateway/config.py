@@ -407,11 +407,25 @@ class CycleCountSettings(BaseModel, frozen=True):
 
 
 class KpiSettings(BaseModel, frozen=True):
-    """Store KPIs (gateway.domain.kpis): KPIS__PICKUP_READY_HOURS after it is placed a pickup
-    order is promised ready; KPIS__MAX_DAYS the longest period asked for at once."""
+    """Store KPIs (gateway.domain.kpis): KPIS__MAX_DAYS the longest period asked for at
+    once (on-time pickup readiness measures PICKING__PICKUP_READY_HOURS)."""
+
+    max_days: int = Field(default=92, ge=7, le=366)
+
+
+class PickingSettings(BaseModel, frozen=True):
+    """Picking at a store (gateway.domain.picking): PICKING__PICKUP_READY_HOURS after it is
+    placed a pickup order is promised ready, PICKING__SHIP_WITHIN_HOURS a delivery order
+    shipped; a short pick offers up to PICKING__SUBSTITUTES SKUs of the same category priced
+    within PICKING__SUBSTITUTE_PRICE_BAND (a share) of the missing one;
+    PICKING__SHELF_ATTRIBUTE names the Square catalog custom attribute that says where an
+    item is on the shop floor."""
 
     pickup_ready_hours: float = Field(default=2.0, gt=0, le=168)
-    max_days: int = Field(default=92, ge=7, le=366)
+    ship_within_hours: float = Field(default=24.0, gt=0, le=720)
+    substitute_price_band: Decimal = Field(default=Decimal("0.20"), ge=0, le=1)
+    substitutes: int = Field(default=3, ge=0, le=10)
+    shelf_attribute: str = Field(default="Shelf", min_length=1)
 
 
 class PersistedSettings(BaseModel, frozen=True):
@@ -579,6 +593,7 @@ class Settings(BaseSettings):
     replenishment: ReplenishmentSettings = Field(default_factory=ReplenishmentSettings)
     cycle_counts: CycleCountSettings = Field(default_factory=CycleCountSettings)
     kpis: KpiSettings = Field(default_factory=KpiSettings)
+    picking: PickingSettings = Field(default_factory=PickingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     redis_url: str | None = None

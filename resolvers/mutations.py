@@ -23,10 +23,12 @@ from resolvers.record_access import (
     callers_node,
     order_at_callers_store,
     own_hold,
+    readable_order,
     return_at_callers_store,
 )
 from resolvers.types.cycle_counts import CountLineInput, CycleCount
 from resolvers.types.order import Order, PlaceOrderInput, TrackingInput
+from resolvers.types.picking import ShortPick, Substitution
 from resolvers.types.product import BarcodeAssignment
 from resolvers.types.reservation import LineInput, Reservation, ReserveInput
 from resolvers.types.returns import Delivery, ReturnLineInput, ReturnRequest
@@ -216,6 +218,50 @@ class Mutation:
             idempotency_key,
         )
         return CycleCount.from_domain(count)
+
+    @strawberry.mutation(
+        permission_classes=allow(STORE_ASSOCIATE, OPS),
+        description="A picker found only `found` of the units of `sku` the order holds at the "
+        "store: another node fills the rest where the order allows (REROUTED), else up to "
+        "PICKING__SUBSTITUTES SKUs of the same category priced within "
+        "PICKING__SUBSTITUTE_PRICE_BAND and in stock there are offered to the customer by "
+        "mail (SUBSTITUTES_OFFERED), else the missing units are dropped (DROPPED).",
+    )
+    async def report_short_pick(
+        self,
+        info: Info,
+        order_id: strawberry.ID,
+        sku: str,
+        found: int,
+        idempotency_key: IdempotencyKey,
+    ) -> ShortPick:
+        await order_at_callers_store(info, str(order_id))
+        short = await info.context.services.picking.report(
+            str(order_id), sku, found, idempotency_key
+        )
+        return ShortPick.from_domain(short)
+
+    @strawberry.mutation(
+        permission_classes=allow(STOREFRONT, SUPPORT, STORE_ASSOCIATE, OPS),
+        description="The customer's answer to a substitution: `substituteSku` (one of those "
+        "offered) stands in for the missing units at the same price, or null declines and "
+        "they are dropped (a web order is refunded for them). The order, its holds, Square, "
+        "Shopify's order (orderEdit) and the storefront follow. Answered with the order's "
+        "`accessToken`, or by staff on the customer's behalf.",
+    )
+    async def respond_to_substitution(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        substitute_sku: str | None,
+        idempotency_key: IdempotencyKey,
+        access_token: str | None = None,
+    ) -> Substitution:
+        services = info.context.services
+        offers = await services.picking.offer(str(id))
+        await readable_order(info, offers.order_id, access_token)
+        answered = await services.picking.respond(str(id), substitute_sku, idempotency_key)
+        return Substitution.from_domain(answered)
 
     @strawberry.mutation(
         permission_classes=allow(STORE_ASSOCIATE, OPS),

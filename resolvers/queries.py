@@ -22,6 +22,7 @@ from resolvers.types.common import Capability, Channel, NearInput, NodeType, Pag
 from resolvers.types.cycle_counts import CountPlanEntry
 from resolvers.types.kpis import NodeKpis
 from resolvers.types.location import Location
+from resolvers.types.picking import PickTask
 from resolvers.types.product import Product, ProductConnection, ProductEdge, ProductFilter
 from resolvers.types.replenishment import (
     ReplenishmentConnection,
@@ -71,6 +72,17 @@ class Query:
         product = await _product(info, scan.sku)
         product.scanned = scan
         return product
+
+    @strawberry.field(
+        permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),
+        description="What a store picks: its open click-and-collect orders and the delivery "
+        "orders it ships (ALLOCATED, PICKING), soonest promised first, each line with its "
+        "shelf where the source keeps one (a store associate: its own store).",
+    )
+    async def pick_list(self, info: Info, location_id: strawberry.ID) -> list[PickTask]:
+        await callers_node(info, str(location_id))
+        tasks = await info.context.services.picking.pick_list(str(location_id))
+        return [PickTask.from_domain(task) for task in tasks]
 
     @strawberry.field(
         permission_classes=allow(STORE_ASSOCIATE, OPS, ADMIN),

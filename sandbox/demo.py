@@ -294,7 +294,7 @@ async def run_demo(
             print("\nStore operations (a count in the past, the weekly page):\n")
             from sandbox.demo_store_ops import store_ops_flow  # it uses this module's helpers
 
-            ops = await store_ops_flow(url, gateway, settings, dataset)
+            ops = await store_ops_flow(url, gateway, settings, dataset, apps["oms"])
             print("\n".join(ops.lines))
             print("\nA backend that stops answering (Square hangs, then comes back):\n")
             from sandbox.demo_resilience import degraded_flow  # it uses this module's helpers

@@ -1,9 +1,11 @@
 """The demo's store-operations flow (``--check``): a cycle count recorded two hours after it
-was taken corrects Square without losing the till sale rung up in between, and the store's
-weekly page is written with its KPIs."""
+was taken corrects Square without losing the till sale rung up in between; a picker finds
+one shoe of two, the customer accepts the substitute offered, and the gateway's order,
+Square and Shopify all follow; the store's weekly page is written with its KPIs."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,16 +14,33 @@ from typing import Any
 from adapters.square import SquareAdapter, build_square_client
 from gateway.config import Settings
 from gateway.reports import render
-from sandbox.demo import FlowFailed, Summary, _data
+from sandbox.demo import (
+    DELIVERIES,
+    FLOW_SKU,
+    FLOW_STORE,
+    PLACE,
+    FlowFailed,
+    Summary,
+    _data,
+    _settled,
+)
 from sandbox.retailer import Dataset
 
+SHORT_PICK = """mutation ($id: ID!, $sku: String!, $found: Int!, $key: String!) {
+  reportShortPick(orderId: $id, sku: $sku, found: $found, idempotencyKey: $key) {
+    outcome substitution { id offered } } }"""
+ANSWER = """mutation ($id: ID!, $sku: String, $key: String!) {
+  respondToSubstitution(id: $id, substituteSku: $sku, idempotencyKey: $key) { status chosen } }"""
+ORDER_LINES = """query ($id: ID!) { order(id: $id) { lines { sku quantity } } }"""
 RECORD = """mutation ($at: ID!, $lines: [CountLineInput!]!, $when: DateTime!, $key: String!) {
   recordCount(locationId: $at, lines: $lines, countedAt: $when, countedBy: "demo",
               idempotencyKey: $key) {
     id lines { sku outcome bookAtCount variance correctedTo value { amount currency } } } }"""
 
 
-async def store_ops_flow(url: str, gateway: Any, settings: Settings, dataset: Dataset) -> Summary:
+async def store_ops_flow(
+    url: str, gateway: Any, settings: Settings, dataset: Dataset, shopify_app: Any
+) -> Summary:
     summary = Summary()
     node = dataset.node_ids()[len(dataset.leaf_warehouses)]  # the first store
     store_ref = dataset.stores[0].id
@@ -50,14 +69,13 @@ async def store_ops_flow(url: str, gateway: Any, settings: Settings, dataset: Da
                 f"{line['outcome']}"
             )
             summary.ok &= line["bookAtCount"] == before and line["variance"] == -2
-            await gateway.state.services.worker.drain()
-            (reading,) = await till.stock([sku], [store_ref])
-            now_there = reading.on_hand - reading.reserved
+            now_there = await _square_settles(till, sku, store_ref, counted - 1)
             summary.say(
                 f"Square after the count    -> IN_STOCK {now_there} (= {counted} counted less "
                 "the 1 sold after it)"
             )
             summary.ok &= now_there == counted - 1
+        await _substituted(url, gateway, shopify_app, summary)
         monday = now.date() - timedelta(days=now.date().weekday())
         week = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
         report = await gateway.state.services.weekly_reports.of(node, week)
@@ -72,6 +90,64 @@ async def store_ops_flow(url: str, gateway: Any, settings: Settings, dataset: Da
         summary.ok = False
         summary.say(f"failed: {error}")
     return summary
+
+
+async def _substituted(url: str, gateway: Any, shopify_app: Any, summary: Summary) -> None:
+    """A pickup order of two shoes; the picker finds one; the customer takes the first
+    substitute offered."""
+    placed = (
+        await _data(
+            url,
+            PLACE,
+            input={
+                "lines": [{"sku": FLOW_SKU, "quantity": 2}],
+                "channel": "PICKUP",
+                "customer": {"email": "demo@example.org", "name": "Demo Customer"},
+                "pickup": {"locationId": FLOW_STORE},
+            },
+            key="demo-short-pick-place",
+        )
+    )["placeOrder"]
+    await _settled(url, placed["id"])
+    short = (
+        await _data(url, SHORT_PICK, id=placed["id"], sku=FLOW_SKU, found=1, key="demo-short")
+    )["reportShortPick"]
+    offer = short["substitution"] or {}
+    offered = offer.get("offered") or []
+    summary.say(f"short pick {placed['id']} -> 1 of 2 {FLOW_SKU} found: offered {offered}")
+    if short["outcome"] != "SUBSTITUTES_OFFERED" or not offered:
+        raise FlowFailed(f"no substitute offered: {short}")
+    answer = (await _data(url, ANSWER, id=offer["id"], sku=offered[0], key="demo-short-answer"))[
+        "respondToSubstitution"
+    ]
+    await _settled(url, placed["id"])
+    lines = (await _data(url, ORDER_LINES, id=placed["id"]))["order"]["lines"]
+    ours = sorted((x["sku"], x["quantity"]) for x in lines)
+    (shopify,) = [
+        o for o in shopify_app.state.shop.orders.values() if o.source_identifier == placed["id"]
+    ]
+    theirs = sorted((x.sku, x.current_quantity) for x in shopify.line_items if x.current_quantity)
+    summary.say(
+        f"customer takes {answer['chosen']} -> gateway {ours}, Shopify {theirs} "
+        f"({answer['status']})"
+    )
+    right = ours == theirs == sorted([(FLOW_SKU, 1), (offered[0], 1)])
+    if not right:
+        owed = (await _data(url, DELIVERIES, id=placed["id"]))["orderDeliveries"]
+        summary.say(f"writes owed for {placed['id']}: {owed}")
+    summary.ok &= right
+
+
+async def _square_settles(till: SquareAdapter, sku: str, store_ref: str, expected: int) -> int:
+    """IN_STOCK once the background worker has delivered the count (within 20 s)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while True:
+        (reading,) = await till.stock([sku], [store_ref])
+        now_there = reading.on_hand - reading.reserved
+        if now_there == expected or loop.time() > deadline:
+            return now_there
+        await asyncio.sleep(0.1)
 
 
 async def _stocked(till: SquareAdapter, dataset: Dataset, store_ref: str) -> tuple[str, int]:

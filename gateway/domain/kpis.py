@@ -95,7 +95,7 @@ DEFINITIONS: dict[str, KpiDefinition] = {
         "On-time pickup readiness",
         "share",
         "The share of the node's pickup orders placed in the period and due by now that were "
-        "ready within KPIS__PICKUP_READY_HOURS of being placed (one not ready by then is late).",
+        "ready within PICKING__PICKUP_READY_HOURS of being placed (one not ready by then is late).",
     ),
 }
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter,
 from gateway.domain.catalog import SourceSystem
 from gateway.domain.documents import (
     OmsAllocation,
+    OmsLineChange,
     OmsOrder,
     OmsOrderDraft,
     OmsReturnLine,
@@ -212,6 +213,17 @@ class ReallocateOmsOrder(_Message):
     allocations: tuple[OmsAllocation, ...]
 
 
+class EditOmsOrder(_Message):
+    """The order's line items edited (orderEdit) so each SKU moves by its change: a short
+    pick's substitute in, the missing units out."""
+
+    target: ClassVar[SourceSystem] = SourceSystem.OMS
+    kind: Literal["oms.edit_order"] = "oms.edit_order"
+    order_id: str
+    create_reference: str
+    changes: tuple[OmsLineChange, ...]
+
+
 class OpenOmsReturn(_Message):
     target: ClassVar[SourceSystem] = SourceSystem.OMS
     kind: Literal["oms.open_return"] = "oms.open_return"
@@ -307,6 +319,7 @@ OmsWrite = (
     | CancelOmsOrder
     | FulfillOmsOrder
     | ReallocateOmsOrder
+    | EditOmsOrder
     | OpenOmsReturn
     | CloseOmsReturn
 )

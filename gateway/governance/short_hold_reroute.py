@@ -83,8 +83,13 @@ class ShortHoldReroute:
         self._clock = clock
         self._mails = mails_customers
 
-    async def reroute(self, order: Order, short: Shortfall, hold: OrderHold) -> Rerouted | None:
-        """The missing units moved to other nodes, or None (nothing moved)."""
+    async def reroute(
+        self, order: Order, short: Shortfall, hold: OrderHold, *, sold_at_till: bool = True
+    ) -> Rerouted | None:
+        """The missing units moved to other nodes, or None (nothing moved). ``sold_at_till``:
+        the units left the shelf in a till sale, so the order's own sale of them is given
+        back to the store's count; otherwise (a picker did not find them) they were never
+        there, and its count, which the order's sale already lowered, is right."""
         query = _replan(order, short)
         if query is None:
             return None
@@ -103,16 +108,18 @@ class ShortHoldReroute:
                 if current is None or current.status is not order.status:
                     return None  # it moved meanwhile: the next round looks again
                 stamp = int(now.timestamp())
-                messages: list[OutboxMessage] = [
-                    restock_at_store(
-                        order.id,
-                        f"{order.id}:short:{short.sku}@{store.id}:{stamp}",
-                        store,
-                        short.sku,
-                        short.missing,
-                        now,
+                messages: list[OutboxMessage] = []
+                if sold_at_till:
+                    messages.append(
+                        restock_at_store(
+                            order.id,
+                            f"{order.id}:short:{short.sku}@{store.id}:{stamp}",
+                            store,
+                            short.sku,
+                            short.missing,
+                            now,
+                        )
                     )
-                ]
                 holds = confirmed_holds(order, allocations, now, self._hold_policy.max_ttl)
                 for allocation, reservation, source in zip(
                     allocations, holds, sources, strict=True
@@ -145,8 +152,9 @@ class ShortHoldReroute:
                     if allocations_now is not None:
                         messages.append(reallocate_oms_order(order.id, allocations_now, str(stamp)))
                 names = ", ".join(a.location.name for a in allocations)
+                gone = "were sold in" if sold_at_till else "could not be found at"
                 what = (
-                    f"{short.missing} x {short.sku} of your order were sold in {store.name} "
+                    f"{short.missing} x {short.sku} of your order {gone} {store.name} "
                     f"before they left; they now come from {names}, expected by "
                     f"{plan.promised_date}."
                 )

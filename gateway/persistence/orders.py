@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Money, SourceSystem
@@ -221,6 +221,73 @@ class SqlOrders:
                 web_line_id=line.web_line_id,
             )
         )
+
+    async def change_units(
+        self, order_id: str, location_id: str, changes: Sequence[tuple[str, int]], unit_price: Money
+    ) -> None:
+        """Each SKU's units at the node moved by its delta: a fall comes off its line there
+        (the line goes at zero), a rise is a new line at ``unit_price``; the total follows."""
+        self._changed(order_id)
+        delta_minor = 0
+        for sku, delta in changes:
+            if delta < 0:
+                line = (
+                    await self._conn.execute(
+                        select(order_lines).where(
+                            order_lines.c.order_id == order_id,
+                            order_lines.c.sku == sku,
+                            order_lines.c.location_id == location_id,
+                        )
+                    )
+                ).first()
+                if line is None:
+                    continue
+                taken = min(-delta, line.quantity)
+                delta_minor -= taken * line.unit_price_minor
+                if taken == line.quantity:
+                    await self._conn.execute(delete(order_lines).where(order_lines.c.id == line.id))
+                else:
+                    await self._conn.execute(
+                        update(order_lines)
+                        .where(order_lines.c.id == line.id)
+                        .values(quantity=line.quantity - taken)
+                    )
+            elif delta > 0:
+                last = await self._conn.execute(
+                    select(func.max(order_lines.c.position)).where(
+                        order_lines.c.order_id == order_id
+                    )
+                )
+                await self._conn.execute(
+                    insert(order_lines).values(
+                        order_id=order_id,
+                        position=int(last.scalar() or 0) + 1,
+                        sku=sku,
+                        quantity=delta,
+                        unit_price_minor=unit_price.to_minor(),
+                        location_id=location_id,
+                    )
+                )
+                delta_minor += delta * unit_price.to_minor()
+        await self._conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(total_minor=orders.c.total_minor + delta_minor)
+        )
+
+    async def open_at_node(self, location_id: str, statuses: Sequence[OrderStatus]) -> list[Order]:
+        """Orders in these statuses held for pickup at the node or with a line it fills."""
+        at_node = select(order_lines.c.order_id).where(order_lines.c.location_id == location_id)
+        query = (
+            select(orders)
+            .where(
+                orders.c.status.in_([s.value for s in statuses]),
+                or_(orders.c.pickup_location_id == location_id, orders.c.id.in_(at_node)),
+            )
+            .order_by(orders.c.created_at, orders.c.id)
+        )
+        found = (await self._conn.execute(query)).all()
+        return await _assemble(self._conn, found, with_events=False) if found else []
 
     async def move_status(self, order_id: str, event: OrderEvent, changes: OrderChanges) -> None:
         await self._conn.execute(

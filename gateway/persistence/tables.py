@@ -205,6 +205,25 @@ class CycleCountLineRow(SQLModel, table=True):
     discrepancy_id: str | None = Field(default=None, max_length=40)
 
 
+class SubstitutionRow(SQLModel, table=True):
+    """Units a picker did not find, what the customer was offered, and the answer
+    (gateway.services.picking)."""
+
+    __tablename__ = "substitution"
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: str = Field(foreign_key="customer_order.id", max_length=40, index=True)
+    location_id: str = Field(max_length=80)
+    sku: str = Field(max_length=140)
+    missing: int
+    offered: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=16)
+    offered_at: datetime = Field(sa_column=_utc())
+    chosen: str | None = Field(default=None, max_length=140)
+    answered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    answered_by: str | None = Field(default=None, max_length=120)
+
+
 class WebhookEventRow(SQLModel, table=True):
     """A webhook delivery as received; the unique key makes a replay (even after a restart)
     a duplicate."""

@@ -20,6 +20,7 @@ from gateway.persistence.reservations import SqlReservations
 from gateway.persistence.returns import SqlReturns
 from gateway.persistence.routing import SqlRoutingDecisions
 from gateway.persistence.store_counts import SqlStoreCounts
+from gateway.persistence.substitutions import SqlSubstitutions
 from gateway.persistence.truth import SqlAuditLog, SqlDiscrepancies, SqlObservations
 from gateway.persistence.webhooks import SqlWebhookEvents
 from gateway.ports.storage import HoldTaker
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeys(conn)
         self.barcodes = SqlAssignedBarcodes(conn)
         self.counts = SqlCycleCounts(conn)
+        self.substitutions = SqlSubstitutions(conn)
 
     async def commit(self) -> None:
         if self._read_only:

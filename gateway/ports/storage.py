@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from gateway.domain import SourceSystem, StockReading, StoreSum
+from gateway.domain import Money, SourceSystem, StockReading, StoreSum
 from gateway.domain.cycle_counts import RecordedCount
 from gateway.domain.documents import WebOrderLine
 from gateway.domain.events import WebhookEvent
@@ -33,12 +33,14 @@ from gateway.domain.orders import (
     OrderChanges,
     OrderEvent,
     OrderFilter,
+    OrderStatus,
     ReturnRequest,
     ReturnStatus,
     StoredDecision,
     SystemRecord,
 )
 from gateway.domain.outbox import Delivery, DeliveryStatus, OutboxMessage, WriteResult
+from gateway.domain.picking import Substitution
 from gateway.domain.principal import StoredKey
 from gateway.domain.reservations import HoldRequest, OrderHold, Reservation, ReservationStatus
 from gateway.domain.truth import (
@@ -152,6 +154,17 @@ class Orders(Protocol):
         ...
 
     async def due_no_shows(self, now: datetime, limit: int) -> list[str]: ...
+
+    async def change_units(
+        self, order_id: str, location_id: str, changes: Sequence[tuple[str, int]], unit_price: Money
+    ) -> None:
+        """Each SKU's units at the node moved by its delta (a fall off its line, a rise a new
+        line at ``unit_price``); the order's total follows."""
+        ...
+
+    async def open_at_node(self, location_id: str, statuses: Sequence[OrderStatus]) -> list[Order]:
+        """Orders in these statuses for pickup at the node or with a line it fills."""
+        ...
 
     async def of_node(self, location_id: str, start: datetime, end: datetime) -> list[Order]:
         """Orders placed in [start, end) for pickup at the node or with a line it fills,
@@ -557,6 +570,24 @@ class CycleCounts(Protocol):
         ...
 
 
+class Substitutions(Protocol):
+    """Short picks' substitutions (gateway.services.picking)."""
+
+    async def add(self, offer: Substitution) -> None: ...
+
+    async def get(
+        self, substitution_id: str, *, for_update: bool = False
+    ) -> Substitution | None: ...
+
+    async def of_orders(self, order_ids: Sequence[str]) -> dict[str, list[Substitution]]:
+        """Each order's substitutions, oldest first (every order asked has an entry)."""
+        ...
+
+    async def save(self, offer: Substitution) -> None:
+        """Its status and answer."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def api_keys(self) -> ApiKeys: ...
@@ -566,6 +597,9 @@ class UnitOfWork(Protocol):
 
     @property
     def counts(self) -> CycleCounts: ...
+
+    @property
+    def substitutions(self) -> Substitutions: ...
 
     @property
     def idempotency(self) -> IdempotencyStore: ...

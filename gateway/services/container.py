@@ -29,6 +29,7 @@ from gateway.services.orders.sync import OrderSync
 from gateway.services.orders.web_orders import WebOrderImporter
 from gateway.services.outbox.admin import OutboxAdmin
 from gateway.services.outbox.worker import OutboxWorker
+from gateway.services.picking import PickingService
 from gateway.services.replenishment import ReplenishmentService
 from gateway.services.reservations import ReservationService
 from gateway.services.returns.service import ReturnService
@@ -76,3 +77,4 @@ class Services:
     counts: CountRecorder  # a count recorded, its variance written to the node's source
     kpis: KpiService  # the figures a store team reviews weekly
     weekly_reports: WeeklyReports  # a store's week on one page
+    picking: PickingService  # pick lists, short picks, substitutions

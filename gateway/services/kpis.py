@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from gateway.config import CycleCountSettings, KpiSettings
+from gateway.config import CycleCountSettings, KpiSettings, PickingSettings
 from gateway.domain import ItemMaster, Location, SourceSystem
 from gateway.domain import kpis as kpi
 from gateway.domain.kpis import DailyFigure
@@ -74,6 +74,7 @@ class KpiService:
         clock: Clock,
         settings: KpiSettings,
         counting: CycleCountSettings,
+        picking: PickingSettings,
     ) -> None:
         self._catalog = catalog
         self._erp = erp
@@ -84,6 +85,7 @@ class KpiService:
         self._clock = clock
         self._settings = settings
         self._counting = counting
+        self._picking = picking
 
     async def figures(self, location_id: str, first: date, last: date) -> NodeKpis:
         now = self._clock.now()
@@ -176,7 +178,7 @@ class KpiService:
             return_rate=kpi.return_rate(returned, units_sold),
             order_cycle_hours=kpi.order_cycle_hours(_cycles(orders)),
             on_time_pickup=kpi.on_time_pickup(
-                _pickups(orders, node.id, self._settings.pickup_ready_hours), now
+                _pickups(orders, node.id, self._picking.pickup_ready_hours), now
             ),
             days=tuple(per_day),
         )

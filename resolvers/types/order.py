@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,6 +17,9 @@ from resolvers.types.reservation import LineInput
 from resolvers.types.returns import ReturnRequest
 from resolvers.types.routing import RoutingDecision, RoutingStrategy
 from resolvers.types.truth import Discrepancy
+
+if TYPE_CHECKING:
+    from resolvers.types.picking import Substitution
 
 OrderStatus = domain.OrderStatus
 strawberry.enum(OrderStatus)
@@ -224,6 +228,17 @@ class Order:
     async def returns(self, info: strawberry.Info) -> list[ReturnRequest]:
         found = await info.context.returns.load(str(self.id))
         return [ReturnRequest.from_domain(r) for r in found]
+
+    @strawberry.field(
+        description="Units a picker did not find, and the substitutes offered, oldest first."
+    )
+    async def substitutions(
+        self, info: strawberry.Info
+    ) -> list[Annotated[Substitution, strawberry.lazy("resolvers.types.picking")]]:
+        from resolvers.types.picking import Substitution as Offered
+
+        found = await info.context.services.picking.of_orders([str(self.id)])
+        return [Offered.from_domain(offer) for offer in found[str(self.id)]]
 
     @strawberry.field(
         description="Exceptions about this order on the owned queue (it could not be "

@@ -278,3 +278,32 @@ async def test_given_a_pickup_customer_accepted_a_transfer_then_a_till_sale_is_r
     # and the customer hears of it once.
     told = [m for m in sink.received if m.to == ("ida@example.org",)]
     assert len(told) == 1 and "now come from" in told[0].body
+
+
+SHORT_PICK = """mutation ($id: ID!, $sku: String!, $found: Int!, $key: String!) {
+  reportShortPick(orderId: $id, sku: $sku, found: $found, idempotencyKey: $key) {
+    substitution { id offered } } }"""
+ANSWER = """mutation ($id: ID!, $sku: String, $key: String!) {
+  respondToSubstitution(id: $id, substituteSku: $sku, idempotencyKey: $key) { status } }"""
+
+
+async def test_given_a_short_pick_then_the_customer_is_offered_substitutes_by_mail(
+    mailing: Stack, sink: MailSink
+):
+    order = await place(
+        mailing, "mail-9", email="ola@example.org", lines=[(SHOE, 2)], pickup=BERLIN_STORE
+    )
+    await mailing.drain()
+    short = await ok(mailing.gql, SHORT_PICK, id=order["id"], sku=SHOE, found=1, key="sp-9")
+    offer = short["reportShortPick"]["substitution"]
+    await mailing.drain()
+
+    (mail,) = sink.received
+    assert mail.to == ("ola@example.org",) and mail.subject == f"Your order {order['id']}: a change"
+    assert offer["id"] in mail.body and all(sku in mail.body for sku in offer["offered"])
+
+    # Declined (a support agent answering for the customer): told once more.
+    await ok(mailing.gql, ANSWER, id=offer["id"], sku=None, key="an-9")
+    await ok(mailing.gql, ANSWER, id=offer["id"], sku=None, key="an-9")
+    await mailing.drain()
+    assert len(sink.received) == 2 and "are dropped" in sink.received[1].body

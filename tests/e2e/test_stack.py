@@ -148,6 +148,7 @@ async def test_the_demo_answers_its_example_query_then_places_picks_up_and_retur
     # A count recorded two hours late kept the till sale in between; the weekly page written.
     ops = printed.split("Store operations")[1]
     assert "(the till sale since left out)" in ops and "weekly page" in ops
+    assert "customer takes" in ops and "(ACCEPTED)" in ops
     # Square hanging: the page still answered, its store figures flagged, then fresh again.
     broken = printed.split("A backend that stops answering")[1]
     assert "store figures stale + LOW, warehouses fresh" in broken

@@ -13,6 +13,7 @@ from gateway.domain.outbox import (
     CancelOmsOrder,
     CloseOmsReturn,
     CreateOmsOrder,
+    EditOmsOrder,
     FulfillOmsOrder,
     OmsOrderWritten,
     OmsReturnClosed,
@@ -54,6 +55,11 @@ class OmsWrites:
                 return Delivered(
                     reallocated, _moved(message.order_id, "OMS_REALLOCATED", reallocated)
                 )
+            case EditOmsOrder():
+                first = await earlier.of(message.create_reference, OmsOrderWritten)
+                edited = await self._oms.edit_lines(first.id, message.changes, message.reference)
+                now_is = OmsOrderWritten.of(edited)
+                return Delivered(now_is, _moved(message.order_id, "OMS_EDITED", now_is))
             case OpenOmsReturn():
                 first = await earlier.of(message.create_reference, OmsOrderWritten)
                 opened = await self._oms.open_return(first.id, message.lines, message.reference)
