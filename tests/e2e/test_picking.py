@@ -5,6 +5,7 @@ shelf; the picker finds one shoe of two, a substitute is offered, and the custom
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -19,6 +20,8 @@ from tests.e2e.support import (
     order_input,
     square_in_stock,
 )
+from tests.e2e.test_order_transitions import LOCAL_PICKUP, woo_order
+from tests.e2e.test_web_orders import checkout, imported
 from tests.identity import bearer, token
 
 PLACED = PLACE.replace(
@@ -133,3 +136,31 @@ async def test_without_the_order_s_token_a_storefront_cannot_answer(stack, datas
     )
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_web_order_s_declined_units_are_refunded_in_woocommerce(stack, dataset):
+    await imported(stack)
+    web = await checkout(stack, [(SHOE, 2)], shipping_lines=LOCAL_PICKUP)
+    await stack.services.web_orders.sync()
+    await stack.drain()
+    order_id = f"web_{web['id']}"
+    paid = Decimal(web["total"])
+
+    short = (await as_caller(stack, ASSOCIATE, SHORT, id=order_id, sku=SHOE, found=1, key="s-3"))[
+        "reportShortPick"
+    ]
+    offer = short["substitution"]
+    declined = (await ok(stack.gql, ANSWER, id=offer["id"], sku=None, token=None, key="a-3"))[
+        "respondToSubstitution"
+    ]
+    assert declined["status"] == "DECLINED"
+    await stack.drain()
+
+    # WooCommerce refunded the one shoe not found (half of what was paid for two) and notes
+    # why for the shop's staff; the gateway's order keeps one shoe.
+    woo = woo_order(stack, web)
+    (refund,) = woo.refunds
+    assert refund.amount == paid / 2
+    assert any("not found at the store" in n.note for n in woo.notes if not n.customer_note)
+    order = (await ok(stack.gql, ORDER, id=order_id))["order"]
+    assert [(x["sku"], x["quantity"]) for x in order["lines"]] == [(SHOE, 1)]
