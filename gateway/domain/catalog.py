@@ -163,6 +163,10 @@ class PosVariation:
     low_stock_thresholds: Mapping[str, int] = field(default_factory=dict)
     shelf: str | None = None  # where on the shop floor, when the POS records it
 
+    def price_at(self, location_ref: str) -> Money | None:
+        """What the store sells it for: its own price there, else the variation's."""
+        return self.location_prices.get(location_ref) or self.price
+
 
 @dataclass(frozen=True, slots=True)
 class KitComponent:

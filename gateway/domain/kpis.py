@@ -65,7 +65,7 @@ DEFINITIONS: dict[str, KpiDefinition] = {
         "Shrink",
         "share",
         "The value the period's cycle counts found short, at cost (gains do not offset it), "
-        "over sales value at list price.",
+        "over sales value (at the channel's price).",
     ),
     "gmroi": KpiDefinition(
         "GMROI",

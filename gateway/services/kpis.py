@@ -6,7 +6,8 @@ What each is computed from:
   recorded moving since the period began (so each day's closing figure is today's less the
   movements after that day), and what it recorded leaving as sold (Square's sales,
   ERPNext's deliveries);
-* the ERP's item master: cost (stock and shrink at cost) and list price (sales value);
+* the ERP's item master: cost (stock and shrink at cost); the channel's price (sales value):
+  a store's Square price, else the ERP's list price;
 * the gateway's own records: the counts recorded at the node (shrink, accuracy), the
   returns coming back to it, and the orders it filled or held for pickup (cycle time,
   on-time readiness).
@@ -48,7 +49,7 @@ class NodeKpis:
     skus_carried: int
     units_sold: int
     units_on_hand: int  # at the period's close
-    sales_value: Decimal  # at list price
+    sales_value: Decimal  # at the channel's price
     shrink_value: Decimal  # at cost
     stockout_rate: Decimal | None
     sell_through: Decimal | None
@@ -119,7 +120,7 @@ class KpiService:
         units_sold = sum(units for made in sales.values() for _, units in made)
         on_hand = sum(max(figures[-1], 0) for figures in closing.values() if figures)
         cost = {sku: c for sku in carried if (c := _cost(items, sku)) is not None}
-        price = {sku: _price(items, sku) for sku in carried}
+        price = await self._prices(node, carried, items)
         sales_value = sum(
             (
                 Decimal(units) * (price[sku] or 0)
@@ -182,6 +183,20 @@ class KpiService:
             ),
             days=tuple(per_day),
         )
+
+    async def _prices(
+        self, node: Location, skus: list[str], items: dict[str, ItemMaster]
+    ) -> dict[str, Decimal | None]:
+        """What each SKU sells for there: a store's Square price, else the ERP's list price."""
+        variations = (
+            await self._pos.variations_by_sku(skus) if node.source is SourceSystem.POS else {}
+        )
+        prices: dict[str, Decimal | None] = {}
+        for sku in skus:
+            variation = variations.get(sku)
+            at_store = None if variation is None else variation.price_at(node.source_ref)
+            prices[sku] = at_store.amount if at_store is not None else _price(items, sku)
+        return prices
 
     async def _skus(self) -> list[str]:
         """Every SKU of the catalogue but kits (their components are what is stocked)."""

@@ -376,9 +376,9 @@ class PickingService:
             node = rows.get(candidate, {}).get(store.id)
             if node is None:
                 continue
-            shelf_price = (
-                _store_price(variations.get(candidate), store) or items[candidate].list_price
-            )
+            variation = variations.get(candidate)
+            shelf_price = None if variation is None else variation.price_at(store.source_ref)
+            shelf_price = shelf_price or items[candidate].list_price
             candidates.append(
                 Candidate(
                     candidate,
@@ -501,13 +501,6 @@ class PickingService:
 
 async def _none() -> dict:
     return {}
-
-
-def _store_price(variation: object, store: Location) -> Money | None:
-    if variation is None:
-        return None
-    prices = getattr(variation, "location_prices", {})
-    return prices.get(store.source_ref) or getattr(variation, "price", None)
 
 
 async def _told(

@@ -38,7 +38,7 @@ RATIO = "A Decimal to four places (0.0512 is 5.12 %); null when its denominator 
 
 @strawberry.type(
     description="A node's KPIs over whole UTC days, from its source's figures and movements "
-    "(Square at a store, ERPNext at a warehouse), the ERP's cost and list price, and the "
+    "(Square at a store, ERPNext at a warehouse), the ERP's cost, the channel's price, and the "
     "gateway's own counts, returns and orders. " + RATIO
 )
 class NodeKpis:
@@ -50,7 +50,10 @@ class NodeKpis:
     )
     units_sold: int
     units_on_hand: int = strawberry.field(description="At the period's close.")
-    sales_value: Money = strawberry.field(description="Units sold at the ERP's list price.")
+    sales_value: Money = strawberry.field(
+        description="Units sold at the channel's price: a store's Square price, else the ERP's "
+        "list price."
+    )
     shrink_value: Money = strawberry.field(
         description="Units counted short in the period's cycle counts, at cost (gains do not "
         "offset it)."

@@ -27,7 +27,9 @@ from gateway.errors import BadUserInput
 from tests.fakes import eur
 from tests.services.world import World
 
-SHOE, SOCK = "SHOE-42", "SOCK-M"  # cost 52.40 and 5.10, list price 129.00 and 14.00
+# Cost 52.40 and 5.10; Mitte sells the shoe at its Square price, 125.00 (list 129.00), the
+# sock (not in Square's catalogue) at its ERP list price, 14.00.
+SHOE, SOCK = "SHOE-42", "SOCK-M"
 
 
 def days_before_today(world: World) -> list[datetime]:
@@ -92,12 +94,12 @@ async def test_a_store_s_week_worked_out_by_hand(world: World):
     assert got.stockout_rate == Decimal("0.3333")  # 2 of 6 SKU-days
     assert got.sell_through == Decimal("0.7143")  # 10 / (10 + 4)
     assert got.days_of_supply == Decimal("1.2000")  # 4 on hand / (10 / 3 a day)
-    # Sales 3 x 129 + 7 x 14 = 485.00 at a cost of 157.20 + 35.70 = 192.90; held at cost
+    # Sales 3 x 125 + 7 x 14 = 473.00 at a cost of 157.20 + 35.70 = 192.90; held at cost
     # 297.70, 262.00, 209.60: 256.43 on average.
-    assert got.sales_value == Decimal("485.00")
-    assert got.gmroi == Decimal("1.1391")  # 292.10 / 256.43
+    assert got.sales_value == Decimal("473.00")
+    assert got.gmroi == Decimal("1.0923")  # 280.10 / 256.43
     assert got.shrink_value == Decimal("52.40")
-    assert got.shrink_rate == Decimal("0.1080")  # 52.40 / 485.00
+    assert got.shrink_rate == Decimal("0.1108")  # 52.40 / 473.00
     assert got.inventory_accuracy == Decimal("0.5000")  # the socks were exact, the shoes not
     assert got.return_rate == Decimal("0.1000")  # 1 of 10
     assert got.order_cycle_hours == Decimal("2.25")  # (1.5 + 3) / 2
