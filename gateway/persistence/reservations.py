@@ -214,8 +214,10 @@ async def reservations_with_lines(conn: AsyncConnection, rows: Sequence[Any]) ->
         .order_by(holds.c.id)
     )
     for h in await conn.execute(query):
-        # A kit line has one hold row per component; each repeats the line it serves.
-        lines[h.reservation_id][h.line_sku] = h.line_quantity
+        # A kit line has one hold row per component; each repeats the line it serves. A
+        # line shrunk to nothing (its units gone elsewhere, or dropped) holds nothing.
+        if h.line_quantity > 0:
+            lines[h.reservation_id][h.line_sku] = h.line_quantity
     return [
         Reservation(
             id=r.id,
@@ -265,6 +267,9 @@ class SqlReservations:
         return await reservations_with_lines(self._conn, rows)
 
     async def shrink_hold(self, reservation_id: str, sku: str, location_id: str, by: int) -> None:
+        # A plain SKU's hold is its line: the line shrinks with it, so what the reservation
+        # is later said to hold (a cancellation gives that back at the source) is what is
+        # left. A kit's line stays: one component short does not say how many kits remain.
         await self._conn.execute(
             update(holds)
             .where(
@@ -272,7 +277,13 @@ class SqlReservations:
                 holds.c.sku == sku,
                 holds.c.location_id == location_id,
             )
-            .values(quantity=holds.c.quantity - by)
+            .values(
+                quantity=holds.c.quantity - by,
+                line_quantity=case(
+                    (holds.c.line_sku == sku, holds.c.line_quantity - by),
+                    else_=holds.c.line_quantity,
+                ),
+            )
         )
 
     async def order_holds(self, order_statuses: Sequence[str]) -> list[OrderHold]:

@@ -190,3 +190,22 @@ async def test_a_delivery_order_short_at_the_store_is_re_routed(world: World):
     await world.services.worker.drain()
     # No restock at Mitte: the units were never on its shelf.
     assert world.pos.counts[(SHOE, "LMITTE")] == before
+
+
+async def test_cancelled_after_a_substitution_only_what_is_held_goes_back_to_square(
+    world: World,
+):
+    stock_mitte(world)
+    order = await pickup(world, 2, "o-8")
+    short = await world.services.picking.report(order.id, SHOE, 1, "short-7")
+    assert short.substitution is not None
+    await world.services.picking.respond(short.substitution.id, OTHER_SHOE, "ans-7")
+    await world.services.worker.drain()
+    shoes, others = world.pos.counts[(SHOE, "LMITTE")], world.pos.counts[(OTHER_SHOE, "LMITTE")]
+
+    await world.services.lifecycle.cancel(order.id, "cancel-8")
+    await world.services.worker.drain()
+
+    # The shoe found and the substitute go back on sale; the shoe never found does not.
+    assert world.pos.counts[(SHOE, "LMITTE")] == (shoes[0] + 1, shoes[1])
+    assert world.pos.counts[(OTHER_SHOE, "LMITTE")] == (others[0] + 1, others[1])
