@@ -13,9 +13,9 @@ after_insert and on_update, a moved one on_update and on_change (ERPNext moves B
 db_set, which runs on_change; on_update is the simulator's addition so a Webhook on either
 event hears every move), a ledger entry after_insert, on_update and on_submit.
 
-Backdated entries (``post_at``, for a Stock Reconciliation posted in the past): what the
-ledger held at a moment is the Bin's actual_qty less every non-cancelled entry posted after
-it (the sample history's included). An entry posted at a past moment shifts the
+Backdated entries (``post_at``, for a Stock Reconciliation or a Stock Entry posted in the
+past): what the ledger held at a moment is the Bin's actual_qty less every non-cancelled
+entry posted after it (the sample history's included). An entry posted at a past moment shifts the
 qty_after_transaction of the entries posted after it, up to the next Stock Reconciliation,
 as update_qty_in_future_sle does; that count sets its own figure, so it absorbs the shift
 (its actual_qty, the figure less what came before, takes the difference) and the Bin stays;

@@ -35,8 +35,8 @@ from typing import Any
 
 from sandbox.erpnext.bins import BinLedger
 from sandbox.erpnext.documents import Rows, Site, Submittable
-from sandbox.erpnext.selling import getdate, link_error, mandatory_error, money, quantity_errors
-from sandbox.erpnext.stock_reconciliation import FUTURE_POSTING, _desk_link, _posting_time
+from sandbox.erpnext.posting import desk_link, posting_moment
+from sandbox.erpnext.selling import link_error, mandatory_error, money, quantity_errors
 from sandbox.erpnext.wire import FrappeError, cint, validation_error
 from sandbox.retailer import COMPANY
 
@@ -70,7 +70,7 @@ class StockEntries(Submittable):
         from_warehouse = (data.get("from_warehouse") or None) if issue else None
         to_warehouse = None if issue else (data.get("to_warehouse") or None)
         self._check_links(lines, issue, from_warehouse or to_warehouse)
-        moment = self._moment(data)
+        moment = posting_moment(self.site, data)
         default = from_warehouse or to_warehouse
         rows = [self._row(idx, line, issue, default) for idx, line in enumerate(lines, start=1)]
         if cint(data.get("docstatus")) == 1:
@@ -105,18 +105,6 @@ class StockEntries(Submittable):
                 missing.append(f"Row #{idx}: {label}: {warehouse}")
         if missing:
             raise link_error(missing)
-
-    def _moment(self, data: dict[str, Any]) -> datetime:
-        """validate_posting_time: the entry's moment, naive in the site's time zone."""
-        now = datetime.fromisoformat(self.site.now())
-        if not cint(data.get("set_posting_time")):
-            return now
-        posting_date = getdate(data.get("posting_date") or self.site.today())
-        raw_time = data.get("posting_time")
-        moment = datetime.combine(posting_date, _posting_time(raw_time) if raw_time else now.time())
-        if moment > now:
-            raise validation_error(FUTURE_POSTING)
-        return moment
 
     def _row(
         self, idx: int, line: dict[str, Any], issue: bool, default: str | None
@@ -184,12 +172,12 @@ class StockEntries(Submittable):
         later = self.bins.shortfall(item_code, warehouse, moment, qty)
         if later is not None:
             balance, entry = later
-            voucher = _desk_link(entry["voucher_type"], entry["voucher_no"])
+            voucher = desk_link(entry["voucher_type"], entry["voucher_no"])
             raise FrappeError(
                 417,
                 "NegativeStockError",
-                f"{abs(balance)} units of {_desk_link('Item', item_code)} needed in "
-                f"{_desk_link('Warehouse', warehouse)} on {entry['posting_date']} "
+                f"{abs(balance)} units of {desk_link('Item', item_code)} needed in "
+                f"{desk_link('Warehouse', warehouse)} on {entry['posting_date']} "
                 f"{entry['posting_time']} for {voucher} to complete this transaction.",
                 module=_LEDGER_MODULE,
             )
@@ -201,8 +189,8 @@ class StockEntries(Submittable):
             now = datetime.fromisoformat(self.site.now())
             # nowdate() and nowtime(): frappe's TIME_FORMAT keeps the microseconds.
             raise validation_error(
-                f"{abs(left)} units of {_desk_link('Item', item_code)} needed in "
-                f"{_desk_link('Warehouse', warehouse)} on {now:%Y-%m-%d} {now:%H:%M:%S.%f} "
+                f"{abs(left)} units of {desk_link('Item', item_code)} needed in "
+                f"{desk_link('Warehouse', warehouse)} on {now:%Y-%m-%d} {now:%H:%M:%S.%f} "
                 "to complete this transaction."
             )
 
@@ -211,8 +199,8 @@ class StockEntries(Submittable):
     ) -> FrappeError:
         """update_entries_after.raise_exceptions for the document being saved."""
         message = (
-            f"<strong>{abs(short)}</strong> units of {_desk_link('Item', item_code)} needed in "
-            f"{_desk_link('Warehouse', warehouse)} to complete this transaction."
+            f"<strong>{abs(short)}</strong> units of {desk_link('Item', item_code)} needed in "
+            f"{desk_link('Warehouse', warehouse)} to complete this transaction."
         )
         if reserved:
             allowed = abs(qty) - abs(short)

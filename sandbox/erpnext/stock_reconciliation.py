@@ -23,19 +23,19 @@ valuation (the Bin keeps its valuation rate; the rate is recorded on the row).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sandbox.erpnext.bins import BinLedger
 from sandbox.erpnext.documents import Rows, Site, Submittable
-from sandbox.erpnext.selling import getdate, link_error, mandatory_error, money
+from sandbox.erpnext.posting import desk_link, posting_moment
+from sandbox.erpnext.selling import link_error, mandatory_error, money
 from sandbox.erpnext.wire import FrappeError, cint, validation_error
 from sandbox.retailer import COMPANY, COMPANY_ABBR
 
 RECONCILIATION = "Stock Reconciliation"
 NO_CHANGE = "None of the items have any change in quantity or value."
-FUTURE_POSTING = "Posting future stock transactions are not allowed due to Immutable Ledger"
 _RECONCILIATION_MODULE = "erpnext.stock.doctype.stock_reconciliation.stock_reconciliation"
 
 
@@ -58,7 +58,7 @@ class StockReconciliations(Submittable):
         lines = [line if isinstance(line, dict) else {} for line in lines]
         set_warehouse = data.get("set_warehouse") or None
         self._check_links(lines, set_warehouse)
-        moment = self._moment(data)
+        moment = posting_moment(self.site, data)
         rows = [
             row for line in lines if (row := self._row(line, set_warehouse, moment)) is not None
         ]
@@ -105,18 +105,6 @@ class StockReconciliations(Submittable):
                 missing.append(f"Row #{idx}: Warehouse: {warehouse}")
         if missing:
             raise link_error(missing)
-
-    def _moment(self, data: dict[str, Any]) -> datetime:
-        """validate_posting_time: the document's moment, naive in the site's time zone."""
-        now = datetime.fromisoformat(self.site.now())
-        if not cint(data.get("set_posting_time")):
-            return now
-        posting_date = getdate(data.get("posting_date") or self.site.today())
-        raw_time = data.get("posting_time")
-        moment = datetime.combine(posting_date, _posting_time(raw_time) if raw_time else now.time())
-        if moment > now:
-            raise FrappeError(417, "ValidationError", FUTURE_POSTING)
-        return moment
 
     def _row(
         self, line: dict[str, Any], set_warehouse: str | None, moment: datetime
@@ -231,9 +219,9 @@ class StockReconciliations(Submittable):
         raise FrappeError(
             417,
             "NegativeStockError",
-            f"{abs(balance)} units of {_desk_link('Item', row['item_code'])} needed in "
-            f"{_desk_link('Warehouse', row['warehouse'])} on {entry['posting_date']} "
-            f"{entry['posting_time']} for {_desk_link(entry['voucher_type'], entry['voucher_no'])} "
+            f"{abs(balance)} units of {desk_link('Item', row['item_code'])} needed in "
+            f"{desk_link('Warehouse', row['warehouse'])} on {entry['posting_date']} "
+            f"{entry['posting_time']} for {desk_link(entry['voucher_type'], entry['voucher_no'])} "
             "to complete this transaction.",
             module="erpnext.stock.stock_ledger",
         )
@@ -298,20 +286,3 @@ def _number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError) as exc:
         raise validation_error(f"{value!r} is not a number") from exc
-
-
-def _posting_time(value: Any) -> time:
-    """frappe.utils.get_time for the times an API client sends ("9:05", "09:05:00.25")."""
-    text = str(value).strip()
-    for pattern in ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M"):
-        try:
-            return datetime.strptime(text, pattern).time()
-        except ValueError:
-            continue
-    raise validation_error("Invalid Posting Time")
-
-
-def _desk_link(doctype: str, name: str) -> str:
-    """frappe.utils.get_desk_link, relative."""
-    slug = doctype.lower().replace(" ", "-")
-    return f'<a href="/app/{slug}/{name}" style="font-weight: bold;">{doctype} {name}</a>'
