@@ -76,11 +76,7 @@ class ErpNextStockWrites(FrappeRest):
                 ],
                 "docstatus": 1,
             }
-            if self._company:
-                body["company"] = self._company
-            path = f"/api/resource/{quote(STOCK_ENTRY)}"
-            doc = await self._write("POST", path, body, retries=0)
-            return str(doc["name"]) if doc else await self._require(find)
+            return await self._insert(STOCK_ENTRY, body, find)
 
         return await look_then_create(find, create, max_retries=self._max_retries)
 
@@ -113,16 +109,12 @@ class ErpNextStockWrites(FrappeRest):
                 "items": [{"item_code": sku, "warehouse": warehouse, "qty": quantity}],
                 "docstatus": 1,
             }
-            if self._company:
-                body["company"] = self._company
-            path = f"/api/resource/{quote(RECONCILIATION)}"
             try:
-                doc = await self._write("POST", path, body, retries=0)
+                return await self._insert(RECONCILIATION, body, find)
             except BackendRejected as refused:
                 if refused.backend_code == NO_CHANGE:
                     return ""
                 raise
-            return str(doc["name"]) if doc else await self._require(find)
 
         return await look_then_create(find, create, max_retries=self._max_retries)
 
@@ -169,15 +161,23 @@ class ErpNextStockWrites(FrappeRest):
                 "items": [{"item_code": sku, "qty": abs(variance), side: warehouse}],
                 "docstatus": 1,
             }
-            if self._company:
-                body["company"] = self._company
-            path = f"/api/resource/{quote(STOCK_ENTRY)}"
-            doc = await self._write("POST", path, body, retries=0)
-            return str(doc["name"]) if doc else await self._require(find)
+            return await self._insert(STOCK_ENTRY, body, find)
 
         return await look_then_create(find, create, max_retries=self._max_retries)
 
     # --- helpers -------------------------------------------------------------------------
+
+    async def _insert(
+        self, doctype: str, body: dict[str, Any], find: Callable[[], Awaitable[str | None]]
+    ) -> str:
+        """Insert (and submit) one document, in the configured company; sent once (a retried
+        POST after a lost answer would make a second one), the name found again by
+        ``find`` when the answer carried none."""
+        if self._company:
+            body = {**body, "company": self._company}
+        path = f"/api/resource/{quote(doctype)}"
+        doc = await self._write("POST", path, body, retries=0)
+        return str(doc["name"]) if doc else await self._require(find)
 
     async def _stock_is_reserved(self, sku: str, warehouse: str) -> bool:
         """Whether Stock Reservation Entries hold ``sku`` in ``warehouse`` now (the Bin's
