@@ -46,6 +46,7 @@ from bench.harness import (
     process,
 )
 from bench.pgbench_baseline import PgServer, pgbench_single_row_update_tps
+from bench.profile import Profile, sampled
 from sandbox.sample_data import generate
 
 RESERVE = (
@@ -186,6 +187,11 @@ async def main() -> None:
     parser.add_argument("--hold-batch-size", type=int, default=64, help="HOLD_BATCH_SIZE")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the first gateway with py-spy during the run and print where its CPU went",
+    )
+    parser.add_argument(
         "--compile",
         default="persisted",
         choices=["persisted", "all", "off"],
@@ -236,24 +242,25 @@ async def main() -> None:
             # evenly across them, as a round-robin load balancer would. (uvicorn --workers
             # leaves the split to the kernel's accept queue, which can starve one worker.)
             gw_ports = [free_port() for _ in range(args.gateways)]
+            profile: Profile | None = None
             with ExitStack() as stack:
+                gateways = []
                 for port in gw_ports:
-                    stack.enter_context(
-                        process(
-                            [
-                                "-m", "uvicorn", "gateway.app:create_app", "--factory",
-                                "--port", str(port), "--log-level", "warning", "--no-access-log",
-                            ],
-                            env={**env, "MIGRATE_ON_START": "false"},
-                            ports=[port],
-                        )
+                    gateway = process(
+                        [
+                            "-m", "uvicorn", "gateway.app:create_app", "--factory",
+                            "--port", str(port), "--log-level", "warning", "--no-access-log",
+                        ],
+                        env={**env, "MIGRATE_ON_START": "false"},
+                        ports=[port],
                     )  # fmt: skip
+                    gateways.append(stack.enter_context(gateway))
                 urls = [f"http://127.0.0.1:{port}/graphql" for port in gw_ports]
                 async with aiohttp.ClientSession() as session:
                     stock = await positions(session, urls[0], dataset.sellable_skus, auth)
                     for url in urls[1:]:  # warm every gateway's caches alike
                         await positions(session, url, dataset.sellable_skus, auth)
-                result = await drive_reservations(
+                drive = drive_reservations(
                     urls,
                     stock,
                     clients=args.clients,
@@ -261,6 +268,11 @@ async def main() -> None:
                     warmup=args.warmup,
                     headers=auth,
                 )
+                if args.profile:  # the figures are of a sampled run: compare like with like
+                    with sampled(gateways[0].pid, workdir / "profile.txt") as profile:
+                        result = await drive
+                else:
+                    result = await drive
         over, held = await oversold(db_url, stock)
     finally:
         await drop_database(args.admin_url, name)
@@ -274,6 +286,9 @@ async def main() -> None:
     print(f"positions with stock: {len(stock):,}; units held at the end: {held:,}")
     print(f"ratio gateway/pgbench: {rate / baseline.tps:.3f} (target >= 0.25)")
     print(f"oversold units: {over} (must be 0)")
+    if profile is not None:
+        print("where the first gateway's CPU went (py-spy, warm-up included):")
+        print("\n".join(profile.lines(top=25)))
 
 
 if __name__ == "__main__":

@@ -25,10 +25,12 @@ from strawberry.extensions import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.execution import PreExecutionError
 
 from gateway.config import QueryLimitSettings
 from gateway.errors import BadUserInput, GatewayError
+from resolvers import input_builders
 from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.commerce_queries import CommerceQuery
 from resolvers.cost import OperationCost
@@ -167,6 +169,16 @@ def build_schema(
     )
     schema.document_rules = (*specified_rules, *limit_rules)
     schema.limits = limits
+    converter = schema.schema_converter
+    input_builders.install(
+        [
+            concrete.definition
+            for concrete in converter.type_map.values()
+            if isinstance(concrete.definition, StrawberryObjectDefinition)
+        ],
+        converter.scalar_registry,
+        schema.config,
+    )
     return schema
 
 
