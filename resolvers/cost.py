@@ -23,12 +23,14 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -39,11 +41,13 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     VariableNode,
+    Visitor,
     get_named_type,
     get_nullable_type,
     is_composite_type,
     type_from_ast,
     value_from_ast,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema_directive import Location
@@ -297,6 +301,32 @@ def _actual(
                     counted += _actual(subselection, rule.named, rules, item)
         total += rule.weight + counted
     return total
+
+
+def variables_that_size(schema: GraphQLSchema, document: DocumentNode) -> frozenset[str]:
+    """The variables an estimate of ``document`` can depend on: those inside an argument
+    that some listed field of the schema is sized by (its slicing arguments). Every other
+    variable leaves the estimate as it is, so it need not be worked out again for them."""
+    slicing = {
+        name
+        for type_ in schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
+        for field in type_.fields.values()
+        for name in (getattr(_directive(field, ListSize), "slicing_arguments", None) or ())
+    }
+    found: set[str] = set()
+
+    class Sizing(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            if node.name.value in slicing:
+                visit(node.value, Used())
+
+    class Used(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            found.add(node.name.value)
+
+    visit(document, Sizing())
+    return frozenset(found)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -37,6 +37,7 @@ from resolvers.cost import (
     _prepared,
     cost_extension,
     too_costly,
+    variables_that_size,
 )
 from resolvers.deadline import deadline_seconds
 from resolvers.schema import GatewaySchema, answered, refused_input
@@ -107,9 +108,17 @@ class CompiledOperations:
         self, plan: OperationPlan, operation_name: str | None, variables: dict[str, Any] | None
     ) -> tuple[_Prepared | None, int | None]:
         """The cost rules and the estimate of the plan for these variables, remembered: a
-        product page asked for another SKU costs the same, but only the variables say so."""
+        product page asked for another SKU costs the same, and only the variables a list is
+        sized by can change it (a reservation's idempotency key cannot)."""
+        sizing = plan.sizing_variables
+        if sizing is None:
+            sizing = plan.sizing_variables = variables_that_size(plan.schema, plan.document)
+        given = variables or {}
         try:
-            key: bytes | None = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+            key: bytes | None = orjson.dumps(
+                {name: given[name] for name in sizing if name in given},
+                option=orjson.OPT_SORT_KEYS,
+            )
         except TypeError:  # not JSON (a test's own value): worked out afresh
             key = None
         estimates = plan.estimates
@@ -150,11 +159,18 @@ class CompiledOperations:
         if too_much is not None:
             data, errors = None, [too_much]
         else:
-            coerced = get_variable_values(
-                schema._schema,
-                plan.operation.variable_definitions or (),
-                variables or {},
-                max_errors=50,
+            given = variables or {}
+            planned = None if plan.variables is None else plan.variables(given)
+            # None: a default to apply or an error to word, graphql-core's to do.
+            coerced = (
+                planned
+                if planned is not None
+                else get_variable_values(
+                    schema._schema,
+                    plan.operation.variable_definitions or (),
+                    given,
+                    max_errors=50,
+                )
             )
             if isinstance(coerced, list):
                 data, errors = None, coerced

@@ -46,6 +46,8 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import get_variable_values
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from resolvers.compiled.variables import VariableCoercion
+
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQLField's own field
 
 
@@ -99,6 +101,10 @@ class OperationPlan:
     _collect: Callable[[GraphQLObjectType, list[FieldDetails]], list[FieldPlan]]
     # The cost rules and estimate per request's variables (resolvers.compiled.operations).
     estimates: dict[bytes, tuple[Any, int | None]] = field(default_factory=dict)
+    # The variables its cost estimate depends on (resolvers.cost), found at first use.
+    sizing_variables: frozenset[str] | None = None
+    # Its variables' coercion, made once (resolvers.compiled.variables).
+    variables: VariableCoercion | None = None
 
     @property
     def is_mutation(self) -> bool:
@@ -219,9 +225,11 @@ def compile_operation(
         fields = [field_plan(root, key, group) for key, group in grouped.items()]
     except _Refusal:
         return None
-    return OperationPlan(
+    plan = OperationPlan(
         schema, document, operation, fragment_definitions, fragments, root, fields, collect
     )
+    plan.variables = VariableCoercion(schema, operation.variable_definitions or ())
+    return plan
 
 
 def _needs_info(completion: Completion | None) -> bool:

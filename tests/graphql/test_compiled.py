@@ -282,3 +282,40 @@ async def test_drawn_selections_answer_the_same_through_their_plans(gql) -> None
     for document in documents:
         await both.compare({"query": document})
     assert both.compared >= len(documents) * 0.75, (both.compared, len(documents))
+
+
+async def test_a_plans_cost_estimate_follows_the_variables_that_size_its_lists(gql) -> None:
+    # Given one document asked for one SKU, then three, then one again with another value
+    # of a variable that sizes no list, and pages of several sizes
+    both = BothPaths(gql)
+    availability = (
+        "query($skus: [String!]!, $label: String!) "
+        "{ availability(skus: $skus) { sku } product(sku: $label) { sku } }"
+    )
+    page = (
+        "query($first: Int, $search: String) "
+        "{ products(first: $first, filter: {search: $search}) { edges { node { sku } } } }"
+    )
+    bodies = [
+        {"query": availability, "variables": {"skus": ["SKU-1"], "label": "SKU-1"}},
+        {
+            "query": availability,
+            "variables": {"skus": ["SKU-1", "SKU-2", "SKU-3"], "label": "SKU-1"},
+        },
+        {"query": availability, "variables": {"skus": ["SKU-2"], "label": "SKU-3"}},
+        {"query": page, "variables": {"first": 2, "search": "x"}},
+        {"query": page, "variables": {"first": 40, "search": "y"}},
+        {"query": page, "variables": {"search": "z"}},
+    ]
+    estimates = []
+    for body in bodies:
+        # When each is asked through the plan and through strawberry
+        await both.compare(body)
+        answer = (await gql.http.post("/graphql", json=body)).json()
+        estimates.append(answer["extensions"]["cost"]["requestedQueryCost"])
+
+    # Then both agree on every answer, its cost included, and the estimate moved with the
+    # list sizes only
+    assert both.compared == len(bodies)
+    assert estimates[0] == estimates[2] < estimates[1]
+    assert estimates[3] < estimates[4] and estimates[5] not in (estimates[3], estimates[4])
