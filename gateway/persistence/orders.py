@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.domain import Channel, Money, SourceSystem
@@ -34,6 +35,7 @@ from gateway.persistence.tables import (
     ReturnRow,
     table,
 )
+from gateway.ports.storage import OrderAlreadyRecorded
 
 orders = table(OrderRow)
 order_lines = table(OrderLineRow)
@@ -95,6 +97,33 @@ class SqlOrders:
         systems = {s.system: s for s in order.systems}
         web_figures = {line.id: line for line in web_lines}
         web = systems.get(SourceSystem.STOREFRONT)
+        try:
+            await self._insert_order(order, web)
+        except IntegrityError as error:  # its id or web order id, recorded by another writer
+            raise OrderAlreadyRecorded(order.id) from error
+        await self._conn.execute(
+            insert(order_lines),
+            [
+                {
+                    "order_id": order.id,
+                    "position": i,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unit_price_minor": line.unit_price.to_minor(),
+                    "location_id": line.location_id,
+                    "web_line_id": line.web_line_id,
+                    **_web_columns(
+                        None if line.web_line_id is None else web_figures.get(line.web_line_id)
+                    ),
+                }
+                for i, line in enumerate(order.lines)
+            ],
+        )
+        for event in order.events:
+            await self.add_event(order.id, event)
+        await record_systems(self._conn, order.id, order.systems, order.updated_at)
+
+    async def _insert_order(self, order: Order, web: SystemRecord | None) -> None:
         await self._conn.execute(
             insert(orders).values(
                 id=order.id,
@@ -117,27 +146,6 @@ class SqlOrders:
                 updated_at=order.updated_at,
             )
         )
-        await self._conn.execute(
-            insert(order_lines),
-            [
-                {
-                    "order_id": order.id,
-                    "position": i,
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price_minor": line.unit_price.to_minor(),
-                    "location_id": line.location_id,
-                    "web_line_id": line.web_line_id,
-                    **_web_columns(
-                        None if line.web_line_id is None else web_figures.get(line.web_line_id)
-                    ),
-                }
-                for i, line in enumerate(order.lines)
-            ],
-        )
-        for event in order.events:
-            await self.add_event(order.id, event)
-        await record_systems(self._conn, order.id, order.systems, order.updated_at)
 
     async def web_lines(self, order_id: str) -> dict[int, WebOrderLine]:
         order = select(orders.c.currency).where(orders.c.id == order_id).scalar_subquery()

@@ -23,6 +23,7 @@ from gateway.ports.backends import (
 from gateway.ports.storage import (
     HoldTaker,
     IdempotencyStore,
+    OrderAlreadyRecorded,
     Orders,
     Outbox,
     Reservations,
@@ -45,6 +46,7 @@ __all__ = [
     "LocationsProvider",
     "MailPort",
     "OmsPort",
+    "OrderAlreadyRecorded",
     "Orders",
     "Outbox",
     "PosBackend",

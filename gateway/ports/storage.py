@@ -131,10 +131,15 @@ class Reservations(Protocol):
         ...
 
 
+class OrderAlreadyRecorded(Exception):
+    """``Orders.add`` of an order whose id or web order another writer recorded first."""
+
+
 class Orders(Protocol):
     async def add(self, order: Order, *, web_lines: Sequence[WebOrderLine] = ()) -> None:
         """``web_lines``: the WooCommerce lines of an imported web order, kept beside the
-        canonical lines that point at them, for exact refunds."""
+        canonical lines that point at them, for exact refunds. Raises
+        ``OrderAlreadyRecorded`` when the order (or its web order) is there already."""
         ...
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...

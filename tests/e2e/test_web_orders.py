@@ -82,6 +82,30 @@ async def imported(stack: Stack) -> None:
     await stack.drain()
 
 
+WEB_ORDER_IDS = """{ orders(first: 100) { edges { node { id systems { system id } } } } }"""
+
+
+async def test_two_gateways_importing_the_same_web_orders_at_once_record_each_once(stack: Stack):
+    # Given the storefront's seeded orders (finished ones recorded as they are, open ones
+    # allocated), when two gateway processes import them at the same moment,
+    async with stack.another_gateway() as other:
+        await asyncio.gather(
+            stack.services.web_orders.sync(), other.app.state.services.web_orders.sync()
+        )
+
+    # then neither fails on the other's insert and each web order is one gateway order.
+    edges = (await ok(stack.gql, WEB_ORDER_IDS))["orders"]["edges"]
+    recorded = [
+        int(s["id"])
+        for edge in edges
+        for s in edge["node"]["systems"]
+        if s["system"] == "STOREFRONT"
+    ]
+    book = stack.apps["woocommerce"].state.orders.orders
+    not_drafts = {i for i, o in book.items() if o.status != "checkout-draft"}
+    assert sorted(recorded) == sorted(not_drafts)
+
+
 async def test_given_a_checkout_order_when_imported_then_routed_held_and_written_once(
     stack: Stack,
 ):

@@ -43,7 +43,13 @@ from gateway.domain.orders import (
 )
 from gateway.domain.outbox import DeliveryStatus, RefundWebOrder, UpdateWebOrder
 from gateway.governance.order_watch import OrderWatch
-from gateway.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebOrdersPort
+from gateway.ports import (
+    Clock,
+    OrderAlreadyRecorded,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    WebOrdersPort,
+)
 from gateway.services.commands import OnChange
 from gateway.services.orders.states import advance, woocommerce_status
 from gateway.services.orders.web_placement import NO_SKU_PREFIX, TO_ALLOCATE, WebOrderPlacement
@@ -243,9 +249,16 @@ class WebOrderImporter:
             if order.status in TO_ALLOCATE:
                 await self._placement.place(web, order)
                 return 1
-            async with self._uow() as uow:
-                await uow.orders.add(order, web_lines=web.lines)
-                await uow.commit()
+            try:
+                async with self._uow() as uow:
+                    await uow.orders.add(order, web_lines=web.lines)
+                    await uow.commit()
+            except OrderAlreadyRecorded:
+                # Another import of it (a webhook's beside the poll, or another gateway
+                # process) recorded it between the look-up and the insert: follow that one.
+                async with self._uow() as uow:
+                    known = await uow.orders.find_by_web_order(web.id)
+                return 0 if known is None else await self._follow(known.id, web)
             return 1
         return await self._follow(known.id, web)
 
