@@ -10,7 +10,8 @@ twice: reserve -> confirm -> source decrement leaves availability where the hold
     available_to_promise = max(0, on_hand + restocked - reserved - held - safety_stock)
 
 This is the one Python copy of the rule; PostgreSQL's copy is ``gw_free_to_promise``
-(migration 0003). The service tests run on both databases and expect the same answers.
+(migration 0003), written inline for a whole batch in ``gw_take_holds_batch`` (migration
+0024). The service tests run on both databases and expect the same answers.
 """
 
 from __future__ import annotations

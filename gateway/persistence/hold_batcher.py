@@ -1,5 +1,6 @@
 """Reserves that arrive while this process's previous database call is in flight go to
-PostgreSQL together: one ``gw_take_holds_batch`` call (migrations 0004, 0006), one commit.
+PostgreSQL together: one ``gw_take_holds_batch`` call (migrations 0004, 0006, 0024), one
+commit.
 It is the PostgreSQL ``Reserver`` (gateway.ports.storage).
 
 No timer: a lone request goes at once, and under load the batches grow by themselves.

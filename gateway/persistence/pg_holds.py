@@ -1,12 +1,12 @@
 """Taking holds on PostgreSQL, inside the database: the ledger rule in SQL.
 
-One function decides: ``gw_take_holds_batch`` (migrations 0004, 0006) claims each item's
-idempotency key if it has one, locks the (SKU, node) guards in one global order, reads the
-ledger under the locks (``gw_free_to_promise``, migration 0003) and writes the reservation
-and its holds, or answers with the shortfalls. ``PostgresHoldTaker`` calls it with one item
-inside the caller's transaction (an order's holds, written with the order);
-``hold_batcher.HoldBatcher`` calls it with every reserve that arrives while its previous
-call is in flight. The source figures (on hand, reserved, safety stock, when they were
+One function decides: ``gw_take_holds_batch`` (migrations 0004, 0006, 0024) claims each
+item's idempotency key if it has one, locks the (SKU, node) guards in one global order,
+reads the ledger under the locks (the rule of ``gw_free_to_promise``, migration 0003) and
+writes the reservation and its holds, or answers with the shortfalls. ``PostgresHoldTaker``
+calls it with one item inside the caller's transaction (an order's holds, written with the
+order); ``hold_batcher.HoldBatcher`` calls it with every reserve that arrives while its
+previous call is in flight. The source figures (on hand, reserved, safety stock, when they were
 observed) come from the caller, exactly as for SQLite's Python path (sqlite_holds).
 """
 
