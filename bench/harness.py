@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +42,7 @@ def wait_for_port(port: int, timeout: float = 120.0) -> None:
 
 @contextmanager
 def process(
-    args: list[str], env: dict[str, str] | None = None, ports: list[int] = ()
+    args: list[str], env: dict[str, str] | None = None, ports: Sequence[int] = ()
 ) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(
         [sys.executable, *args],

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from bench.harness import (
     KeepAliveConnection,
     backend_urls,
     bench_identity,
+    cpu_seconds,
     free_port,
     percentile,
     process,
@@ -105,6 +107,7 @@ async def drive_reservations(
     seconds: float,
     warmup: float,
     headers: dict[str, str] | None = None,
+    cpu: Callable[[], dict[str, float]] = dict,
 ) -> dict:
     keys = list(stock)
     latencies: list[float] = []
@@ -145,9 +148,11 @@ async def drive_reservations(
 
     try:
         await asyncio.gather(*(client(c, time.perf_counter() + warmup, False) for c in connections))
+        cpu_before = cpu()
         start = time.perf_counter()
         await asyncio.gather(*(client(c, start + seconds, True) for c in connections))
         elapsed = time.perf_counter() - start
+        cpu_after = cpu()
     finally:
         for connection in connections:
             connection.close()
@@ -157,7 +162,45 @@ async def drive_reservations(
         "p50_ms": percentile(latencies, 0.5) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "outcomes": outcomes,
+        "cpu": {name: cpu_after[name] - cpu_before[name] for name in cpu_before},
     }
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (the server must be local)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue  # it exited
+    return pids
+
+
+def cpu_meter(gateways: list[int], simulators: int) -> Callable[[], dict[str, float]]:
+    """CPU seconds used so far by each part of the run, for the per-request split."""
+
+    def used(pids: list[int]) -> float:
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_seconds(pid)
+            except OSError:
+                continue
+        return total
+
+    def snapshot() -> dict[str, float]:
+        own = os.times()
+        return {
+            "gateways": used(gateways),
+            "postgresql": used(postgres_pids()),
+            "simulators": used([simulators]),
+            "load generator": own.user + own.system,
+        }
+
+    return snapshot
 
 
 async def oversold(db_url: str, source: dict) -> tuple[int, int]:
@@ -231,7 +274,7 @@ async def main() -> None:
             "-m", "sandbox.servers", "--skus", str(args.skus), "--stores", str(args.stores),
             "--ports", ",".join(map(str, sim_ports)),
         ]  # fmt: skip
-        with process(sims, ports=sim_ports):
+        with process(sims, ports=sim_ports) as simulators:
             # Migrate once, before the workers start and race for it.
             migrate = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "gateway.cli", "migrate", env={**os.environ, **env},
@@ -267,6 +310,7 @@ async def main() -> None:
                     seconds=args.seconds,
                     warmup=args.warmup,
                     headers=auth,
+                    cpu=cpu_meter([g.pid for g in gateways], simulators.pid),
                 )
                 if args.profile:  # the figures are of a sampled run: compare like with like
                     with sampled(gateways[0].pid, workdir / "profile.txt") as profile:
@@ -286,6 +330,12 @@ async def main() -> None:
     print(f"positions with stock: {len(stock):,}; units held at the end: {held:,}")
     print(f"ratio gateway/pgbench: {rate / baseline.tps:.3f} (target >= 0.25)")
     print(f"oversold units: {over} (must be 0)")
+    if result["requests"]:
+        split = ", ".join(
+            f"{name} {seconds / result['requests'] * 1e6:,.0f}"
+            for name, seconds in result["cpu"].items()
+        )
+        print(f"CPU per request, us: {split} (machine: {os.cpu_count()} cores)")
     if profile is not None:
         print("where the first gateway's CPU went (py-spy, warm-up included):")
         print("\n".join(profile.lines(top=25)))

@@ -368,6 +368,8 @@ def build_services(
         if postgres
         else None
     )
+    if batched is not None:
+        db.adopt(batched)
     holds = ReservationService(
         uow, commands, availability, clock, hold_policy, answers_changed, batched
     )

@@ -97,11 +97,10 @@ class Tracing:
         EngineTracer(tracer, engine.sync_engine, usage)
 
     def instrument_database(self, db: Database) -> None:
-        """Spans for ``db``'s statements: the engine's, and the ledger reads made through
-        the driver (gateway.persistence.ledger_reads)."""
+        """Spans for ``db``'s statements: the engine's, and those made through the driver
+        (gateway.persistence.ledger_reads, gateway.persistence.hold_batcher)."""
         self.instrument_engine(db.engine)
-        if db.ledger_reads is not None:
-            db.ledger_reads.tracer = self.provider.get_tracer("gateway.persistence")
+        db.trace_driver_calls(self.provider.get_tracer("gateway.persistence"))
 
     async def close(self) -> None:
         shutdown = getattr(self.provider, "shutdown", None)

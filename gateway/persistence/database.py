@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
+from opentelemetry.trace import Tracer
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
@@ -87,6 +88,15 @@ def _immediate_transactions(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
+class DriverCaller(Protocol):
+    """Something that calls the database driver itself, beside the engine (a hot path):
+    it is traced and closed with the database."""
+
+    tracer: Tracer | None
+
+    async def close(self) -> None: ...
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         from gateway.persistence.ledger_reads import ledger_reads_for
@@ -99,6 +109,22 @@ class Database:
             engine.dialect,
             pool_size=pool.size() if isinstance(pool, QueuePool) else 10,
         )
+        self._driver_callers: list[DriverCaller] = []
+        self._tracer: Tracer | None = None
+
+    def adopt(self, caller: DriverCaller) -> None:
+        """Trace and close ``caller`` with this database."""
+        caller.tracer = self._tracer
+        self._driver_callers.append(caller)
+
+    def trace_driver_calls(self, tracer: Tracer) -> None:
+        """Spans for the statements made through the driver, by callers adopted so far and
+        later."""
+        self._tracer = tracer
+        if self.ledger_reads is not None:
+            self.ledger_reads.tracer = tracer
+        for caller in self._driver_callers:
+            caller.tracer = tracer
 
     @property
     def dialect(self) -> str:
@@ -110,6 +136,8 @@ class Database:
             yield connection
 
     async def close(self) -> None:
+        for caller in self._driver_callers:
+            await caller.close()
         if self.ledger_reads is not None:
             await self.ledger_reads.close()
         await self.engine.dispose()

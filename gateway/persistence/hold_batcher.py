@@ -6,6 +6,11 @@ It is the PostgreSQL ``Reserver`` (gateway.ports.storage).
 No timer: a lone request goes at once, and under load the batches grow by themselves.
 Every item is decided as if it were alone, in arrival order. Two requests with one
 idempotency key are never in one batch, so the second sees the first's outcome.
+
+The call goes straight through asyncpg on a connection of the batcher's own: one call is in
+flight at a time, and through SQLAlchemy's pool and adapter the same call cost 250-450 us
+more of this process's CPU (a checkout, the isolation level set and reset, the adapter's
+cursor), measured at batches of 1 and 16: up to a third of what a reserve costs the gateway.
 """
 
 from __future__ import annotations
@@ -13,16 +18,21 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
+from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.domain import Location
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.reservations import HoldRequest
-from gateway.persistence.pg_holds import TAKE_HOLDS, hold_item, outcome
+from gateway.persistence.database import PG_SESSION
+from gateway.persistence.pg_holds import hold_item, outcome
 from gateway.ports import Clock
+
+TAKE_HOLDS_BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
 
 
 @dataclass
@@ -36,7 +46,9 @@ class HoldBatcher:
     def __init__(
         self, engine: AsyncEngine, clock: Clock, horizon: timedelta, *, max_batch: int
     ) -> None:
-        self._engine = engine
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connection: asyncpg.Connection | None = None
+        self.tracer: Tracer | None = None  # set by gateway.observability.tracing
         self._clock = clock
         self._horizon = horizon
         self._max = max_batch
@@ -73,18 +85,10 @@ class HoldBatcher:
     async def _call(self, batch: list[_Waiting]) -> None:
         now = self._clock.now()
         try:
-            async with self._engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                result = await conn.execute(
-                    TAKE_HOLDS,
-                    {
-                        "items": json.dumps([w.item for w in batch]),
-                        "now": now,
-                        "applied_after": now - self._horizon,
-                    },
-                )
-                answers = result.scalar_one()
+            answers = await self._take(json.dumps([w.item for w in batch]), now)
         except Exception as exc:  # the whole call failed: every request in it hears why
+            if not isinstance(exc, asyncpg.PostgresError):
+                await self.close()  # the connection may be gone: the next batch opens one
             for waiting in batch:
                 _settle(waiting.done, error=exc)
             return
@@ -95,6 +99,28 @@ class HoldBatcher:
                 _settle(waiting.done, result=outcome(answer, waiting.location))
             except Exception as refused:  # InsufficientStock: this request alone is refused
                 _settle(waiting.done, error=refused)
+
+    async def _take(self, items: str, now: datetime) -> Any:
+        # One _drain runs at a time, so one call at a time uses the connection.
+        if self._connection is None or self._connection.is_closed():
+            # As the unit of work's connections: a plan per execution (database.py).
+            self._connection = await asyncpg.connect(self._dsn, server_settings=PG_SESSION)
+        connection = self._connection
+        if self.tracer is None:
+            return await connection.fetchval(TAKE_HOLDS_BATCH, items, now, now - self._horizon)
+        attributes = {"db.system": "postgresql", "db.statement": TAKE_HOLDS_BATCH}
+        with self.tracer.start_as_current_span(
+            "SELECT gw_take_holds_batch", kind=SpanKind.CLIENT, attributes=attributes
+        ):
+            return await connection.fetchval(TAKE_HOLDS_BATCH, items, now, now - self._horizon)
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            try:
+                await connection.close(timeout=5)
+            except Exception:
+                connection.terminate()
 
 
 def _settle(

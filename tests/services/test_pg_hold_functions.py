@@ -196,6 +196,7 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
             return datetime.now(UTC)
 
     batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
+    db.adopt(batcher)  # its connection closes with the database
     store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
 
     def reserve(n: int):
@@ -217,3 +218,54 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
     results = await asyncio.wait_for(asyncio.gather(first, third, return_exceptions=True), 10)
     assert [type(r).__name__ for r in results] == ["InsufficientStock", "InsufficientStock"]
     await db.close()
+
+
+async def test_reserves_are_answered_again_after_the_databases_connection_was_dropped(pg_url):
+    """The batcher keeps one connection of its own: when PostgreSQL drops it (a restart, a
+    failover, an idle timeout), the batch in flight hears why and the next one reconnects."""
+    from gateway.domain import Channel, Location, NodeType, SourceSystem
+    from gateway.domain.idempotency import Claim
+    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
+    from gateway.errors import InsufficientStock
+    from gateway.persistence.hold_batcher import HoldBatcher
+
+    db = Database(create_engine(pg_url))
+    await upgrade(db)
+
+    class Clock:
+        def now(self):
+            return datetime.now(UTC)
+
+    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
+    db.adopt(batcher)
+    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
+
+    async def reserve(n: int):
+        reservation = Reservation(
+            f"res-{n}", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
+            NOW, NOW + timedelta(hours=1),
+        )  # fmt: skip
+        return await batcher.reserve(
+            Claim(f"key-{n}", "reserve", "h", reservation.id),
+            HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
+        )
+
+    admin = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
+    try:
+        with pytest.raises(InsufficientStock):  # no stock figures: refused, but answered
+            await reserve(1)
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        outcomes = []
+        for n in (2, 3):
+            try:
+                await asyncio.wait_for(reserve(n), 10)
+            except Exception as error:
+                outcomes.append(type(error).__name__)
+        # The call on the dropped connection may fail; the one after it is answered.
+        assert outcomes[-1] == "InsufficientStock", outcomes
+    finally:
+        await admin.close()
+        await db.close()
