@@ -25,6 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -86,7 +87,7 @@ from gateway.ports import (
 from gateway.ratelimit import rate_limiter_for
 from gateway.ratelimit.edge import RateLimit
 from gateway.readiness import health, readiness
-from gateway.request_guard import RequestGuard
+from gateway.request_guard import RequestGuard, read_body, replaying
 from gateway.response_cache import QueryMarking, ResponseMicroCache
 from gateway.running import background_tasks, open_change_bus
 from gateway.services.availability import AvailabilityService, PromiseCap
@@ -126,6 +127,7 @@ from gateway.truth.recorded_counts import CountRecorder
 from gateway.truth.service import TruthService
 from gateway.truth.store_counts import StoreCountCopy
 from gateway.truth.sync import StorefrontSync
+from resolvers.compiled.http import CompiledHttp
 from resolvers.compiled.operations import CompiledOperations
 from resolvers.context import GatewayContext
 from resolvers.schema import build_schema
@@ -575,6 +577,21 @@ def build_services(
 class GatewayGraphQL(GraphQL[GatewayContext, None]):
     # Known documents' plans (resolvers.compiled); None: every request through strawberry.
     compiled: CompiledOperations | None = None
+    _shortcut: CompiledHttp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        compiled = self.compiled
+        if compiled is not None and scope["type"] == "http" and scope["method"] == "POST":
+            # A known operation sent as plain JSON skips the HTTP view (resolvers.compiled.
+            # http); the body was read whole and checked by RequestGuard outside.
+            shortcut = self._shortcut
+            if shortcut is None or shortcut.compiled is not compiled:
+                shortcut = self._shortcut = CompiledHttp(self, compiled)
+            body = await read_body(receive)
+            if await shortcut.answer(scope, body, send):
+                return
+            receive = replaying(body)
+        await super().__call__(scope, receive, send)
 
     async def execute_single(
         self,

@@ -1,7 +1,7 @@
 """The compiled path (resolvers.compiled) answers byte for byte as strawberry does.
 
 Two corpora run through both paths on one gateway (the same database, caches and fake
-backends), the status and the body compared as bytes:
+backends), the status, the headers and the body compared as bytes:
 
 * every GraphQL operation written in this test suite (string constants under tests/ that
   parse as queries or mutations), with variables made from their declared types;
@@ -168,21 +168,31 @@ class BothPaths:
 
         self.compiled.execute = counted
 
-    async def _post(self, body: dict[str, Any], compiled: bool) -> tuple[int, bytes]:
+    async def _post(
+        self, body: dict[str, Any] | bytes, compiled: bool, headers: dict[str, str]
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         self.view.compiled = self.compiled if compiled else None
         try:
-            response = await self.http.post("/graphql", json=body)
+            if isinstance(body, bytes):
+                response = await self.http.post("/graphql", content=body, headers=headers)
+            else:
+                response = await self.http.post("/graphql", json=body, headers=headers)
         finally:
             self.view.compiled = self.compiled
-        return response.status_code, response.content
+        # Every header but the request's own id, in the order sent.
+        sent = [(k, v) for k, v in response.headers.raw if k.lower() != b"x-request-id"]
+        return response.status_code, sent, response.content
 
-    async def compare(self, body: dict[str, Any]) -> None:
-        await self._post(body, compiled=False)  # the data caches filled
-        before = await self._post(body, compiled=False)
+    async def compare(
+        self, body: dict[str, Any] | bytes, *, always: bool = False, **headers: str
+    ) -> None:
+        """``always``: compare even when the plan was not used (a request it leaves)."""
+        await self._post(body, False, headers)  # the data caches filled
+        before = await self._post(body, False, headers)
         runs = self.compiled_runs
-        through_plan = await self._post(body, compiled=True)
-        after = await self._post(body, compiled=False)
-        if self.compiled_runs == runs:
+        through_plan = await self._post(body, True, headers)
+        after = await self._post(body, False, headers)
+        if self.compiled_runs == runs and not always:
             return  # not compiled (invalid, or @skip on a variable): strawberry's alone
         if before != after:
             self.varying.append(body)  # strawberry itself answers it differently each time
@@ -319,3 +329,74 @@ async def test_a_plans_cost_estimate_follows_the_variables_that_size_its_lists(g
     assert both.compared == len(bodies)
     assert estimates[0] == estimates[2] < estimates[1]
     assert estimates[3] < estimates[4] and estimates[5] not in (estimates[3], estimates[4])
+
+
+async def test_a_known_operation_posted_as_json_is_answered_without_strawberrys_view(gql) -> None:
+    # Given a compiled operation and strawberry's HTTP view counting the requests it serves
+    both = BothPaths(gql)
+    served = 0
+    run = both.view.run
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal served
+        served += 1
+        return await run(*args, **kwargs)
+
+    both.view.run = counted
+    body = {"query": "query($first: Int) { products(first: $first) { edges { node { sku } } } }"}
+    # When it is posted as plain JSON, through the plan and through strawberry
+    await both.compare({**body, "variables": {"first": 2}})
+    # Then the plan's answer (the same, headers included) skipped the view: three requests
+    # went through strawberry, the fourth did not
+    assert both.compared == 1
+    assert served == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        # The view's own refusals and streams, which the shortcut leaves to it.
+        (b'{"query": "{ products { edges { node { sku } } } }"}', {"content-type": "text/plain"}),
+        (
+            b'{"query": "{ products { edges { node { sku } } } }"}',
+            {"content-type": "application/json; charset=utf-8"},
+        ),
+        (
+            b'{"query": "{ products { edges { node { sku } } } }"}',
+            {"content-type": "application/json", "accept": "text/event-stream"},
+        ),
+        (
+            b'{"query": "{ products { edges { node { sku } } } }", "extensions": 1}',
+            {"content-type": "application/json"},
+        ),
+        # JSON only Python's json module reads: NaN.
+        (
+            b'{"query": "query($n: Float) { products(first: 1) { edges { node { sku } } } }",'
+            b' "variables": {"n": NaN}}',
+            {"content-type": "application/json"},
+        ),
+        # Two operations, the one to run named; then none named.
+        (
+            b'{"query": "query A { products(first: 1) { edges { node { sku } } } } '
+            b'query B { products(first: 2) { edges { node { sku } } } }", "operationName": "B"}',
+            {"content-type": "application/json"},
+        ),
+        (
+            b'{"query": "query A { products(first: 1) { edges { node { sku } } } } '
+            b'query B { products(first: 2) { edges { node { sku } } } }"}',
+            {"content-type": "application/json"},
+        ),
+        # An error the plan answers, with its code.
+        (
+            b'{"query": "query($first: Int) { products(first: $first) { edges { node { sku } } } }",'
+            b' "variables": {"first": "two"}}',
+            {"content-type": "application/json"},
+        ),
+    ],
+)
+async def test_what_the_shortcut_leaves_or_takes_is_answered_as_strawberry_answers_it(
+    gql, body: bytes, headers: dict[str, str]
+) -> None:
+    both = BothPaths(gql)
+    await both.compare(body, always=True, **headers)
+    assert both.compared == 1
