@@ -12,7 +12,6 @@ not contain them yet.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import (
     Awaitable,
     Callable,
@@ -26,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from gateway import gathering
 from gateway.domain import (
     Availability,
     Capability,
@@ -512,7 +512,7 @@ class AvailabilityService:
             except BackendError:
                 return {}
 
-        erp_read, pos_read, variations = await asyncio.gather(
+        erp_read, pos_read, variations = await gathering.gather(
             erp(), pos(), thresholds(), return_exceptions=True
         )
         failed: dict[SourceSystem, BackendError] = {}
@@ -571,7 +571,7 @@ class AvailabilityService:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
-        kits, directory = await asyncio.gather(self._erp.kits(skus), self._locations.locations())
+        kits, directory = await gathering.gather(self._erp.kits(skus), self._locations.locations())
         locations = directory
         store_refs = None
         if location_ids is not None:
@@ -582,7 +582,7 @@ class AvailabilityService:
         stock_skus = sorted(
             (set(skus) - kits.keys()) | {c.sku for k in kits.values() for c in k.components}
         )
-        (read, thresholds, failed, from_copy), entries, caps = await asyncio.gather(
+        (read, thresholds, failed, from_copy), entries, caps = await gathering.gather(
             self._readings(stock_skus, {loc.source for loc in locations}, store_refs),
             self._ledger_entries(stock_skus if with_ledger else []),
             self._caps(stock_skus),
@@ -694,7 +694,7 @@ class AvailabilityService:
             readings, sums = await store_stock(stock_skus, safety, one_by_one)
             return ledger, readings, sums
 
-        erp_readings, (ledger, pos_readings, sums) = await asyncio.gather(
+        erp_readings, (ledger, pos_readings, sums) = await gathering.gather(
             self._erp.stock(stock_skus), ledger_then_stores()
         )
         readings = [*asked_at(erp_readings, asked), *pos_readings]

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import gathering
 from gateway.barcodes import equivalent_forms, validate_assignable, validate_gtin
 from gateway.domain import (
     ItemMaster,
@@ -206,7 +206,7 @@ class CatalogService:
         Mapping[str, Kit],
         dict[SourceSystem, BackendError],
     ]:
-        items, listings, variations, kits = await asyncio.gather(
+        items, listings, variations, kits = await gathering.gather(
             self._erp.items_by_sku(skus),
             self._storefront.listings_by_sku(skus),
             self._pos.variations_by_sku(skus),

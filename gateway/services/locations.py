@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from gateway import gathering
 from gateway.domain import BackendLocation, Location
 from gateway.nodes import NodeOverrides, build_locations
 from gateway.ports import ErpPort, PosPort
@@ -29,7 +28,7 @@ class LocationDirectory:
         )
 
     async def locations(self) -> list[Location]:
-        warehouses, stores = await asyncio.gather(self._erp.warehouses(), self._pos.locations())
+        warehouses, stores = await gathering.gather(self._erp.warehouses(), self._pos.locations())
         built = self._built
         # Every request asks; the backend lists change rarely. Rebuild only when they do.
         if built is None or built[0] != warehouses or built[1] != stores:
