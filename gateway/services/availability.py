@@ -537,14 +537,16 @@ class AvailabilityService:
         *,
         with_ledger: bool = True,
         location_ids: Sequence[str] | None = None,
+        at: Sequence[Location] | None = None,
     ) -> dict[str, Mapping[str, NodeAvailability]]:
         """For each SKU, its figures at every node (location id -> row), or only at
-        ``location_ids``; kits expanded. A source that fails fails the call (``figures``
-        answers without it).
+        ``location_ids``, or only at the nodes ``at`` (a caller that has just read them from
+        the directory: it is not read again); kits expanded. A source that fails fails the
+        call (``figures`` answers without it).
 
         ``with_ledger=False`` gives the sources' figures alone, for a caller that applies
         the ledger itself under a lock (taking a hold)."""
-        rows, failed = await self._by_node(skus, with_ledger, location_ids)
+        rows, failed = await self._by_node(skus, with_ledger, location_ids, at=at)
         if failed:
             raise next(iter(failed.values()))
         return rows
@@ -567,16 +569,23 @@ class AvailabilityService:
         location_ids: Sequence[str] | None,
         *,
         lazy: bool = False,
+        at: Sequence[Location] | None = None,
     ) -> tuple[dict[str, Mapping[str, NodeAvailability]], dict[SourceSystem, BackendError]]:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
-        kits, directory = await gathering.gather(self._erp.kits(skus), self._locations.locations())
-        locations = directory
         store_refs = None
+        directory: list[Location] | None = None
+        if at is not None:
+            kits = await self._erp.kits(skus)
+            locations: Sequence[Location] = at
+        else:
+            kits, listed = await gathering.gather(self._erp.kits(skus), self._locations.locations())
+            locations = directory = listed
         if location_ids is not None:
             wanted = set(location_ids)
             locations = [loc for loc in locations if loc.id in wanted]
+        if at is not None or location_ids is not None:
             # Only the stores asked about: a source that filters by location reads less.
             store_refs = [loc.source_ref for loc in locations if loc.source is SourceSystem.POS]
         stock_skus = sorted(
@@ -624,7 +633,7 @@ class AvailabilityService:
 
         nodes = (
             self._directory_index(directory)
-            if locations is directory
+            if directory is not None and locations is directory
             else {loc.id: loc for loc in locations}
         )
         plain = {sku: NodeRows(nodes, partial(row, sku)) for sku in stock_skus}

@@ -178,9 +178,7 @@ class ReservationService:
         """The source's figures for the held SKUs at ``location``, without the gateway's
         ledger (the hold taker reads that under its lock)."""
         skus = sorted({p.sku for p in plans})
-        by_node = await self._availability.by_node(
-            skus, with_ledger=False, location_ids=[location.id]
-        )
+        by_node = await self._availability.by_node(skus, with_ledger=False, at=[location])
         return {sku: by_node[sku][location.id] for sku in skus if location.id in by_node[sku]}
 
     async def plans_for(self, lines: Sequence[ReservationLine]) -> list[HoldPlan]:
