@@ -66,17 +66,25 @@ def encode(origin: str, changes: Sequence[Change], max_bytes: int) -> list[str]:
             parts += _split(change, max_bytes - len(origin) - 64)
         else:
             parts.append(_as_json(change))
+    # A message is its head, its parts joined by commas, and "]}" (what _message writes):
+    # each part is written once and its bytes counted, rather than the whole message again
+    # for every part added (a hold's change per reserve made that quadratic in the linger).
+    head = _message(origin, [])[:-2]
+    empty = len(head.encode()) + 2
     messages: list[str] = []
-    batch: list[dict[str, Any]] = []
+    batch: list[str] = []
+    size = empty
     for part in parts:
-        candidate = _message(origin, [*batch, part])
-        if batch and len(candidate.encode()) > max_bytes:
-            messages.append(_message(origin, batch))
-            batch = [part]
+        text = json.dumps(part, separators=(",", ":"))
+        cost = len(text.encode()) + (1 if batch else 0)
+        if batch and size + cost > max_bytes:
+            messages.append(head + ",".join(batch) + "]}")
+            batch, size = [text], empty + len(text.encode())
         else:
-            batch.append(part)
+            batch.append(text)
+            size += cost
     if batch:
-        messages.append(_message(origin, batch))
+        messages.append(head + ",".join(batch) + "]}")
     return messages
 
 

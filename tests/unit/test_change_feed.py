@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.domain.events import Change, DiscrepancyOpened, OrderChanged, StockChanged
+from gateway.events import bus as bus_module
 from gateway.events.bus import ChangeBus, InProcess, decode, encode
 from gateway.events.feed import ChangeFeed, SlowSubscriber
 
@@ -122,3 +123,29 @@ def test_property_messages_fit_and_carry_every_change_in_order(sent: list[Change
         return out
 
     assert flat(received) == flat(sent)
+
+
+def _encoded_whole_each_time(origin: str, sent: list[Change], room: int) -> list[str]:
+    """The encoding as it was first written: the whole message made again per part."""
+    parts: list[dict] = []
+    for change in sent:
+        if isinstance(change, StockChanged):
+            parts += bus_module._split(change, room - len(origin) - 64)
+        else:
+            parts.append(bus_module._as_json(change))
+    messages: list[str] = []
+    batch: list[dict] = []
+    for part in parts:
+        if batch and len(bus_module._message(origin, [*batch, part]).encode()) > room:
+            messages.append(bus_module._message(origin, batch))
+            batch = [part]
+        else:
+            batch.append(part)
+    if batch:
+        messages.append(bus_module._message(origin, batch))
+    return messages
+
+
+@given(st.lists(changes, max_size=40), st.integers(min_value=600, max_value=8000))
+def test_property_the_messages_are_those_made_whole_part_by_part(sent: list[Change], room: int):
+    assert encode("proc-1", sent, room) == _encoded_whole_each_time("proc-1", sent, room)
