@@ -104,14 +104,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
-        self._cache_lookups = Counter(
-            f"{PREFIX}_cache_lookups",
-            "Keys looked up in a cache, by source (the cache namespace, or response for the "
-            "whole-response micro-cache) and result (hit, miss: loaded from the backend, "
-            "joined: waited for a load already under way).",
-            ["source", "result"],
-            registry=registry,
-        )
+        self._cache_lookups = LookupCounts()
+        registry.register(self._cache_lookups)
         self._cache_stale = Counter(
             f"{PREFIX}_cache_stale_served",
             "Keys answered from their last good copy because the backend was unavailable.",
@@ -156,12 +150,16 @@ class Metrics:
 
     def looked_up(self, source: str, hits: int, misses: int, joined: int) -> None:
         """gateway.cache.CacheObserver."""
+        counts = self._cache_lookups.counts
         if hits:
-            self._child(self._cache_lookups, source, "hit").inc(hits)
+            key = (source, "hit")
+            counts[key] = counts.get(key, 0) + hits
         if misses:
-            self._child(self._cache_lookups, source, "miss").inc(misses)
+            key = (source, "miss")
+            counts[key] = counts.get(key, 0) + misses
         if joined:
-            self._child(self._cache_lookups, source, "joined").inc(joined)
+            key = (source, "joined")
+            counts[key] = counts.get(key, 0) + joined
 
     def served_stale(self, source: str, keys: int) -> None:
         """gateway.cache.CacheObserver."""
@@ -207,6 +205,30 @@ class DatabaseReading:
     backlog: list[OutboxBacklog]
     tallies: dict[DiscrepancyKind, OpenTally]
     read_at: datetime
+
+
+class LookupCounts(Collector):
+    """Cache look-ups, counted in a dictionary and shown as a counter family when collected.
+
+    Every answer looks up several namespaces (a reserve about six): a prometheus_client
+    Counter's ``inc`` takes a lock and checks the series each time, about 3 us a look-up,
+    where adding to a dictionary entry costs a tenth of that. The event loop's one thread
+    both counts and collects, so the dictionary needs no lock."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            f"{PREFIX}_cache_lookups",
+            "Keys looked up in a cache, by source (the cache namespace, or response for the "
+            "whole-response micro-cache) and result (hit, miss: loaded from the backend, "
+            "joined: waited for a load already under way).",
+            labels=["source", "result"],
+        )
+        for (source, result), count in list(self.counts.items()):
+            family.add_metric([source, result], count)
+        yield family
 
 
 class Readings(Collector):
