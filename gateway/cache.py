@@ -54,6 +54,10 @@ class MemoryBackend(SimpleMemoryCache):
         namespace: str | None = None,
         _conn: Any = None,
     ) -> list[Any]:
+        return self.held(keys, namespace)
+
+    def held(self, keys: Sequence[str], namespace: str | None = None) -> list[Any]:
+        """``multi_get`` without the coroutine (Cache.load_many, on every answer)."""
         held: dict[str, Any] = self._cache
         build = self.build_key
         return [held.get(build(key, namespace=namespace)) for key in keys]
@@ -132,6 +136,7 @@ class Cache:
         # it on every request, and a backend call (aiocache's plugins, timeouts and
         # namespacing) cost more than the rest of a replay's look-up.
         self._local_generation = "0" if isinstance(backend, SimpleMemoryCache) else None
+        self._memory = backend if isinstance(backend, MemoryBackend) else None
         # Told of every local change, to pass it to other processes (persistence/notify).
         self.announce: Callable[[], None] | None = None
         self.observer: CacheObserver | None = None
@@ -180,11 +185,16 @@ class Cache:
         """Values for ``keys`` that exist; misses loaded in one call, shared with concurrent
         callers asking for the same keys. When the loader's backend is unavailable, the last
         good copies are served, each through ``stale`` (as they are without one)."""
-        unique = list(dict.fromkeys(keys))
+        unique = list(dict.fromkeys(keys)) if len(keys) > 1 else list(keys)
         if not unique:
             return {}
         full_keys = [f"{namespace}:{k}" for k in unique]
-        cached = await self._backend.multi_get(full_keys)
+        memory = self._memory
+        cached = (
+            memory.held(full_keys)
+            if memory is not None
+            else await self._backend.multi_get(full_keys)
+        )
         found: dict[str, V] = {}
         to_load: list[str] = []
         waiting: list[tuple[str, asyncio.Future[Any]]] = []
