@@ -59,6 +59,29 @@ def is_cacheable_request(body: bytes, content_type: str = "application/json") ->
     return _is_query(payload["query"], name)
 
 
+def early_verdict(body: bytes, content_type: str) -> bool | None:
+    """Whether the request reaching the view will be a query the cache may keep, told from
+    the body as sent (pure): None when a persisted document may be put in on the way (the
+    marking layer then decides on the body it sees)."""
+    if "json" not in content_type.lower():
+        return False
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(payload, dict):
+        return False
+    extensions = payload.get("extensions")
+    if "documentId" in payload or (isinstance(extensions, dict) and "persistedQuery" in extensions):
+        return None
+    if not isinstance(payload.get("query"), str):
+        return False
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return False
+    return _is_query(payload["query"], name)
+
+
 class ResponseMicroCache:
     """Two ASGI layers around the request's checks: this one, outside them, replays a kept
     answer or keeps the one given; ``QueryMarking``, just before the GraphQL view, tells it
@@ -103,6 +126,12 @@ class ResponseMicroCache:
                 content_type = value
             elif name == b"accept":
                 accept = value
+        # A mutation (or anything else never kept) goes straight on: nothing to look up,
+        # nothing to capture, and the marking layer need not read it again.
+        early = early_verdict(body, content_type.decode("latin-1"))
+        if early is False:
+            await self._app(scope, replaying(body), send)
+            return
         principal = (scope.get("state") or {}).get("principal")
         grants = b"" if principal is None else principal.grants.encode()
         # What the caller may see, what it accepts (the server may answer another media
@@ -128,6 +157,8 @@ class ResponseMicroCache:
             await send(message)
 
         verdict = scope[_VERDICT] = _Verdict()
+        if early:
+            verdict.query = verdict.decided = True
         await self._app(scope, replaying(body), capture)
         if verdict.query and _succeeded(captured):
             self._entries[key] = (self._clock() + self._ttl, captured)
@@ -140,10 +171,11 @@ _VERDICT = "gateway.response_cache"  # the scope key the two layers share
 
 
 class _Verdict:
-    __slots__ = ("query",)
+    __slots__ = ("decided", "query")
 
     def __init__(self) -> None:
         self.query = False  # set by the marking layer: the request it passed on is a query
+        self.decided = False  # told from the body as sent: the marking layer has nothing to do
 
 
 class QueryMarking:
@@ -154,7 +186,7 @@ class QueryMarking:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         verdict: _Verdict | None = scope.get(_VERDICT)
-        if verdict is None:  # not asked through the cache (a GET, a WebSocket, ttl 0)
+        if verdict is None or verdict.decided:  # not asked through the cache, or told already
             await self._app(scope, receive, send)
             return
         body = await read_body(receive)

@@ -1,8 +1,15 @@
 import json
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.response_cache import QueryMarking, ResponseMicroCache, is_cacheable_request
+from gateway.response_cache import (
+    QueryMarking,
+    ResponseMicroCache,
+    early_verdict,
+    is_cacheable_request,
+)
 
 
 async def _now(value: str) -> str:
@@ -110,3 +117,44 @@ async def test_an_answer_is_replayed_only_to_a_caller_accepting_the_same_media_t
             for _ in range(2):
                 await c.post("/", json={"query": "{ n }"}, headers={"accept": accept})
     assert inner.calls == 2  # once per media type, the second ask of each replayed
+
+
+# What a client might post: documents that are queries, mutations or not GraphQL at all,
+# names of every JSON type, persisted-document names.
+_payloads = st.fixed_dictionaries(
+    {},
+    optional={
+        "query": st.one_of(
+            st.sampled_from(
+                [
+                    "{ n }",
+                    "query Q { n }",
+                    "mutation M { n }",
+                    "query A { n } mutation B { n }",
+                    "{ n",
+                ]
+            ),
+            st.integers(),
+            st.none(),
+        ),
+        "operationName": st.one_of(st.sampled_from(["Q", "M", "A", "B"]), st.none(), st.integers()),
+        "documentId": st.text(max_size=5),
+        "extensions": st.one_of(
+            st.none(), st.fixed_dictionaries({}, optional={"persistedQuery": st.just({})})
+        ),
+    },
+)
+
+
+@given(
+    payload=st.one_of(_payloads, st.lists(st.integers(), max_size=2)),
+    content_type=st.sampled_from(["application/json", "text/plain", "application/json; x=1"]),
+)
+def test_property_the_early_verdict_agrees_with_the_marking_layers_or_defers_to_it(
+    payload, content_type
+):
+    body = json.dumps(payload).encode()
+    early = early_verdict(body, content_type)
+    assert early is None or early == is_cacheable_request(body, content_type)
+    named = isinstance(payload, dict) and ("documentId" in payload or payload.get("extensions"))
+    assert (early is None) == bool(named and "json" in content_type)
