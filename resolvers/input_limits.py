@@ -57,16 +57,29 @@ def first_problem(query: str | None, variables: dict[str, Any] | None) -> tuple[
                 f"the query document is {len(query):,} characters long; at most {QUERY_MAX:,}",
                 "query",
             )
-    for where, name, text in _variable_strings(variables or {}):
-        found = problem(text, where, name)
-        if found:
-            return found, where
+    # Most requests have nothing at fault: look first without writing any string's path.
+    if variables and _any_at_fault(variables, ""):
+        for where, name, text in _variable_strings(variables):
+            found = problem(text, where, name)
+            if found:
+                return found, where
     if query is not None:
         for where, text in _literals(query):
             found = problem(text, where, where.rsplit(".", 1)[-1])
             if found:
                 return found, where
     return None
+
+
+def _any_at_fault(value: Any, name: str) -> bool:
+    """Whether some string in ``value`` would be refused by ``problem`` (pure)."""
+    if isinstance(value, str):
+        return "\x00" in value or len(value) > limit_of(name)
+    if isinstance(value, dict):
+        return any(_any_at_fault(item, str(key)) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_any_at_fault(item, name) for item in value)
+    return False
 
 
 def _variable_strings(

@@ -5,8 +5,16 @@ not a GraphQL request is a 400 with a GraphQL error, never an HTTP 500."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from resolvers.input_limits import DEFAULT_MAX, FREE_TEXT_MAX
+from resolvers.input_limits import (
+    DEFAULT_MAX,
+    FREE_TEXT_MAX,
+    _variable_strings,
+    first_problem,
+    problem,
+)
 from resolvers.schema import build_schema
 
 PRODUCT = "query ($sku: String!) { product(sku: $sku) { name } }"
@@ -104,3 +112,36 @@ async def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_graphql_erro
     assert answer.status_code == 400
     (error,) = answer.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and said in error["message"]
+
+
+# Variables as clients send them: nested objects and lists of strings of every length near
+# the limits, some with a NUL byte, under ordinary and free-text names.
+_strings = st.one_of(
+    st.text(max_size=8),
+    st.integers(DEFAULT_MAX - 2, DEFAULT_MAX + 2).map(lambda n: "x" * n),
+    st.integers(FREE_TEXT_MAX - 1, FREE_TEXT_MAX + 1).map(lambda n: "y" * n),
+    st.just("a\x00b"),
+)
+_variables = st.recursive(
+    st.one_of(_strings, st.integers(), st.none(), st.booleans()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["sku", "note", "reason", "lines", "x"]), inner, max_size=3
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["input", "note", "key", "skus"]), _variables, max_size=3))
+def test_property_the_quick_look_finds_a_fault_exactly_when_the_full_walk_does(variables):
+    walked = next(
+        (
+            (found, where)
+            for where, name, text in _variable_strings(variables)
+            if (found := problem(text, where, name))
+        ),
+        None,
+    )
+    assert first_problem(None, variables) == walked
