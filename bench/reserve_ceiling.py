@@ -1,8 +1,8 @@
 """The ceiling for ``reserve`` on this machine: the same mutation through the same stack
-(uvicorn, Starlette, strawberry; two processes; the same load generator as
-bench/reservations.py), with the service answering a fixed reservation: no cache, no
-database. Whatever a real reservation costs comes on top of this, so it bounds the ratio
-bench/reservations.py can ever show against pgbench here.
+(uvicorn, Starlette, the compiled path as ``bench/reservations.py --compile all`` runs it;
+two processes; the same load generator), with the service answering a fixed reservation:
+no cache, no database. Whatever a real reservation costs comes on top of this, so it bounds
+the ratio bench/reservations.py can ever show against pgbench here.
 
     .venv/bin/python bench/reserve_ceiling.py [--clients 32 --seconds 8]
 """
@@ -38,6 +38,7 @@ async def main() -> None:
         **auth_env,
         "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}",
         "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/unused.db",
+        "PERSISTED__COMPILE": "all",
         "RUN_WORKERS": "false",
         "WEB_ORDER_SYNC_SECONDS": "0",
         "GRAPHIQL": "false",
