@@ -45,41 +45,39 @@ def is_cacheable_request(body: bytes, content_type: str = "application/json") ->
     # Only what strawberry would answer as a query: a JSON POST (another content type is
     # refused there, and its refusal must not be served from here) naming its operation, if
     # at all, with a string.
+    payload = _json_payload(body, content_type)
+    return payload is not None and _names_a_query(payload)
+
+
+def _json_payload(body: bytes, content_type: str) -> dict[str, Any] | None:
+    """The body's JSON object, if it is sent as JSON and is one."""
     if "json" not in content_type.lower():
-        return False
+        return None
     try:
         payload = json.loads(body)
     except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _names_a_query(payload: dict[str, Any]) -> bool:
+    query, name = payload.get("query"), payload.get("operationName")
+    if not isinstance(query, str) or not (name is None or isinstance(name, str)):
         return False
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return False
-    name = payload.get("operationName")
-    if name is not None and not isinstance(name, str):
-        return False
-    return _is_query(payload["query"], name)
+    return _is_query(query, name)
 
 
 def early_verdict(body: bytes, content_type: str) -> bool | None:
     """Whether the request reaching the view will be a query the cache may keep, told from
     the body as sent (pure): None when a persisted document may be put in on the way (the
     marking layer then decides on the body it sees)."""
-    if "json" not in content_type.lower():
-        return False
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return False
-    if not isinstance(payload, dict):
+    payload = _json_payload(body, content_type)
+    if payload is None:
         return False
     extensions = payload.get("extensions")
     if "documentId" in payload or (isinstance(extensions, dict) and "persistedQuery" in extensions):
         return None
-    if not isinstance(payload.get("query"), str):
-        return False
-    name = payload.get("operationName")
-    if name is not None and not isinstance(name, str):
-        return False
-    return _is_query(payload["query"], name)
+    return _names_a_query(payload)
 
 
 class ResponseMicroCache:

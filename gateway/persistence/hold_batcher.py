@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,10 +30,8 @@ from gateway.domain import Location
 from gateway.domain.idempotency import Claim, FirstUse
 from gateway.domain.reservations import HoldRequest
 from gateway.persistence.database import PG_SESSION
-from gateway.persistence.pg_holds import hold_item, outcome
+from gateway.persistence.pg_holds import TAKE_HOLDS_BATCH, hold_item, outcome
 from gateway.ports import Clock
-
-TAKE_HOLDS_BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
 
 
 @dataclass
@@ -106,12 +105,16 @@ class HoldBatcher:
             # As the unit of work's connections: a plan per execution (database.py).
             self._connection = await asyncpg.connect(self._dsn, server_settings=PG_SESSION)
         connection = self._connection
-        if self.tracer is None:
-            return await connection.fetchval(TAKE_HOLDS_BATCH, items, now, now - self._horizon)
-        attributes = {"db.system": "postgresql", "db.statement": TAKE_HOLDS_BATCH}
-        with self.tracer.start_as_current_span(
-            "SELECT gw_take_holds_batch", kind=SpanKind.CLIENT, attributes=attributes
-        ):
+        span = (
+            nullcontext()
+            if self.tracer is None
+            else self.tracer.start_as_current_span(
+                "SELECT gw_take_holds_batch",
+                kind=SpanKind.CLIENT,
+                attributes={"db.system": "postgresql", "db.statement": TAKE_HOLDS_BATCH},
+            )
+        )
+        with span:
             return await connection.fetchval(TAKE_HOLDS_BATCH, items, now, now - self._horizon)
 
     async def close(self) -> None:

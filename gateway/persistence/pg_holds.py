@@ -25,6 +25,8 @@ from gateway.domain.reservations import HoldRequest, needed_by_sku
 from gateway.persistence.sqlite_holds import insufficient
 
 TAKE_HOLDS = text("SELECT gw_take_holds_batch(CAST(:items AS jsonb), :now, :applied_after)")
+# The same call through asyncpg itself (hold_batcher.HoldBatcher).
+TAKE_HOLDS_BATCH = "SELECT gw_take_holds_batch($1::jsonb, $2, $3)"
 
 
 def hold_item(hold: HoldRequest, claim: Claim | None = None) -> dict[str, Any]:

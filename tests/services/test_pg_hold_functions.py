@@ -269,3 +269,45 @@ async def test_reserves_are_answered_again_after_the_databases_connection_was_dr
     finally:
         await admin.close()
         await db.close()
+
+
+async def test_with_traces_on_each_batch_call_is_a_span_of_its_own(pg_url):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from gateway.domain import Channel, Location, NodeType, SourceSystem
+    from gateway.domain.idempotency import Claim
+    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
+    from gateway.errors import InsufficientStock
+    from gateway.persistence.hold_batcher import HoldBatcher
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    db = Database(create_engine(pg_url))
+    await upgrade(db)
+
+    class Clock:
+        def now(self):
+            return datetime.now(UTC)
+
+    # Traced before or after it is adopted, the batcher's calls are spans.
+    db.trace_driver_calls(provider.get_tracer("test"))
+    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
+    db.adopt(batcher)
+    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
+    reservation = Reservation(
+        "res-1", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
+        NOW, NOW + timedelta(hours=1),
+    )  # fmt: skip
+    try:
+        with pytest.raises(InsufficientStock):
+            await batcher.reserve(
+                Claim("key-1", "reserve", "h", reservation.id),
+                HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
+            )
+    finally:
+        await db.close()
+    (span,) = [s for s in exporter.get_finished_spans() if "gw_take_holds_batch" in s.name]
+    assert span.attributes["db.system"] == "postgresql"
