@@ -178,11 +178,16 @@ async def test_a_used_key_in_a_batch_answers_with_its_first_use(connections):
     assert await first.fetchval("SELECT count(*) FROM reservation") == 1
 
 
-async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its_batch(
-    pg_url,
-):
-    """A client that disconnects cancels its wait; the requests batched with it must still
-    be answered."""
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@pytest.fixture
+async def batched(pg_url):
+    """A migrated database and a hold batcher on it; ``reserve(n)`` asks it to hold one
+    SHOE-42 at a store with no stock figures given, so every request is refused with
+    InsufficientStock: an answer all the same."""
     from gateway.domain import Channel, Location, NodeType, SourceSystem
     from gateway.domain.idempotency import Claim
     from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
@@ -190,13 +195,7 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
 
     db = Database(create_engine(pg_url))
     await upgrade(db)
-
-    class Clock:
-        def now(self):
-            return datetime.now(UTC)
-
-    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
-    db.adopt(batcher)  # its connection closes with the database
+    batcher = HoldBatcher(db.engine, _Clock(), timedelta(minutes=5), max_batch=64)
     store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
 
     def reserve(n: int):
@@ -209,7 +208,19 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
             HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
         )
 
-    # No stock figures given: every request is refused, which is an answer all the same.
+    try:
+        yield db, batcher, reserve
+    finally:
+        await db.close()
+
+
+async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its_batch(
+    batched,
+):
+    """A client that disconnects cancels its wait; the requests batched with it must still
+    be answered."""
+    db, batcher, reserve = batched
+    db.adopt(batcher)  # its connection closes with the database
     first = asyncio.ensure_future(reserve(1))
     second = asyncio.ensure_future(reserve(2))
     third = asyncio.ensure_future(reserve(3))
@@ -217,42 +228,20 @@ async def test_a_request_that_gives_up_waiting_does_not_strand_the_others_in_its
     second.cancel()
     results = await asyncio.wait_for(asyncio.gather(first, third, return_exceptions=True), 10)
     assert [type(r).__name__ for r in results] == ["InsufficientStock", "InsufficientStock"]
-    await db.close()
 
 
-async def test_reserves_are_answered_again_after_the_databases_connection_was_dropped(pg_url):
+async def test_reserves_are_answered_again_after_the_databases_connection_was_dropped(
+    batched, pg_url
+):
     """The batcher keeps one connection of its own: when PostgreSQL drops it (a restart, a
     failover, an idle timeout), the batch in flight hears why and the next one reconnects."""
-    from gateway.domain import Channel, Location, NodeType, SourceSystem
-    from gateway.domain.idempotency import Claim
-    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
     from gateway.errors import InsufficientStock
-    from gateway.persistence.hold_batcher import HoldBatcher
 
-    db = Database(create_engine(pg_url))
-    await upgrade(db)
-
-    class Clock:
-        def now(self):
-            return datetime.now(UTC)
-
-    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
+    db, batcher, reserve = batched
     db.adopt(batcher)
-    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
-
-    async def reserve(n: int):
-        reservation = Reservation(
-            f"res-{n}", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
-            NOW, NOW + timedelta(hours=1),
-        )  # fmt: skip
-        return await batcher.reserve(
-            Claim(f"key-{n}", "reserve", "h", reservation.id),
-            HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
-        )
-
     admin = await asyncpg.connect(pg_url.replace("+asyncpg", ""))
     try:
-        with pytest.raises(InsufficientStock):  # no stock figures: refused, but answered
+        with pytest.raises(InsufficientStock):  # refused, but answered
             await reserve(1)
         await admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -268,46 +257,23 @@ async def test_reserves_are_answered_again_after_the_databases_connection_was_dr
         assert outcomes[-1] == "InsufficientStock", outcomes
     finally:
         await admin.close()
-        await db.close()
 
 
-async def test_with_traces_on_each_batch_call_is_a_span_of_its_own(pg_url):
+async def test_with_traces_on_each_batch_call_is_a_span_of_its_own(batched):
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from gateway.domain import Channel, Location, NodeType, SourceSystem
-    from gateway.domain.idempotency import Claim
-    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
     from gateway.errors import InsufficientStock
-    from gateway.persistence.hold_batcher import HoldBatcher
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    db = Database(create_engine(pg_url))
-    await upgrade(db)
-
-    class Clock:
-        def now(self):
-            return datetime.now(UTC)
-
-    # Traced before or after it is adopted, the batcher's calls are spans.
+    db, batcher, reserve = batched
+    # Traced before it is adopted, the batcher's calls are spans all the same.
     db.trace_driver_calls(provider.get_tracer("test"))
-    batcher = HoldBatcher(db.engine, Clock(), timedelta(minutes=5), max_batch=64)
     db.adopt(batcher)
-    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
-    reservation = Reservation(
-        "res-1", ReservationStatus.ACTIVE, store.id, Channel.PICKUP, None, (),
-        NOW, NOW + timedelta(hours=1),
-    )  # fmt: skip
-    try:
-        with pytest.raises(InsufficientStock):
-            await batcher.reserve(
-                Claim("key-1", "reserve", "h", reservation.id),
-                HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
-            )
-    finally:
-        await db.close()
+    with pytest.raises(InsufficientStock):
+        await reserve(1)
     (span,) = [s for s in exporter.get_finished_spans() if "gw_take_holds_batch" in s.name]
     assert span.attributes["db.system"] == "postgresql"
