@@ -23,6 +23,8 @@ from typing import Any
 
 import strawberry
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     ArgumentNode,
     DocumentNode,
     FieldNode,
@@ -211,7 +213,10 @@ def _size(field: GraphQLField, node: FieldNode, listed: ListSize | None, rules: 
     if listed is not None and listed.slicing_arguments:
         for name in listed.slicing_arguments:
             value = _argument(field, node, name, rules)
-            if isinstance(value, int):
+            # A variable is read as sent: one no Int can hold is refused when the variables
+            # are coerced, and must not make the estimate (it was 2**64 items, and an answer
+            # orjson cannot write).
+            if isinstance(value, int) and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
                 return max(value, 0)
             if isinstance(value, list):
                 return len(value)

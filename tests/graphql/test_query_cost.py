@@ -119,3 +119,15 @@ async def test_measure_mode_answers_and_reports_the_cost_over_the_limit(gql):
     body = await gql(PAGE, first=5)
     assert "errors" not in body
     assert body["extensions"]["cost"]["requestedQueryCost"] > 200
+
+
+@pytest.mark.parametrize("first", [2**31, 2**64])
+async def test_a_first_no_int_can_hold_is_refused_as_an_int_not_estimated_from(gql, first: int):
+    # Given a page size beyond GraphQL's Int (2**64 made an estimate orjson could not
+    # write: an HTTP 500)
+    body = await gql(PAGE, first=first)
+    # Then the variable is refused as the Int it is not, naming it as it was sent
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert str(first) in error["message"]
+    assert body.get("data") is None
