@@ -8,6 +8,7 @@ same app over in-memory fakes.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -88,6 +89,7 @@ from gateway.ratelimit import rate_limiter_for
 from gateway.ratelimit.edge import RateLimit
 from gateway.readiness import health, readiness
 from gateway.request_guard import RequestGuard, read_body, replaying
+from gateway.request_json import NestedTooDeep, read_json
 from gateway.response_cache import QueryMarking, ResponseMicroCache
 from gateway.running import background_tasks, open_change_bus
 from gateway.services.availability import AvailabilityService, PromiseCap
@@ -626,6 +628,16 @@ class GatewayGraphQL(GraphQL[GatewayContext, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # A body as the layers before the view read it (once, shared); and JSON nested too
+        # deeply for the json module refused as strawberry refuses malformed JSON (a 400),
+        # where its RecursionError was an HTTP 500 (a GET's variables: the body guard
+        # refuses a POST's before it gets here).
+        try:
+            return read_json(data) if isinstance(data, bytes) else json.loads(data)
+        except (NestedTooDeep, RecursionError):
+            raise json.JSONDecodeError("nested too deeply to read", "", 0) from None
 
     async def get_context(self, request: Any, response: Any) -> GatewayContext:
         if isinstance(request, WebSocket):  # one context for the socket's whole life

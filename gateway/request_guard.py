@@ -5,6 +5,7 @@
     JSON that is not an object ("hello")    400 BAD_USER_INPUT "the body must be a JSON
                                             object with a query"
     operationName neither a string nor null 400 BAD_USER_INPUT
+    JSON nested too deeply to read          400 BAD_USER_INPUT
     a body over LIMITS__MAX_BODY_BYTES      413 REQUEST_TOO_LARGE (not read further)
 
 Malformed JSON and other content types are left to strawberry, which already answers them
@@ -13,10 +14,11 @@ Malformed JSON and other content types are left to strawberry, which already ans
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import JSONResponse
+
+from gateway.request_json import NestedTooDeep, read_json
 
 Scope = dict[str, Any]
 
@@ -26,11 +28,13 @@ def body_problem(body: bytes, content_type: str) -> str | None:
     if "json" not in content_type.lower():
         return None
     try:
-        text = body.decode()
+        body.decode()
     except UnicodeDecodeError:
         return "the request body is not UTF-8"
     try:
-        payload = json.loads(text)
+        payload = read_json(body)
+    except NestedTooDeep as refused:
+        return str(refused)  # strawberry's own reading would fail with an HTTP 500
     except ValueError:
         return None  # strawberry's 400 says what is wrong with it
     if not isinstance(payload, dict):

@@ -15,7 +15,6 @@ older than the source caches beneath already allow. It is safe because:
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from graphql import OperationType, get_operation_ast, parse
 
 from gateway.cache import CacheObserver
 from gateway.request_guard import read_body, read_body_up_to, replaying
+from gateway.request_json import read_json
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -54,7 +54,7 @@ def _json_payload(body: bytes, content_type: str) -> dict[str, Any] | None:
     if "json" not in content_type.lower():
         return None
     try:
-        payload = json.loads(body)
+        payload = read_json(body)
     except ValueError:
         return None
     return payload if isinstance(payload, dict) else None

@@ -8,9 +8,9 @@ directly, for the requests where each of them has one outcome:
 
 * the content type is exactly ``application/json`` and no streaming transport accepts the
   ``Accept`` header (strawberry would stream);
-* the body decodes (orjson; what orjson refuses goes to strawberry, whose json module may
-  accept it) to an object with a string ``query``, ``variables`` and ``extensions`` objects
-  or null, and an ``operationName`` string or null;
+* the body decodes (as strawberry's json module reads it: gateway.request_json) to an
+  object with a string ``query``, ``variables`` and ``extensions`` objects or null, and an
+  ``operationName`` string or null;
 * the operation has a plan (resolvers.compiled.operations) and is a query or a mutation.
 
 Anything else returns False and the caller passes the request to strawberry. The answer is
@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from strawberry.http import process_result
 from strawberry.types.graphql import OperationType
 
+from gateway.request_json import read_json
 from resolvers.context import GatewayContext
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ class CompiledHttp:
         if content_type != JSON or self._streamed(accept):
             return False
         try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
+            payload = read_json(body)
+        except ValueError:
             return False
         if not isinstance(payload, dict):
             return False

@@ -375,6 +375,13 @@ async def test_a_known_operation_posted_as_json_is_answered_without_strawberrys_
             b' "variables": {"n": NaN}}',
             {"content-type": "application/json"},
         ),
+        # An integer beyond 64 bits, which orjson would read as a float: the error must
+        # name the integer, as strawberry's json module reads it.
+        (
+            b'{"query": "query($first: Int) { products(first: $first) { edges { node { sku } } } }",'
+            b' "variables": {"first": 18446744073709551616}}',
+            {"content-type": "application/json"},
+        ),
         # Two operations, the one to run named; then none named.
         (
             b'{"query": "query A { products(first: 1) { edges { node { sku } } } } '

@@ -94,6 +94,12 @@ async def test_a_subscription_with_an_oversized_argument_is_refused_too():
         (b'{"query": "{ __typename }", "operationName": [1]}', "operationName"),
         (b'{"query": "{ __typename }", "variables": "x"}', "variables"),
         (b'{"query": "\xff\xfe"}', "not UTF-8"),
+        # Deeper than the json module reads (it raised RecursionError: an HTTP 500).
+        (
+            b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+            "nested too deeply",
+        ),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
     ],
     ids=[
         "string",
@@ -102,6 +108,8 @@ async def test_a_subscription_with_an_oversized_argument_is_refused_too():
         "array-operation-name",
         "string-variables",
         "not-utf8",
+        "deep-variables",
+        "deep-body",
     ],
 )
 async def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_graphql_error(gql, body, said):
@@ -112,6 +120,13 @@ async def test_a_body_that_is_not_a_graphql_request_is_a_400_with_a_graphql_erro
     assert answer.status_code == 400
     (error,) = answer.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and said in error["message"]
+
+
+async def test_variables_nested_too_deeply_in_a_get_are_a_400_not_a_500(gql):
+    assert gql.http is not None
+    deep = '{"a": ' + "[" * 5000 + "]" * 5000 + "}"
+    answer = await gql.http.get("/graphql", params={"query": "{ __typename }", "variables": deep})
+    assert answer.status_code == 400
 
 
 # Variables as clients send them: nested objects and lists of strings of every length near
