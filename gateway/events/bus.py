@@ -57,6 +57,33 @@ def _from_json(raw: dict[str, Any]) -> Change | None:
     return None
 
 
+def coalesce(changes: Sequence[Change]) -> list[Change]:
+    """``changes`` with each run of stock changes of one kind (sources moved, or only the
+    ledger) made one change naming each of their SKUs once, in the order first named;
+    other changes as they were, in their places.
+
+    Under reserves every hold is a stock change of its own: a message carried one part per
+    hold, and every process decoded and fanned out each (3 % of a gateway's CPU); a
+    subscriber watching a SKU is told once per message, not once per hold."""
+    merged: list[Change] = []
+    run: dict[str, None] = {}  # the run's SKUs, in order, once each
+    kind: bool | None = None
+    for change in changes:
+        if isinstance(change, StockChanged) and kind is not None and change.at_sources == kind:
+            run.update(dict.fromkeys(change.skus))
+            continue
+        if kind is not None:
+            merged.append(StockChanged(tuple(run), kind))
+            run, kind = {}, None
+        if isinstance(change, StockChanged):
+            run, kind = dict.fromkeys(change.skus), bool(change.at_sources)
+        else:
+            merged.append(change)
+    if kind is not None:
+        merged.append(StockChanged(tuple(run), kind))
+    return merged
+
+
 def encode(origin: str, changes: Sequence[Change], max_bytes: int) -> list[str]:
     """Messages of at most ``max_bytes`` UTF-8 bytes carrying ``changes`` in order; a stock
     change naming more SKUs than fit in one is split."""
@@ -223,7 +250,7 @@ class ChangeBus:
             if self._transport.linger_seconds:
                 await asyncio.sleep(self._transport.linger_seconds)
             batch, self._pending, self._announce = self._pending, [], False
-            messages = encode(self.origin, batch, self._transport.max_bytes)
+            messages = encode(self.origin, coalesce(batch), self._transport.max_bytes)
             for message in messages or [_message(self.origin, [])]:
                 try:
                     await self._transport.send(message)

@@ -5,13 +5,14 @@ answers shared per change, and messages that fit PostgreSQL's NOTIFY whatever th
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.domain.events import Change, DiscrepancyOpened, OrderChanged, StockChanged
 from gateway.events import bus as bus_module
-from gateway.events.bus import ChangeBus, InProcess, decode, encode
+from gateway.events.bus import ChangeBus, InProcess, coalesce, decode, encode
 from gateway.events.feed import ChangeFeed, SlowSubscriber
 
 
@@ -149,3 +150,40 @@ def _encoded_whole_each_time(origin: str, sent: list[Change], room: int) -> list
 @given(st.lists(changes, max_size=40), st.integers(min_value=600, max_value=8000))
 def test_property_the_messages_are_those_made_whole_part_by_part(sent: list[Change], room: int):
     assert encode("proc-1", sent, room) == _encoded_whole_each_time("proc-1", sent, room)
+
+
+def _segments(items: list[Change]) -> list[object]:
+    """The changes other than stock ones, in order, and between each two the SKUs named
+    by stock changes of each kind."""
+    out: list[object] = []
+    named: dict[bool, set[str]] = {True: set(), False: set()}
+    for change in items:
+        if isinstance(change, StockChanged):
+            named[change.at_sources].update(change.skus)
+        else:
+            out += [named, change]
+            named = {True: set(), False: set()}
+    return [*out, named]
+
+
+@given(st.lists(changes, max_size=40))
+def test_property_coalescing_names_the_same_skus_between_the_same_other_changes(
+    sent: list[Change],
+):
+    merged = coalesce(sent)
+    # Other changes keep their order, and between them the same SKUs are named, each kind
+    # apart (a hold's change never becomes one whose sources moved)
+    assert _segments(merged) == _segments(sent)
+    # No two stock changes of one kind side by side, no SKU twice in one change
+    for first, second in pairwise(merged):
+        if isinstance(first, StockChanged) and isinstance(second, StockChanged):
+            assert first.at_sources != second.at_sources
+    for change in merged:
+        if isinstance(change, StockChanged):
+            assert len(set(change.skus)) == len(change.skus)
+    assert coalesce(merged) == merged
+
+
+def test_a_batch_of_holds_is_one_change_naming_each_sku_once():
+    holds = [StockChanged((sku,), at_sources=False) for sku in ["A", "B", "A", "C"]]
+    assert coalesce(holds) == [StockChanged(("A", "B", "C"), at_sources=False)]
