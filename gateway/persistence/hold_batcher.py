@@ -16,13 +16,13 @@ cursor), measured at batches of 1 and 16: up to a third of what a reserve costs 
 from __future__ import annotations
 
 import asyncio
-import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 from opentelemetry.trace import SpanKind, Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -84,7 +84,8 @@ class HoldBatcher:
     async def _call(self, batch: list[_Waiting]) -> None:
         now = self._clock.now()
         try:
-            answers = await self._take(json.dumps([w.item for w in batch]), now)
+            # orjson: the json module's encoding of the items was 1 % of a gateway's CPU.
+            answers = await self._take(orjson.dumps([w.item for w in batch]).decode(), now)
         except Exception as exc:  # the whole call failed: every request in it hears why
             if not isinstance(exc, asyncpg.PostgresError):
                 await self.close()  # the connection may be gone: the next batch opens one
@@ -92,7 +93,7 @@ class HoldBatcher:
                 _settle(waiting.done, error=exc)
             return
         if isinstance(answers, str):
-            answers = json.loads(answers)
+            answers = orjson.loads(answers)
         for waiting, answer in zip(batch, answers, strict=True):
             try:
                 _settle(waiting.done, result=outcome(answer, waiting.location))
