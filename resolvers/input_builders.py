@@ -20,13 +20,13 @@ builds) keeps strawberry's own conversion.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strawberry.relay.types import GlobalID
 from strawberry.scalars import is_scalar
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.arguments import InputContext
+from strawberry.types.arguments import InputContext, StrawberryArgument
 from strawberry.types.base import (
     StrawberryList,
     StrawberryMaybe,
@@ -122,6 +122,8 @@ class _Planner:
         if has_object_definition(type_):
             definition = type_.__strawberry_definition__
             builder = self.builders.get(type_)
+            if builder is None and isinstance(definition.from_input, InputBuilder):
+                builder = definition.from_input  # planned and installed already
             if builder is None:
                 if definition.from_input is not None or not definition.is_input:
                     raise Unsupported(f"{type_!r} builds its own input")
@@ -150,6 +152,19 @@ def _nullable(convert: Convert) -> Convert:
         return convert(value)
 
     return converted
+
+
+def argument_converters(
+    arguments: Sequence[StrawberryArgument], registry: Registry, config: StrawberryConfig
+) -> tuple[tuple[str, str, Convert], ...]:
+    """Per argument of a field: its GraphQL name, its Python name and what
+    ``convert_arguments`` does to its value, decided now; raises Unsupported."""
+    planner = _Planner(registry, config)
+    names = config.name_converter
+    return tuple(
+        (names.from_argument(argument), argument.python_name, planner.converter(argument.type))
+        for argument in arguments
+    )
 
 
 def install(

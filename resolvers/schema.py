@@ -33,6 +33,7 @@ from gateway.errors import BadUserInput, GatewayError
 from resolvers import input_builders
 from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.commerce_queries import CommerceQuery
+from resolvers.compiled import direct
 from resolvers.cost import OperationCost
 from resolvers.deadline import RequestDeadline
 from resolvers.error_order import in_answer_order
@@ -179,6 +180,7 @@ def build_schema(
         converter.scalar_registry,
         schema.config,
     )
+    direct.install(schema)
     return schema
 
 

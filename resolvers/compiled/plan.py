@@ -49,6 +49,8 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from resolvers.compiled.variables import VariableCoercion
 
 BACKREF = "strawberry-definition"  # where strawberry keeps a GraphQLField's own field
+# Where a GraphQLField keeps its resolver's direct call (resolvers.compiled.direct).
+DIRECT = "gateway-direct-resolver"
 
 
 @dataclass(slots=True)
@@ -208,7 +210,7 @@ def compile_operation(
             parent,
             definition,
             completion_of(definition.type, details),
-            definition.resolve,
+            (definition.extensions or {}).get(DIRECT) or definition.resolve,
             has_arguments=bool(definition.args or first.arguments),
         )
         own = (definition.extensions or {}).get(BACKREF)

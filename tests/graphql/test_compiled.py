@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.config import PersistedSettings
+from tests.identity import bearer, token
 
 TESTS = Path(__file__).resolve().parent.parent
 
@@ -158,6 +159,7 @@ class BothPaths:
         self.view = gql.app.state.graphql
         self.compiled = self.view.compiled
         self.compared = 0
+        self.refused = 0  # compared answers holding a permission refusal
         self.compiled_runs = 0
         self.varying: list[dict[str, Any]] = []  # compiled, but strawberry's answers vary
         original = self.compiled.execute
@@ -198,6 +200,8 @@ class BothPaths:
             self.varying.append(body)  # strawberry itself answers it differently each time
             return
         self.compared += 1
+        if b'"FORBIDDEN"' in before[2]:
+            self.refused += 1
         assert through_plan == before, (body, before, through_plan)
 
 
@@ -213,6 +217,30 @@ async def test_every_operation_in_the_suite_answers_the_same_through_its_plan(gq
     assert len(CORPUS) > 100
     assert both.compared >= len(CORPUS) * 0.75, (both.compared, len(CORPUS))
     assert len(both.varying) <= len(CORPUS) * 0.1, both.varying
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        bearer(token(["STOREFRONT"], sub="web-shop")),
+        bearer(token(["SUPPORT"], sub="agent-1")),
+    ],
+    ids=["storefront", "support-without-pii"],
+)
+async def test_a_caller_with_one_role_is_refused_the_same_through_the_plans(
+    gql, caller: dict[str, str]
+) -> None:
+    # The permission checks run in the plan's direct calls (resolvers.compiled.direct),
+    # not in strawberry's wrapper: what a role may not ask is refused the same way.
+    schema = gql.app.state.graphql.schema._schema
+    both = BothPaths(gql)
+    for document, name in CORPUS:
+        body = {"query": document, "variables": variables_for(schema, document, name)}
+        if name is not None:
+            body["operationName"] = name
+        await both.compare(body, **caller)
+    assert both.compared >= len(CORPUS) * 0.75, (both.compared, len(CORPUS))
+    assert both.refused >= 20, both.refused
 
 
 # -- hypothesis: selections over the schema --------------------------------------------
