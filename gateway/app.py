@@ -368,7 +368,13 @@ def build_services(
         erp_customer=settings.erp_customer,
     )
     batched = (
-        HoldBatcher(db.engine, clock, horizon, max_batch=settings.hold_batch_size)
+        HoldBatcher(
+            db.engine,
+            clock,
+            horizon,
+            max_batch=settings.hold_batch_size,
+            linger_seconds=settings.hold_batch_linger_ms / 1000,
+        )
         if postgres
         else None
     )

@@ -3,7 +3,12 @@ PostgreSQL together: one ``gw_take_holds_batch`` call (migrations 0004, 0006, 00
 commit.
 It is the PostgreSQL ``Reserver`` (gateway.ports.storage).
 
-No timer: a lone request goes at once, and under load the batches grow by themselves.
+A reserve that finds no call in flight waits ``linger_seconds`` (HOLD_BATCH_LINGER_MS) for
+others to share its call; the ones arriving while a call is in flight go in the next call,
+at once. Under load the batches grow by themselves: about 7 reserves a call without the
+linger and 13 with 0.5 ms of it (bench/reservations.py, 32 clients on two processes), which
+cut PostgreSQL's CPU per reserve by a quarter (386-403 -> 278-301 us) and the gateway's by
+8 %, for half a millisecond more on a reserve's answer (p50 about 27 ms there).
 Every item is decided as if it were alone, in arrival order. Two requests with one
 idempotency key are never in one batch, so the second sees the first's outcome.
 
@@ -43,7 +48,13 @@ class _Waiting:
 
 class HoldBatcher:
     def __init__(
-        self, engine: AsyncEngine, clock: Clock, horizon: timedelta, *, max_batch: int
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        horizon: timedelta,
+        *,
+        max_batch: int,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._connection: asyncpg.Connection | None = None
@@ -51,6 +62,7 @@ class HoldBatcher:
         self._clock = clock
         self._horizon = horizon
         self._max = max_batch
+        self._linger = linger_seconds
         self._queue: list[_Waiting] = []
         self._running: asyncio.Task[None] | None = None
 
@@ -68,6 +80,8 @@ class HoldBatcher:
         return await waiting.done
 
     async def _drain(self) -> None:
+        if self._linger > 0:
+            await asyncio.sleep(self._linger)  # the reserves of the next moments join
         while self._queue:
             batch: list[_Waiting] = []
             keys: set[str] = set()

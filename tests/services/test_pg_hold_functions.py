@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -257,6 +258,57 @@ async def test_reserves_are_answered_again_after_the_databases_connection_was_dr
         assert outcomes[-1] == "InsufficientStock", outcomes
     finally:
         await admin.close()
+
+
+async def test_reserves_arriving_within_the_linger_share_one_database_call(pg_url):
+    """With HOLD_BATCH_LINGER_MS, a reserve that finds no call in flight waits for the ones
+    right behind it; without it, the second goes in a call of its own."""
+    from gateway.domain import Channel, Location, NodeType, SourceSystem
+    from gateway.domain.idempotency import Claim
+    from gateway.domain.reservations import HoldPlan, HoldRequest, Reservation, ReservationStatus
+    from gateway.errors import InsufficientStock
+    from gateway.persistence.hold_batcher import HoldBatcher
+
+    db = Database(create_engine(pg_url))
+    await upgrade(db)
+    store = Location("ST-MITTE", "Mitte", NodeType.STORE, SourceSystem.POS, "LMITTE")
+
+    async def calls_for_two_reserves(linger_seconds: float) -> list[int]:
+        batcher = HoldBatcher(
+            db.engine, _Clock(), timedelta(minutes=5), max_batch=64, linger_seconds=linger_seconds
+        )
+        db.adopt(batcher)
+        sizes: list[int] = []
+        call = batcher._call
+
+        async def counted(batch: Any) -> None:
+            sizes.append(len(batch))
+            await call(batch)
+
+        batcher._call = counted  # type: ignore[method-assign]
+
+        def reserve(n: int) -> Any:
+            reservation = Reservation(
+                f"res-{linger_seconds}-{n}", ReservationStatus.ACTIVE, store.id, Channel.PICKUP,
+                None, (), NOW, NOW + timedelta(hours=1),
+            )  # fmt: skip
+            return batcher.reserve(
+                Claim(f"key-{linger_seconds}-{n}", "reserve", "h", reservation.id),
+                HoldRequest(reservation, (HoldPlan("SHOE-42", 1, "SHOE-42", 1),), store, {}),
+            )
+
+        first = asyncio.ensure_future(reserve(1))
+        await asyncio.sleep(0.01)  # the second comes 10 ms after the first
+        second = asyncio.ensure_future(reserve(2))
+        for answer in await asyncio.gather(first, second, return_exceptions=True):
+            assert isinstance(answer, InsufficientStock)  # no stock given: both refused
+        return sizes
+
+    try:
+        assert await calls_for_two_reserves(0.0) == [1, 1]
+        assert await calls_for_two_reserves(0.2) == [2]
+    finally:
+        await db.close()
 
 
 async def test_with_traces_on_each_batch_call_is_a_span_of_its_own(batched):
