@@ -5,6 +5,13 @@ sampled stacks into two short tables printed beside the figures:
 * by layer: the share of samples whose stack passes through each library or project package
   (inclusive, so the shares add up to more than 100 %);
 * by function: the functions that were on top of the stack most often (self time).
+
+A sample is taken whenever the process is runnable, not only while it runs: on a machine
+with more runnable processes than cores, a process preempted after waking its peer waits
+for a core with that system call on its stack. Under ``bench/reservations.py`` py-spy put
+15-40 % of a gateway's samples in socket writes (``Connection._do_execute``, uvicorn's
+``send``) while /proc gave the process 7 % system time; coalescing a response's two writes
+into one changed neither its CPU nor the throughput. Read the I/O frames as waiting.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -171,6 +173,86 @@ async def drive_reservations(
     }
 
 
+WRK_SCRIPT = Path(__file__).resolve().parent / "reserve.lua"
+_WRK_RESULT = re.compile(
+    r"RESULT requests=(\d+) micros=(\d+) p50=(\d+) p99=(\d+) held=(\d+) refused=(\d+)"
+    r" other=(\d+) errors=(\d+)"
+)
+
+
+async def drive_with_wrk(
+    urls: list[str],
+    stock: dict,
+    *,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    workdir: Path,
+    headers: dict[str, str] | None = None,
+    cpu: Callable[[], dict[str, float]] = dict,
+) -> dict:
+    """As ``drive_reservations``, with wrk (C) sending the requests: one wrk process (one
+    thread) per gateway, ``clients`` connections in all, bench/reserve.lua drawing each
+    request's position and key. p50 is the mean of the gateways' p50s, p99 the worst."""
+    inputs = workdir / "reserve_inputs.lua"
+    rows = ",\n".join(
+        "[==["
+        + json.dumps(
+            {
+                "lines": [{"sku": sku, "quantity": 1}],
+                "locationId": location,
+                "channel": channel,
+                "ttlSeconds": 3600,
+            },
+            separators=(",", ":"),
+        )
+        + "]==]"
+        for sku, location, channel in stock
+    )
+    inputs.write_text(f"return {{\n{rows}\n}}\n")
+    flags = [f"-H{name}: {value}" for name, value in (headers or {}).items()]
+    flags.append("-HContent-Type: application/json")
+
+    async def run(tag: str, duration: float) -> list[str]:
+        env = {**os.environ, "RESERVE_INPUTS": str(inputs)}
+        command = ["wrk", "-t1", f"-c{clients // len(urls)}", f"-d{max(1, round(duration))}s"]
+        command += ["--timeout", "10s", "-s", str(WRK_SCRIPT), *flags]
+        procs = [
+            await asyncio.create_subprocess_exec(
+                *command,
+                url,
+                env={**env, "RESERVE_RUN": f"{tag}{n}"},
+                stdout=asyncio.subprocess.PIPE,
+            )
+            for n, url in enumerate(urls)
+        ]
+        outputs = [(await proc.communicate())[0].decode() for proc in procs]
+        return outputs
+
+    await run("warm", warmup)
+    cpu_before = cpu()
+    outputs = await run("measured", seconds)
+    cpu_after = cpu()
+    found = []
+    for output in outputs:
+        match = _WRK_RESULT.search(output)
+        if match is None:
+            raise RuntimeError(f"wrk said: {output}")
+        found.append([int(g) for g in match.groups()])
+    outcomes: Counter[str] = Counter()
+    for *_, held, refused, other, errors in found:
+        outcomes.update({"held": held, "INSUFFICIENT_STOCK": refused, "other": other})
+        outcomes.update({"transport errors": errors} if errors else {})
+    return {
+        "requests": sum(f[0] for f in found),
+        "seconds": max(f[1] for f in found) / 1e6,
+        "p50_ms": sum(f[2] for f in found) / len(found) / 1000,
+        "p99_ms": max(f[3] for f in found) / 1000,
+        "outcomes": +outcomes,
+        "cpu": {name: cpu_after[name] - cpu_before[name] for name in cpu_before},
+    }
+
+
 def postgres_pids() -> list[int]:
     """Every PostgreSQL server process on this machine (the server must be local)."""
     pids = []
@@ -197,12 +279,13 @@ def cpu_meter(gateways: list[int], simulators: int) -> Callable[[], dict[str, fl
         return total
 
     def snapshot() -> dict[str, float]:
+        # This process and the children it has waited for (wrk, when it sends the load).
         own = os.times()
         return {
             "gateways": used(gateways),
             "postgresql": used(postgres_pids()),
             "simulators": used([simulators]),
-            "load generator": own.user + own.system,
+            "load generator": own.user + own.system + own.children_user + own.children_system,
         }
 
     return snapshot
@@ -233,6 +316,9 @@ async def main() -> None:
     parser.add_argument("--pgbench-clients", type=int, default=16)
     parser.add_argument("--pool-size", type=int, default=16, help="connections per gateway")
     parser.add_argument("--hold-batch-size", type=int, default=64, help="HOLD_BATCH_SIZE")
+    parser.add_argument(
+        "--hold-batch-linger-ms", type=float, default=0.5, help="HOLD_BATCH_LINGER_MS"
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument(
         "--profile",
@@ -245,7 +331,18 @@ async def main() -> None:
         choices=["persisted", "all", "off"],
         help="PERSISTED__COMPILE: 'all' runs reserve through its compiled plan",
     )
+    parser.add_argument(
+        "--load-generator",
+        default="auto",
+        choices=["auto", "wrk", "python"],
+        help="wrk (C, Debian's package; 'auto' takes it when installed) or the Python client",
+    )
     args = parser.parse_args()
+    load_generator = args.load_generator
+    if load_generator == "auto":
+        load_generator = "wrk" if shutil.which("wrk") else "python"
+    if load_generator == "wrk" and args.clients % args.gateways:
+        parser.error("--clients must split evenly over --gateways for wrk")
 
     server = PgServer.from_url(args.admin_url)
     baseline = pgbench_single_row_update_tps(server, args.pgbench_clients, args.seconds)
@@ -271,6 +368,7 @@ async def main() -> None:
         "CACHE_TTL_STOCK_SECONDS": "3600",
         "DATABASE_POOL_SIZE": str(args.pool_size),
         "HOLD_BATCH_SIZE": str(args.hold_batch_size),
+        "HOLD_BATCH_LINGER_MS": str(args.hold_batch_linger_ms),
         "PERSISTED__COMPILE": args.compile,
     }
     try:
@@ -307,14 +405,14 @@ async def main() -> None:
                     stock = await positions(session, urls[0], dataset.sellable_skus, auth)
                     for url in urls[1:]:  # warm every gateway's caches alike
                         await positions(session, url, dataset.sellable_skus, auth)
-                drive = drive_reservations(
-                    urls,
-                    stock,
-                    clients=args.clients,
-                    seconds=args.seconds,
-                    warmup=args.warmup,
-                    headers=auth,
-                    cpu=cpu_meter([g.pid for g in gateways], simulators.pid),
+                meter = cpu_meter([g.pid for g in gateways], simulators.pid)
+                common = {"clients": args.clients, "seconds": args.seconds, "headers": auth}
+                drive = (
+                    drive_with_wrk(
+                        urls, stock, warmup=args.warmup, workdir=workdir, cpu=meter, **common
+                    )
+                    if load_generator == "wrk"
+                    else drive_reservations(urls, stock, warmup=args.warmup, cpu=meter, **common)
                 )
                 if args.profile:  # the figures are of a sampled run: compare like with like
                     with sampled(gateways[0].pid, workdir / "profile.txt") as profile:
@@ -331,7 +429,8 @@ async def main() -> None:
     rate = result["requests"] / result["seconds"]
     print(
         f"gateway reserve: {rate:,.0f} req/s (compile={args.compile}; {args.gateways} processes, "
-        f"{args.clients} clients, {result['seconds']:.1f} s; p50 {result['p50_ms']:.1f} ms, "
+        f"{args.clients} clients by {load_generator}, {result['seconds']:.1f} s; "
+        f"p50 {result['p50_ms']:.1f} ms, "
         f"p99 {result['p99_ms']:.1f} ms; outcomes {dict(result['outcomes'])})"
     )
     print(f"positions with stock: {len(stock):,}; units held at the end: {held:,}")
