@@ -205,14 +205,20 @@ class BothPaths:
         assert through_plan == before, (body, before, through_plan)
 
 
-async def test_every_operation_in_the_suite_answers_the_same_through_its_plan(gql) -> None:
+async def compare_the_corpus(gql, **headers: str) -> BothPaths:
+    """Every operation of the suite, posted both ways with ``headers``."""
     schema = gql.app.state.graphql.schema._schema
     both = BothPaths(gql)
     for document, name in CORPUS:
         body = {"query": document, "variables": variables_for(schema, document, name)}
         if name is not None:
             body["operationName"] = name
-        await both.compare(body)
+        await both.compare(body, **headers)
+    return both
+
+
+async def test_every_operation_in_the_suite_answers_the_same_through_its_plan(gql) -> None:
+    both = await compare_the_corpus(gql)
     # Most of the suite's operations were compared, not skipped.
     assert len(CORPUS) > 100
     assert both.compared >= len(CORPUS) * 0.75, (both.compared, len(CORPUS))
@@ -232,13 +238,7 @@ async def test_a_caller_with_one_role_is_refused_the_same_through_the_plans(
 ) -> None:
     # The permission checks run in the plan's direct calls (resolvers.compiled.direct),
     # not in strawberry's wrapper: what a role may not ask is refused the same way.
-    schema = gql.app.state.graphql.schema._schema
-    both = BothPaths(gql)
-    for document, name in CORPUS:
-        body = {"query": document, "variables": variables_for(schema, document, name)}
-        if name is not None:
-            body["operationName"] = name
-        await both.compare(body, **caller)
+    both = await compare_the_corpus(gql, **caller)
     assert both.compared >= len(CORPUS) * 0.75, (both.compared, len(CORPUS))
     assert both.refused >= 20, both.refused
 
