@@ -167,9 +167,10 @@ class Transport(Protocol):
 # Under reserves a message left every few hundred microseconds, one per hold or so; waiting
 # this long lets one message carry the holds of the next few milliseconds (subscribers and
 # other processes' cached answers hear of a change this much later). Every message costs
-# its sender a round trip and every process a wake-up and a decode: at 5 ms that was 6-7 %
-# of a gateway's CPU under reserves (py-spy, bench/reservations.py); 20 ms is a quarter of
-# it, and still far inside the one-second freshness the cached figures promise.
+# its sender a round trip and every process a wake-up: 20 ms sends a quarter of the messages
+# 5 ms did, and is still far inside the one-second freshness the cached figures promise.
+# (What the bus cost under reserves, 6-7 % of a gateway's CPU, was mostly the part each hold
+# added to a message: ``coalesce`` removed that; this linger alone did not show.)
 BETWEEN_PROCESSES_LINGER_SECONDS = 0.020
 
 
