@@ -14,6 +14,7 @@ Malformed JSON and other content types are left to strawberry, which already ans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -78,6 +79,18 @@ class RequestGuard:
             return
 
         await self._app(scope, replaying(body), send)
+
+
+def content_type_and_accept(scope: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """The request's Content-Type and Accept headers as sent (b"" when absent; the last of
+    several), read in one pass over the scope's headers."""
+    content_type = accept = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+        elif name == b"accept":
+            accept = value
+    return content_type, accept
 
 
 async def read_body(receive: Any) -> bytes:

@@ -24,7 +24,12 @@ from typing import Any
 from graphql import OperationType, get_operation_ast, parse
 
 from gateway.cache import CacheObserver
-from gateway.request_guard import read_body, read_body_up_to, replaying
+from gateway.request_guard import (
+    content_type_and_accept,
+    read_body,
+    read_body_up_to,
+    replaying,
+)
 from gateway.request_json import read_json
 
 Scope = dict[str, Any]
@@ -118,12 +123,7 @@ class ResponseMicroCache:
         if not whole:  # over the limit: the guard inside refuses it, reading on from here
             await self._app(scope, replaying(body, then=receive), send)
             return
-        content_type = accept = b""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"accept":
-                accept = value
+        content_type, accept = content_type_and_accept(scope)
         # A mutation (or anything else never kept) goes straight on: nothing to look up,
         # nothing to capture, and the marking layer need not read it again.
         early = early_verdict(body, content_type.decode("latin-1"))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from strawberry.http import process_result
 from strawberry.types.graphql import OperationType
 
+from gateway.request_guard import content_type_and_accept
 from gateway.request_json import read_json
 from resolvers.context import GatewayContext
 
@@ -57,12 +58,7 @@ class CompiledHttp:
     async def answer(self, scope: MutableMapping[str, Any], body: bytes, send: Any) -> bool:
         """Answer the request here (True), or leave it to strawberry (False: nothing was
         sent)."""
-        content_type = accept = b""
-        for name, value in scope["headers"]:
-            if name == b"content-type":
-                content_type = value
-            elif name == b"accept":
-                accept = value
+        content_type, accept = content_type_and_accept(scope)
         if content_type != JSON or self._streamed(accept):
             return False
         try:
