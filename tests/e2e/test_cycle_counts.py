@@ -215,12 +215,16 @@ KPIS = """query ($at: ID!, $from: Date!, $to: Date!) { kpis(locationId: $at, fro
 async def test_the_weekly_page_shows_what_kpis_answers_for_the_store(stack, dataset, tmp_path):
     node, store_ref, (sku,) = stocked_at_first_store(stack, dataset, 1)
     # A count this week, three short: shrink, and an open COUNT_VARIANCE for the store.
-    when = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    # Five minutes ago, but not before today began: run in the first minutes of a Monday,
+    # five minutes ago was last week, and the week asked for had no shrink.
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    when = max(now - timedelta(minutes=5), midnight).isoformat()
     counted = square_in_stock(stack.apps, sku, store_ref) - 3
     lines = [{"sku": sku, "counted": counted}]
     await ok(stack.gql, RECORD, at=node, lines=lines, when=when, key="week-1")
     await stack.drain()
-    today = datetime.now(UTC).date()
+    today = now.date()
     monday = today - timedelta(days=today.weekday())
     week = f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
     asked = {"at": node, "from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}
