@@ -10,10 +10,16 @@ older than the source caches beneath already allow. It is safe because:
   invalidation bumps, so a write the gateway knows about is visible to the next request;
 * what a caller may see joins the key (its roles, scopes and store: gateway.auth), so an
   answer is replayed only to a caller entitled to the same one; so does what it accepts.
+
+When a kept answer expires, every client asking in that instant would miss at once and run
+the same query side by side (sixteen clients of the hot page: sixteen executions a second,
+each at the tail). The first runs it; the others with the same key wait for its answer and
+replay it, or, when it is not kept (errors, not a query), run their own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections import OrderedDict
@@ -114,6 +120,8 @@ class ResponseMicroCache:
         self._max_body = max_body_bytes
         self._clock = clock
         self._entries: OrderedDict[tuple[str, bytes], tuple[float, list[Message]]] = OrderedDict()
+        # Queries being answered now, by key: later askers of the same wait for the answer.
+        self._flights: dict[tuple[str, bytes], _Flight] = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if self._ttl <= 0 or scope["type"] != "http" or scope["method"] != "POST":
@@ -141,12 +149,19 @@ class ResponseMicroCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] <= self._clock():
             hit = None  # expired
+        flight = None if hit is not None else self._flights.get(key)
         if self._observer is not None:
-            self._observer.looked_up(SOURCE, int(hit is not None), int(hit is None), 0)
+            found, joined = hit is not None, flight is not None
+            self._observer.looked_up(SOURCE, int(found), int(not found and not joined), int(joined))
         if hit is not None:
-            for message in hit[1]:
-                await send(message)
+            await _replay(hit[1], send)
             return
+        if flight is not None:
+            answer = await flight.answer()
+            if answer is not None:
+                await _replay(answer, send)
+                return
+            # Not kept (errors, or not a query after all): this request is answered on its own.
 
         captured: list[Message] = []
 
@@ -154,26 +169,64 @@ class ResponseMicroCache:
             captured.append(message)
             await send(message)
 
-        verdict = scope[_VERDICT] = _Verdict()
+        flight = _Flight()
+        verdict = scope[_VERDICT] = _Verdict(lambda: self._flights.setdefault(key, flight))
         if early:
-            verdict.query = verdict.decided = True
-        await self._app(scope, replaying(body), capture)
-        if verdict.query and _succeeded(captured):
-            self._entries[key] = (self._clock() + self._ttl, captured)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            verdict.mark_query()
+            verdict.decided = True
+        kept: list[Message] | None = None
+        try:
+            await self._app(scope, replaying(body), capture)
+            if verdict.query and _succeeded(captured):
+                kept = captured
+                self._entries[key] = (self._clock() + self._ttl, captured)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self._max:
+                    self._entries.popitem(last=False)
+        finally:  # raised or cancelled too: those waiting must not wait for ever
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            flight.land(kept)
 
 
 _VERDICT = "gateway.response_cache"  # the scope key the two layers share
 
 
 class _Verdict:
-    __slots__ = ("decided", "query")
+    __slots__ = ("_on_query", "decided", "query")
 
-    def __init__(self) -> None:
+    def __init__(self, on_query: Callable[[], object]) -> None:
         self.query = False  # set by the marking layer: the request it passed on is a query
         self.decided = False  # told from the body as sent: the marking layer has nothing to do
+        self._on_query = on_query  # from then on, others asking the same may wait for it
+
+    def mark_query(self) -> None:
+        self.query = True
+        self._on_query()
+
+
+class _Flight:
+    """One query being answered, for those asking the same meanwhile: its messages when
+    they were kept, None when they were not."""
+
+    __slots__ = ("_landed", "_messages")
+
+    def __init__(self) -> None:
+        self._landed = asyncio.Event()
+        self._messages: list[Message] | None = None
+
+    def land(self, messages: list[Message] | None) -> None:
+        self._messages = messages
+        self._landed.set()
+
+    async def answer(self) -> list[Message] | None:
+        await self._landed.wait()
+        return self._messages
+
+
+async def _replay(messages: list[Message], send: Any) -> None:
+    for message in messages:
+        await send(message)
 
 
 class QueryMarking:
@@ -189,7 +242,8 @@ class QueryMarking:
             return
         body = await read_body(receive)
         content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
-        verdict.query = is_cacheable_request(body, content_type)
+        if is_cacheable_request(body, content_type):
+            verdict.mark_query()
         await self._app(scope, replaying(body), send)
 
 

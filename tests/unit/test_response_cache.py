@@ -1,6 +1,8 @@
+import asyncio
 import json
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -117,6 +119,81 @@ async def test_an_answer_is_replayed_only_to_a_caller_accepting_the_same_media_t
             for _ in range(2):
                 await c.post("/", json={"query": "{ n }"}, headers={"accept": accept})
     assert inner.calls == 2  # once per media type, the second ask of each replayed
+
+
+class HeldApp(CountingApp):
+    """Answers only once released, so that requests can arrive while one is under way."""
+
+    def __init__(self, *, fail_with: Exception | None = None):
+        super().__init__()
+        self.release = asyncio.Event()
+        self.fail_with = fail_with
+
+    async def __call__(self, scope, receive, send):
+        await self.release.wait()
+        if self.fail_with is not None and self.calls == 0:
+            self.calls += 1
+            raise self.fail_with
+        await super().__call__(scope, receive, send)
+
+
+class Lookups:
+    def __init__(self):
+        self.counts = {"hit": 0, "miss": 0, "joined": 0}
+
+    def looked_up(self, source, hits, misses, joined):
+        self.counts["hit"] += hits
+        self.counts["miss"] += misses
+        self.counts["joined"] += joined
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"query": "{ n }"},
+        # told to be a query only inside, where a persisted document would be put in
+        {"query": "{ n }", "extensions": {"persistedQuery": {}}},
+    ],
+)
+async def test_identical_queries_arriving_together_are_answered_by_one_execution(payload):
+    inner, lookups = HeldApp(), Lookups()
+    cached = ResponseMicroCache(
+        QueryMarking(inner), ttl_seconds=1, generation=lambda: _now("0"), observer=lookups
+    )
+    async with client_for(cached) as c:
+        asks = [asyncio.create_task(c.post("/", json=payload)) for _ in range(8)]
+        await asyncio.sleep(0.05)  # all eight have arrived while the first is under way
+        inner.release.set()
+        answers = [(await ask).json() for ask in asks]
+    assert answers == [{"data": {"n": 1}}] * 8
+    assert inner.calls == 1
+    assert lookups.counts == {"hit": 0, "miss": 1, "joined": 7}
+
+
+async def test_those_waiting_on_an_answer_not_kept_are_answered_on_their_own():
+    inner = HeldApp()
+    cached = ResponseMicroCache(QueryMarking(inner), ttl_seconds=1, generation=lambda: _now("0"))
+    async with client_for(cached) as c:
+        asks = [asyncio.create_task(c.post("/", json={"query": "{ fail }"})) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        inner.release.set()
+        answers = [(await ask).json() for ask in asks]
+    assert answers == [{"errors": [{"message": "no"}]}] * 3
+    assert inner.calls == 3  # an error is never replayed, not even to those who waited
+
+
+async def test_those_waiting_on_a_request_that_failed_are_not_left_waiting():
+    inner = HeldApp(fail_with=RuntimeError("the first execution broke"))
+    cached = ResponseMicroCache(QueryMarking(inner), ttl_seconds=1, generation=lambda: _now("0"))
+    transport = httpx.ASGITransport(app=cached, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        asks = [asyncio.create_task(c.post("/", json={"query": "{ n }"})) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        inner.release.set()
+        statuses = [(await asyncio.wait_for(ask, 5)).status_code for ask in asks]
+    assert statuses.count(500) == 1  # the one that raised; the others asked again
+    assert statuses.count(200) == 2
+    assert inner.calls == 3  # the failed one, then each waiter on its own
 
 
 # What a client might post: documents that are queries, mutations or not GraphQL at all,
