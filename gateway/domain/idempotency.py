@@ -35,8 +35,13 @@ class FirstUse:
     fingerprint: str
 
 
+# json.dumps(..., sort_keys=True, default=str) builds this encoder on every call; the text,
+# and so every fingerprint kept in the database, is the same.
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def fingerprint(operation: str, request: Any) -> str:
-    canonical = json.dumps([operation, request], sort_keys=True, default=str)
+    canonical = _CANONICAL.encode([operation, request])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
