@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +36,25 @@ from gateway.kept_copies import KeptCopies, MemoryCopies, NoCopies, RedisCopies
 V = TypeVar("V")
 
 _ABSENT = "__absent__"
+
+# A generation is this process's random prefix and a count: unlike every value seen before
+# in any process, as a random token per change would be, without a system call per write.
+_generation_prefix = secrets.token_hex(8)
+_generations = itertools.count(1)
+
+
+def _new_generation() -> str:
+    return f"{_generation_prefix}-{next(_generations)}"
+
+
+def _new_generation_prefix() -> None:
+    global _generation_prefix
+    _generation_prefix = secrets.token_hex(8)
+
+
+# A forked child (uvicorn --workers) draws its own prefix, or two processes would count
+# through the same generations.
+os.register_at_fork(after_in_child=_new_generation_prefix)
 
 
 class MemoryBackend(SimpleMemoryCache):
@@ -57,10 +78,15 @@ class MemoryBackend(SimpleMemoryCache):
         return self.held(keys, namespace)
 
     def held(self, keys: Sequence[str], namespace: str | None = None) -> list[Any]:
-        """``multi_get`` without the coroutine (Cache.load_many, on every answer)."""
+        """``multi_get`` without the coroutine (Cache.load_many, on every answer). The keys
+        are strings, namespaced as aiocache's own key builder does (no builder is given)."""
         held: dict[str, Any] = self._cache
-        build = self.build_key
-        return [held.get(build(key, namespace=namespace)) for key in keys]
+        prefix = (self.namespace if namespace is None else namespace) or ""
+        return [held.get(prefix + key) for key in keys]
+
+    def held_one(self, key: str) -> Any:
+        """``held`` of one key."""
+        return self._cache.get((self.namespace or "") + key)
 
 
 def build_backend(redis_url: str | None, *, namespace: str = "cg") -> BaseCache:
@@ -154,13 +180,13 @@ class Cache:
         return "0" if value is None else str(value)
 
     async def bump_generation(self) -> None:
-        await self.set_generation(secrets.token_hex(8))
+        await self.set_generation(_new_generation())
         if self.announce is not None:
             self.announce()
 
     async def set_generation_fresh(self) -> None:
         """Another process changed something: a new generation, not announced again."""
-        await self.set_generation(secrets.token_hex(8))
+        await self.set_generation(_new_generation())
 
     async def set_generation(self, token: str) -> None:
         """Take a new generation (one another process's change announced, say)."""
@@ -185,11 +211,18 @@ class Cache:
         """Values for ``keys`` that exist; misses loaded in one call, shared with concurrent
         callers asking for the same keys. When the loader's backend is unavailable, the last
         good copies are served, each through ``stale`` (as they are without one)."""
+        memory = self._memory
+        if memory is not None and len(keys) == 1:  # most look-ups: one key, held here
+            key = keys[0]
+            value = memory.held_one(f"{namespace}:{key}")
+            if value is not None:
+                if self.observer is not None:
+                    self.observer.looked_up(namespace, 1, 0, 0)
+                return {} if value == _ABSENT else {key: value}
         unique = list(dict.fromkeys(keys)) if len(keys) > 1 else list(keys)
         if not unique:
             return {}
         full_keys = [f"{namespace}:{k}" for k in unique]
-        memory = self._memory
         cached = (
             memory.held(full_keys)
             if memory is not None
@@ -279,6 +312,14 @@ class Cache:
         *,
         stale: Stale | None = None,
     ) -> V:
+        memory = self._memory
+        if memory is not None:  # held here: the value, without load_many's bookkeeping
+            value = memory.held_one(f"{namespace}:{key}")
+            if value is not None and value != _ABSENT:
+                if self.observer is not None:
+                    self.observer.looked_up(namespace, 1, 0, 0)
+                return value
+
         async def load(_: list[str]) -> dict[str, V]:
             return {key: await loader()}
 
