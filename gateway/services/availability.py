@@ -538,6 +538,7 @@ class AvailabilityService:
         with_ledger: bool = True,
         location_ids: Sequence[str] | None = None,
         at: Sequence[Location] | None = None,
+        kits: Mapping[str, Kit] | None = None,
     ) -> dict[str, Mapping[str, NodeAvailability]]:
         """For each SKU, its figures at every node (location id -> row), or only at
         ``location_ids``, or only at the nodes ``at`` (a caller that has just read them from
@@ -545,8 +546,9 @@ class AvailabilityService:
         call (``figures`` answers without it).
 
         ``with_ledger=False`` gives the sources' figures alone, for a caller that applies
-        the ledger itself under a lock (taking a hold)."""
-        rows, failed = await self._by_node(skus, with_ledger, location_ids, at=at)
+        the ledger itself under a lock (taking a hold). ``kits``: the kits among ``skus``,
+        when the caller has just read them (with ``at``)."""
+        rows, failed = await self._by_node(skus, with_ledger, location_ids, at=at, known_kits=kits)
         if failed:
             raise next(iter(failed.values()))
         return rows
@@ -570,14 +572,16 @@ class AvailabilityService:
         *,
         lazy: bool = False,
         at: Sequence[Location] | None = None,
+        known_kits: Mapping[str, Kit] | None = None,
     ) -> tuple[dict[str, Mapping[str, NodeAvailability]], dict[SourceSystem, BackendError]]:
         # Kits and nodes in one round (both reference data, usually cached); then one batched
         # stock round that already includes every kit's components, so a page costs one call
         # per backend endpoint whatever it holds.
         store_refs = None
         directory: list[Location] | None = None
+        kits: Mapping[str, Kit]
         if at is not None:
-            kits = await self._erp.kits(skus)
+            kits = await self._erp.kits(skus) if known_kits is None else known_kits
             locations: Sequence[Location] = at
         else:
             kits, listed = await gathering.gather(self._erp.kits(skus), self._locations.locations())

@@ -264,8 +264,7 @@ class PickingService:
         taking = None
         if substitute is not None:
             lines = (ReservationLine(substitute, offer.missing),)
-            plans = tuple(await self._holds.plans_for(lines))
-            source = await self._holds.source_figures(plans, store)
+            plans, source = await self._holds.plans_and_figures(lines, store)
             taking = (Allocation(store, new_id("res"), lines, plans), source)
 
         async def change(uow: UnitOfWork, now: datetime) -> Substitution:

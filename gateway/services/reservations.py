@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from gateway.domain import Channel, Location, NodeAvailability
+from gateway.domain import Channel, Kit, Location, NodeAvailability
 from gateway.domain.acting import requested_by
 from gateway.domain.idempotency import validate_key
 from gateway.domain.reservations import (
@@ -127,7 +127,7 @@ class ReservationService:
                 f"{location.name} does not serve channel {request.channel.value}",
                 field="channel",
             )
-        plans = tuple(await self.plans_for(lines))
+        plans, figures = await self.plans_and_figures(lines, location)
         hold = HoldRequest(
             Reservation(
                 id=new_id("res"),
@@ -142,7 +142,7 @@ class ReservationService:
             ),
             plans,
             location,
-            await self.source_figures(plans, location),
+            figures,
         )
         command = Command(
             "reserve",
@@ -173,13 +173,30 @@ class ReservationService:
         return await self._commands.run(command, take)
 
     async def source_figures(
-        self, plans: Sequence[HoldPlan], location: Location
+        self,
+        plans: Sequence[HoldPlan],
+        location: Location,
+        *,
+        kits: Mapping[str, Kit] | None = None,
     ) -> dict[str, NodeAvailability]:
         """The source's figures for the held SKUs at ``location``, without the gateway's
-        ledger (the hold taker reads that under its lock)."""
+        ledger (the hold taker reads that under its lock); ``kits``: the kits among the held
+        SKUs, when the caller has read them."""
         skus = sorted({p.sku for p in plans})
-        by_node = await self._availability.by_node(skus, with_ledger=False, at=[location])
+        by_node = await self._availability.by_node(
+            skus, with_ledger=False, at=[location], kits=kits
+        )
         return {sku: by_node[sku][location.id] for sku in skus if location.id in by_node[sku]}
+
+    async def plans_and_figures(
+        self, lines: Sequence[ReservationLine], location: Location
+    ) -> tuple[tuple[HoldPlan, ...], dict[str, NodeAvailability]]:
+        """The holds ``lines`` need at ``location`` and the source's figures for them. When
+        no line is a kit, the SKUs held are the lines' own, already known to be no kits: the
+        kits are read once."""
+        kits = await self._availability.kits([line.sku for line in lines])
+        plans = tuple(plan_holds(lines, kits))
+        return plans, await self.source_figures(plans, location, kits=None if kits else {})
 
     async def plans_for(self, lines: Sequence[ReservationLine]) -> list[HoldPlan]:
         return plan_holds(lines, await self._availability.kits([line.sku for line in lines]))

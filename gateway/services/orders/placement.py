@@ -123,9 +123,9 @@ class OrderPlacement:
         for shipment in sorted(plan.shipments, key=lambda s: s.node_id):
             location = await self._availability.location(shipment.node_id)
             lines = tuple(ReservationLine(x.sku, x.quantity) for x in shipment.lines)
-            plans = tuple(await self._holds.plans_for(lines))
+            plans, figures = await self._holds.plans_and_figures(lines, location)
             allocations.append(Allocation(location, new_id("res"), lines, plans))
-            sources.append(await self._holds.source_figures(plans, location))
+            sources.append(figures)
         return allocations, sources
 
     async def _record(
