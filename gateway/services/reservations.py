@@ -8,11 +8,11 @@ caches (the whole-response micro-cache) so nobody is served an answer from befor
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from gateway import random_ids
 from gateway.domain import Channel, Kit, Location, NodeAvailability
 from gateway.domain.acting import requested_by
 from gateway.domain.idempotency import validate_key
@@ -49,7 +49,7 @@ class HoldPolicy:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(10)}"
+    return f"{prefix}_{random_ids.token_hex(10)}"
 
 
 def ttl_for(request_ttl: int | None, policy: HoldPolicy) -> timedelta:
