@@ -21,15 +21,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from gateway.domain import SourceSystem
 from gateway.domain.outbox import DeliveryStatus
@@ -75,20 +78,8 @@ class Metrics:
         self._max_operations = max_operations
         self._operations: set[str] = set()
         self._children: dict[tuple[object, ...], Any] = {}
-        self._graphql_requests = Counter(
-            f"{PREFIX}_graphql_requests",
-            "GraphQL requests over HTTP, by operation name, status (ok, partial: data with "
-            "errors, error: no data) and the first error's code (none when ok).",
-            ["operation", "status", "error_code"],
-            registry=registry,
-        )
-        self._graphql_seconds = Histogram(
-            f"{PREFIX}_graphql_request_duration_seconds",
-            "Time to answer a GraphQL request over HTTP, from its arrival to its last byte.",
-            ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
+        self._graphql = RequestCounts(LATENCY_BUCKETS)
+        registry.register(self._graphql)
         self._backend_calls = Counter(
             f"{PREFIX}_backend_calls",
             "Attempts to call a backend, by backend, endpoint (method and path template) and "
@@ -137,8 +128,7 @@ class Metrics:
         return name
 
     def graphql_request(self, operation: str, status: str, error_code: str, seconds: float) -> None:
-        self._child(self._graphql_requests, operation, status, error_code).inc()
-        self._child(self._graphql_seconds, operation).observe(seconds)
+        self._graphql.record(operation, status, error_code, seconds)
 
     def backend_call(
         self, backend: str, endpoint: str, outcome: str, seconds: float | None
@@ -229,6 +219,53 @@ class LookupCounts(Collector):
         for (source, result), count in list(self.counts.items()):
             family.add_metric([source, result], count)
         yield family
+
+
+class RequestCounts(Collector):
+    """GraphQL requests over HTTP, counted and timed in dictionaries and shown, when
+    collected, as the counter and the histogram prometheus_client's own would show.
+
+    As with ``LookupCounts``: a Counter's ``inc`` and a Histogram's ``observe`` each take a
+    lock and check the series, 1.3 % of an in-process reserve's samples; the event loop's
+    one thread both counts and collects."""
+
+    def __init__(self, buckets: Sequence[float]) -> None:
+        self._bounds = tuple(buckets)  # upper bounds, ascending; +Inf after them
+        self._les = [floatToGoString(b) for b in self._bounds]
+        self.counts: dict[tuple[str, str, str], int] = {}
+        # operation -> [observations per bucket (the last: above every bound), sum]
+        self.latencies: dict[str, tuple[list[int], list[float]]] = {}
+
+    def record(self, operation: str, status: str, error_code: str, seconds: float) -> None:
+        key = (operation, status, error_code)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        series = self.latencies.get(operation)
+        if series is None:
+            series = self.latencies[operation] = ([0] * (len(self._bounds) + 1), [0.0])
+        # A bucket counts what is at most its bound: the first bound not below the value.
+        series[0][bisect_left(self._bounds, seconds)] += 1
+        series[1][0] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            f"{PREFIX}_graphql_requests",
+            "GraphQL requests over HTTP, by operation name, status (ok, partial: data with "
+            "errors, error: no data) and the first error's code (none when ok).",
+            labels=["operation", "status", "error_code"],
+        )
+        for labels, count in list(self.counts.items()):
+            requests.add_metric(list(labels), count)
+        latency = HistogramMetricFamily(
+            f"{PREFIX}_graphql_request_duration_seconds",
+            "Time to answer a GraphQL request over HTTP, from its arrival to its last byte.",
+            labels=["operation"],
+        )
+        for operation, (per_bucket, total) in list(self.latencies.items()):
+            cumulative = list(accumulate(per_bucket))
+            buckets = [*zip(self._les, cumulative, strict=False), ("+Inf", cumulative[-1])]
+            latency.add_metric([operation], buckets, total[0])
+        yield requests
+        yield latency
 
 
 class Readings(Collector):

@@ -8,10 +8,13 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from prometheus_client import generate_latest
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.observability.metrics import Metrics
+from gateway.observability.metrics import LATENCY_BUCKETS, Metrics
 from gateway.observability.request_metrics import (
     GraphQLRequestMetrics,
     classify,
@@ -128,3 +131,54 @@ async def test_when_the_database_does_not_answer_the_scrape_says_so_and_shows_th
     assert seen[("commerce_gateway_subscriptions", frozenset())] == 3
     assert seen[("commerce_gateway_subscriptions_dropped_total", frozenset())] == 1
     assert not [name for name, _ in seen if name.startswith("commerce_gateway_outbox")]
+
+
+_observations = st.lists(
+    st.tuples(
+        st.sampled_from(["ProductPage", "Hold", "anonymous"]),
+        st.sampled_from(["ok", "partial", "error"]),
+        st.sampled_from(["none", "BAD_USER_INPUT"]),
+        # every bucket, each bound exactly, and beyond the last
+        st.one_of(st.sampled_from(LATENCY_BUCKETS), st.floats(0, 20, allow_nan=False)),
+    ),
+    max_size=30,
+)
+
+
+@given(observations=_observations)
+def test_property_requests_show_as_prometheus_clients_own_counter_and_histogram_would(
+    observations,
+):
+    ours = Metrics()
+    theirs = CollectorRegistry()
+    requests = Counter(
+        "commerce_gateway_graphql_requests",
+        "x",
+        ["operation", "status", "error_code"],
+        registry=theirs,
+    )
+    latency = Histogram(
+        "commerce_gateway_graphql_request_duration_seconds",
+        "x",
+        ["operation"],
+        buckets=LATENCY_BUCKETS,
+        registry=theirs,
+    )
+    for operation, status, code, seconds in observations:
+        ours.graphql_request(operation, status, code, seconds)
+        requests.labels(operation, status, code).inc()
+        latency.labels(operation).observe(seconds)
+
+    def samples(registry):
+        found = {}
+        for family in text_string_to_metric_families(generate_latest(registry).decode()):
+            if family.name.startswith("commerce_gateway_graphql_request"):
+                for s in family.samples:
+                    if not s.name.endswith("_created"):  # when a series began: theirs only
+                        found[(s.name, frozenset(s.labels.items()))] = s.value
+        return found
+
+    mine, expected = samples(ours.registry), samples(theirs)
+    assert mine.keys() == expected.keys()
+    for key, value in expected.items():
+        assert mine[key] == pytest.approx(value), key
