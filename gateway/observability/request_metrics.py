@@ -14,12 +14,15 @@ answer is out:
   (``HTTP_<status>`` when the answer carries none).
 
 An answer without errors costs a byte search: it is decoded only when it holds ``"errors"``.
+The compiled path (resolvers.compiled.http) leaves its operation's name and its answer
+before encoding it (``tell_answered``): neither is read back from bytes. The differential
+test (tests/graphql/test_compiled.py) checks that both paths are counted alike.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
@@ -39,6 +42,20 @@ Send = Callable[[Message], Awaitable[None]]
 _REMEMBERED_DOCUMENT_CHARS = 16_384
 # Likewise POST bodies up to this size, with their operation's name (at most 2 MB held).
 _REMEMBERED_BODY_BYTES = 4_096
+
+
+# Where the view that answered a request may leave (the operation's name as labelled here,
+# the answer it encoded as a dict): a compiled answer is then neither decoded again nor its
+# request's body parsed again (resolvers.compiled.http).
+ANSWERED = "gateway.answered"
+
+
+def tell_answered(
+    scope: Scope, given_name: str | None, document_name: str | None, answer: Mapping[str, object]
+) -> None:
+    """Leave the operation (``operationName`` when given, else the document's only
+    operation's name) and the answer for this layer to count."""
+    scope[ANSWERED] = (given_name or document_name or ANONYMOUS, answer)
 
 
 class GraphQLRequestMetrics:
@@ -83,9 +100,13 @@ class GraphQLRequestMetrics:
             await self._app(scope, reading, sending)
         finally:
             seconds = self._clock() - started
-            # Nothing sent: the app raised, and the server answers 500.
-            outcome, code = classify(status or 500, b"".join(sent))
-            name = operation_name(scope, read, self._max_tokens)
+            told = scope.get(ANSWERED)
+            if told is not None and status == 200:  # nothing to decode again
+                name, (outcome, code) = told[0], classify_payload(status, told[1])
+            else:
+                # Nothing sent: the app raised, and the server answers 500.
+                outcome, code = classify(status or 500, b"".join(sent))
+                name = operation_name(scope, read, self._max_tokens)
             self._metrics.graphql_request(
                 self._metrics.operation_label(name), outcome, code, seconds
             )
@@ -109,6 +130,12 @@ def classify(status: int, body: bytes) -> tuple[str, str]:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         payload = None
+    return classify_payload(status, payload)
+
+
+def classify_payload(status: int, payload: Any) -> tuple[str, str]:
+    """``classify`` of an answer already decoded (or, from the view that made it, not yet
+    encoded)."""
     errors = payload.get("errors") if isinstance(payload, dict) else None
     if isinstance(errors, list) and errors:
         first = errors[0]

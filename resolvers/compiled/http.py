@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from strawberry.http import process_result
 from strawberry.types.graphql import OperationType
 
+from gateway.observability.request_metrics import tell_answered
 from gateway.request_guard import content_type_and_accept
 from gateway.request_json import read_json
 from resolvers.context import GatewayContext
@@ -90,6 +91,8 @@ class CompiledHttp:
         if result.errors:
             self._view._handle_errors(result.errors, response)
         encoded = self._view.encode_json(response)
+        named = plan.operation.name
+        tell_answered(scope, name, None if named is None else named.value, response)
         # As starlette's Response sends it: its length first, then its type.
         headers = [(b"content-length", str(len(encoded)).encode()), (b"content-type", JSON)]
         await send({"type": "http.response.start", "status": 200, "headers": headers})

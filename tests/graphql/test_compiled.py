@@ -157,6 +157,7 @@ class BothPaths:
     def __init__(self, gql) -> None:
         self.http = gql.http
         self.view = gql.app.state.graphql
+        self.metrics = gql.app.state.metrics
         self.compiled = self.view.compiled
         self.compared = 0
         self.refused = 0  # compared answers holding a permission refusal
@@ -170,10 +171,24 @@ class BothPaths:
 
         self.compiled.execute = counted
 
+    def _counted(self) -> dict[tuple[str, ...], float]:
+        """The requests counted so far, by (operation, status, error code)."""
+        counts: dict[tuple[str, ...], float] = {}
+        for family in self.metrics.registry.collect():
+            if family.name == "commerce_gateway_graphql_requests":
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        labels = sample.labels
+                        key = (labels["operation"], labels["status"], labels["error_code"])
+                        counts[key] = sample.value
+        return counts
+
     async def _post(
         self, body: dict[str, Any] | bytes, compiled: bool, headers: dict[str, str]
-    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes, list[tuple[str, ...]]]:
+        """The answer, and how the metrics counted the request."""
         self.view.compiled = self.compiled if compiled else None
+        counted = self._counted()
         try:
             if isinstance(body, bytes):
                 response = await self.http.post("/graphql", content=body, headers=headers)
@@ -181,9 +196,10 @@ class BothPaths:
                 response = await self.http.post("/graphql", json=body, headers=headers)
         finally:
             self.view.compiled = self.compiled
+        labels = [k for k, n in self._counted().items() if n != counted.get(k, 0)]
         # Every header but the request's own id, in the order sent.
         sent = [(k, v) for k, v in response.headers.raw if k.lower() != b"x-request-id"]
-        return response.status_code, sent, response.content
+        return response.status_code, sent, response.content, labels
 
     async def compare(
         self, body: dict[str, Any] | bytes, *, always: bool = False, **headers: str
@@ -202,6 +218,8 @@ class BothPaths:
         self.compared += 1
         if b'"FORBIDDEN"' in before[2]:
             self.refused += 1
+        # The same answer, counted once under the same operation, status and code.
+        assert len(before[3]) == 1, before
         assert through_plan == before, (body, before, through_plan)
 
 
