@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.routing import Match, Route, Router
 from starlette.types import ASGIApp
 
 from gateway.observability.context import RequestLog, bind, request_id_from, unbind
@@ -94,7 +96,12 @@ class RequestContext:
 class ObservedStarlette(Starlette):
     """Starlette with ``RequestContext`` outside its error middleware, and whatever wraps
     the app when tracing is on (``wrap``: gateway.observability.tracing.ServerSpans)
-    between the two, so the span covers the answer and the log lines know its trace."""
+    between the two, so the span covers the answer and the log lines know its trace.
+
+    The first route (``/graphql``, nearly every request) is taken straight to its endpoint
+    when nothing but Starlette's error middleware stands between them (no CORS, no
+    exception handlers, no body limit): Starlette's exception middleware and router do
+    nothing for it, and cost 2.5 % of a reserve and a tenth of a micro-cache replay."""
 
     def __init__(
         self, *args: Any, wrap: Callable[[ASGIApp], ASGIApp] | None = None, **kwargs: Any
@@ -104,6 +111,34 @@ class ObservedStarlette(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         app = super().build_middleware_stack()
+        first = self.router.routes[0] if self.router.routes else None
+        plain = not (self.user_middleware or self.exception_handlers or self.max_body_size)
+        if plain and isinstance(first, Route):
+            direct = ServerErrorMiddleware(first.app, debug=self.debug)
+            app = RouteFirst(app, self.router, first, direct)
         if self._wrap is not None:
             app = self._wrap(app)
         return RequestContext(app)
+
+
+class RouteFirst:
+    """A request ``route`` matches in full (path and method) goes to ``direct``, its
+    endpoint behind the error middleware, with what Starlette's router would have put in its
+    scope; any other goes through ``app``, Starlette's whole stack."""
+
+    def __init__(self, app: ASGIApp, router: Router, route: Route, direct: ASGIApp) -> None:
+        self._app = app
+        self._router = router
+        self._route = route
+        self._direct = direct
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match, child_scope = self._route.matches(scope)
+            if match is Match.FULL:
+                scope.setdefault("router", self._router)
+                scope["route"] = self._route
+                scope.update(child_scope)
+                await self._direct(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
