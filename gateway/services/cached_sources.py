@@ -163,7 +163,10 @@ def readings_of(
         if isinstance(value, KeptReadings):
             stale[sku] = value.kept_at
             value = value.readings
-        readings.extend(r for r in value if wanted_refs is None or r.location_ref in wanted_refs)
+        if wanted_refs is None:  # every store (a page near a customer): no filter to run
+            readings.extend(value)
+        else:
+            readings.extend(r for r in value if r.location_ref in wanted_refs)
     return StockReadings(readings, stale)
 
 
