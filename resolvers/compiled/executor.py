@@ -240,9 +240,16 @@ class PlanRun:
             raise result
         kind = completion.kind
         if kind == "non_null":
-            completed = self._complete(
-                field, completion.inner, info, parent_path, key, result, path
-            )
+            inner = completion.inner
+            assert inner is not None
+            if inner.kind == "leaf" and result is not None and result is not Undefined:
+                # Most fields: a non-null leaf with a value, coerced here rather than in a
+                # second call (a leaf coerced to null is refused below either way).
+                coerced = inner.type.coerce_output_value(result)  # type: ignore[union-attr]
+                if coerced is Undefined or coerced is None:
+                    raise _null_leaf(inner, result, coerced)
+                return coerced
+            completed = self._complete(field, inner, info, parent_path, key, result, path)
             if completed is None:
                 raise TypeError(
                     f"Cannot return null for non-nullable field {field.parent}.{field.name}."
@@ -253,11 +260,7 @@ class PlanRun:
         if kind == "leaf":
             coerced = completion.type.coerce_output_value(result)  # type: ignore[union-attr]
             if coerced is Undefined or coerced is None:
-                raise TypeError(
-                    f"Expected `{inspect(completion.type)}.coerce_output_value("
-                    f"{inspect(result)})` to return non-nullable value, returned:"
-                    f" {inspect(coerced)}"
-                )
+                raise _null_leaf(completion, result, coerced)
             return coerced
         if path is None:
             path = Path(parent_path, key, field.parent.name if isinstance(key, str) else None)
@@ -426,6 +429,15 @@ class PlanRun:
             if not matches:
                 raise invalid_return_type_error(object_type, result, field.details)
         return self._execute_fields(object_type, result, path, fields)
+
+
+def _null_leaf(completion: Completion, result: Any, coerced: Any) -> TypeError:
+    """graphql-core's complete_leaf_value's error: a leaf coerced to nothing."""
+    return TypeError(
+        f"Expected `{inspect(completion.type)}.coerce_output_value("
+        f"{inspect(result)})` to return non-nullable value, returned:"
+        f" {inspect(coerced)}"
+    )
 
 
 def _settle(awaitables: list[Any]) -> None:
