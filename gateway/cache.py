@@ -211,18 +211,16 @@ class Cache:
         """Values for ``keys`` that exist; misses loaded in one call, shared with concurrent
         callers asking for the same keys. When the loader's backend is unavailable, the last
         good copies are served, each through ``stale`` (as they are without one)."""
-        memory = self._memory
-        if memory is not None and len(keys) == 1:  # most look-ups: one key, held here
+        if len(keys) == 1:  # most look-ups: one key, held here
             key = keys[0]
-            value = memory.held_one(f"{namespace}:{key}")
+            value = self._held_here(namespace, key)
             if value is not None:
-                if self.observer is not None:
-                    self.observer.looked_up(namespace, 1, 0, 0)
                 return {} if value == _ABSENT else {key: value}
         unique = list(dict.fromkeys(keys)) if len(keys) > 1 else list(keys)
         if not unique:
             return {}
         full_keys = [f"{namespace}:{k}" for k in unique]
+        memory = self._memory
         cached = (
             memory.held(full_keys)
             if memory is not None
@@ -312,18 +310,27 @@ class Cache:
         *,
         stale: Stale | None = None,
     ) -> V:
-        memory = self._memory
-        if memory is not None:  # held here: the value, without load_many's bookkeeping
-            value = memory.held_one(f"{namespace}:{key}")
-            if value is not None and value != _ABSENT:
-                if self.observer is not None:
-                    self.observer.looked_up(namespace, 1, 0, 0)
-                return value
+        value = self._held_here(namespace, key)
+        if value is not None:  # without load_many's bookkeeping
+            if value == _ABSENT:
+                raise KeyError(key)  # as load_many's answer without it would
+            return value
 
         async def load(_: list[str]) -> dict[str, V]:
             return {key: await loader()}
 
         return (await self.load_many(namespace, [key], load, ttl, stale=stale))[key]
+
+    def _held_here(self, namespace: str, key: str) -> Any:
+        """The value this process holds for the key (counted as a hit), or None: not held
+        here, or no cache in this process (Redis)."""
+        memory = self._memory
+        if memory is None:
+            return None
+        value = memory.held_one(f"{namespace}:{key}")
+        if value is not None and self.observer is not None:
+            self.observer.looked_up(namespace, 1, 0, 0)
+        return value
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[int]:
