@@ -4,6 +4,8 @@ Starlette's own stack answers it, and the endpoint sees the scope the router giv
 import httpx
 import pytest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
@@ -67,12 +69,12 @@ async def test_every_request_is_answered_as_starlettes_own_stack_answers_it():
 @pytest.mark.parametrize(
     "extra",
     [
-        {"middleware": []},
+        {"middleware": [Middleware(CORSMiddleware, allow_origins=["https://shop.example"])]},
         {"exception_handlers": {KeyError: lambda request, exc: PlainTextResponse("k")}},
     ],
+    ids=["cors", "exception-handler"],
 )
-async def test_with_a_handler_of_its_own_every_route_goes_through_starlette(extra):
+async def test_with_middleware_or_handlers_of_its_own_every_route_goes_through_starlette(extra):
     observed = ObservedStarlette(routes=routes(), **extra)
-    has_own = bool(extra.get("exception_handlers"))
-    assert isinstance(observed.build_middleware_stack()._app, RouteFirst) is not has_own
+    assert not isinstance(observed.build_middleware_stack()._app, RouteFirst)
     assert await answers(observed) == await answers(Starlette(routes=routes(), **extra))
